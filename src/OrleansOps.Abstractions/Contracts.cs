@@ -1,0 +1,170 @@
+namespace OrleansOps.Abstractions;
+
+[GenerateSerializer, Immutable]
+public sealed record KeyBinding
+{
+    [Id(0)] public required string AccountId { get; init; }
+    [Id(1)] public required string KeyName { get; init; }
+    [Id(2)] public string? DefaultService { get; init; }
+}
+
+/// <summary>Where a configuration came from: a file (with its content hash, so an unchanged file is not re-applied) or the API.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ConfigSource([property: Id(0)] string Kind, [property: Id(1)] string? Path, [property: Id(2)] string? ContentHash)
+{
+    public static ConfigSource Api { get; } = new("api", null, null);
+    public static ConfigSource File(string path, string contentHash) => new("file", path, contentHash);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record ConfigResult
+{
+    [Id(0)] public required bool Applied { get; init; }
+    [Id(1)] public required long Version { get; init; }
+    [Id(2)] public IReadOnlyList<string> Errors { get; init; } = [];
+    [Id(3)] public bool Created { get; init; }
+}
+
+/// <summary>What ingest needs from an account to route alerts.</summary>
+[GenerateSerializer, Immutable]
+public sealed record Routing
+{
+    [Id(0)] public required IReadOnlyList<string> GroupBy { get; init; }
+    [Id(1)] public required IReadOnlyList<string> DeclaredServices { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record AccountView
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public required string Tier { get; init; }
+    [Id(3)] public required string TimeZone { get; init; }
+    [Id(4)] public required IReadOnlyList<ServiceDefinition> Services { get; init; }
+    [Id(5)] public required IReadOnlyList<string> UndeclaredServices { get; init; }
+    [Id(6)] public required int OpenIncidents { get; init; }
+    [Id(7)] public required int TotalIncidents { get; init; }
+    [Id(8)] public required long ConfigVersion { get; init; }
+    [Id(9)] public required string ConfigSource { get; init; }
+    [Id(10)] public DateTimeOffset? ConfiguredAt { get; init; }
+}
+
+[GenerateSerializer]
+public enum IncidentStatusFilter
+{
+    All = 0,
+    Open = 1,
+    Triggered = 2,
+    Acknowledged = 3,
+    Resolved = 4,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record IncidentPage([property: Id(0)] IReadOnlyList<IncidentSummary> Items, [property: Id(1)] string? Next);
+
+[GenerateSerializer, Immutable]
+public sealed record CorrelationBatch
+{
+    [Id(0)] public required string AccountId { get; init; }
+    [Id(1)] public required string Service { get; init; }
+    [Id(2)] public required IReadOnlyList<string> GroupBy { get; init; }
+    [Id(3)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
+}
+
+/// <summary>What became of one alert of a batch, in the batch's order.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AlertReceipt
+{
+    [Id(0)] public required string Fingerprint { get; init; }
+    [Id(1)] public string? IncidentId { get; init; }
+    [Id(2)] public required AlertOutcome Outcome { get; init; }
+    [Id(3)] public bool OpenedIncident { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record AlertDelivery
+{
+    [Id(0)] public required IncidentOrigin Origin { get; init; }
+    [Id(1)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record DeliveryResult
+{
+    [Id(0)] public required IncidentStatus Status { get; init; }
+    [Id(1)] public required IReadOnlyList<AlertOutcome> Outcomes { get; init; }
+}
+
+[GenerateSerializer]
+public enum CommandOutcome
+{
+    Applied = 0,
+    Unchanged = 1,
+    Conflict = 2,
+    NotFound = 3,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record CommandResult
+{
+    [Id(0)] public required CommandOutcome Outcome { get; init; }
+    [Id(1)] public string? Message { get; init; }
+    [Id(2)] public IncidentView? Incident { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record IncidentAlertView
+{
+    [Id(0)] public required string Fingerprint { get; init; }
+    [Id(1)] public required IReadOnlyDictionary<string, string> Labels { get; init; }
+    [Id(2)] public required IReadOnlyDictionary<string, string> Annotations { get; init; }
+    [Id(3)] public required AlertStatus Status { get; init; }
+    [Id(4)] public required Severity Severity { get; init; }
+    [Id(5)] public required DateTimeOffset StartsAt { get; init; }
+    [Id(6)] public DateTimeOffset? EndsAt { get; init; }
+    [Id(7)] public required DateTimeOffset FirstSeen { get; init; }
+    [Id(8)] public required DateTimeOffset LastSeen { get; init; }
+    [Id(9)] public required long Count { get; init; }
+    [Id(10)] public required string Source { get; init; }
+    [Id(11)] public required IReadOnlyList<AlertLink> Links { get; init; }
+    [Id(12)] public required int Occurrences { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record IncidentView
+{
+    [Id(0)] public required IncidentSummary Summary { get; init; }
+    [Id(1)] public required string GroupKey { get; init; }
+    [Id(2)] public string? AcknowledgedBy { get; init; }
+    [Id(3)] public string? ResolvedBy { get; init; }
+    [Id(4)] public required IReadOnlyList<IncidentAlertView> Alerts { get; init; }
+    [Id(5)] public required int ChronicleEntries { get; init; }
+
+    public static IncidentView Of(IncidentState state) => new()
+    {
+        Summary = state.Summarize(),
+        GroupKey = state.GroupKey,
+        AcknowledgedBy = state.AcknowledgedBy,
+        ResolvedBy = state.ResolvedBy,
+        ChronicleEntries = state.Chronicle.Count,
+        Alerts = state.Alerts.Values
+            .OrderBy(a => a.FirstSeen)
+            .Select(a => new IncidentAlertView
+            {
+                Fingerprint = a.Fingerprint,
+                Labels = a.Labels,
+                Annotations = a.Annotations,
+                Status = a.Status,
+                Severity = a.Severity,
+                StartsAt = a.StartsAt,
+                EndsAt = a.EndsAt,
+                FirstSeen = a.FirstSeen,
+                LastSeen = a.LastSeen,
+                Count = a.Count,
+                Source = a.Source,
+                Links = a.Links,
+                Occurrences = a.Occurrences,
+            })
+            .ToList(),
+    };
+}

@@ -1,0 +1,63 @@
+namespace OrleansOps.Abstractions;
+
+/// <summary>Keyed by <see cref="GrainKeys.IntegrationKey"/>: which account an integration key belongs to.</summary>
+public interface IIntegrationKeyGrain : IGrainWithStringKey
+{
+    Task<KeyBinding?> Resolve();
+    Task Bind(KeyBinding binding);
+    /// <summary>Removes the binding if it still belongs to <paramref name="accountId"/>.</summary>
+    Task Unbind(string accountId);
+}
+
+/// <summary>Keyed by account id: configuration, the index of its incidents, and their lifecycle events.</summary>
+public interface IAccountGrain : IGrainWithStringKey
+{
+    Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source);
+    Task<AccountView?> Describe();
+    Task<AccountConfig?> GetConfig();
+    Task<Routing?> GetRouting();
+    /// <summary>
+    /// Records an incident's lifecycle events idempotently (by sequence) and its current summary for the index;
+    /// returns the highest sequence the account holds for that incident.
+    /// </summary>
+    Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events);
+    Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit);
+    Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle();
+}
+
+/// <summary>The one directory of accounts (key <see cref="GrainKeys.Directory"/>).</summary>
+public interface IAccountDirectoryGrain : IGrainWithStringKey
+{
+    Task Register(string accountId);
+    Task<IReadOnlyList<string>> List();
+}
+
+/// <summary>Keyed by <see cref="GrainKeys.Correlator"/>: dedup and grouping for one account and service.</summary>
+public interface ICorrelatorGrain : IGrainWithStringKey
+{
+    Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch);
+    Task<CorrelationCounters> GetCounters();
+}
+
+/// <summary>Keyed by incident id.</summary>
+public interface IIncidentGrain : IGrainWithStringKey
+{
+    Task<DeliveryResult> Deliver(AlertDelivery delivery);
+    Task<IncidentView?> Describe();
+    Task<IReadOnlyList<ChronicleEntry>?> GetChronicle();
+    Task<ChronicleVerification?> VerifyChronicle();
+    Task<CommandResult> Acknowledge(string actor);
+    Task<CommandResult> Resolve(string actor, string? note);
+    Task<CommandResult> Reopen(string actor, string? reason);
+    Task<CommandResult> AddNote(string actor, string text);
+}
+
+public static class GrainKeys
+{
+    public const string Directory = "directory";
+
+    /// <summary>"key-" and the key's SHA-256: never all digits, and the key itself never becomes an identifier.</summary>
+    public static string IntegrationKey(string keySha256) => "key-" + keySha256;
+
+    public static string Correlator(string accountId, string service) => accountId + "/" + service;
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansOps.Domain;
+
+[GenerateSerializer, Immutable]
+public sealed record ServiceDefinition
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public string? Name { get; init; }
+    /// <summary>Nodes the service runs on, for per-node uptime commitments.</summary>
+    [Id(2)] public IReadOnlyList<string> Nodes { get; init; } = [];
+    /// <summary>Upstream services this one depends on (topology for correlation).</summary>
+    [Id(3)] public IReadOnlyList<string> DependsOn { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable]
+public sealed record AvailabilitySlo
+{
+    [Id(0)] public required string Name { get; init; }
+    /// <summary>Target in percent, e.g. 99.95.</summary>
+    [Id(1)] public required double Target { get; init; }
+    /// <summary>A rolling window such as <c>30d</c>, or <c>calendar-month</c>.</summary>
+    [Id(2)] public string Window { get; init; } = "30d";
+    [Id(3)] public IReadOnlyList<string> Services { get; init; } = [];
+    /// <summary>When set, uptime is committed per node (each node is its own scope).</summary>
+    [Id(4)] public IReadOnlyList<string> Nodes { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable]
+public sealed record SlaContract
+{
+    [Id(0)] public IReadOnlyList<AvailabilitySlo> Availability { get; init; } = [];
+    /// <summary>Time to acknowledge, per severity.</summary>
+    [Id(1)] public IReadOnlyDictionary<Severity, TimeSpan> Response { get; init; } = new Dictionary<Severity, TimeSpan>();
+    /// <summary>Time to resolve, per severity.</summary>
+    [Id(2)] public IReadOnlyDictionary<Severity, TimeSpan> Resolution { get; init; } = new Dictionary<Severity, TimeSpan>();
+}
+
+[GenerateSerializer, Immutable]
+public sealed record IntegrationKeyDefinition
+{
+    [Id(0)] public required string Name { get; init; }
+    /// <summary>SHA-256 of the key, lower-case hex. The key itself is never stored.</summary>
+    [Id(1)] public required string KeySha256 { get; init; }
+    [Id(2)] public string? DefaultService { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record AccountConfig
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public string Tier { get; init; } = "standard";
+    [Id(3)] public string TimeZone { get; init; } = "UTC";
+    [Id(4)] public IReadOnlyList<ServiceDefinition> Services { get; init; } = [];
+    /// <summary>Labels whose values form an alert's group within its service.</summary>
+    [Id(5)] public IReadOnlyList<string> GroupBy { get; init; } = ["alertname"];
+    [Id(6)] public SlaContract Sla { get; init; } = new();
+    [Id(7)] public IReadOnlyList<IntegrationKeyDefinition> IntegrationKeys { get; init; } = [];
+
+    public bool Declares(string service) => Services.Any(s => s.Id == service);
+
+    /// <summary>Every problem with this configuration, as "field: message"; empty when it is valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Ids.IsAccountId(Id))
+            errors.Add($"id: '{Id}' is not an account id (a lower-case slug that starts with a letter, at most 63 characters)");
+        if (string.IsNullOrWhiteSpace(Name)) errors.Add("name: required");
+        if (TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _) is false)
+            errors.Add($"timeZone: '{TimeZone}' is not a known IANA time zone");
+
+        var serviceIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Services.Count; i++)
+        {
+            var service = Services[i];
+            if (string.IsNullOrWhiteSpace(service.Id)) errors.Add($"services[{i}].id: required");
+            else if (!serviceIds.Add(service.Id)) errors.Add($"services[{i}].id: '{service.Id}' is declared twice");
+        }
+        for (var i = 0; i < Services.Count; i++)
+        {
+            foreach (var upstream in Services[i].DependsOn.Where(u => !serviceIds.Contains(u)))
+                errors.Add($"services[{i}].dependsOn: '{upstream}' is not a declared service");
+        }
+        if (GroupBy.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.groupBy: label names cannot be empty");
+
+        for (var i = 0; i < Sla.Availability.Count; i++)
+        {
+            var slo = Sla.Availability[i];
+            if (string.IsNullOrWhiteSpace(slo.Name)) errors.Add($"sla.availability[{i}].name: required");
+            if (!(slo.Target > 0 && slo.Target < 100))
+                errors.Add($"sla.availability[{i}].target: {slo.Target.ToString(CultureInfo.InvariantCulture)} must be a percentage between 0 and 100 (exclusive)");
+            if (slo.Window != "calendar-month" && !Durations.TryParse(slo.Window, out _))
+                errors.Add($"sla.availability[{i}].window: '{slo.Window}' is neither a duration such as 30d nor calendar-month");
+            foreach (var unknown in slo.Services.Where(s => !serviceIds.Contains(s)))
+                errors.Add($"sla.availability[{i}].services: '{unknown}' is not a declared service");
+        }
+        foreach (var (severity, limit) in Sla.Response.Concat(Sla.Resolution))
+        {
+            if (limit <= TimeSpan.Zero) errors.Add($"sla: the {severity.ToWire()} deadline must be positive");
+        }
+
+        var keyNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < IntegrationKeys.Count; i++)
+        {
+            var key = IntegrationKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Name)) errors.Add($"integrationKeys[{i}].name: required");
+            else if (!keyNames.Add(key.Name)) errors.Add($"integrationKeys[{i}].name: '{key.Name}' is used twice");
+            if (!IntegrationKey.IsHash(key.KeySha256)) errors.Add($"integrationKeys[{i}]: a key or its SHA-256 (64 hex digits) is required");
+        }
+        return errors;
+    }
+}
+
+public static class IntegrationKey
+{
+    public const int MinimumLength = 12;
+
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    public static bool IsHash(string? text) =>
+        text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+}
+
+/// <summary>Durations written as a number and a unit: 90s, 30m, 2h, 30d, 1w (and combinations such as 1h30m).</summary>
+public static class Durations
+{
+    public static bool TryParse(string? text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var span = text.AsSpan().Trim();
+        while (!span.IsEmpty)
+        {
+            var digits = 0;
+            while (digits < span.Length && char.IsAsciiDigit(span[digits])) digits++;
+            if (digits == 0 || digits == span.Length || !long.TryParse(span[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+                return false;
+            var unit = span[digits] switch
+            {
+                's' => TimeSpan.FromSeconds(1),
+                'm' => TimeSpan.FromMinutes(1),
+                'h' => TimeSpan.FromHours(1),
+                'd' => TimeSpan.FromDays(1),
+                'w' => TimeSpan.FromDays(7),
+                _ => (TimeSpan?)null,
+            };
+            if (unit is null || amount > 100_000) return false;
+            duration += unit.Value * amount;
+            span = span[(digits + 1)..];
+        }
+        return duration > TimeSpan.Zero;
+    }
+
+    public static string Format(TimeSpan duration)
+    {
+        if (duration.TotalDays >= 1 && duration.Ticks % TimeSpan.TicksPerDay == 0) return $"{(long)duration.TotalDays}d";
+        if (duration.Ticks % TimeSpan.TicksPerHour == 0) return $"{(long)duration.TotalHours}h";
+        if (duration.Ticks % TimeSpan.TicksPerMinute == 0) return $"{(long)duration.TotalMinutes}m";
+        return $"{(long)duration.TotalSeconds}s";
+    }
+}

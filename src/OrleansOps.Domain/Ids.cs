@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace OrleansOps.Domain;
+
+public static partial class Ids
+{
+    private const string Base32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+    /// <summary>A new incident id: "inc-" and 16 base-32 characters (80 random bits). Starts with a letter, never all digits.</summary>
+    public static string NewIncidentId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        return string.Create(20, bytes.ToArray(), static (chars, random) =>
+        {
+            "inc-".CopyTo(chars);
+            for (var i = 0; i < 16; i++) chars[4 + i] = Base32[random[i] & 31];
+        });
+    }
+
+    public static bool IsIncidentId(string? id) => id is not null && IncidentIdPattern().IsMatch(id);
+
+    /// <summary>Account ids are slugs that start with a letter: <c>[a-z][a-z0-9-]{0,62}</c>.</summary>
+    public static bool IsAccountId(string? id) => id is not null && AccountIdPattern().IsMatch(id);
+
+    [GeneratedRegex("^inc-[a-z2-7]{16}$")]
+    private static partial Regex IncidentIdPattern();
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}$")]
+    private static partial Regex AccountIdPattern();
+}

@@ -1,0 +1,324 @@
+namespace OrleansOps.Domain;
+
+[GenerateSerializer]
+public enum IncidentStatus
+{
+    Triggered = 0,
+    Acknowledged = 1,
+    Resolved = 2,
+}
+
+/// <summary>One alert as an incident remembers it: identity, latest content, and how often it was seen.</summary>
+[GenerateSerializer]
+public sealed class IncidentAlert
+{
+    [Id(0)] public required string Fingerprint { get; init; }
+    [Id(1)] public required IReadOnlyDictionary<string, string> Labels { get; set; }
+    [Id(2)] public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
+    [Id(3)] public AlertStatus Status { get; set; }
+    [Id(4)] public Severity Severity { get; set; }
+    [Id(5)] public DateTimeOffset StartsAt { get; set; }
+    [Id(6)] public DateTimeOffset? EndsAt { get; set; }
+    [Id(7)] public DateTimeOffset FirstSeen { get; init; }
+    [Id(8)] public DateTimeOffset LastSeen { get; set; }
+    /// <summary>Every event received for this alert, repeats included.</summary>
+    [Id(9)] public long Count { get; set; }
+    [Id(10)] public required string Source { get; init; }
+    [Id(11)] public IReadOnlyList<AlertLink> Links { get; set; } = [];
+    /// <summary>How many times it started firing within this incident.</summary>
+    [Id(12)] public int Occurrences { get; set; }
+}
+
+[GenerateSerializer]
+public enum LifecycleKind
+{
+    Opened = 0,
+    Acknowledged = 1,
+    Resolved = 2,
+    Reopened = 3,
+    SeverityChanged = 4,
+}
+
+/// <summary>The incident as the account's index and lists see it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IncidentSummary
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public required string AccountId { get; init; }
+    [Id(2)] public required string Service { get; init; }
+    [Id(3)] public bool ServiceDeclared { get; init; }
+    [Id(4)] public required string Title { get; init; }
+    [Id(5)] public Severity Severity { get; init; }
+    [Id(6)] public IncidentStatus Status { get; init; }
+    [Id(7)] public DateTimeOffset OpenedAt { get; init; }
+    [Id(8)] public DateTimeOffset StartedAt { get; init; }
+    [Id(9)] public DateTimeOffset? AcknowledgedAt { get; init; }
+    [Id(10)] public DateTimeOffset? ResolvedAt { get; init; }
+    [Id(11)] public int AlertCount { get; init; }
+    [Id(12)] public int FiringAlertCount { get; init; }
+}
+
+/// <summary>An event the incident owes its account (for the index and the SLA ledger); sequence numbered per incident.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IncidentLifecycleEvent
+{
+    [Id(0)] public required string IncidentId { get; init; }
+    [Id(1)] public required long Seq { get; init; }
+    [Id(2)] public required LifecycleKind Kind { get; init; }
+    [Id(3)] public required DateTimeOffset At { get; init; }
+    [Id(4)] public required IncidentSummary Summary { get; init; }
+}
+
+[GenerateSerializer]
+public enum AlertOutcome
+{
+    /// <summary>The alert changed the incident.</summary>
+    Applied = 0,
+    /// <summary>A pure repeat: only count and last-seen moved.</summary>
+    Repeated = 1,
+    /// <summary>Nothing to do (a duplicate resolve, an acknowledgement of a resolved incident).</summary>
+    Ignored = 2,
+    /// <summary>The incident is resolved; a new firing is a new occurrence and belongs elsewhere.</summary>
+    Rejected = 3,
+}
+
+/// <summary>Where a new incident comes from: everything it needs to exist on its own.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IncidentOrigin
+{
+    [Id(0)] public required string AccountId { get; init; }
+    [Id(1)] public required string Service { get; init; }
+    [Id(2)] public bool ServiceDeclared { get; init; } = true;
+    [Id(3)] public required string GroupKey { get; init; }
+}
+
+/// <summary>
+/// The incident: its lifecycle (triggered → acknowledged → resolved, reopen), its alerts and its chronicle.
+/// Every change appends a chronicle entry; lifecycle changes also queue an event for the account.
+/// </summary>
+[GenerateSerializer]
+public sealed class IncidentState
+{
+    [Id(0)] public string? Id { get; set; }
+    [Id(1)] public string AccountId { get; set; } = "";
+    [Id(2)] public string Service { get; set; } = "";
+    [Id(3)] public bool ServiceDeclared { get; set; } = true;
+    [Id(4)] public string GroupKey { get; set; } = "";
+    [Id(5)] public string Title { get; set; } = "";
+    [Id(6)] public Severity Severity { get; set; } = SeverityMapping.Default;
+    [Id(7)] public IncidentStatus Status { get; set; }
+    [Id(8)] public DateTimeOffset OpenedAt { get; set; }
+    [Id(9)] public DateTimeOffset StartedAt { get; set; }
+    [Id(10)] public DateTimeOffset? AcknowledgedAt { get; set; }
+    [Id(11)] public string? AcknowledgedBy { get; set; }
+    [Id(12)] public DateTimeOffset? ResolvedAt { get; set; }
+    [Id(13)] public string? ResolvedBy { get; set; }
+    [Id(14)] public Dictionary<string, IncidentAlert> Alerts { get; set; } = new(StringComparer.Ordinal);
+    [Id(15)] public List<ChronicleEntry> Chronicle { get; set; } = [];
+    /// <summary>Lifecycle events not yet confirmed by the account.</summary>
+    [Id(17)] public List<IncidentLifecycleEvent> Outbox { get; set; } = [];
+    [Id(18)] public long LastEventSeq { get; set; }
+
+    public bool Exists => Id is not null;
+
+    public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
+
+    public void Open(string id, IncidentOrigin origin, NormalizedAlert first, DateTimeOffset now)
+    {
+        Id = id;
+        AccountId = origin.AccountId;
+        Service = origin.Service;
+        ServiceDeclared = origin.ServiceDeclared;
+        GroupKey = origin.GroupKey;
+        Title = $"{first.Name} on {origin.Service}";
+        Severity = first.Severity;
+        Status = IncidentStatus.Triggered;
+        OpenedAt = now;
+        StartedAt = first.StartsAt;
+        var data = new Dictionary<string, string>
+        {
+            ["service"] = Service,
+            ["severity"] = Severity.ToWire(),
+            ["groupKey"] = GroupKey,
+        };
+        if (!ServiceDeclared) data["undeclaredService"] = "true";
+        Record(now, ChronicleKinds.Opened, first.Source, $"Incident opened: {Title}", data);
+        Emit(LifecycleKind.Opened, now);
+    }
+
+    public AlertOutcome Apply(NormalizedAlert alert, DateTimeOffset now)
+    {
+        if (alert.Action == AlertAction.Acknowledge)
+        {
+            return Status == IncidentStatus.Triggered && Acknowledge(alert.Source, now) ? AlertOutcome.Applied : AlertOutcome.Ignored;
+        }
+        return alert.Status == AlertStatus.Firing ? Fire(alert, now) : ResolveAlert(alert, now);
+    }
+
+    private AlertOutcome Fire(NormalizedAlert alert, DateTimeOffset now)
+    {
+        if (Status == IncidentStatus.Resolved)
+        {
+            return AlertOutcome.Rejected;
+        }
+        if (Alerts.TryGetValue(alert.Fingerprint, out var known))
+        {
+            known.Count++;
+            known.LastSeen = now;
+            known.Annotations = alert.Annotations;
+            known.Links = alert.Links;
+            if (known.Status == AlertStatus.Firing)
+            {
+                return AlertOutcome.Repeated;
+            }
+            known.Status = AlertStatus.Firing;
+            known.StartsAt = alert.StartsAt;
+            known.EndsAt = null;
+            known.Occurrences++;
+            Record(now, ChronicleKinds.AlertRefired, alert.Source, $"Alert {alert.Name} fired again", AlertData(alert));
+        }
+        else
+        {
+            Alerts[alert.Fingerprint] = new IncidentAlert
+            {
+                Fingerprint = alert.Fingerprint,
+                Labels = alert.Labels,
+                Annotations = alert.Annotations,
+                Status = AlertStatus.Firing,
+                Severity = alert.Severity,
+                StartsAt = alert.StartsAt,
+                FirstSeen = now,
+                LastSeen = now,
+                Count = 1,
+                Source = alert.Source,
+                Links = alert.Links,
+                Occurrences = 1,
+            };
+            if (alert.StartsAt < StartedAt) StartedAt = alert.StartsAt;
+            Record(now, ChronicleKinds.AlertAttached, alert.Source, $"Alert {alert.Name} attached", AlertData(alert));
+        }
+        RaiseSeverityTo(alert.Severity, alert.Source, now);
+        return AlertOutcome.Applied;
+    }
+
+    private AlertOutcome ResolveAlert(NormalizedAlert alert, DateTimeOffset now)
+    {
+        if (!Alerts.TryGetValue(alert.Fingerprint, out var known) || known.Status == AlertStatus.Resolved)
+        {
+            return AlertOutcome.Ignored;
+        }
+        known.Count++;
+        known.LastSeen = now;
+        known.Status = AlertStatus.Resolved;
+        known.EndsAt = AlertClock.EndWithinBounds(alert.EndsAt, known.StartsAt, now);
+        var data = AlertData(alert);
+        data["endsAt"] = known.EndsAt.Value.ToString("O");
+        Record(now, ChronicleKinds.AlertResolved, alert.Source, $"Alert {alert.Name} resolved", data);
+
+        if (Status != IncidentStatus.Resolved && Alerts.Values.All(a => a.Status == AlertStatus.Resolved))
+        {
+            // The incident ends when its last alert ended, by the sender's clock, not when we heard of it.
+            var endedAt = Alerts.Values.Max(a => a.EndsAt!.Value);
+            MarkResolved(endedAt, now, "auto", "All alerts resolved", note: null);
+        }
+        return AlertOutcome.Applied;
+    }
+
+    /// <returns>False when already acknowledged (acknowledging twice changes nothing).</returns>
+    /// <exception cref="IncidentTransitionException">When the incident is resolved.</exception>
+    public bool Acknowledge(string actor, DateTimeOffset now)
+    {
+        if (Status == IncidentStatus.Resolved)
+            throw new IncidentTransitionException($"Incident {Id} is resolved; reopen it before acknowledging.");
+        if (Status == IncidentStatus.Acknowledged) return false;
+        Status = IncidentStatus.Acknowledged;
+        AcknowledgedAt = now;
+        AcknowledgedBy = actor;
+        Record(now, ChronicleKinds.Acknowledged, actor, $"Acknowledged by {actor}");
+        Emit(LifecycleKind.Acknowledged, now);
+        return true;
+    }
+
+    /// <returns>False when already resolved.</returns>
+    public bool Resolve(string actor, string? note, DateTimeOffset now)
+    {
+        if (Status == IncidentStatus.Resolved) return false;
+        MarkResolved(now, now, actor, $"Resolved by {actor}", note);
+        return true;
+    }
+
+    /// <exception cref="IncidentTransitionException">When the incident is not resolved.</exception>
+    public void Reopen(string actor, string? reason, DateTimeOffset now)
+    {
+        if (Status != IncidentStatus.Resolved)
+            throw new IncidentTransitionException($"Incident {Id} is not resolved; only a resolved incident can be reopened.");
+        Status = IncidentStatus.Triggered;
+        AcknowledgedAt = null;
+        AcknowledgedBy = null;
+        ResolvedAt = null;
+        ResolvedBy = null;
+        Record(now, ChronicleKinds.Reopened, actor, reason is null ? $"Reopened by {actor}" : $"Reopened by {actor}: {reason}");
+        Emit(LifecycleKind.Reopened, now);
+    }
+
+    public void AddNote(string actor, string text, DateTimeOffset now) =>
+        Record(now, ChronicleKinds.Note, actor, text);
+
+    public IncidentSummary Summarize() => new()
+    {
+        Id = Id!,
+        AccountId = AccountId,
+        Service = Service,
+        ServiceDeclared = ServiceDeclared,
+        Title = Title,
+        Severity = Severity,
+        Status = Status,
+        OpenedAt = OpenedAt,
+        StartedAt = StartedAt,
+        AcknowledgedAt = AcknowledgedAt,
+        ResolvedAt = ResolvedAt,
+        AlertCount = Alerts.Count,
+        FiringAlertCount = Alerts.Values.Count(a => a.Status == AlertStatus.Firing),
+    };
+
+    /// <summary>The account confirmed every event up to and including <paramref name="seq"/>.</summary>
+    public void Confirmed(long seq) => Outbox.RemoveAll(e => e.Seq <= seq);
+
+    private void MarkResolved(DateTimeOffset resolvedAt, DateTimeOffset now, string actor, string text, string? note)
+    {
+        Status = IncidentStatus.Resolved;
+        ResolvedAt = resolvedAt;
+        ResolvedBy = actor;
+        var data = new Dictionary<string, string> { ["resolvedAt"] = resolvedAt.ToString("O") };
+        if (note is not null) data["note"] = note;
+        Record(now, ChronicleKinds.Resolved, actor, note is null ? text : $"{text}: {note}", data);
+        Emit(LifecycleKind.Resolved, resolvedAt);
+    }
+
+    private void RaiseSeverityTo(Severity severity, string actor, DateTimeOffset now)
+    {
+        var worst = SeverityMapping.Worst(Severity, severity);
+        if (worst == Severity) return;
+        var before = Severity;
+        Severity = worst;
+        Record(now, ChronicleKinds.SeverityChanged, actor, $"Severity raised from {before.ToWire()} to {worst.ToWire()}",
+            new Dictionary<string, string> { ["from"] = before.ToWire(), ["to"] = worst.ToWire() });
+        Emit(LifecycleKind.SeverityChanged, now);
+    }
+
+    private static Dictionary<string, string> AlertData(NormalizedAlert alert) => new()
+    {
+        ["fingerprint"] = alert.Fingerprint,
+        ["severity"] = alert.Severity.ToWire(),
+        ["startsAt"] = alert.StartsAt.ToString("O"),
+    };
+
+    private void Record(DateTimeOffset at, string kind, string actor, string text, IReadOnlyDictionary<string, string>? data = null) =>
+        Chronicle.Add(Domain.Chronicle.Next(Chronicle, at, kind, actor, text, data));
+
+    private void Emit(LifecycleKind kind, DateTimeOffset at) =>
+        Outbox.Add(new IncidentLifecycleEvent { IncidentId = Id!, Seq = ++LastEventSeq, Kind = kind, At = at, Summary = Summarize() });
+}
+
+[GenerateSerializer]
+public sealed class IncidentTransitionException(string message) : Exception(message);

@@ -1,0 +1,176 @@
+using System.Text;
+using Orleans.Runtime;
+
+namespace OrleansOps.Grains;
+
+[GenerateSerializer]
+public sealed class AccountState
+{
+    [Id(0)] public AccountConfig? Config { get; set; }
+    [Id(1)] public long ConfigVersion { get; set; }
+    [Id(2)] public ConfigSource? ConfigSource { get; set; }
+    [Id(3)] public DateTimeOffset? ConfiguredAt { get; set; }
+    /// <summary>The latest summary of every incident of the account, by id.</summary>
+    [Id(4)] public Dictionary<string, IncidentSummary> Incidents { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Lifecycle events in arrival order, kept for the SLA engine.</summary>
+    [Id(5)] public List<IncidentLifecycleEvent> Lifecycle { get; set; } = [];
+    [Id(6)] public Dictionary<string, long> LastEventSeq { get; set; } = new(StringComparer.Ordinal);
+    [Id(7)] public SortedSet<string> UndeclaredServices { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Applies the events not seen before and the incident's current summary; returns whether anything changed.</summary>
+    public bool Record(IncidentSummary current, IEnumerable<IncidentLifecycleEvent> events)
+    {
+        var changed = false;
+        foreach (var e in events.OrderBy(e => e.Seq))
+        {
+            if (LastEventSeq.GetValueOrDefault(e.IncidentId) >= e.Seq) continue;
+            LastEventSeq[e.IncidentId] = e.Seq;
+            Lifecycle.Add(e);
+            changed = true;
+        }
+        if (!Incidents.TryGetValue(current.Id, out var known) || known != current)
+        {
+            Incidents[current.Id] = current;
+            if (!current.ServiceDeclared) UndeclaredServices.Add(current.Service);
+            changed = true;
+        }
+        return changed;
+    }
+}
+
+public sealed class AccountGrain(
+    [PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state,
+    TimeProvider time)
+    : Grain, IAccountGrain
+{
+    private string AccountId => this.GetPrimaryKeyString();
+
+    public async Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source)
+    {
+        var errors = config.Validate().ToList();
+        if (config.Id != AccountId) errors.Add($"id: '{config.Id}' does not match the account '{AccountId}'");
+        if (errors.Count > 0) return new ConfigResult { Applied = false, Version = state.State.ConfigVersion, Errors = errors };
+
+        // A file that has not changed since it was last applied does not override edits made over the API.
+        var current = state.State;
+        if (source.Kind == "file" && current.ConfigSource is { Kind: "file" } previous && previous.ContentHash == source.ContentHash)
+            return new ConfigResult { Applied = false, Version = current.ConfigVersion };
+
+        var created = current.Config is null;
+        var removedKeys = current.Config?.IntegrationKeys
+            .Where(old => config.IntegrationKeys.All(k => k.KeySha256 != old.KeySha256))
+            .ToList() ?? [];
+
+        current.Config = config;
+        current.ConfigVersion++;
+        current.ConfigSource = source;
+        current.ConfiguredAt = time.GetUtcNow();
+        await state.WriteStateAsync();
+
+        // Key bindings and the directory follow the configuration; applying it again repairs them after a crash.
+        await Task.WhenAll(config.IntegrationKeys.Select(key =>
+            GrainFactory.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(key.KeySha256))
+                .Bind(new KeyBinding { AccountId = AccountId, KeyName = key.Name, DefaultService = key.DefaultService })));
+        await Task.WhenAll(removedKeys.Select(key =>
+            GrainFactory.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(key.KeySha256)).Unbind(AccountId)));
+        await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).Register(AccountId);
+
+        return new ConfigResult { Applied = true, Version = current.ConfigVersion, Created = created };
+    }
+
+    public Task<AccountView?> Describe()
+    {
+        var current = state.State;
+        if (current.Config is not { } config) return Task.FromResult<AccountView?>(null);
+        return Task.FromResult<AccountView?>(new AccountView
+        {
+            Id = config.Id,
+            Name = config.Name,
+            Tier = config.Tier,
+            TimeZone = config.TimeZone,
+            Services = config.Services,
+            UndeclaredServices = current.UndeclaredServices.Where(s => !config.Declares(s)).ToList(),
+            OpenIncidents = current.Incidents.Values.Count(i => i.Status != IncidentStatus.Resolved),
+            TotalIncidents = current.Incidents.Count,
+            ConfigVersion = current.ConfigVersion,
+            ConfigSource = current.ConfigSource?.Kind ?? "none",
+            ConfiguredAt = current.ConfiguredAt,
+        });
+    }
+
+    public Task<AccountConfig?> GetConfig() => Task.FromResult(state.State.Config);
+
+    public Task<Routing?> GetRouting() => Task.FromResult(state.State.Config is { } config
+        ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList() }
+        : null);
+
+    public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
+    {
+        if (state.State.Record(current, events)) await state.WriteStateAsync();
+        return state.State.LastEventSeq.GetValueOrDefault(current.Id);
+    }
+
+    public Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit)
+    {
+        var after = IncidentCursor.Decode(cursor);
+        var matching = state.State.Incidents.Values
+            .Where(i => Matches(i, filter))
+            .OrderByDescending(i => i.OpenedAt).ThenBy(i => i.Id, StringComparer.Ordinal)
+            .SkipWhile(i => after is { } a && !IncidentCursor.IsAfter(i, a))
+            .Take(limit + 1)
+            .ToList();
+        var next = matching.Count > limit ? IncidentCursor.Encode(matching[limit - 1]) : null;
+        return Task.FromResult(new IncidentPage(matching.Take(limit).ToList(), next));
+    }
+
+    public Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle() =>
+        Task.FromResult<IReadOnlyList<IncidentLifecycleEvent>>(state.State.Lifecycle.ToList());
+
+    private static bool Matches(IncidentSummary incident, IncidentStatusFilter filter) => filter switch
+    {
+        IncidentStatusFilter.All => true,
+        IncidentStatusFilter.Open => incident.Status != IncidentStatus.Resolved,
+        IncidentStatusFilter.Triggered => incident.Status == IncidentStatus.Triggered,
+        IncidentStatusFilter.Acknowledged => incident.Status == IncidentStatus.Acknowledged,
+        IncidentStatusFilter.Resolved => incident.Status == IncidentStatus.Resolved,
+        _ => false,
+    };
+}
+
+/// <summary>A page position: the last item's open time and id (newest first), opaque to clients.</summary>
+public static class IncidentCursor
+{
+    public static string Encode(IncidentSummary last) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.OpenedAt.UtcTicks}:{last.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static (long Ticks, string Id)? Decode(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor)) return null;
+        if (!TryDecode(cursor, out var position)) throw new ArgumentException("cursor: not a cursor this server issued");
+        return position;
+    }
+
+    public static bool TryDecode(string cursor, out (long Ticks, string Id) position)
+    {
+        position = default;
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            var colon = text.IndexOf(':');
+            if (colon <= 0 || !long.TryParse(text[..colon], out var ticks)) return false;
+            position = (ticks, text[(colon + 1)..]);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <paramref name="incident"/> comes after the position in newest-first order.</summary>
+    public static bool IsAfter(IncidentSummary incident, (long Ticks, string Id) position) =>
+        incident.OpenedAt.UtcTicks < position.Ticks
+        || (incident.OpenedAt.UtcTicks == position.Ticks && string.CompareOrdinal(incident.Id, position.Id) > 0);
+}

@@ -1,0 +1,29 @@
+namespace OrleansOps.Server.Apis;
+
+public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);
+
+public sealed record IncidentResponse(
+    string Id, string Account, string Service, bool ServiceDeclared, string Title, Severity Severity, IncidentStatus Status,
+    DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy,
+    DateTimeOffset? ResolvedAt, string? ResolvedBy, string GroupKey, int ChronicleEntries, IReadOnlyList<IncidentAlertView> Alerts)
+{
+    public static IncidentResponse Of(IncidentView view) => new(
+        view.Summary.Id, view.Summary.AccountId, view.Summary.Service, view.Summary.ServiceDeclared, view.Summary.Title,
+        view.Summary.Severity, view.Summary.Status, view.Summary.OpenedAt, view.Summary.StartedAt,
+        view.Summary.AcknowledgedAt, view.AcknowledgedBy, view.Summary.ResolvedAt, view.ResolvedBy, view.GroupKey,
+        view.ChronicleEntries, view.Alerts);
+}
+
+public sealed record IncidentListItem(
+    string Id, string Account, string Service, bool ServiceDeclared, string Title, Severity Severity, IncidentStatus Status,
+    DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, DateTimeOffset? ResolvedAt,
+    int AlertCount, int FiringAlertCount)
+{
+    public static IncidentListItem Of(IncidentSummary s) => new(
+        s.Id, s.AccountId, s.Service, s.ServiceDeclared, s.Title, s.Severity, s.Status, s.OpenedAt, s.StartedAt,
+        s.AcknowledgedAt, s.ResolvedAt, s.AlertCount, s.FiringAlertCount);
+}
+
+public sealed record ActorRequest(string? Actor, string? Note);
+
+public sealed record NoteRequest(string? Actor, string? Text);

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace OrleansOps.Server.Apis;
+
+public static class IncidentsApi
+{
+    private const long MaxCommandBytes = 64 * 1024;
+    private const int MaxActorLength = 200;
+    private const int MaxNoteLength = 16 * 1024;
+
+    public static IEndpointRouteBuilder MapIncidentsApi(this IEndpointRouteBuilder app)
+    {
+        var incidents = app.MapGroup("/api/v1/incidents/{incidentId}").WithTags("Incidents").RequireAdminToken();
+        incidents.MapGet("/", GetIncident).WithSummary("One incident with its alerts");
+        incidents.MapGet("/chronicle", GetChronicle).WithSummary("The incident's hash-chained record");
+        incidents.MapGet("/chronicle/verify", VerifyChronicle).WithSummary("Recompute the chronicle's hash chain");
+        incidents.MapPost("/ack", (string incidentId, HttpRequest request, IGrainFactory grains) =>
+            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Acknowledge(body.Actor))).WithSummary("Acknowledge");
+        incidents.MapPost("/resolve", (string incidentId, HttpRequest request, IGrainFactory grains) =>
+            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Resolve(body.Actor, body.Text))).WithSummary("Resolve, with an optional note");
+        incidents.MapPost("/reopen", (string incidentId, HttpRequest request, IGrainFactory grains) =>
+            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Reopen(body.Actor, body.Text))).WithSummary("Reopen a resolved incident");
+        incidents.MapPost("/notes", (string incidentId, HttpRequest request, IGrainFactory grains) =>
+            Command(incidentId, request, grains, requireText: true, (incident, body) => incident.AddNote(body.Actor, body.Text!))).WithSummary("Add a note to the chronicle");
+        return app;
+    }
+
+    private static async Task<Results<Ok<IncidentResponse>, ProblemHttpResult>> GetIncident(string incidentId, IGrainFactory grains)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var view = await grains.GetGrain<IIncidentGrain>(incidentId).Describe();
+        return view is null ? NoIncident(incidentId) : TypedResults.Ok(IncidentResponse.Of(view));
+    }
+
+    private static async Task<Results<Ok<Page<ChronicleEntry>>, ProblemHttpResult>> GetChronicle(string incidentId, IGrainFactory grains)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var chronicle = await grains.GetGrain<IIncidentGrain>(incidentId).GetChronicle();
+        return chronicle is null ? NoIncident(incidentId) : TypedResults.Ok(new Page<ChronicleEntry>(chronicle, null));
+    }
+
+    private static async Task<Results<Ok<ChronicleVerification>, ProblemHttpResult>> VerifyChronicle(string incidentId, IGrainFactory grains)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var verification = await grains.GetGrain<IIncidentGrain>(incidentId).VerifyChronicle();
+        return verification is null ? NoIncident(incidentId) : TypedResults.Ok(verification);
+    }
+
+    private sealed record CommandBody(string Actor, string? Text);
+
+    private static async Task<IResult> Command(
+        string incidentId, HttpRequest request, IGrainFactory grains, bool requireText, Func<IIncidentGrain, CommandBody, Task<CommandResult>> act)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
+        if (tooLarge is not null) return tooLarge;
+
+        var errors = new List<string>();
+        string? actor = null, text = null;
+        if (bytes!.Length > 0)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(bytes);
+                if (document.RootElement.ValueKind != JsonValueKind.Object) errors.Add("$: must be a JSON object");
+                else
+                {
+                    actor = OptionalString(document.RootElement, "actor", MaxActorLength, errors);
+                    text = OptionalString(document.RootElement, "text", MaxNoteLength, errors)
+                        ?? OptionalString(document.RootElement, "note", MaxNoteLength, errors);
+                }
+            }
+            catch (JsonException e)
+            {
+                return Problems.BadRequest("Malformed JSON", $"The body is not valid JSON: {e.Message}");
+            }
+        }
+        if (requireText && string.IsNullOrWhiteSpace(text) && errors.Count == 0) errors.Add("text: is required");
+        if (errors.Count > 0) return Problems.Invalid("The request is invalid; nothing was changed", errors);
+
+        var result = await act(grains.GetGrain<IIncidentGrain>(incidentId), new CommandBody(actor ?? "admin", text));
+        return result.Outcome switch
+        {
+            CommandOutcome.NotFound => NoIncident(incidentId),
+            CommandOutcome.Conflict => Problems.Conflict(result.Message!),
+            _ => TypedResults.Ok(IncidentResponse.Of(result.Incident!)),
+        };
+    }
+
+    private static string? OptionalString(JsonElement body, string name, int maxLength, List<string> errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.String) errors.Add($"{name}: must be a string");
+        else if (value.GetString()!.Length > maxLength) errors.Add($"{name}: is longer than {maxLength} characters");
+        else return value.GetString();
+        return null;
+    }
+
+    private static ProblemHttpResult InvalidIncidentId(string incidentId) => Problems.BadRequest(
+        "Invalid incident id", $"'{incidentId}' is not an incident id (inc- followed by 16 lower-case letters and digits 2-7).");
+
+    private static ProblemHttpResult NoIncident(string incidentId) => Problems.NotFound($"No incident '{incidentId}'.");
+}

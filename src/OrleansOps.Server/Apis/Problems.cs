@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansOps.Integrations.Inbound;
+
+namespace OrleansOps.Server.Apis;
+
+/// <summary>RFC 7807 answers that say what is wrong, in one place so every endpoint words them alike.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult Invalid(string title, IReadOnlyList<FieldError> errors) => TypedResults.Problem(
+        title: title,
+        detail: Summarize(errors.Select(e => $"{e.Field}: {e.Message}").ToList()),
+        statusCode: StatusCodes.Status400BadRequest,
+        extensions: new Dictionary<string, object?> { ["errors"] = errors.Select(e => new { field = e.Field, message = e.Message }).ToList() });
+
+    public static ProblemHttpResult Invalid(string title, IReadOnlyList<string> errors) => TypedResults.Problem(
+        title: title,
+        detail: Summarize(errors),
+        statusCode: StatusCodes.Status400BadRequest,
+        extensions: new Dictionary<string, object?> { ["errors"] = errors });
+
+    public static ProblemHttpResult BadRequest(string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status400BadRequest);
+
+    public static ProblemHttpResult Unauthorized(string detail) =>
+        TypedResults.Problem(title: "Unauthorized", detail: detail, statusCode: StatusCodes.Status401Unauthorized);
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound);
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    public static ProblemHttpResult TooLarge(long limit) => TypedResults.Problem(
+        title: "Request body too large",
+        detail: $"The body is larger than {limit} bytes; send smaller batches.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    private static string Summarize(IReadOnlyList<string> errors) =>
+        errors.Count <= 5 ? string.Join("; ", errors) : string.Join("; ", errors.Take(5)) + $"; and {errors.Count - 5} more";
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace OrleansOps.Server.Apis;
+
+/// <summary>Reads a request body within a size limit and parses it as JSON, answering problems for both.</summary>
+public static class RequestBodies
+{
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 32 };
+
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadJsonAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var (bytes, problem) = await ReadAsync(request, limit, cancellationToken);
+        if (problem is not null) return (null, problem);
+        if (bytes!.Length == 0) return (null, Problems.BadRequest("Empty body", "The request has no body; send a JSON document."));
+        try
+        {
+            return (JsonDocument.Parse(bytes, Options), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.BadRequest("Malformed JSON", $"The body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    public static async Task<(byte[]? Bytes, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit) return (null, Problems.TooLarge(limit));
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+            sizeFeature.MaxRequestBodySize = limit + 1;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        try
+        {
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > limit) return (null, Problems.TooLarge(limit));
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, Problems.TooLarge(limit));
+        }
+        return (buffer.ToArray(), null);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+
+namespace OrleansOps.Server.Configuration;
+
+/// <summary>
+/// An account's configuration as people write it, in YAML files or as JSON over the admin API (same shape,
+/// camelCase). Integration keys may be given in clear (<c>key</c>, hashed on load) or as <c>keySha256</c>.
+/// </summary>
+public sealed class AccountConfigDocument
+{
+    public string? Id { get; set; }
+    public string? Name { get; set; }
+    public string? Tier { get; set; }
+    public string? TimeZone { get; set; }
+    public List<ServiceDocument>? Services { get; set; }
+    public CorrelationDocument? Correlation { get; set; }
+    public SlaDocument? Sla { get; set; }
+    public List<IntegrationKeyDocument>? IntegrationKeys { get; set; }
+
+    public sealed class ServiceDocument
+    {
+        public string? Id { get; set; }
+        public string? Name { get; set; }
+        public List<string>? Nodes { get; set; }
+        public List<string>? DependsOn { get; set; }
+    }
+
+    public sealed class CorrelationDocument
+    {
+        public List<string>? GroupBy { get; set; }
+    }
+
+    public sealed class SlaDocument
+    {
+        public List<AvailabilityDocument>? Availability { get; set; }
+        public Dictionary<string, string>? Response { get; set; }
+        public Dictionary<string, string>? Resolution { get; set; }
+    }
+
+    public sealed class AvailabilityDocument
+    {
+        public string? Name { get; set; }
+        public double? Target { get; set; }
+        public string? Window { get; set; }
+        public List<string>? Services { get; set; }
+        public List<string>? Nodes { get; set; }
+    }
+
+    public sealed class IntegrationKeyDocument
+    {
+        public string? Name { get; set; }
+        public string? Key { get; set; }
+        public string? KeySha256 { get; set; }
+        public string? DefaultService { get; set; }
+    }
+
+    /// <summary>The domain configuration, or the list of problems ("field: message") that prevent it.</summary>
+    public (AccountConfig? Config, List<string> Errors) ToDomain()
+    {
+        var errors = new List<string>();
+        var sla = new SlaContract
+        {
+            Availability = (Sla?.Availability ?? []).Select((slo, i) =>
+            {
+                if (slo.Target is null) errors.Add($"sla.availability[{i}].target: required");
+                return new AvailabilitySlo
+                {
+                    Name = slo.Name ?? "",
+                    Target = slo.Target ?? 0,
+                    Window = slo.Window ?? "30d",
+                    Services = slo.Services ?? [],
+                    Nodes = slo.Nodes ?? [],
+                };
+            }).ToList(),
+            Response = Deadlines(Sla?.Response, "sla.response", errors),
+            Resolution = Deadlines(Sla?.Resolution, "sla.resolution", errors),
+        };
+        var keys = (IntegrationKeys ?? []).Select((key, i) =>
+        {
+            if (key.Key is not null && key.KeySha256 is not null)
+                errors.Add($"integrationKeys[{i}]: give either key or keySha256, not both");
+            if (key.Key is { Length: < IntegrationKey.MinimumLength })
+                errors.Add($"integrationKeys[{i}].key: must be at least {IntegrationKey.MinimumLength} characters");
+            return new IntegrationKeyDefinition
+            {
+                Name = key.Name ?? $"key-{i + 1}",
+                KeySha256 = key.Key is { } clear ? IntegrationKey.Hash(clear) : key.KeySha256?.ToLowerInvariant() ?? "",
+                DefaultService = key.DefaultService,
+            };
+        }).ToList();
+        var config = new AccountConfig
+        {
+            Id = Id ?? "",
+            Name = Name ?? Id ?? "",
+            Tier = Tier ?? "standard",
+            TimeZone = TimeZone ?? "UTC",
+            Services = (Services ?? []).Select(s => new ServiceDefinition
+            {
+                Id = s.Id ?? "",
+                Name = s.Name,
+                Nodes = s.Nodes ?? [],
+                DependsOn = s.DependsOn ?? [],
+            }).ToList(),
+            GroupBy = Correlation?.GroupBy ?? ["alertname"],
+            Sla = sla,
+            IntegrationKeys = keys,
+        };
+        if (Id is null) errors.Add("id: required");
+        errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
+        foreach (var (key, i) in keys.Select((k, i) => (k, i)))
+        {
+            if (key.DefaultService is { } service && !config.Declares(service))
+                errors.Add($"integrationKeys[{i}].defaultService: '{service}' is not a declared service");
+        }
+        return (errors.Count == 0 ? config : null, errors);
+    }
+
+    public static AccountConfigDocument FromDomain(AccountConfig config) => new()
+    {
+        Id = config.Id,
+        Name = config.Name,
+        Tier = config.Tier,
+        TimeZone = config.TimeZone,
+        Services = config.Services.Select(s => new ServiceDocument
+        {
+            Id = s.Id,
+            Name = s.Name,
+            Nodes = s.Nodes.ToList(),
+            DependsOn = s.DependsOn.ToList(),
+        }).ToList(),
+        Correlation = new CorrelationDocument { GroupBy = config.GroupBy.ToList() },
+        Sla = new SlaDocument
+        {
+            Availability = config.Sla.Availability.Select(slo => new AvailabilityDocument
+            {
+                Name = slo.Name,
+                Target = slo.Target,
+                Window = slo.Window,
+                Services = slo.Services.ToList(),
+                Nodes = slo.Nodes.ToList(),
+            }).ToList(),
+            Response = config.Sla.Response.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
+            Resolution = config.Sla.Resolution.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
+        },
+        IntegrationKeys = config.IntegrationKeys.Select(k => new IntegrationKeyDocument
+        {
+            Name = k.Name,
+            KeySha256 = k.KeySha256,
+            DefaultService = k.DefaultService,
+        }).ToList(),
+    };
+
+    private static Dictionary<Severity, TimeSpan> Deadlines(Dictionary<string, string>? text, string path, List<string> errors)
+    {
+        var deadlines = new Dictionary<Severity, TimeSpan>();
+        foreach (var (word, duration) in text ?? [])
+        {
+            if (!SeverityMapping.TryParseWire(word, out var severity))
+                errors.Add($"{path}.{word}: not a severity (sev1, sev2, sev3, sev4)");
+            else if (!Durations.TryParse(duration, out var limit))
+                errors.Add($"{path}.{word}: '{duration}' is not a duration such as 30m, 2h or 1d");
+            else deadlines[severity] = limit;
+        }
+        return deadlines;
+    }
+}
+
+public static class ConfigText
+{
+    public static string Hash(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

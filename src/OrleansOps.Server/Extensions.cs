@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using OrleansOps.Grains;
+using OrleansOps.Server.Apis;
+using OrleansOps.Server.Configuration;
+using OrleansOps.Server.Ingest;
+using OrleansOps.Storage;
+
+namespace OrleansOps.Server;
+
+public static class Extensions
+{
+    public const string ClusterName = "orleansops";
+
+    public static WebApplicationBuilder AddOrleansOps(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(OrleansOpsOptions.Section).Get<OrleansOpsOptions>() ?? new OrleansOpsOptions();
+        builder.Services.Configure<OrleansOpsOptions>(builder.Configuration.GetSection(OrleansOpsOptions.Section));
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: ClusterName, clusterId: ClusterName)
+            .UseSqliteStorage(StorageNames.Grains, options.DataPath, options.SqliteDurability));
+
+        var generated = string.IsNullOrWhiteSpace(options.AdminToken);
+        builder.Services.AddSingleton(new AdminToken(generated ? RandomNumberGenerator.GetHexString(32, lowercase: true) : options.AdminToken!));
+        builder.Services.AddSingleton<IngestService>();
+        builder.Services.AddSingleton<ConfigLoader>();
+        builder.Services.AddHostedService<StartupConfiguration>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxIngestBodyBytes, 1024 * 1024) + 1);
+        return builder;
+    }
+
+    public static WebApplication MapOrleansOps(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapGet("/healthz", async (IGrainFactory grains, CancellationToken cancellationToken) =>
+        {
+            // A grain round-trip proves the silo is up and answering, not just the web server.
+            await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return TypedResults.Ok(new { status = "ok" });
+        }).WithTags("Health");
+        app.MapIngestApi();
+        app.MapAccountsApi();
+        app.MapIncidentsApi();
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+        return app;
+    }
+
+    private static void PrintBanner(WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value;
+        var token = app.Services.GetRequiredService<AdminToken>();
+        var generated = string.IsNullOrWhiteSpace(options.AdminToken);
+        Console.WriteLine($"OrleansOps is running at {string.Join(", ", app.Urls)}");
+        Console.WriteLine($"  data folder: {Path.GetFullPath(options.DataPath)}");
+        Console.WriteLine(generated
+            ? $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken to keep one)"
+            : "  admin token: as configured in OrleansOps:AdminToken");
+    }
+
+    /// <summary>Applies the account files once the silo is up; an invalid file stops the start.</summary>
+    private sealed class StartupConfiguration(ConfigLoader loader, IOptions<OrleansOpsOptions> options, IHostEnvironment environment) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            loader.LoadAsync(Path.GetFullPath(options.Value.ConfigPath, environment.ContentRootPath), cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
