@@ -1,0 +1,80 @@
+namespace OrleansOps.Domain.Tests;
+
+public sealed class AccountConfigTests
+{
+    private static AccountConfig Valid() => new()
+    {
+        Id = "healthnet",
+        Name = "HealthNet",
+        TimeZone = "America/New_York",
+        Services = [new ServiceDefinition { Id = "ehr-api" }, new ServiceDefinition { Id = "imaging", DependsOn = ["ehr-api"] }],
+        Sla = new SlaContract
+        {
+            Availability = [new AvailabilitySlo { Name = "a", Target = 99.95, Window = "30d", Services = ["ehr-api"] }],
+            Resolution = new Dictionary<Severity, TimeSpan> { [Severity.Sev1] = TimeSpan.FromHours(2) },
+        },
+        IntegrationKeys = [new IntegrationKeyDefinition { Name = "k", KeySha256 = IntegrationKey.Hash("a-long-enough-key") }],
+    };
+
+    [Fact]
+    public void A_complete_configuration_is_valid() => Assert.Empty(Valid().Validate());
+
+    [Theory]
+    [InlineData("Healthnet")]
+    [InlineData("1health")]
+    [InlineData("12345")]
+    [InlineData("health_net")]
+    [InlineData("")]
+    public void Account_ids_must_be_slugs_starting_with_a_letter(string id)
+    {
+        Assert.False(Ids.IsAccountId(id));
+        Assert.Contains((Valid() with { Id = id }).Validate(), e => e.StartsWith("id:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_with_its_field()
+    {
+        var config = Valid() with
+        {
+            TimeZone = "Mars/Olympus",
+            Services = [new ServiceDefinition { Id = "a" }, new ServiceDefinition { Id = "a", DependsOn = ["ghost"] }],
+            Sla = new SlaContract { Availability = [new AvailabilitySlo { Name = "x", Target = 100.5, Window = "forever" }] },
+        };
+        var errors = config.Validate();
+        Assert.Contains(errors, e => e.StartsWith("timeZone:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("declared twice", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("'ghost'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("sla.availability[0].target", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("sla.availability[0].window", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("30m", 1800)]
+    [InlineData("2h", 7200)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("30d", 2592000)]
+    [InlineData("1w", 604800)]
+    public void Durations_parse(string text, int seconds)
+    {
+        Assert.True(Durations.TryParse(text, out var duration));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("2")]
+    [InlineData("h")]
+    [InlineData("2x")]
+    [InlineData("-2h")]
+    [InlineData("0m")]
+    public void Bad_durations_do_not_parse(string text) => Assert.False(Durations.TryParse(text, out _));
+
+    [Fact]
+    public void Incident_ids_start_with_a_letter_and_are_unique()
+    {
+        var ids = Enumerable.Range(0, 1000).Select(_ => Ids.NewIncidentId()).ToList();
+        Assert.All(ids, id => Assert.True(Ids.IsIncidentId(id)));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+}

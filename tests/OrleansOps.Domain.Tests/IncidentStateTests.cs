@@ -1,0 +1,151 @@
+using static OrleansOps.Domain.Tests.Alerts;
+
+namespace OrleansOps.Domain.Tests;
+
+public sealed class IncidentStateTests
+{
+    private static readonly IncidentOrigin Origin = new() { AccountId = "acme", Service = "api", GroupKey = "{alertname=\"Down\"}" };
+
+    private static IncidentState Opened(NormalizedAlert first)
+    {
+        var incident = new IncidentState();
+        incident.Open("inc-aaaaaaaaaaaaaaaa", Origin, first, T0);
+        Assert.Equal(AlertOutcome.Applied, incident.Apply(first, T0));
+        return incident;
+    }
+
+    [Fact]
+    public void Opening_records_the_first_alert_and_queues_an_opened_event()
+    {
+        var incident = Opened(Firing("Down", Severity.Sev2, startsAt: T0.AddMinutes(-3)));
+        Assert.Equal(IncidentStatus.Triggered, incident.Status);
+        Assert.Equal(Severity.Sev2, incident.Severity);
+        Assert.Equal(T0, incident.OpenedAt);
+        Assert.Equal(T0.AddMinutes(-3), incident.StartedAt);
+        Assert.Equal([ChronicleKinds.Opened, ChronicleKinds.AlertAttached], incident.Chronicle.Select(e => e.Kind));
+        Assert.Equal(LifecycleKind.Opened, Assert.Single(incident.Outbox).Kind);
+    }
+
+    [Fact]
+    public void Repeats_only_count()
+    {
+        var alert = Firing("Down");
+        var incident = Opened(alert);
+        var entries = incident.Chronicle.Count;
+        Assert.Equal(AlertOutcome.Repeated, incident.Apply(alert, T0.AddMinutes(1)));
+        Assert.Equal(AlertOutcome.Repeated, incident.Apply(alert, T0.AddMinutes(2)));
+        var record = Assert.Single(incident.Alerts.Values);
+        Assert.Equal(3, record.Count);
+        Assert.Equal(T0.AddMinutes(2), record.LastSeen);
+        Assert.Equal(entries, incident.Chronicle.Count);
+    }
+
+    [Fact]
+    public void Resolving_the_last_alert_resolves_the_incident_at_the_senders_end_time()
+    {
+        var a = Firing("Down", instance: "a");
+        var b = Firing("Down", instance: "b");
+        var incident = Opened(a);
+        incident.Apply(b, T0);
+        incident.Apply(a.Resolved(T0.AddMinutes(4)), T0.AddMinutes(10));
+        Assert.Equal(IncidentStatus.Triggered, incident.Status);
+        incident.Apply(b.Resolved(T0.AddMinutes(6)), T0.AddMinutes(10));
+        Assert.Equal(IncidentStatus.Resolved, incident.Status);
+        Assert.Equal(T0.AddMinutes(6), incident.ResolvedAt);
+        Assert.Equal("auto", incident.ResolvedBy);
+        Assert.Equal(LifecycleKind.Resolved, incident.Outbox[^1].Kind);
+        Assert.Equal(T0.AddMinutes(6), incident.Outbox[^1].At);
+    }
+
+    [Fact]
+    public void End_times_are_kept_within_sanity_bounds()
+    {
+        var alert = Firing("Down", startsAt: T0);
+        var future = Opened(alert);
+        future.Apply(alert.Resolved(T0.AddDays(3)), T0.AddMinutes(5));
+        Assert.Equal(T0.AddMinutes(5), future.ResolvedAt);
+
+        var beforeStart = Opened(alert);
+        beforeStart.Apply(alert.Resolved(T0.AddHours(-2)), T0.AddMinutes(5));
+        Assert.Equal(T0, beforeStart.ResolvedAt);
+    }
+
+    [Fact]
+    public void A_resolved_incident_rejects_new_firings_as_a_new_occurrence()
+    {
+        var alert = Firing("Down");
+        var incident = Opened(alert);
+        incident.Apply(alert.Resolved(T0.AddMinutes(1)), T0.AddMinutes(1));
+        Assert.Equal(AlertOutcome.Rejected, incident.Apply(alert, T0.AddMinutes(2)));
+        Assert.Equal(AlertOutcome.Ignored, incident.Apply(alert.Resolved(T0.AddMinutes(3)), T0.AddMinutes(3)));
+    }
+
+    [Fact]
+    public void An_alert_that_fires_again_while_the_incident_is_open_is_recorded_as_refired()
+    {
+        var a = Firing("Down", instance: "a");
+        var incident = Opened(a);
+        incident.Apply(Firing("Down", instance: "b"), T0);
+        incident.Apply(a.Resolved(T0.AddMinutes(1)), T0.AddMinutes(1));
+        Assert.Equal(AlertOutcome.Applied, incident.Apply(a, T0.AddMinutes(2)));
+        Assert.Equal(ChronicleKinds.AlertRefired, incident.Chronicle[^1].Kind);
+        Assert.Equal(2, incident.Alerts[a.Fingerprint].Occurrences);
+        Assert.Equal(AlertStatus.Firing, incident.Alerts[a.Fingerprint].Status);
+    }
+
+    [Fact]
+    public void Severity_rises_with_a_more_severe_alert_and_never_falls_by_itself()
+    {
+        var incident = Opened(Firing("Down", Severity.Sev3));
+        incident.Apply(Firing("Down", Severity.Sev1, instance: "b"), T0);
+        Assert.Equal(Severity.Sev1, incident.Severity);
+        incident.Apply(Firing("Down", Severity.Sev4, instance: "c"), T0);
+        Assert.Equal(Severity.Sev1, incident.Severity);
+        Assert.Contains(incident.Outbox, e => e.Kind == LifecycleKind.SeverityChanged && e.Summary.Severity == Severity.Sev1);
+    }
+
+    [Fact]
+    public void Acknowledge_resolve_reopen_follow_the_state_machine()
+    {
+        var incident = Opened(Firing("Down"));
+        Assert.True(incident.Acknowledge("ana", T0.AddMinutes(1)));
+        Assert.False(incident.Acknowledge("bob", T0.AddMinutes(2)));
+        Assert.Equal("ana", incident.AcknowledgedBy);
+        Assert.Equal(T0.AddMinutes(1), incident.AcknowledgedAt);
+
+        Assert.True(incident.Resolve("ana", "restarted the pod", T0.AddMinutes(5)));
+        Assert.False(incident.Resolve("ana", null, T0.AddMinutes(6)));
+        Assert.Equal(T0.AddMinutes(5), incident.ResolvedAt);
+        Assert.Throws<IncidentTransitionException>(() => incident.Acknowledge("bob", T0.AddMinutes(7)));
+
+        incident.Reopen("bob", "still failing", T0.AddMinutes(8));
+        Assert.Equal(IncidentStatus.Triggered, incident.Status);
+        Assert.Null(incident.ResolvedAt);
+        Assert.Throws<IncidentTransitionException>(() => incident.Reopen("bob", null, T0.AddMinutes(9)));
+
+        Assert.Equal(
+            [LifecycleKind.Opened, LifecycleKind.Acknowledged, LifecycleKind.Resolved, LifecycleKind.Reopened],
+            incident.Outbox.Select(e => e.Kind));
+        Assert.Equal([1L, 2L, 3L, 4L], incident.Outbox.Select(e => e.Seq));
+        Assert.True(Chronicle.Verify(incident.Chronicle).Valid);
+    }
+
+    [Fact]
+    public void A_sender_acknowledgement_acknowledges_a_triggered_incident_once()
+    {
+        var alert = Firing("Down");
+        var incident = Opened(alert);
+        Assert.Equal(AlertOutcome.Applied, incident.Apply(alert.Acknowledging(), T0.AddMinutes(1)));
+        Assert.Equal(IncidentStatus.Acknowledged, incident.Status);
+        Assert.Equal(AlertOutcome.Ignored, incident.Apply(alert.Acknowledging(), T0.AddMinutes(2)));
+    }
+
+    [Fact]
+    public void Confirmed_events_leave_the_outbox()
+    {
+        var incident = Opened(Firing("Down"));
+        incident.Acknowledge("ana", T0);
+        incident.Confirmed(1);
+        Assert.Equal(2, Assert.Single(incident.Outbox).Seq);
+    }
+}
