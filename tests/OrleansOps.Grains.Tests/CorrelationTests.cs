@@ -1,0 +1,159 @@
+namespace OrleansOps.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class CorrelationTests(ClusterFixture fixture)
+{
+    private static string NewAccountId() => "acct-" + Guid.NewGuid().ToString("N")[..10];
+
+    private async Task<string> NewAccountAsync()
+    {
+        var id = NewAccountId();
+        var result = await fixture.Grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
+        {
+            Id = id,
+            Name = id,
+            Services = [new ServiceDefinition { Id = "api" }],
+            GroupBy = ["alertname"],
+        }, ConfigSource.Api);
+        Assert.True(result.Applied, string.Join("; ", result.Errors));
+        return id;
+    }
+
+    private NormalizedAlert Alert(string name, string instance, AlertStatus status = AlertStatus.Firing, Severity severity = Severity.Sev3)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = name, ["instance"] = instance };
+        var now = fixture.Time.GetUtcNow();
+        return new NormalizedAlert
+        {
+            Source = "test",
+            Service = "api",
+            Labels = labels,
+            Severity = severity,
+            Status = status,
+            StartsAt = ClusterFixture.Start,
+            EndsAt = status == AlertStatus.Resolved ? now : null,
+            Fingerprint = AlertFingerprint.Of(labels),
+            ReceivedAt = now,
+        };
+    }
+
+    private Task<IReadOnlyList<AlertReceipt>> Ingest(string account, params NormalizedAlert[] alerts) =>
+        fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api"))
+            .Ingest(new CorrelationBatch { AccountId = account, Service = "api", GroupBy = ["alertname"], Alerts = alerts });
+
+    [Fact]
+    public async Task Repeats_of_one_alert_only_count()
+    {
+        var account = await NewAccountAsync();
+        var alert = Alert("Down", "a");
+        var first = await Ingest(account, alert);
+        await Ingest(account, alert);
+        var third = await Ingest(account, alert, alert);
+
+        Assert.True(first[0].OpenedIncident);
+        Assert.All(third, r => Assert.Equal(first[0].IncidentId, r.IncidentId));
+        Assert.All(third, r => Assert.Equal(AlertOutcome.Repeated, r.Outcome));
+        var incident = await fixture.Grains.GetGrain<IIncidentGrain>(first[0].IncidentId!).Describe();
+        Assert.Equal(4, Assert.Single(incident!.Alerts).Count);
+        Assert.Equal(2, incident.ChronicleEntries);
+        var page = await fixture.Grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.All, null, 10);
+        Assert.Single(page.Items);
+    }
+
+    [Fact]
+    public async Task Alerts_sharing_the_group_key_join_one_incident_and_another_group_opens_another()
+    {
+        var account = await NewAccountAsync();
+        var receipts = await Ingest(account, Alert("Down", "a"), Alert("Down", "b"), Alert("DiskFull", "a"));
+        await Ingest(account, Alert("Down", "c"));
+
+        Assert.Equal(receipts[0].IncidentId, receipts[1].IncidentId);
+        Assert.NotEqual(receipts[0].IncidentId, receipts[2].IncidentId);
+        var down = await fixture.Grains.GetGrain<IIncidentGrain>(receipts[0].IncidentId!).Describe();
+        Assert.Equal(["a", "b", "c"], down!.Alerts.Select(a => a.Labels["instance"]).Order());
+        var open = await fixture.Grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.Open, null, 10);
+        Assert.Equal(2, open.Items.Count);
+        Assert.Equal(3, open.Items.Single(i => i.Id == receipts[0].IncidentId).AlertCount);
+    }
+
+    [Fact]
+    public async Task A_trigger_after_resolve_opens_a_new_occurrence()
+    {
+        var account = await NewAccountAsync();
+        var first = await Ingest(account, Alert("Down", "a"));
+        fixture.Time.Advance(TimeSpan.FromMinutes(5));
+        await Ingest(account, Alert("Down", "a", AlertStatus.Resolved));
+        var resolved = await fixture.Grains.GetGrain<IIncidentGrain>(first[0].IncidentId!).Describe();
+        Assert.Equal(IncidentStatus.Resolved, resolved!.Summary.Status);
+        Assert.Equal(fixture.Time.GetUtcNow(), resolved.Summary.ResolvedAt);
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        var again = await Ingest(account, Alert("Down", "a"));
+        Assert.True(again[0].OpenedIncident);
+        Assert.NotEqual(first[0].IncidentId, again[0].IncidentId);
+
+        var account_ = fixture.Grains.GetGrain<IAccountGrain>(account);
+        Assert.Single((await account_.ListIncidents(IncidentStatusFilter.Resolved, null, 10)).Items);
+        Assert.Single((await account_.ListIncidents(IncidentStatusFilter.Triggered, null, 10)).Items);
+        var kinds = (await account_.GetLifecycle()).Select(e => (e.IncidentId, e.Kind)).ToList();
+        Assert.Contains((first[0].IncidentId!, LifecycleKind.Opened), kinds);
+        Assert.Contains((first[0].IncidentId!, LifecycleKind.Resolved), kinds);
+        Assert.Contains((again[0].IncidentId!, LifecycleKind.Opened), kinds);
+    }
+
+    [Fact]
+    public async Task A_manually_resolved_incident_sends_the_next_firing_to_a_new_incident()
+    {
+        var account = await NewAccountAsync();
+        var alert = Alert("Down", "a");
+        var first = await Ingest(account, alert);
+        var resolve = await fixture.Grains.GetGrain<IIncidentGrain>(first[0].IncidentId!).Resolve("ana", "fixed by hand");
+        Assert.Equal(CommandOutcome.Applied, resolve.Outcome);
+
+        var next = await Ingest(account, alert, Alert("Down", "b"));
+        Assert.True(next[0].OpenedIncident);
+        Assert.NotEqual(first[0].IncidentId, next[0].IncidentId);
+        Assert.Equal(next[0].IncidentId, next[1].IncidentId);
+    }
+
+    [Fact]
+    public async Task Incident_commands_follow_the_lifecycle_and_the_chronicle_verifies()
+    {
+        var account = await NewAccountAsync();
+        var id = (await Ingest(account, Alert("Down", "a", severity: Severity.Sev1)))[0].IncidentId!;
+        var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
+
+        Assert.Equal(CommandOutcome.Applied, (await incident.Acknowledge("ana")).Outcome);
+        Assert.Equal(CommandOutcome.Unchanged, (await incident.Acknowledge("ana")).Outcome);
+        Assert.Equal(CommandOutcome.Applied, (await incident.AddNote("ana", "looking at the load balancer")).Outcome);
+        Assert.Equal(CommandOutcome.Applied, (await incident.Resolve("ana", "rolled back")).Outcome);
+        Assert.Equal(CommandOutcome.Conflict, (await incident.Acknowledge("bob")).Outcome);
+        Assert.Equal(CommandOutcome.NotFound, (await fixture.Grains.GetGrain<IIncidentGrain>("inc-zzzzzzzzzzzzzzzz").Acknowledge("x")).Outcome);
+
+        var chronicle = await incident.GetChronicle();
+        Assert.Equal(
+            [ChronicleKinds.Opened, ChronicleKinds.AlertAttached, ChronicleKinds.Acknowledged, ChronicleKinds.Note, ChronicleKinds.Resolved],
+            chronicle!.Select(e => e.Kind));
+        Assert.True((await incident.VerifyChronicle())!.Valid);
+    }
+
+    [Fact]
+    public async Task State_survives_deactivation_because_it_is_in_sqlite()
+    {
+        var account = await NewAccountAsync();
+        var id = (await Ingest(account, Alert("Down", "a")))[0].IncidentId!;
+        await fixture.Grains.GetGrain<IIncidentGrain>(id).Acknowledge("ana");
+
+        await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<IIncidentGrain>(id));
+        await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")));
+        await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<IAccountGrain>(account));
+
+        var view = await fixture.Grains.GetGrain<IIncidentGrain>(id).Describe();
+        Assert.Equal(IncidentStatus.Acknowledged, view!.Summary.Status);
+        var repeat = await Ingest(account, Alert("Down", "a"));
+        Assert.Equal(id, repeat[0].IncidentId);
+        Assert.Equal(AlertOutcome.Repeated, repeat[0].Outcome);
+        var listed = await fixture.Grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.Acknowledged, null, 10);
+        Assert.Equal(id, Assert.Single(listed.Items).Id);
+    }
+}
