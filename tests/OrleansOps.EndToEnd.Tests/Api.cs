@@ -1,0 +1,46 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>Small helpers over HttpClient that keep the tests reading like the API calls they make.</summary>
+public static class Api
+{
+    public static async Task<(int Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string? bearer = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, contentType);
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? json = null;
+        if (text.Length > 0)
+        {
+            try { json = JsonNode.Parse(text); } catch (JsonException) { json = JsonValue.Create(text); }
+        }
+        return ((int)response.StatusCode, json);
+    }
+
+    public static Task<(int Status, JsonNode? Body)> PostAsync(HttpClient client, string path, string body, string? bearer = null) =>
+        SendAsync(client, HttpMethod.Post, path, body, bearer);
+
+    public static async Task<JsonNode> GetOkAsync(HttpClient client, string path)
+    {
+        var (status, body) = await SendAsync(client, HttpMethod.Get, path);
+        Assert.True(status == 200, $"GET {path} answered {status}: {body?.ToJsonString()}");
+        return body!;
+    }
+
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await probe() is { } value) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {timeout} waiting for {what}.");
+            await Task.Delay(250);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>Every kind of bad input gets a 4xx problem that names the problem, and leaves the stored state as it was.</summary>
+[Collection(SharedServer.Name)]
+public sealed class BadInputTests(ServerFixture fixture)
+{
+    private ServerProcess Server => fixture.Server;
+
+    public static TheoryData<string, string, string?, string?, int, string> Cases => new()
+    {
+        // method, path, body, bearer, expected status, text the problem must contain
+        { "POST", "/api/v2/alerts", """[{"labels":{"alertname":"X"}""", "demo-key-healthnet", 400, "not valid JSON" },
+        { "POST", "/api/v2/alerts", """{"labels":{"alertname":"X"}}""", "demo-key-healthnet", 400, "JSON array" },
+        { "POST", "/api/v2/alerts", """[{"labels":{"alertname":5}}]""", "demo-key-healthnet", 400, "[0].labels.alertname: must be a string" },
+        { "POST", "/api/v2/alerts", """[{"annotations":{"a":"b"}}]""", "demo-key-healthnet", 400, "[0].labels: is required" },
+        { "POST", "/api/v2/alerts", """[{"labels":{"alertname":"X"},"startsAt":"26/11/2026 10:00"}]""", "demo-key-healthnet", 400, "[0].startsAt" },
+        { "POST", "/api/v2/alerts", """[{"labels":{"alertname":"Ok"}},{"labels":{"alertname":"Bad"},"endsAt":"never"}]""", "demo-key-healthnet", 400, "[1].endsAt" },
+        { "POST", "/api/v2/alerts", """[{"labels":{"alertname":"X"}}]""", null, 401, "integration key is required" },
+        { "POST", "/api/v2/alerts", """[{"labels":{"alertname":"X"}}]""", "not-a-real-key-at-all", 401, "not known" },
+        { "POST", "/i/not-a-real-key-at-all/api/v2/alerts", """[{"labels":{"alertname":"X"}}]""", null, 401, "not known" },
+        { "POST", "/api/v2/alerts", "", "demo-key-healthnet", 400, "no body" },
+        { "POST", "/api/v1/integrations/alertmanager", """{"version":"2","alerts":[]}""", "demo-key-healthnet", 400, "version" },
+        { "POST", "/api/v1/integrations/alertmanager", """{"version":"4","alerts":[{"status":"firing"}]}""", "demo-key-healthnet", 400, "alerts[0].labels" },
+        { "POST", "/api/v1/alerts", """{"alerts":[{"labels":{"alertname":"X"},"severity":"meh"}]}""", "demo-key-healthnet", 400, "alerts[0].severity" },
+        { "POST", "/api/v1/alerts", """{"alerts":"many"}""", "demo-key-healthnet", 400, "alerts" },
+        { "POST", "/v2/enqueue", """{"routing_key":"demo-key-healthnet","event_action":"trigger","payload":{"summary":"s","source":"h"}}""", null, 400, "payload.severity" },
+        { "POST", "/v2/enqueue", """{"routing_key":"demo-key-healthnet","event_action":"page"}""", null, 400, "event_action" },
+        { "POST", "/v2/enqueue", """{"event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info"}}""", null, 401, "integration key" },
+        { "POST", "/v2/enqueue", """{"routing_key":"nope-nope-nope-nope","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info"}}""", null, 401, "not known" },
+        { "GET", "/api/v1/accounts/Health_Net", null, ServerProcess.AdminToken, 400, "not an account id" },
+        { "GET", "/api/v1/accounts/9lives/incidents", null, ServerProcess.AdminToken, 400, "not an account id" },
+        { "GET", "/api/v1/accounts/nosuchaccount", null, ServerProcess.AdminToken, 404, "nosuchaccount" },
+        { "GET", "/api/v1/accounts/healthnet/incidents?status=sleeping", null, ServerProcess.AdminToken, 400, "sleeping" },
+        { "GET", "/api/v1/accounts/healthnet/incidents?limit=0", null, ServerProcess.AdminToken, 400, "limit" },
+        { "GET", "/api/v1/accounts/healthnet/incidents?cursor=garbage!", null, ServerProcess.AdminToken, 400, "cursor" },
+        { "GET", "/api/v1/accounts", null, null, 401, "admin token" },
+        { "GET", "/api/v1/accounts", null, "demo-key-healthnet", 401, "admin token" },
+        { "GET", "/api/v1/incidents/12345", null, ServerProcess.AdminToken, 400, "not an incident id" },
+        { "GET", "/api/v1/incidents/inc-aaaaaaaaaaaaaaaa", null, ServerProcess.AdminToken, 404, "inc-aaaaaaaaaaaaaaaa" },
+        { "POST", "/api/v1/incidents/inc-aaaaaaaaaaaaaaaa/ack", null, ServerProcess.AdminToken, 404, "inc-aaaaaaaaaaaaaaaa" },
+        { "POST", "/api/v1/incidents/inc-aaaaaaaaaaaaaaaa/notes", """{"text":42}""", ServerProcess.AdminToken, 400, "text: must be a string" },
+        { "PUT", "/api/v1/accounts/healthnet/config", """{"id":"healthnet","name":"x","timeZone":"Nowhere/Town"}""", ServerProcess.AdminToken, 400, "timeZone" },
+        { "PUT", "/api/v1/accounts/healthnet/config", """{"id":"logiship","name":"x"}""", ServerProcess.AdminToken, 400, "does not match" },
+        { "PUT", "/api/v1/accounts/healthnet/config", """{"name":"x","colour":"blue"}""", ServerProcess.AdminToken, 400, "colour" },
+        { "PUT", "/api/v1/accounts/Bad_Id/config", """{"name":"x"}""", ServerProcess.AdminToken, 400, "not an account id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Bad_input_gets_a_problem_and_changes_nothing(string method, string path, string? body, string? bearer, int expected, string mentions)
+    {
+        var before = await SnapshotAsync();
+        var (status, problem) = await Api.SendAsync(Server.Anonymous, new HttpMethod(method), path, body, bearer);
+
+        Assert.Equal(expected, status);
+        Assert.NotNull(problem);
+        Assert.Equal(expected, problem!["status"]!.GetValue<int>());
+        Assert.False(string.IsNullOrEmpty(problem["title"]?.GetValue<string>()));
+        Assert.Contains(mentions, problem.ToJsonString().Replace("\\u0027", "'").Replace("\\u0022", "\""), StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_refused_with_413_and_changes_nothing()
+    {
+        var before = await SnapshotAsync();
+        var huge = "[" + string.Join(",", Enumerable.Range(0, 20_000).Select(i => $$$"""{"labels":{"alertname":"Big{{{i}}}","pad":"{{{new string('x', 40)}}}"}}""")) + "]";
+        Assert.True(huge.Length > 1024 * 1024);
+        var (status, problem) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts", huge, bearer: "demo-key-healthnet");
+        Assert.Equal(413, status);
+        Assert.Contains("larger than", problem!["detail"]!.GetValue<string>());
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    /// <summary>Everything an operator can read: accounts with their configuration and every incident with its alerts and chronicle.</summary>
+    private async Task<string> SnapshotAsync()
+    {
+        var snapshot = new JsonObject();
+        var accounts = await Api.GetOkAsync(Server.Admin, "/api/v1/accounts");
+        foreach (var account in accounts["items"]!.AsArray())
+        {
+            var id = account!["id"]!.GetValue<string>();
+            var incidents = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/incidents?limit=500");
+            var details = new JsonArray();
+            foreach (var incident in incidents["items"]!.AsArray())
+            {
+                var incidentId = incident!["id"]!.GetValue<string>();
+                details.Add(await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}"));
+                details.Add(await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"));
+            }
+            snapshot[id] = new JsonObject
+            {
+                ["account"] = account.DeepClone(),
+                ["config"] = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config"),
+                ["incidents"] = details,
+            };
+        }
+        return snapshot.ToJsonString();
+    }
+}

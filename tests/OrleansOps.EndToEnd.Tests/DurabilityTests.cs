@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>A 2xx means it is on disk: the process is killed with SIGKILL right after the answer, and a restart on the same folder has it all.</summary>
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task Everything_acknowledged_with_a_2xx_survives_SIGKILL()
+    {
+        var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-kill");
+        var httpPort = ServerProcess.FreePort();
+        var expectedAlerts = new Dictionary<string, HashSet<string>>();
+        var expectedStatus = new Dictionary<string, string>();
+        try
+        {
+            await using (var server = await ServerProcess.StartAsync(dataPath, httpPort: httpPort))
+            {
+                // A storm of distinct and repeated alerts across accounts and services, each batch answered 2xx.
+                for (var round = 0; round < 6; round++)
+                {
+                    var batch = new JsonArray();
+                    for (var i = 0; i < 10; i++)
+                    {
+                        batch.Add(new JsonObject
+                        {
+                            ["labels"] = new JsonObject { ["alertname"] = $"Kill{i % 4}", ["instance"] = $"node-{i}", ["service"] = i % 2 == 0 ? "ehr-api" : "imaging" },
+                            ["startsAt"] = "2026-11-26T10:00:00Z",
+                        });
+                    }
+                    var (status, receipt) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts", batch.ToJsonString(), bearer: "demo-key-healthnet");
+                    Assert.Equal(200, status);
+                    foreach (var alert in receipt!["alerts"]!.AsArray())
+                    {
+                        var incidentId = alert!["incidentId"]!.GetValue<string>();
+                        if (!expectedAlerts.TryGetValue(incidentId, out var fingerprints)) expectedAlerts[incidentId] = fingerprints = [];
+                        fingerprints.Add(alert["fingerprint"]!.GetValue<string>());
+                        expectedStatus[incidentId] = "triggered";
+                    }
+                }
+                var acknowledged = expectedAlerts.Keys.First();
+                Assert.Equal(200, (await Api.PostAsync(server.Admin, $"/api/v1/incidents/{acknowledged}/ack", """{"actor":"ana"}""")).Status);
+                expectedStatus[acknowledged] = "acknowledged";
+
+                var (pdStatus, pd) = await Api.PostAsync(server.Anonymous, "/v2/enqueue",
+                    """{"routing_key":"demo-key-logiship","event_action":"trigger","dedup_key":"kill-test","payload":{"summary":"Queue stuck","source":"q1","severity":"critical"}}""");
+                Assert.Equal(202, pdStatus);
+                var pdIncident = pd!["incident_id"]!.GetValue<string>();
+                var (resolveStatus, _) = await Api.PostAsync(server.Anonymous, "/v2/enqueue", """{"routing_key":"demo-key-logiship","event_action":"resolve","dedup_key":"kill-test"}""");
+                Assert.Equal(202, resolveStatus);
+                expectedAlerts[pdIncident] = ["kill-test"];
+                expectedStatus[pdIncident] = "resolved";
+
+                await server.KillAsync();
+            }
+
+            await using var restarted = await ServerProcess.StartAsync(dataPath, httpPort: httpPort);
+            foreach (var (incidentId, fingerprints) in expectedAlerts)
+            {
+                var incident = await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incidentId}");
+                Assert.Equal(expectedStatus[incidentId], incident["status"]!.GetValue<string>());
+                Assert.Equal(fingerprints.Order(), incident["alerts"]!.AsArray().Select(a => a!["fingerprint"]!.GetValue<string>()).Order());
+                var verify = await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incidentId}/chronicle/verify");
+                Assert.True(verify["valid"]!.GetValue<bool>(), verify.ToJsonString());
+                Assert.Equal(incident["chronicleEntries"]!.GetValue<int>(), verify["entries"]!.GetValue<int>());
+            }
+            // Every repeat was counted before the kill: 6 rounds of the same 10 alerts.
+            var counts = new List<long>();
+            foreach (var incidentId in expectedAlerts.Keys.Where(id => expectedStatus[id] != "resolved"))
+            {
+                var incident = await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incidentId}");
+                counts.AddRange(incident["alerts"]!.AsArray().Select(a => a!["count"]!.GetValue<long>()));
+            }
+            Assert.Equal(10, counts.Count);
+            Assert.All(counts, count => Assert.Equal(6, count));
+
+            var listed = new HashSet<string>();
+            foreach (var account in new[] { "healthnet", "logiship" })
+            {
+                var page = await Api.GetOkAsync(restarted.Admin, $"/api/v1/accounts/{account}/incidents?limit=500");
+                listed.UnionWith(page["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
+            }
+            Assert.Superset(expectedAlerts.Keys.ToHashSet(), listed);
+
+            // The restart reloaded the unchanged demo files without bumping their version.
+            var healthnet = await Api.GetOkAsync(restarted.Admin, "/api/v1/accounts/healthnet");
+            Assert.Equal(1, healthnet["configVersion"]!.GetValue<int>());
+        }
+        finally
+        {
+            try { Directory.Delete(dataPath, recursive: true); } catch (IOException) { /* best effort */ }
+        }
+    }
+}

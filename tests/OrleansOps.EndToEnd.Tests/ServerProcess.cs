@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>The real server, started as its own process on loopback ports, as an operator would run it.</summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    public const string AdminToken = "e2e-admin-token-0123456789";
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, string dataPath, int httpPort, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        DataPath = dataPath;
+        HttpPort = httpPort;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}");
+        Admin = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        Anonymous = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string DataPath { get; }
+    public int HttpPort { get; }
+    public int SiloPort { get; }
+    public int GatewayPort { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Admin { get; }
+    public HttpClient Anonymous { get; }
+    public int ProcessId => _process.Id;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    /// <summary>Starts the server on a data folder (a new one unless given) and waits until /healthz answers.</summary>
+    public static async Task<ServerProcess> StartAsync(string? dataPath = null, string? configPath = null, int? httpPort = null, int? siloPort = null, int? gatewayPort = null)
+    {
+        dataPath ??= NewTempFolder("orleansops-e2e-data");
+        var http = httpPort ?? FreePort();
+        var silo = siloPort ?? FreePort();
+        var gateway = gatewayPort ?? FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ServerDll);
+        foreach (var argument in new[]
+        {
+            "--urls", $"http://127.0.0.1:{http}",
+            $"--OrleansOps:DataPath={dataPath}",
+            $"--OrleansOps:AdminToken={AdminToken}",
+            $"--OrleansOps:SiloPort={silo}",
+            $"--OrleansOps:GatewayPort={gateway}",
+        }) start.ArgumentList.Add(argument);
+        if (configPath is not null) start.ArgumentList.Add($"--OrleansOps:ConfigPath={configPath}");
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
+        var server = new ServerProcess(process, dataPath, http, silo, gateway);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitUntilHealthyAsync(TimeSpan.FromSeconds(90));
+        return server;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, exactly what a crash looks like.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        Admin.Dispose();
+        Anonymous.Dispose();
+        _process.Dispose();
+    }
+
+    public static string NewTempFolder(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    private async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The server exited with code {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await Anonymous.GetAsync("/healthz");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // still starting
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"The server did not become healthy within {timeout}:\n{Output}");
+    }
+
+    private static string ServerDll
+    {
+        get
+        {
+            var root = RepositoryRoot;
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+            var dll = Path.Combine(root, "src", "OrleansOps.Server", "bin", configuration, "net10.0", "OrleansOps.Server.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first: {dll} is missing.");
+        }
+    }
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansOps.sln"))) directory = directory.Parent;
+            return directory?.FullName ?? throw new DirectoryNotFoundException("OrleansOps.sln not found above the test folder.");
+        }
+    }
+}
