@@ -27,6 +27,11 @@ public sealed class IncidentAlert
     [Id(11)] public IReadOnlyList<AlertLink> Links { get; set; } = [];
     /// <summary>How many times it started firing within this incident.</summary>
     [Id(12)] public int Occurrences { get; set; }
+    /// <summary>
+    /// When a firing alert ends unless its sender refreshes it: the endsAt that Prometheus sends ahead of time.
+    /// Alertmanager resolves an alert at that moment; so do we.
+    /// </summary>
+    [Id(13)] public DateTimeOffset? ExpiresAt { get; set; }
 }
 
 [GenerateSerializer]
@@ -167,6 +172,7 @@ public sealed class IncidentState
             known.LastSeen = now;
             known.Annotations = alert.Annotations;
             known.Links = alert.Links;
+            known.ExpiresAt = alert.EndsAt;
             if (known.Status == AlertStatus.Firing)
             {
                 return AlertOutcome.Repeated;
@@ -193,6 +199,7 @@ public sealed class IncidentState
                 Source = alert.Source,
                 Links = alert.Links,
                 Occurrences = 1,
+                ExpiresAt = alert.EndsAt,
             };
             if (alert.StartsAt < StartedAt) StartedAt = alert.StartsAt;
             Record(now, ChronicleKinds.AlertAttached, alert.Source, $"Alert {alert.Name} attached", AlertData(alert));
@@ -208,12 +215,41 @@ public sealed class IncidentState
             return AlertOutcome.Ignored;
         }
         known.Count++;
+        EndAlert(known, alert.EndsAt, alert.Source, $"Alert {alert.Name} resolved", now);
+        return AlertOutcome.Applied;
+    }
+
+    /// <summary>The earliest moment a firing alert ends by itself, if any does; null once the incident is resolved.</summary>
+    public DateTimeOffset? NextExpiry =>
+        Status == IncidentStatus.Resolved ? null
+        : Alerts.Values.Where(a => a is { Status: AlertStatus.Firing, ExpiresAt: not null }).Min(a => a.ExpiresAt);
+
+    /// <summary>Resolves every firing alert whose sender let its endsAt pass without a refresh; returns whether any did.</summary>
+    public bool ExpireAlerts(DateTimeOffset now)
+    {
+        var expired = Alerts.Values
+            .Where(a => a is { Status: AlertStatus.Firing, ExpiresAt: { } at } && at <= now)
+            .OrderBy(a => a.ExpiresAt)
+            .ToList();
+        foreach (var alert in expired)
+        {
+            var name = alert.Labels.GetValueOrDefault("alertname") ?? alert.Fingerprint;
+            EndAlert(alert, alert.ExpiresAt, "expiry", $"Alert {name} expired: not refreshed before its endsAt", now);
+        }
+        return expired.Count > 0;
+    }
+
+    private void EndAlert(IncidentAlert known, DateTimeOffset? endsAt, string actor, string text, DateTimeOffset now)
+    {
         known.LastSeen = now;
         known.Status = AlertStatus.Resolved;
-        known.EndsAt = AlertClock.EndWithinBounds(alert.EndsAt, known.StartsAt, now);
-        var data = AlertData(alert);
-        data["endsAt"] = known.EndsAt.Value.ToString("O");
-        Record(now, ChronicleKinds.AlertResolved, alert.Source, $"Alert {alert.Name} resolved", data);
+        known.ExpiresAt = null;
+        known.EndsAt = AlertClock.EndWithinBounds(endsAt, known.StartsAt, now);
+        Record(now, ChronicleKinds.AlertResolved, actor, text, new Dictionary<string, string>
+        {
+            ["fingerprint"] = known.Fingerprint,
+            ["endsAt"] = known.EndsAt.Value.ToString("O"),
+        });
 
         if (Status != IncidentStatus.Resolved && Alerts.Values.All(a => a.Status == AlertStatus.Resolved))
         {
@@ -221,7 +257,6 @@ public sealed class IncidentState
             var endedAt = Alerts.Values.Max(a => a.EndsAt!.Value);
             MarkResolved(endedAt, now, "auto", "All alerts resolved", note: null);
         }
-        return AlertOutcome.Applied;
     }
 
     /// <returns>False when already acknowledged (acknowledging twice changes nothing).</returns>

@@ -5,14 +5,23 @@ namespace OrleansOps.Grains;
 
 /// <summary>
 /// One incident: lifecycle, alerts and chronicle. Lifecycle events wait in the persisted outbox until the
-/// account confirms them, and are re-sent on the next activation or change.
+/// account confirms them, and are re-sent on the next activation or change. Alerts that announced an end
+/// (Prometheus' endsAt) expire then unless refreshed: a grain timer fires on time while the incident is active,
+/// and a reminder brings it back if it was deactivated or its silo died.
 /// </summary>
 public sealed class IncidentGrain(
     [PersistentState("incident", StorageNames.Grains)] IPersistentState<IncidentState> state,
     TimeProvider time,
     ILogger<IncidentGrain> logger)
-    : Grain, IIncidentGrain
+    : Grain, IIncidentGrain, IRemindable
 {
+    private const string ExpiryReminder = "alert-expiry";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+
+    private IGrainTimer? _expiryTimer;
+    private DateTimeOffset? _timerDueAt;
+    private bool _reminderRegistered;
+
     private IncidentState Incident => state.State;
 
     /// <summary>The summary the account last confirmed; the index only hears of real changes.</summary>
@@ -21,7 +30,12 @@ public sealed class IncidentGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
+        _reminderRegistered = Incident.NextExpiry is not null;
+        await ExpireDueAlertsAsync();
     }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == ExpiryReminder ? ExpireDueAlertsAsync() : Task.CompletedTask;
 
     public async Task<DeliveryResult> Deliver(AlertDelivery delivery)
     {
@@ -96,7 +110,47 @@ public sealed class IncidentGrain(
     {
         await state.WriteStateAsync();
         if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
+        await ScheduleExpiryAsync();
     }
+
+    private async Task ExpireDueAlertsAsync()
+    {
+        if (Incident.Exists && Incident.ExpireAlerts(time.GetUtcNow())) await SaveAsync();
+        else await ScheduleExpiryAsync();
+    }
+
+    private async Task ScheduleExpiryAsync()
+    {
+        var next = Incident.NextExpiry;
+        if (next != _timerDueAt)
+        {
+            _expiryTimer?.Dispose();
+            _expiryTimer = next is { } due
+                ? this.RegisterGrainTimer(() =>
+                {
+                    _timerDueAt = null;
+                    return ExpireDueAlertsAsync();
+                }, new GrainTimerCreationOptions
+                {
+                    DueTime = Max(due - time.GetUtcNow(), TimeSpan.Zero),
+                    Period = Timeout.InfiniteTimeSpan,
+                })
+                : null;
+            _timerDueAt = next;
+        }
+        if (next is not null && !_reminderRegistered)
+        {
+            await this.RegisterOrUpdateReminder(ExpiryReminder, ReminderPeriod, ReminderPeriod);
+            _reminderRegistered = true;
+        }
+        else if (next is null && _reminderRegistered)
+        {
+            if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            _reminderRegistered = false;
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private async Task TryUpdateAccountAsync()
     {

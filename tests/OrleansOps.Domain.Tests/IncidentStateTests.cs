@@ -148,4 +148,38 @@ public sealed class IncidentStateTests
         incident.Confirmed(1);
         Assert.Equal(2, Assert.Single(incident.Outbox).Seq);
     }
+
+    [Fact]
+    public void An_alert_not_refreshed_before_its_endsAt_expires_then_and_a_refresh_moves_it()
+    {
+        var a = Firing("Down", instance: "a") with { EndsAt = T0.AddMinutes(4) };
+        var b = Firing("Down", instance: "b") with { EndsAt = T0.AddMinutes(4) };
+        var incident = Opened(a);
+        incident.Apply(b, T0);
+        Assert.Equal(T0.AddMinutes(4), incident.NextExpiry);
+
+        // Prometheus re-sends b with a later endsAt; a goes quiet.
+        incident.Apply(b with { EndsAt = T0.AddMinutes(6) }, T0.AddMinutes(2));
+        Assert.False(incident.ExpireAlerts(T0.AddMinutes(3)));
+        Assert.True(incident.ExpireAlerts(T0.AddMinutes(5)));
+        Assert.Equal(AlertStatus.Resolved, incident.Alerts[a.Fingerprint].Status);
+        Assert.Equal(T0.AddMinutes(4), incident.Alerts[a.Fingerprint].EndsAt);
+        Assert.Equal(IncidentStatus.Triggered, incident.Status);
+        Assert.Equal(T0.AddMinutes(6), incident.NextExpiry);
+
+        Assert.True(incident.ExpireAlerts(T0.AddMinutes(30)));
+        Assert.Equal(IncidentStatus.Resolved, incident.Status);
+        Assert.Equal(T0.AddMinutes(6), incident.ResolvedAt);
+        Assert.Null(incident.NextExpiry);
+        Assert.Equal("expiry", incident.Chronicle[^2].Actor);
+    }
+
+    [Fact]
+    public void Alerts_without_an_announced_end_never_expire()
+    {
+        var incident = Opened(Firing("Down"));
+        Assert.Null(incident.NextExpiry);
+        Assert.False(incident.ExpireAlerts(T0.AddYears(1)));
+        Assert.Equal(IncidentStatus.Triggered, incident.Status);
+    }
 }

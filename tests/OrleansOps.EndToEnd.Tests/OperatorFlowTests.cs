@@ -188,4 +188,24 @@ public sealed class OperatorFlowTests(ServerFixture fixture)
         Assert.Contains("/v2/enqueue", paths);
         Assert.Contains("/api/v1/incidents/{incidentId}/chronicle/verify", paths);
     }
+
+    [Fact]
+    public async Task An_alert_whose_sender_stops_refreshing_it_expires_at_its_endsAt_like_in_alertmanager()
+    {
+        var endsAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var (status, receipt) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts",
+            $$"""[{"labels":{"alertname":"{{Unique("Quiet")}}","service":"ehr-api"},"endsAt":"{{endsAt:O}}"}]""", bearer: "demo-key-healthnet");
+        Assert.Equal(200, status);
+        var id = receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+        Assert.Equal("triggered", (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}"))["status"]!.GetValue<string>());
+
+        var resolved = await Api.EventuallyAsync(async () =>
+        {
+            var incident = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}");
+            return incident["status"]!.GetValue<string>() == "resolved" ? incident : null;
+        }, TimeSpan.FromSeconds(20), $"{id} to expire");
+        Assert.Equal(endsAt, DateTimeOffset.Parse(resolved["resolvedAt"]!.GetValue<string>()));
+        var chronicle = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}/chronicle");
+        Assert.Contains(chronicle["items"]!.AsArray(), e => e!["actor"]!.GetValue<string>() == "expiry");
+    }
 }
