@@ -112,32 +112,18 @@ public sealed record CommandResult
     [Id(2)] public IncidentView? Incident { get; init; }
 }
 
-[GenerateSerializer, Immutable]
-public sealed record IncidentAlertView
-{
-    [Id(0)] public required string Fingerprint { get; init; }
-    [Id(1)] public required IReadOnlyDictionary<string, string> Labels { get; init; }
-    [Id(2)] public required IReadOnlyDictionary<string, string> Annotations { get; init; }
-    [Id(3)] public required AlertStatus Status { get; init; }
-    [Id(4)] public required Severity Severity { get; init; }
-    [Id(5)] public required DateTimeOffset StartsAt { get; init; }
-    [Id(6)] public DateTimeOffset? EndsAt { get; init; }
-    [Id(7)] public required DateTimeOffset FirstSeen { get; init; }
-    [Id(8)] public required DateTimeOffset LastSeen { get; init; }
-    [Id(9)] public required long Count { get; init; }
-    [Id(10)] public required string Source { get; init; }
-    [Id(11)] public required IReadOnlyList<AlertLink> Links { get; init; }
-    [Id(12)] public required int Occurrences { get; init; }
-}
-
-[GenerateSerializer, Immutable]
+/// <summary>
+/// An incident as readers see it. Not [Immutable]: its alerts are the grain's own records, so Orleans copies
+/// them at the grain boundary and a reader never shares objects the grain goes on changing.
+/// </summary>
+[GenerateSerializer]
 public sealed record IncidentView
 {
     [Id(0)] public required IncidentSummary Summary { get; init; }
     [Id(1)] public required string GroupKey { get; init; }
     [Id(2)] public string? AcknowledgedBy { get; init; }
     [Id(3)] public string? ResolvedBy { get; init; }
-    [Id(4)] public required IReadOnlyList<IncidentAlertView> Alerts { get; init; }
+    [Id(4)] public required IReadOnlyList<IncidentAlert> Alerts { get; init; }
     [Id(5)] public required int ChronicleEntries { get; init; }
 
     public static IncidentView Of(IncidentState state) => new()
@@ -147,24 +133,6 @@ public sealed record IncidentView
         AcknowledgedBy = state.AcknowledgedBy,
         ResolvedBy = state.ResolvedBy,
         ChronicleEntries = state.Chronicle.Count,
-        Alerts = state.Alerts.Values
-            .OrderBy(a => a.FirstSeen)
-            .Select(a => new IncidentAlertView
-            {
-                Fingerprint = a.Fingerprint,
-                Labels = a.Labels,
-                Annotations = a.Annotations,
-                Status = a.Status,
-                Severity = a.Severity,
-                StartsAt = a.StartsAt,
-                EndsAt = a.EndsAt,
-                FirstSeen = a.FirstSeen,
-                LastSeen = a.LastSeen,
-                Count = a.Count,
-                Source = a.Source,
-                Links = a.Links,
-                Occurrences = a.Occurrences,
-            })
-            .ToList(),
+        Alerts = state.Alerts.Values.OrderBy(a => a.FirstSeen).ToList(),
     };
 }

@@ -82,17 +82,8 @@ internal static class AlertmanagerAlert
         if (startsAt is { } s && endsAt is { } e && e < s)
             fields.Fail(JsonFields.Join(path, "endsAt"), "is before startsAt");
 
-        var status = AlertClock.StatusAt(endsAt, now);
-        if (statusField)
-        {
-            status = fields.String(item, "status", path, required: true) switch
-            {
-                "firing" => AlertStatus.Firing,
-                "resolved" => AlertStatus.Resolved,
-                null => status,
-                var other => Invalid(fields, JsonFields.Join(path, "status"), $"'{other}' is neither \"firing\" nor \"resolved\""),
-            };
-        }
+        var fromEndsAt = AlertClock.StatusAt(endsAt, now);
+        var status = statusField ? fields.Status(item, path, fromEndsAt, required: true) : fromEndsAt;
         if (fields.Errors.Count > before) return null;
         return new InboundAlert
         {
@@ -104,11 +95,5 @@ internal static class AlertmanagerAlert
             EndsAt = endsAt,
             Links = string.IsNullOrEmpty(generatorUrl) ? [] : [new AlertLink(generatorUrl, "Source")],
         };
-    }
-
-    private static AlertStatus Invalid(JsonFields fields, string path, string message)
-    {
-        fields.Fail(path, message);
-        return AlertStatus.Firing;
     }
 }

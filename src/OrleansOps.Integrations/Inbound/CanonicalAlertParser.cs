@@ -49,13 +49,7 @@ public static class CanonicalAlertParser
         var severity = SeverityMapping.FromWord(severityWord);
         if (severityWord is not null && severity is null)
             fields.Fail(JsonFields.Join(path, "severity"), $"'{severityWord}' is not a known severity (sev1–sev4, P1–P5, critical, error, warning, info)");
-        var status = fields.String(item, "status", path) switch
-        {
-            null => AlertClock.StatusAt(endsAt, now),
-            "firing" => AlertStatus.Firing,
-            "resolved" => AlertStatus.Resolved,
-            var other => Fail(fields, JsonFields.Join(path, "status"), $"'{other}' is neither \"firing\" nor \"resolved\""),
-        };
+        var status = fields.Status(item, path, AlertClock.StatusAt(endsAt, now));
         if (labels.Count == 0 && dedupKey is null && fields.Errors.Count == before)
             fields.Fail(JsonFields.Join(path, "labels"), "must hold at least one non-empty label (or give a dedupKey)");
         if (fields.Errors.Count > before) return null;
@@ -73,11 +67,5 @@ public static class CanonicalAlertParser
             Severity = severity,
             Links = links,
         };
-    }
-
-    private static AlertStatus Fail(JsonFields fields, string path, string message)
-    {
-        fields.Fail(path, message);
-        return AlertStatus.Firing;
     }
 }

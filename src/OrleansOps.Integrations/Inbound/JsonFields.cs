@@ -49,6 +49,22 @@ public sealed partial class JsonFields
         return text;
     }
 
+    /// <summary>"firing" or "resolved"; absent means <paramref name="absent"/>.</summary>
+    public AlertStatus Status(JsonElement parent, string path, AlertStatus absent, bool required = false) =>
+        String(parent, "status", path, required) switch
+        {
+            null => absent,
+            "firing" => AlertStatus.Firing,
+            "resolved" => AlertStatus.Resolved,
+            var other => Invalid(Join(path, "status"), $"'{other}' is neither \"firing\" nor \"resolved\"", absent),
+        };
+
+    private T Invalid<T>(string path, string message, T fallback)
+    {
+        Fail(path, message);
+        return fallback;
+    }
+
     /// <summary>An object of string values; empty values are dropped, as Alertmanager and Prometheus treat them as absent.</summary>
     public Dictionary<string, string> StringMap(JsonElement parent, string name, string path, bool required = false)
     {

@@ -5,7 +5,7 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);
 public sealed record IncidentResponse(
     string Id, string Account, string Service, bool ServiceDeclared, string Title, Severity Severity, IncidentStatus Status,
     DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy,
-    DateTimeOffset? ResolvedAt, string? ResolvedBy, string GroupKey, int ChronicleEntries, IReadOnlyList<IncidentAlertView> Alerts)
+    DateTimeOffset? ResolvedAt, string? ResolvedBy, string GroupKey, int ChronicleEntries, IReadOnlyList<IncidentAlert> Alerts)
 {
     public static IncidentResponse Of(IncidentView view) => new(
         view.Summary.Id, view.Summary.AccountId, view.Summary.Service, view.Summary.ServiceDeclared, view.Summary.Title,
