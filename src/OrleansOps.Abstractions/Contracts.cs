@@ -104,7 +104,8 @@ public enum CommandOutcome
     NotFound = 3,
 }
 
-[GenerateSerializer, Immutable]
+/// <summary>Not [Immutable]: it carries an <see cref="IncidentView"/>, which must be copied at the grain boundary.</summary>
+[GenerateSerializer]
 public sealed record CommandResult
 {
     [Id(0)] public required CommandOutcome Outcome { get; init; }

@@ -15,7 +15,8 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source);
     Task<AccountView?> Describe();
     Task<AccountConfig?> GetConfig();
-    Task<Routing?> GetRouting();
+    /// <summary>How to route alerts sent with the key whose SHA-256 is given; null when the account does not (or no longer) hold that key.</summary>
+    Task<Routing?> GetRouting(string keySha256);
     /// <summary>
     /// Records an incident's lifecycle events idempotently (by sequence) and its current summary for the index;
     /// returns the highest sequence the account holds for that incident.

@@ -127,6 +127,9 @@ public static class IntegrationKey
 /// <summary>Durations written as a number and a unit: 90s, 30m, 2h, 30d, 1w (and combinations such as 1h30m).</summary>
 public static class Durations
 {
+    /// <summary>Nothing an operator configures is longer than ten years.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
+
     public static bool TryParse(string? text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
@@ -149,6 +152,7 @@ public static class Durations
             };
             if (unit is null || amount > 100_000) return false;
             duration += unit.Value * amount;
+            if (duration > MaxDuration) return false;
             span = span[(digits + 1)..];
         }
         return duration > TimeSpan.Zero;

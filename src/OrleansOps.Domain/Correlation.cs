@@ -15,8 +15,21 @@ public sealed class CorrelationCounters
     [Id(6)] public long FiringEvents { get; set; }
 }
 
-/// <summary>Where one alert goes: an existing incident, or a new one with its origin.</summary>
-public sealed record Route(string IncidentId, NormalizedAlert Alert, IncidentOrigin? Opens);
+/// <summary>Why an alert goes where it goes.</summary>
+public enum RouteKind
+{
+    /// <summary>Its fingerprint is already firing in the incident.</summary>
+    Repeat,
+    /// <summary>It joins the open incident of its group.</summary>
+    Grouped,
+    /// <summary>It opens a new incident.</summary>
+    Opened,
+    Resolve,
+    Acknowledge,
+}
+
+/// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
+public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens);
 
 /// <summary>
 /// The dedup-and-group state of one account/service: which open incident holds each firing alert, and which
@@ -28,45 +41,39 @@ public sealed class CorrelatorState
 {
     [Id(0)] public Dictionary<string, string> FiringAlerts { get; set; } = new(StringComparer.Ordinal);
     [Id(1)] public Dictionary<string, string> OpenGroups { get; set; } = new(StringComparer.Ordinal);
-    [Id(2)] public long DeliverySeq { get; set; }
     [Id(3)] public CorrelationCounters Counters { get; set; } = new();
 
-    /// <summary>Decides where each alert goes, in order, updating the maps. Returns the routes and whether the maps changed.</summary>
+    /// <summary>
+    /// Decides where each alert goes, in order, updating the maps; alerts with nowhere to go (a resolve or an
+    /// acknowledgement for an alert that is not firing here) get no route. Returns whether the maps changed.
+    /// <paramref name="replanning"/> marks alerts that were counted already (a retry after a rejection).
+    /// </summary>
     public (List<Route> Routes, bool Changed) Plan(
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
-        Func<string> newIncidentId)
+        Func<string> newIncidentId, bool replanning = false)
     {
         var routes = new List<Route>(alerts.Count);
         var changed = false;
-        foreach (var alert in alerts)
+        for (var index = 0; index < alerts.Count; index++)
         {
-            Counters.Received++;
-            if (alert.Action == AlertAction.Acknowledge)
+            var alert = alerts[index];
+            if (!replanning) Counters.Received++;
+            if (alert.Action == AlertAction.Acknowledge || alert.Status == AlertStatus.Resolved)
             {
-                if (FiringAlerts.TryGetValue(alert.Fingerprint, out var acked)) routes.Add(new Route(acked, alert, null));
-                else Counters.Unmatched++;
-                continue;
-            }
-            if (alert.Status == AlertStatus.Resolved)
-            {
-                if (FiringAlerts.Remove(alert.Fingerprint, out var holder))
-                {
-                    Counters.Resolved++;
-                    routes.Add(new Route(holder, alert, null));
-                    changed = true;
-                }
+                // A resolve frees the fingerprint only once the incident has taken it (see Settle), so a retried
+                // request after a failed delivery still finds its way.
+                if (FiringAlerts.TryGetValue(alert.Fingerprint, out var holder))
+                    routes.Add(new Route(index, holder, alert, alert.Action == AlertAction.Acknowledge ? RouteKind.Acknowledge : RouteKind.Resolve, null));
                 else
-                {
                     Counters.Unmatched++;
-                }
                 continue;
             }
 
-            Counters.FiringEvents++;
+            if (!replanning) Counters.FiringEvents++;
             if (FiringAlerts.TryGetValue(alert.Fingerprint, out var existing))
             {
                 Counters.Deduplicated++;
-                routes.Add(new Route(existing, alert, null));
+                routes.Add(new Route(index, existing, alert, RouteKind.Repeat, null));
                 continue;
             }
             var groupKey = GroupKey.Of(alert.Labels, groupBy);
@@ -75,7 +82,7 @@ public sealed class CorrelatorState
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = grouped;
-                routes.Add(new Route(grouped, alert, null));
+                routes.Add(new Route(index, grouped, alert, RouteKind.Grouped, null));
                 continue;
             }
             var id = newIncidentId();
@@ -89,9 +96,28 @@ public sealed class CorrelatorState
                 ServiceDeclared = alert.ServiceDeclared,
                 GroupKey = groupKey,
             };
-            routes.Add(new Route(id, alert, origin));
+            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin));
         }
         return (routes, changed);
+    }
+
+    /// <summary>
+    /// Learns from the incident's answer: a resolve it took frees the fingerprint; a firing it rejected (the
+    /// incident is resolved) was not a repeat or a grouping after all. Returns whether the maps changed.
+    /// </summary>
+    public bool Settle(Route route, AlertOutcome outcome)
+    {
+        if (outcome == AlertOutcome.Rejected)
+        {
+            if (route.Kind == RouteKind.Repeat) Counters.Deduplicated--;
+            else if (route.Kind == RouteKind.Grouped) Counters.Grouped--;
+            return false;
+        }
+        if (route.Kind != RouteKind.Resolve) return false;
+        if (!FiringAlerts.TryGetValue(route.Alert.Fingerprint, out var holder) || holder != route.IncidentId) return false;
+        FiringAlerts.Remove(route.Alert.Fingerprint);
+        Counters.Resolved++;
+        return true;
     }
 
     /// <summary>The incident is resolved: its alerts and group no longer attract anything.</summary>

@@ -123,6 +123,8 @@ public sealed class IncidentState
     /// <summary>Lifecycle events not yet confirmed by the account.</summary>
     [Id(17)] public List<IncidentLifecycleEvent> Outbox { get; set; } = [];
     [Id(18)] public long LastEventSeq { get; set; }
+    /// <summary>When an operator last reopened it: a later automatic resolve cannot date itself before that.</summary>
+    [Id(19)] public DateTimeOffset? ReopenedAt { get; set; }
 
     public bool Exists => Id is not null;
 
@@ -255,6 +257,7 @@ public sealed class IncidentState
         {
             // The incident ends when its last alert ended, by the sender's clock, not when we heard of it.
             var endedAt = Alerts.Values.Max(a => a.EndsAt!.Value);
+            if (ReopenedAt is { } reopened && endedAt < reopened) endedAt = reopened;
             MarkResolved(endedAt, now, "auto", "All alerts resolved", note: null);
         }
     }
@@ -292,6 +295,7 @@ public sealed class IncidentState
         AcknowledgedBy = null;
         ResolvedAt = null;
         ResolvedBy = null;
+        ReopenedAt = now;
         Record(now, ChronicleKinds.Reopened, actor, reason is null ? $"Reopened by {actor}" : $"Reopened by {actor}: {reason}");
         Emit(LifecycleKind.Reopened, now);
     }

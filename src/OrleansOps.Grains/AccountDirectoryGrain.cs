@@ -14,7 +14,7 @@ public sealed class AccountDirectoryGrain(
 {
     public async Task Register(string accountId)
     {
-        if (state.State.AccountIds.Add(accountId)) await state.WriteStateAsync();
+        if (state.State.AccountIds.Add(accountId)) await state.WriteOrDiscardAsync(this);
     }
 
     public Task<IReadOnlyList<string>> List() => Task.FromResult<IReadOnlyList<string>>(state.State.AccountIds.ToList());

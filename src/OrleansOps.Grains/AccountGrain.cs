@@ -65,7 +65,7 @@ public sealed class AccountGrain(
         current.ConfigVersion++;
         current.ConfigSource = source;
         current.ConfiguredAt = time.GetUtcNow();
-        await state.WriteStateAsync();
+        await state.WriteOrDiscardAsync(this);
 
         // Key bindings and the directory follow the configuration; applying it again repairs them after a crash.
         await Task.WhenAll(config.IntegrationKeys.Select(key =>
@@ -100,13 +100,14 @@ public sealed class AccountGrain(
 
     public Task<AccountConfig?> GetConfig() => Task.FromResult(state.State.Config);
 
-    public Task<Routing?> GetRouting() => Task.FromResult(state.State.Config is { } config
-        ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList() }
-        : null);
+    public Task<Routing?> GetRouting(string keySha256) => Task.FromResult(
+        state.State.Config is { } config && config.IntegrationKeys.Any(k => k.KeySha256 == keySha256)
+            ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList() }
+            : null);
 
     public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
     {
-        if (state.State.Record(current, events)) await state.WriteStateAsync();
+        if (state.State.Record(current, events)) await state.WriteOrDiscardAsync(this);
         return state.State.LastEventSeq.GetValueOrDefault(current.Id);
     }
 

@@ -5,47 +5,49 @@ namespace OrleansOps.Grains;
 /// <summary>
 /// Dedup and grouping for one account and service. Its decisions are written before any incident hears of
 /// them, so a retried request after a crash lands in the same incidents; incidents apply alerts as upserts.
+/// What it learns from the incidents' answers (resolved alerts and incidents) is saved with its next decision.
 /// </summary>
 public sealed class CorrelatorGrain(
     [PersistentState("correlator", StorageNames.Grains)] IPersistentState<CorrelatorState> state)
     : Grain, ICorrelatorGrain
 {
+    /// <summary>Each round forgets at least one resolved incident, so rounds are few; this only guards against a bug.</summary>
+    private const int MaxRounds = 16;
+
     public async Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch)
     {
         var receipts = new AlertReceipt?[batch.Alerts.Count];
         var pending = Enumerable.Range(0, batch.Alerts.Count).ToList();
 
-        // A second round only happens when an incident turned out to be resolved already: its new firings open a new occurrence.
-        for (var round = 0; round < 2 && pending.Count > 0; round++)
+        // Another round happens only when an incident turned out to be resolved already: its new firings are a new occurrence.
+        for (var round = 0; pending.Count > 0; round++)
         {
+            if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
             var (routes, changed) = state.State.Plan(
-                batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId);
-            if (changed) await state.WriteStateAsync();
+                batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId, replanning: round > 0);
+            if (changed) await state.WriteOrDiscardAsync(this);
 
-            var results = await Task.WhenAll(routes
-                .Select((route, position) => (route, index: pending[position]))
-                .GroupBy(r => r.route.IncidentId)
-                .Select(incident => DeliverAsync(batch, incident.Key, incident.ToList())));
+            var answers = await Task.WhenAll(routes.GroupBy(route => route.IncidentId).Select(incident => DeliverAsync(batch, incident.ToList())));
 
             var rejected = new List<int>();
-            var forgot = false;
-            foreach (var (incidentId, status, delivered) in results)
+            foreach (var (routed, status) in answers)
             {
-                foreach (var (route, index, outcome) in delivered)
+                foreach (var (route, outcome) in routed)
                 {
+                    state.State.Settle(route, outcome);
+                    var index = pending[route.Index];
                     if (outcome == AlertOutcome.Rejected) rejected.Add(index);
                     else receipts[index] = new AlertReceipt
                     {
                         Fingerprint = route.Alert.Fingerprint,
-                        IncidentId = incidentId,
+                        IncidentId = route.IncidentId,
                         Outcome = outcome,
                         OpenedIncident = route.Opens is not null,
                     };
                 }
-                if (status == IncidentStatus.Resolved) forgot |= state.State.Forget(incidentId);
+                if (status == IncidentStatus.Resolved) state.State.Forget(routed[0].Route.IncidentId);
             }
             pending = rejected.Order().ToList();
-            if (forgot && pending.Count == 0) await state.WriteStateAsync();
         }
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
@@ -57,10 +59,9 @@ public sealed class CorrelatorGrain(
 
     public Task<CorrelationCounters> GetCounters() => Task.FromResult(state.State.Counters);
 
-    private async Task<(string IncidentId, IncidentStatus Status, List<(Route Route, int Index, AlertOutcome Outcome)> Delivered)> DeliverAsync(
-        CorrelationBatch batch, string incidentId, List<(Route route, int index)> routes)
+    private async Task<(List<(Route Route, AlertOutcome Outcome)> Routed, IncidentStatus Status)> DeliverAsync(CorrelationBatch batch, List<Route> routes)
     {
-        var first = routes[0].route;
+        var first = routes[0];
         var origin = first.Opens ?? new IncidentOrigin
         {
             AccountId = batch.AccountId,
@@ -68,8 +69,8 @@ public sealed class CorrelatorGrain(
             ServiceDeclared = first.Alert.ServiceDeclared,
             GroupKey = GroupKey.Of(first.Alert.Labels, batch.GroupBy),
         };
-        var result = await GrainFactory.GetGrain<IIncidentGrain>(incidentId)
-            .Deliver(new AlertDelivery { Origin = origin, Alerts = routes.Select(r => r.route.Alert).ToList() });
-        return (incidentId, result.Status, routes.Select((r, i) => (r.route, r.index, result.Outcomes[i])).ToList());
+        var result = await GrainFactory.GetGrain<IIncidentGrain>(first.IncidentId)
+            .Deliver(new AlertDelivery { Origin = origin, Alerts = routes.Select(r => r.Alert).ToList() });
+        return (routes.Zip(result.Outcomes).ToList(), result.Status);
     }
 }

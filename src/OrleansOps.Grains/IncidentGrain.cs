@@ -17,6 +17,8 @@ public sealed class IncidentGrain(
 {
     private const string ExpiryReminder = "alert-expiry";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off expiry re-arms daily.</summary>
+    private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
 
     private IGrainTimer? _expiryTimer;
     private DateTimeOffset? _timerDueAt;
@@ -30,12 +32,15 @@ public sealed class IncidentGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
-        _reminderRegistered = Incident.NextExpiry is not null;
         await ExpireDueAlertsAsync();
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == ExpiryReminder ? ExpireDueAlertsAsync() : Task.CompletedTask;
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ExpiryReminder) return;
+        _reminderRegistered = true; // it fired, so it exists; it is removed below once nothing is left to expire
+        await ExpireDueAlertsAsync();
+    }
 
     public async Task<DeliveryResult> Deliver(AlertDelivery delivery)
     {
@@ -108,17 +113,33 @@ public sealed class IncidentGrain(
     /// <summary>Persist first; then tell the account. The account is told again later if it cannot be told now.</summary>
     private async Task SaveAsync()
     {
-        await state.WriteStateAsync();
+        // The reminder exists before the state that needs it: a crash in between leaves a spare reminder, which
+        // removes itself when it fires, never a missing one.
+        await EnsureExpiryReminderAsync();
+        await state.WriteOrDiscardAsync(this);
         if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
         await ScheduleExpiryAsync();
     }
 
     private async Task ExpireDueAlertsAsync()
     {
-        if (Incident.Exists && Incident.ExpireAlerts(time.GetUtcNow())) await SaveAsync();
-        else await ScheduleExpiryAsync();
+        if (Incident.Exists && Incident.ExpireAlerts(time.GetUtcNow()))
+        {
+            await SaveAsync();
+            return;
+        }
+        await EnsureExpiryReminderAsync();
+        await ScheduleExpiryAsync();
     }
 
+    private async Task EnsureExpiryReminderAsync()
+    {
+        if (Incident.NextExpiry is null || _reminderRegistered) return;
+        await this.RegisterOrUpdateReminder(ExpiryReminder, ReminderPeriod, ReminderPeriod);
+        _reminderRegistered = true;
+    }
+
+    /// <summary>Arms the timer for the next expiry, and removes the reminder once nothing is left to expire.</summary>
     private async Task ScheduleExpiryAsync()
     {
         var next = Incident.NextExpiry;
@@ -132,25 +153,18 @@ public sealed class IncidentGrain(
                     return ExpireDueAlertsAsync();
                 }, new GrainTimerCreationOptions
                 {
-                    DueTime = Max(due - time.GetUtcNow(), TimeSpan.Zero),
+                    DueTime = TimeSpan.FromTicks(Math.Clamp((due - time.GetUtcNow()).Ticks, 0, MaxTimerWait.Ticks)),
                     Period = Timeout.InfiniteTimeSpan,
                 })
                 : null;
             _timerDueAt = next;
         }
-        if (next is not null && !_reminderRegistered)
-        {
-            await this.RegisterOrUpdateReminder(ExpiryReminder, ReminderPeriod, ReminderPeriod);
-            _reminderRegistered = true;
-        }
-        else if (next is null && _reminderRegistered)
+        if (next is null && _reminderRegistered)
         {
             if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
             _reminderRegistered = false;
         }
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private async Task TryUpdateAccountAsync()
     {

@@ -18,13 +18,13 @@ public sealed class IntegrationKeyGrain(
     {
         if (state.State.Binding == binding) return;
         state.State.Binding = binding;
-        await state.WriteStateAsync();
+        await state.WriteOrDiscardAsync(this);
     }
 
     public async Task Unbind(string accountId)
     {
         if (state.State.Binding?.AccountId != accountId) return;
         state.State.Binding = null;
-        await state.WriteStateAsync();
+        await state.WriteOrDiscardAsync(this);
     }
 }

@@ -68,6 +68,8 @@ public sealed class AccountConfigTests
     [InlineData("2x")]
     [InlineData("-2h")]
     [InlineData("0m")]
+    [InlineData("100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w")]
+    [InlineData("3651d")]
     public void Bad_durations_do_not_parse(string text) => Assert.False(Durations.TryParse(text, out _));
 
     [Fact]

@@ -49,8 +49,9 @@ public sealed class CorrelatorStateTests
         var alert = Firing("Down");
         state.Plan("acme", "api", [alert], ByAlertname, Sequence());
         var (routes, changed) = state.Plan("acme", "api", [alert.Resolved(T0), Firing("Other").Resolved(T0)], ByAlertname, Sequence());
-        Assert.True(changed);
+        Assert.False(changed);
         Assert.Equal("inc-1", Assert.Single(routes).IncidentId);
+        Assert.Equal(RouteKind.Resolve, routes[0].Kind);
         Assert.Equal(1, state.Counters.Unmatched);
     }
 
@@ -75,5 +76,57 @@ public sealed class CorrelatorStateTests
         Assert.Equal("{}", GroupKey.Of(labels, []));
         Assert.Equal("{alertname=\"Down\",instance=\"x:9100\",node=\"a\"}", GroupKey.Of(labels, [GroupKey.AllLabels]));
         Assert.Equal("{zone=\"\"}", GroupKey.Of(labels, ["zone"]));
+    }
+
+    [Fact]
+    public void Routes_carry_the_index_of_their_alert_even_when_earlier_alerts_have_nowhere_to_go()
+    {
+        var state = new CorrelatorState();
+        var (routes, _) = state.Plan("acme", "api",
+            [Firing("Ghost").Resolved(T0), Firing("Ghost").Acknowledging(), Firing("Down")], ByAlertname, Sequence());
+        var route = Assert.Single(routes);
+        Assert.Equal(2, route.Index);
+        Assert.Equal(RouteKind.Opened, route.Kind);
+        Assert.Equal(2, state.Counters.Unmatched);
+    }
+
+    [Fact]
+    public void A_resolve_frees_its_fingerprint_only_once_the_incident_took_it()
+    {
+        var state = new CorrelatorState();
+        var alert = Firing("Down");
+        state.Plan("acme", "api", [alert], ByAlertname, Sequence());
+
+        // The delivery failed (no Settle): a retried resolve still finds the incident.
+        var (first, changed) = state.Plan("acme", "api", [alert.Resolved(T0)], ByAlertname, Sequence());
+        Assert.False(changed);
+        var (retry, _) = state.Plan("acme", "api", [alert.Resolved(T0)], ByAlertname, Sequence());
+        Assert.Equal("inc-1", Assert.Single(retry).IncidentId);
+
+        Assert.True(state.Settle(retry[0], AlertOutcome.Applied));
+        Assert.Empty(state.FiringAlerts);
+        Assert.Equal(1, state.Counters.Resolved);
+        Assert.Equal("inc-1", Assert.Single(first).IncidentId);
+    }
+
+    [Fact]
+    public void A_rejected_firing_is_counted_once_as_what_it_finally_became()
+    {
+        var state = new CorrelatorState();
+        var ids = Sequence();
+        var alert = Firing("Down");
+        state.Plan("acme", "api", [alert], ByAlertname, ids);
+        var (routes, _) = state.Plan("acme", "api", [alert], ByAlertname, ids);
+        Assert.Equal(RouteKind.Repeat, routes[0].Kind);
+
+        // The incident was resolved by an operator: it rejects; the correlator forgets it and plans again.
+        state.Settle(routes[0], AlertOutcome.Rejected);
+        state.Forget("inc-1");
+        var (again, _) = state.Plan("acme", "api", [alert], ByAlertname, ids, replanning: true);
+        Assert.Equal(RouteKind.Opened, again[0].Kind);
+        Assert.Equal(2, state.Counters.Received);
+        Assert.Equal(2, state.Counters.FiringEvents);
+        Assert.Equal(0, state.Counters.Deduplicated);
+        Assert.Equal(2, state.Counters.IncidentsOpened);
     }
 }

@@ -182,4 +182,22 @@ public sealed class IncidentStateTests
         Assert.False(incident.ExpireAlerts(T0.AddYears(1)));
         Assert.Equal(IncidentStatus.Triggered, incident.Status);
     }
+
+    [Fact]
+    public void After_a_reopen_an_automatic_resolve_is_never_dated_before_the_reopen()
+    {
+        var alert = Firing("Down") with { EndsAt = T0.AddMinutes(30) };
+        var incident = Opened(alert);
+        incident.Resolve("ana", null, T0.AddMinutes(5));
+        incident.Reopen("bob", "not fixed", T0.AddMinutes(10));
+        Assert.True(incident.ExpireAlerts(T0.AddMinutes(40)));
+        Assert.Equal(T0.AddMinutes(30), incident.ResolvedAt);
+
+        var late = Opened(Firing("Down"));
+        late.Resolve("ana", null, T0.AddMinutes(5));
+        late.Reopen("bob", null, T0.AddMinutes(10));
+        late.Apply(Firing("Down").Resolved(T0.AddMinutes(1)), T0.AddMinutes(12));
+        Assert.Equal(IncidentStatus.Resolved, late.Status);
+        Assert.Equal(T0.AddMinutes(10), late.ResolvedAt);
+    }
 }

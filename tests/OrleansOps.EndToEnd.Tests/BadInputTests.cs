@@ -45,6 +45,10 @@ public sealed class BadInputTests(ServerFixture fixture)
         { "PUT", "/api/v1/accounts/healthnet/config", """{"id":"logiship","name":"x"}""", ServerProcess.AdminToken, 400, "does not match" },
         { "PUT", "/api/v1/accounts/healthnet/config", """{"name":"x","colour":"blue"}""", ServerProcess.AdminToken, 400, "colour" },
         { "PUT", "/api/v1/accounts/Bad_Id/config", """{"name":"x"}""", ServerProcess.AdminToken, 400, "not an account id" },
+        { "PUT", "/api/v1/accounts/healthnet/config", """{"name":"x","services":[null]}""", ServerProcess.AdminToken, 400, "services[0]: must not be null" },
+        { "PUT", "/api/v1/accounts/healthnet/config", """{"name":"x","integrationKeys":[null],"sla":{"availability":[null]}}""", ServerProcess.AdminToken, 400, "sla.availability[0]" },
+        { "PUT", "/api/v1/accounts/healthnet/config", """{"name":"x","sla":{"resolution":{"sev1":"100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w"}}}""", ServerProcess.AdminToken, 400, "sla.resolution.sev1" },
+        { "PUT", "/api/v1/accounts/healthnet/config", "services: [", ServerProcess.AdminToken, 400, "not valid" },
     };
 
     [Theory]

@@ -156,4 +156,39 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         var listed = await fixture.Grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.Acknowledged, null, 10);
         Assert.Equal(id, Assert.Single(listed.Items).Id);
     }
+
+    [Fact]
+    public async Task A_batch_mixing_unmatched_resolves_with_firings_into_a_resolved_incident_lands_every_alert_right()
+    {
+        var account = await NewAccountAsync();
+        var firing = Alert("Down", "a");
+        var first = await Ingest(account, firing);
+        await fixture.Grains.GetGrain<IIncidentGrain>(first[0].IncidentId!).Resolve("ana", null);
+
+        var receipts = await Ingest(account, Alert("Ghost", "x", AlertStatus.Resolved), firing, Alert("Down", "b"));
+        Assert.Equal(AlertOutcome.Ignored, receipts[0].Outcome);
+        Assert.Null(receipts[0].IncidentId);
+        Assert.True(receipts[1].OpenedIncident);
+        Assert.NotEqual(first[0].IncidentId, receipts[1].IncidentId);
+        Assert.Equal(receipts[1].IncidentId, receipts[2].IncidentId);
+        var incident = await fixture.Grains.GetGrain<IIncidentGrain>(receipts[1].IncidentId!).Describe();
+        Assert.Equal(2, incident!.Alerts.Count);
+
+        var counters = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).GetCounters();
+        Assert.Equal(4, counters.Received);
+        Assert.Equal(2, counters.IncidentsOpened);
+    }
+
+    [Fact]
+    public async Task An_alert_announcing_an_end_centuries_away_does_not_break_its_incident()
+    {
+        var account = await NewAccountAsync();
+        var alert = Alert("Forever", "a") with { EndsAt = new DateTimeOffset(9999, 12, 31, 23, 59, 59, TimeSpan.Zero) };
+        var receipt = await Ingest(account, alert);
+        var incident = fixture.Grains.GetGrain<IIncidentGrain>(receipt[0].IncidentId!);
+        Assert.Equal(AlertOutcome.Repeated, (await Ingest(account, alert))[0].Outcome);
+        Assert.Equal(CommandOutcome.Applied, (await incident.Acknowledge("ana")).Outcome);
+        await fixture.Cluster.DeactivateAsync(incident);
+        Assert.Equal(IncidentStatus.Acknowledged, (await incident.Describe())!.Summary.Status);
+    }
 }

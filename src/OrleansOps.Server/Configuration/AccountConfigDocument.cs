@@ -58,6 +58,21 @@ public sealed class AccountConfigDocument
     public (AccountConfig? Config, List<string> Errors) ToDomain()
     {
         var errors = new List<string>();
+        NoNullItems(Services, "services", errors);
+        NoNullItems(IntegrationKeys, "integrationKeys", errors);
+        NoNullItems(Sla?.Availability, "sla.availability", errors);
+        NoNullItems(Correlation?.GroupBy, "correlation.groupBy", errors);
+        foreach (var (service, i) in (Services ?? []).Select((s, i) => (s, i)).Where(p => p.s is not null))
+        {
+            NoNullItems(service.Nodes, $"services[{i}].nodes", errors);
+            NoNullItems(service.DependsOn, $"services[{i}].dependsOn", errors);
+        }
+        foreach (var (slo, i) in (Sla?.Availability ?? []).Select((s, i) => (s, i)).Where(p => p.s is not null))
+        {
+            NoNullItems(slo.Services, $"sla.availability[{i}].services", errors);
+            NoNullItems(slo.Nodes, $"sla.availability[{i}].nodes", errors);
+        }
+        if (errors.Count > 0) return (null, errors);
         var sla = new SlaContract
         {
             Availability = (Sla?.Availability ?? []).Select((slo, i) =>
@@ -150,12 +165,21 @@ public sealed class AccountConfigDocument
         }).ToList(),
     };
 
+    private static void NoNullItems<T>(List<T>? items, string path, List<string> errors)
+    {
+        for (var i = 0; i < (items?.Count ?? 0); i++)
+        {
+            if (items![i] is null) errors.Add($"{path}[{i}]: must not be null");
+        }
+    }
+
     private static Dictionary<Severity, TimeSpan> Deadlines(Dictionary<string, string>? text, string path, List<string> errors)
     {
         var deadlines = new Dictionary<Severity, TimeSpan>();
         foreach (var (word, duration) in text ?? [])
         {
-            if (!SeverityMapping.TryParseWire(word, out var severity))
+            if (duration is null) errors.Add($"{path}.{word}: must not be null");
+            else if (!SeverityMapping.TryParseWire(word, out var severity))
                 errors.Add($"{path}.{word}: not a severity (sev1, sev2, sev3, sev4)");
             else if (!Durations.TryParse(duration, out var limit))
                 errors.Add($"{path}.{word}: '{duration}' is not a duration such as 30m, 2h or 1d");

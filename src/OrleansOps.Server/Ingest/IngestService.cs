@@ -19,9 +19,11 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
 {
     public async Task<IngestResult> IngestAsync(string key, IReadOnlyList<InboundAlert> alerts)
     {
-        var binding = await grains.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(IntegrationKey.Hash(key))).Resolve();
+        var keySha256 = IntegrationKey.Hash(key);
+        var binding = await grains.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(keySha256)).Resolve();
         if (binding is null) return new IngestResult(IngestStatus.UnknownKey, []);
-        var routing = await grains.GetGrain<IAccountGrain>(binding.AccountId).GetRouting();
+        // The account's configuration has the last word: a key it no longer lists is refused even if its binding lingers.
+        var routing = await grains.GetGrain<IAccountGrain>(binding.AccountId).GetRouting(keySha256);
         if (routing is null) return new IngestResult(IngestStatus.UnknownKey, []);
 
         var context = new NormalizationContext(binding.DefaultService, routing.DeclaredServices, time.GetUtcNow());
