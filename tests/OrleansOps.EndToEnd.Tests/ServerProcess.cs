@@ -135,15 +135,14 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"The server did not become healthy within {timeout}:\n{Output}");
     }
 
-    private static string ServerDll
+    private static string ServerDll => BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll");
+
+    /// <summary>A program of this repository, from its own build output in the same configuration as the tests.</summary>
+    public static string BuiltDll(string project, string dll)
     {
-        get
-        {
-            var root = RepositoryRoot;
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            var dll = Path.Combine(root, "src", "OrleansOps.Server", "bin", configuration, "net10.0", "OrleansOps.Server.dll");
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first: {dll} is missing.");
-        }
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot, "src", project, "bin", configuration, "net10.0", dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"Build {project} first: {path} is missing.");
     }
 
     public static string RepositoryRoot

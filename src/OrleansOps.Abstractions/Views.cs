@@ -1,4 +1,6 @@
-namespace OrleansOps.Server.Apis;
+namespace OrleansOps.Abstractions;
+
+// The shapes readers get, over HTTP and from opsctl --json alike.
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);
 
@@ -23,7 +25,3 @@ public sealed record IncidentListItem(
         s.Id, s.AccountId, s.Service, s.ServiceDeclared, s.Title, s.Severity, s.Status, s.OpenedAt, s.StartedAt,
         s.AcknowledgedAt, s.ResolvedAt, s.AlertCount, s.FiringAlertCount);
 }
-
-public sealed record ActorRequest(string? Actor, string? Note);
-
-public sealed record NoteRequest(string? Actor, string? Text);

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>opsctl against the running server, through its Orleans gateway: output and exit codes.</summary>
+[Collection(SharedServer.Name)]
+public sealed class OpsctlTests(ServerFixture fixture)
+{
+    private ServerProcess Server => fixture.Server;
+
+    private async Task<(int ExitCode, string Out, string Err)> OpsctlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll"));
+        start.ArgumentList.Add("--gateway-port");
+        start.ArgumentList.Add(Server.GatewayPort.ToString());
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    private async Task<string> OpenIncidentAsync(string name)
+    {
+        var (status, receipt) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts",
+            $$$"""[{"labels":{"alertname":"{{{name}}}","service":"tracking-api","severity":"warning"}}]""", bearer: "demo-key-logiship");
+        Assert.Equal(200, status);
+        return receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task Accounts_list_as_table_and_json()
+    {
+        var (code, table, _) = await OpsctlAsync("accounts", "list");
+        Assert.Equal(0, code);
+        Assert.Contains("healthnet", table);
+        Assert.Contains("HealthNet Hospitals", table);
+
+        var (jsonCode, json, _) = await OpsctlAsync("accounts", "list", "--json");
+        Assert.Equal(0, jsonCode);
+        var ids = JsonNode.Parse(json)!["items"]!.AsArray().Select(a => a!["id"]!.GetValue<string>());
+        Assert.Equal(["healthnet", "logiship", "telco"], ids);
+    }
+
+    [Fact]
+    public async Task Incidents_list_show_ack_note_and_resolve()
+    {
+        var name = $"Cli{Guid.NewGuid():N}"[..16];
+        var id = await OpenIncidentAsync(name);
+
+        var (listCode, list, _) = await OpsctlAsync("incidents", "list", "logiship", "--status", "open", "--json");
+        Assert.Equal(0, listCode);
+        Assert.Contains(JsonNode.Parse(list)!["items"]!.AsArray(), i => i!["id"]!.GetValue<string>() == id);
+
+        var (ackCode, ack, _) = await OpsctlAsync("incidents", "ack", id, "--actor", "ana");
+        Assert.Equal(0, ackCode);
+        Assert.Contains($"{id}: acknowledged", ack);
+        Assert.Equal(0, (await OpsctlAsync("incidents", "note", id, "rolled back the deploy", "--actor", "ana")).ExitCode);
+        var (resolveCode, resolved, _) = await OpsctlAsync("incidents", "resolve", id, "--actor", "ana", "--note", "fixed", "--json");
+        Assert.Equal(0, resolveCode);
+        Assert.Equal("resolved", JsonNode.Parse(resolved)!["status"]!.GetValue<string>());
+
+        var (showCode, show, _) = await OpsctlAsync("incidents", "show", id);
+        Assert.Equal(0, showCode);
+        Assert.Contains(name, show);
+        Assert.Contains("rolled back the deploy", show);
+        Assert.Contains("Chronicle verified: 5 entries", show);
+
+        // The same incident over HTTP: opsctl acted on the real thing.
+        var incident = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}");
+        Assert.Equal("ana", incident["acknowledgedBy"]!.GetValue<string>());
+        Assert.Equal("resolved", incident["status"]!.GetValue<string>());
+
+        var (conflictCode, _, conflict) = await OpsctlAsync("incidents", "ack", id);
+        Assert.Equal(1, conflictCode);
+        Assert.Contains("resolved", conflict);
+    }
+
+    [Theory]
+    [InlineData(1, "No incident", "incidents", "show", "inc-aaaaaaaaaaaaaaaa")]
+    [InlineData(1, "No account", "accounts", "show", "nosuchaccount")]
+    [InlineData(2, "not an incident id", "incidents", "show", "12345")]
+    [InlineData(2, "not an account id", "incidents", "list", "Bad_Id")]
+    [InlineData(2, "--status", "incidents", "list", "healthnet", "--status", "sleeping")]
+    [InlineData(2, "Unrecognized", "incidents", "explode")]
+    public async Task Errors_have_meaningful_exit_codes_and_messages(int expected, string message, params string[] args)
+    {
+        var (code, _, error) = await OpsctlAsync(args);
+        Assert.Equal(expected, code);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public async Task An_unreachable_cluster_is_exit_code_3_with_a_clear_message()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll"));
+        foreach (var arg in new[] { "--gateway-port", ServerProcess.FreePort().ToString(), "accounts", "list" }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(3, process.ExitCode);
+        Assert.Contains("Cannot reach the OrleansOps gateway", error);
+    }
+}
