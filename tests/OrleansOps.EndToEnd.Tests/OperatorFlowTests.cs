@@ -208,4 +208,15 @@ public sealed class OperatorFlowTests(ServerFixture fixture)
         var chronicle = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}/chronicle");
         Assert.Contains(chronicle["items"]!.AsArray(), e => e!["actor"]!.GetValue<string>() == "expiry");
     }
+
+    [Fact]
+    public async Task Refusals_are_logged_without_the_key()
+    {
+        Assert.Equal(401, (await Api.PostAsync(Server.Anonymous, "/i/secret-path-key-123456/api/v2/alerts", """[{"labels":{"a":"b"}}]""")).Status);
+        Assert.Equal(400, (await Api.PostAsync(Server.Anonymous, "/i/demo-key-healthnet/api/v2/alerts", """[{"labels":{"a":"b"},"startsAt":"soon"}]""")).Status);
+        var output = await Api.EventuallyAsync(() => Task.FromResult<string?>(Server.Output.Contains("[0].startsAt") ? Server.Output : null), TimeSpan.FromSeconds(5), "the refusal in the log");
+        Assert.Contains("/i/{key}/api/v2/alerts", output);
+        Assert.DoesNotContain("secret-path-key-123456", output);
+        Assert.DoesNotContain("demo-key-healthnet", output);
+    }
 }

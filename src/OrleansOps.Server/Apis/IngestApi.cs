@@ -43,20 +43,37 @@ public static class IngestApi
         HttpRequest request, IngestService ingest, OrleansOpsOptions options, TimeProvider time, Parser parse,
         Func<ParseResult, IReadOnlyList<AlertReceipt>, IResult> answer)
     {
+        var log = request.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansOps.Ingest");
+        // The route pattern, not the path: a path key (/i/{key}/...) is a secret and stays out of the logs.
+        var route = (request.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "ingest";
         var headerOrPathKey = KeyFrom(request);
         var (document, problem) = await RequestBodies.ReadJsonAsync(request, options.MaxIngestBodyBytes, request.HttpContext.RequestAborted);
-        if (problem is not null) return problem;
+        if (problem is not null)
+        {
+            log.LogInformation("Refused {Path}: {Problem}", route, problem.ProblemDetails.Detail);
+            return problem;
+        }
         using (document)
         {
             var parsed = parse(document!.RootElement, time.GetUtcNow());
             var key = parsed.RoutingKey ?? headerOrPathKey;
             if (string.IsNullOrEmpty(key))
                 return Problems.Unauthorized("An integration key is required: send Authorization: Bearer <key>, or prefix the path with /i/<key>.");
-            if (!parsed.IsValid) return Problems.Invalid("The alert batch is invalid; nothing was applied", parsed.Errors);
+            // Authenticate before saying what is wrong with the body: strangers learn nothing.
+            if (await ingest.AuthenticateAsync(key) is not { } sender)
+            {
+                log.LogInformation("Refused {Path}: unknown integration key", route);
+                return Problems.Unauthorized("The integration key is not known.");
+            }
+            if (!parsed.IsValid)
+            {
+                log.LogInformation("Refused {Path} from {Account} (key {Key}…): {Count} invalid fields, first {Field}: {Message}",
+                    route, sender.Binding.AccountId, sender.KeyFingerprint, parsed.Errors.Count, parsed.Errors[0].Field, parsed.Errors[0].Message);
+                return Problems.Invalid("The alert batch is invalid; nothing was applied", parsed.Errors);
+            }
 
-            var result = await ingest.IngestAsync(key, parsed.Alerts);
-            if (result.Status == IngestStatus.UnknownKey) return Problems.Unauthorized("The integration key is not known.");
-            return answer(parsed, result.Receipts);
+            var receipts = await ingest.IngestAsync(sender, parsed.Alerts);
+            return answer(parsed, receipts);
         }
     }
 

@@ -2,13 +2,8 @@ using OrleansOps.Integrations.Inbound;
 
 namespace OrleansOps.Server.Ingest;
 
-public enum IngestStatus
-{
-    Accepted,
-    UnknownKey,
-}
-
-public sealed record IngestResult(IngestStatus Status, IReadOnlyList<AlertReceipt> Receipts);
+/// <summary>Who sent a batch: the account behind an integration key and how that account routes alerts.</summary>
+public sealed record IngestSender(KeyBinding Binding, Routing Routing, string KeyFingerprint);
 
 /// <summary>
 /// From a parsed, valid body to persisted incidents: resolve the key to its account, normalize every alert,
@@ -17,15 +12,20 @@ public sealed record IngestResult(IngestStatus Status, IReadOnlyList<AlertReceip
 /// </summary>
 public sealed class IngestService(IGrainFactory grains, TimeProvider time)
 {
-    public async Task<IngestResult> IngestAsync(string key, IReadOnlyList<InboundAlert> alerts)
+    /// <summary>The sender behind <paramref name="key"/>, or null when no account holds that key.</summary>
+    public async Task<IngestSender?> AuthenticateAsync(string key)
     {
         var keySha256 = IntegrationKey.Hash(key);
         var binding = await grains.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(keySha256)).Resolve();
-        if (binding is null) return new IngestResult(IngestStatus.UnknownKey, []);
+        if (binding is null) return null;
         // The account's configuration has the last word: a key it no longer lists is refused even if its binding lingers.
         var routing = await grains.GetGrain<IAccountGrain>(binding.AccountId).GetRouting(keySha256);
-        if (routing is null) return new IngestResult(IngestStatus.UnknownKey, []);
+        return routing is null ? null : new IngestSender(binding, routing, keySha256[..12]);
+    }
 
+    public async Task<IReadOnlyList<AlertReceipt>> IngestAsync(IngestSender sender, IReadOnlyList<InboundAlert> alerts)
+    {
+        var (binding, routing, _) = sender;
         var context = new NormalizationContext(binding.DefaultService, routing.DeclaredServices, time.GetUtcNow());
         var normalized = alerts.Select(alert => AlertNormalizer.Normalize(alert, context)).ToList();
 
@@ -45,6 +45,6 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
                 var serviceReceipts = await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(binding.AccountId, service.Key)).Ingest(batch);
                 foreach (var (entry, receipt) in service.Zip(serviceReceipts)) receipts[entry.index] = receipt;
             }));
-        return new IngestResult(IngestStatus.Accepted, receipts);
+        return receipts;
     }
 }
