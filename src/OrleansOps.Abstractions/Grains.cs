@@ -19,8 +19,10 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<Routing?> GetRouting(string keySha256);
     /// <summary>
     /// Records an incident's lifecycle events idempotently (by sequence) and its current summary for the index;
-    /// returns the highest sequence the account holds for that incident.
+    /// returns the highest sequence the account holds for that incident. Interleaves, so that the reports of
+    /// many incidents share one write.
     /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events);
     Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit);
     Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle();
@@ -38,6 +40,13 @@ public interface ICorrelatorGrain : IGrainWithStringKey
 {
     Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch);
     Task<CorrelationCounters> GetCounters();
+
+    /// <summary>
+    /// A reopened incident claims its group and its still-firing alerts again. One-way: the incident never
+    /// waits on its correlator, which may itself be waiting on the incident.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task Adopt(string incidentId, string groupKey, IReadOnlyList<string> firingFingerprints);
 }
 
 /// <summary>Keyed by incident id.</summary>

@@ -52,25 +52,28 @@ public static class Commands
 
         var accountId = new Argument<string>("account") { Description = "Account id" };
         var show = new Command("show", "One account") { accountId };
-        show.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        show.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(accountId)!;
-            if (!Ids.IsAccountId(id)) return Fail(Usage, $"'{id}' is not an account id ([a-z][a-z0-9-]{{0,62}}).");
-            var view = await grains.GetGrain<IAccountGrain>(id).Describe();
-            if (view is null) return Fail(Refused, $"No account '{id}'.");
-            output.Write(view, (console, a) =>
+            if (!Ids.IsAccountId(id)) return UsageError($"'{id}' is not an account id ([a-z][a-z0-9-]{{0,62}}).");
+            return Run(parse, cancel, async (grains, output) =>
             {
-                var grid = new Grid().AddColumn().AddColumn();
-                grid.AddRow("Account", Output.Text(a.Id)).AddRow("Name", Output.Text(a.Name)).AddRow("Tier", Output.Text(a.Tier))
-                    .AddRow("Time zone", Output.Text(a.TimeZone))
-                    .AddRow("Services", Output.Text(string.Join(", ", a.Services.Select(s => s.Id))))
-                    .AddRow("Undeclared services", Output.Text(a.UndeclaredServices.Count == 0 ? "none" : string.Join(", ", a.UndeclaredServices)))
-                    .AddRow("Incidents", $"{a.OpenIncidents} open of {a.TotalIncidents}")
-                    .AddRow("Configuration", $"version {a.ConfigVersion} from {Output.Text(a.ConfigSource)}, {Output.Time(a.ConfiguredAt)}");
-                console.Write(grid);
+                var view = await grains.GetGrain<IAccountGrain>(id).Describe();
+                if (view is null) return Fail(Refused, $"No account '{id}'.");
+                output.Write(view, (console, a) =>
+                {
+                    var grid = new Grid().AddColumn().AddColumn();
+                    grid.AddRow("Account", Output.Text(a.Id)).AddRow("Name", Output.Text(a.Name)).AddRow("Tier", Output.Text(a.Tier))
+                        .AddRow("Time zone", Output.Text(a.TimeZone))
+                        .AddRow("Services", Output.Text(string.Join(", ", a.Services.Select(s => s.Id))))
+                        .AddRow("Undeclared services", Output.Text(a.UndeclaredServices.Count == 0 ? "none" : string.Join(", ", a.UndeclaredServices)))
+                        .AddRow("Incidents", $"{a.OpenIncidents} open of {a.TotalIncidents}")
+                        .AddRow("Configuration", $"version {a.ConfigVersion} from {Output.Text(a.ConfigSource)}, {Output.Time(a.ConfiguredAt)}");
+                    console.Write(grid);
+                });
+                return Done;
             });
-            return Done;
-        }));
+        });
         accounts.Add(list);
         accounts.Add(show);
         return accounts;
@@ -84,10 +87,10 @@ public static class Commands
         var status = new Option<string?>("--status") { Description = "triggered, acknowledged, resolved or open" };
         var limit = new Option<int>("--limit") { Description = "At most this many (1–500)", DefaultValueFactory = _ => 50 };
         var list = new Command("list", "An account's incidents, newest first") { accountId, status, limit };
-        list.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        list.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(accountId)!;
-            if (!Ids.IsAccountId(id)) return Fail(Usage, $"'{id}' is not an account id ([a-z][a-z0-9-]{{0,62}}).");
+            if (!Ids.IsAccountId(id)) return UsageError($"'{id}' is not an account id ([a-z][a-z0-9-]{{0,62}}).");
             IncidentStatusFilter? filter = parse.GetValue(status) switch
             {
                 null => IncidentStatusFilter.All,
@@ -97,37 +100,43 @@ public static class Commands
                 "resolved" => IncidentStatusFilter.Resolved,
                 _ => null,
             };
-            if (filter is null) return Fail(Usage, $"--status '{parse.GetValue(status)}' is not one of triggered, acknowledged, resolved, open.");
+            if (filter is null) return UsageError($"--status '{parse.GetValue(status)}' is not one of triggered, acknowledged, resolved, open.");
             var count = parse.GetValue(limit);
-            if (count is < 1 or > 500) return Fail(Usage, "--limit must be between 1 and 500.");
-            var account = grains.GetGrain<IAccountGrain>(id);
-            if (await account.Describe() is null) return Fail(Refused, $"No account '{id}'.");
-            var page = await account.ListIncidents(filter.Value, null, count);
-            output.Write(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next), (console, p) =>
+            if (count is < 1 or > 500) return UsageError("--limit must be between 1 and 500.");
+            return Run(parse, cancel, async (grains, output) =>
             {
-                var table = Output.Table("INCIDENT", "SEV", "STATUS", "SERVICE", "OPENED", "ALERTS", "TITLE");
-                foreach (var i in p.Items)
-                    table.AddRow(i.Id, Output.Word(i.Severity), Output.Word(i.Status), Output.Text(i.Service), Output.Time(i.OpenedAt), $"{i.FiringAlertCount}/{i.AlertCount}", Output.Text(i.Title));
-                console.Write(table);
-                if (p.Next is not null) console.MarkupLine("[grey]More incidents: raise --limit.[/]");
+                var account = grains.GetGrain<IAccountGrain>(id);
+                if (await account.Describe() is null) return Fail(Refused, $"No account '{id}'.");
+                var page = await account.ListIncidents(filter.Value, null, count);
+                output.Write(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next), (console, p) =>
+                {
+                    var table = Output.Table("INCIDENT", "SEV", "STATUS", "SERVICE", "OPENED", "ALERTS", "TITLE");
+                    foreach (var i in p.Items)
+                        table.AddRow(i.Id, Output.Word(i.Severity), Output.Word(i.Status), Output.Text(i.Service), Output.Time(i.OpenedAt), $"{i.FiringAlertCount}/{i.AlertCount}", Output.Text(i.Title));
+                    console.Write(table);
+                    if (p.Next is not null) console.MarkupLine("[grey]More incidents: raise --limit.[/]");
+                });
+                return Done;
             });
-            return Done;
-        }));
+        });
 
         var incidentId = new Argument<string>("incident") { Description = "Incident id (inc-…)" };
         var show = new Command("show", "One incident with its alerts and chronicle") { incidentId };
-        show.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        show.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(incidentId)!;
-            if (!Ids.IsIncidentId(id)) return Fail(Usage, $"'{id}' is not an incident id.");
-            var incident = grains.GetGrain<IIncidentGrain>(id);
-            var view = await incident.Describe();
-            if (view is null) return Fail(Refused, $"No incident '{id}'.");
-            var chronicle = await incident.GetChronicle() ?? [];
-            var verification = await incident.VerifyChronicle();
-            output.Write(new { incident = IncidentResponse.Of(view), chronicle, verification }, (console, _) => ShowIncident(console, view, chronicle, verification!));
-            return Done;
-        }));
+            if (!Ids.IsIncidentId(id)) return UsageError($"'{id}' is not an incident id.");
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                var incident = grains.GetGrain<IIncidentGrain>(id);
+                var view = await incident.Describe();
+                if (view is null) return Fail(Refused, $"No incident '{id}'.");
+                var chronicle = await incident.GetChronicle() ?? [];
+                var verification = await incident.VerifyChronicle();
+                output.Write(new { incident = IncidentResponse.Of(view), chronicle, verification }, (console, _) => ShowIncident(console, view, chronicle, verification!));
+                return Done;
+            });
+        });
 
         var actor = new Option<string>("--actor") { Description = "Who acts (default: your user name)", DefaultValueFactory = _ => Environment.UserName };
         var note = new Option<string?>("--note") { Description = "A note recorded with the action" };
@@ -147,18 +156,21 @@ public static class Commands
     {
         var command = new Command(name, description) { incidentId, actor };
         if (note is not null) command.Add(note);
-        command.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        command.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(incidentId)!;
-            if (!Ids.IsIncidentId(id)) return Fail(Usage, $"'{id}' is not an incident id.");
-            var result = await act(grains.GetGrain<IIncidentGrain>(id), parse);
-            if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, $"No incident '{id}'.");
-            if (result.Outcome is CommandOutcome.Conflict) return Fail(Refused, result.Message!);
-            var view = result.Incident!;
-            output.Write(IncidentResponse.Of(view), (console, i) => console.MarkupLine(
-                $"{i.Id}: {Output.Word(i.Status)}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
-            return Done;
-        }));
+            if (!Ids.IsIncidentId(id)) return UsageError($"'{id}' is not an incident id.");
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                var result = await act(grains.GetGrain<IIncidentGrain>(id), parse);
+                if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, $"No incident '{id}'.");
+                if (result.Outcome is CommandOutcome.Conflict) return Fail(Refused, result.Message!);
+                var view = result.Incident!;
+                output.Write(IncidentResponse.Of(view), (console, i) => console.MarkupLine(
+                    $"{i.Id}: {Output.Word(i.Status)}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
+                return Done;
+            });
+        });
         return command;
     }
 
@@ -188,18 +200,40 @@ public static class Commands
 
     private static async Task<int> Run(ParseResult parse, CancellationToken cancellationToken, Func<IGrainFactory, Output, Task<int>> work)
     {
+        var timeout = parse.GetValue(ConnectTimeout);
+        if (timeout < 1) return Fail(Usage, "--connect-timeout must be at least 1 second.");
+        OpsConnection connection;
         try
         {
-            var timeout = parse.GetValue(ConnectTimeout);
-            if (timeout < 1) return Fail(Usage, "--connect-timeout must be at least 1 second.");
-            await using var connection = await OpsConnection.ConnectAsync(parse.GetValue(GatewayPort), TimeSpan.FromSeconds(timeout), cancellationToken);
-            return await work(connection.Grains, new Output(parse.GetValue(JsonOutput)));
+            connection = await OpsConnection.ConnectAsync(parse.GetValue(GatewayPort), TimeSpan.FromSeconds(timeout), cancellationToken);
         }
         catch (UnreachableException e)
         {
             return Fail(Unreachable, e.Message);
         }
+        try
+        {
+            return await work(connection.Grains, new Output(parse.GetValue(JsonOutput)));
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // The cluster went away mid-command: that is "unreachable", not "refused".
+            return Fail(Unreachable, $"The cluster stopped answering: {e.GetBaseException().Message}");
+        }
+        finally
+        {
+            try
+            {
+                await connection.DisposeAsync();
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
+            {
+                // The answer is already out; a client that cannot say goodbye changes nothing.
+            }
+        }
     }
+
+    private static Task<int> UsageError(string message) => Task.FromResult(Fail(Usage, message));
 
     private static int Fail(int code, string message)
     {

@@ -102,22 +102,40 @@ public sealed class CorrelatorState
     }
 
     /// <summary>
-    /// Learns from the incident's answer: a resolve it took frees the fingerprint; a firing it rejected (the
-    /// incident is resolved) was not a repeat or a grouping after all. Returns whether the maps changed.
+    /// Learns from the incident's answer, route by route in batch order: a firing it took is held there (so a
+    /// resolve and a refire of one alert in one batch end with the alert held); a resolve it took frees the
+    /// fingerprint; a firing it rejected (the incident is resolved) was not a repeat or a grouping after all.
+    /// Returns whether the maps changed.
     /// </summary>
     public bool Settle(Route route, AlertOutcome outcome)
     {
-        if (outcome == AlertOutcome.Rejected)
+        var fingerprint = route.Alert.Fingerprint;
+        switch (route.Kind)
         {
-            if (route.Kind == RouteKind.Repeat) Counters.Deduplicated--;
-            else if (route.Kind == RouteKind.Grouped) Counters.Grouped--;
-            return false;
+            case RouteKind.Repeat or RouteKind.Grouped or RouteKind.Opened when outcome == AlertOutcome.Rejected:
+                if (route.Kind == RouteKind.Repeat) Counters.Deduplicated--;
+                else if (route.Kind == RouteKind.Grouped) Counters.Grouped--;
+                return false;
+            case RouteKind.Repeat or RouteKind.Grouped or RouteKind.Opened:
+                if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return false;
+                FiringAlerts[fingerprint] = route.IncidentId;
+                return true;
+            case RouteKind.Resolve when outcome != AlertOutcome.Rejected
+                && FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == route.IncidentId:
+                FiringAlerts.Remove(fingerprint);
+                Counters.Resolved++;
+                return true;
+            default:
+                return false;
         }
-        if (route.Kind != RouteKind.Resolve) return false;
-        if (!FiringAlerts.TryGetValue(route.Alert.Fingerprint, out var holder) || holder != route.IncidentId) return false;
-        FiringAlerts.Remove(route.Alert.Fingerprint);
-        Counters.Resolved++;
-        return true;
+    }
+
+    /// <summary>An operator reopened the incident: its still-firing alerts and its group lead to it again.</summary>
+    public bool Adopt(string incidentId, string groupKey, IEnumerable<string> firingFingerprints)
+    {
+        var changed = OpenGroups.TryAdd(groupKey, incidentId);
+        foreach (var fingerprint in firingFingerprints) changed |= FiringAlerts.TryAdd(fingerprint, incidentId);
+        return changed;
     }
 
     /// <summary>The incident is resolved: its alerts and group no longer attract anything.</summary>

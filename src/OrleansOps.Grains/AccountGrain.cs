@@ -38,21 +38,30 @@ public sealed class AccountState
     }
 }
 
-public sealed class AccountGrain(
-    [PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state,
-    TimeProvider time)
-    : Grain, IAccountGrain
+public sealed class AccountGrain : Grain, IAccountGrain
 {
+    private readonly IPersistentState<AccountState> _state;
+    private readonly TimeProvider _time;
+    private readonly CoalescedWriter _writer;
+
+    public AccountGrain([PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state, TimeProvider time)
+    {
+        _state = state;
+        _time = time;
+        // Every incident reports here: concurrent reports share one write instead of queueing one write each.
+        _writer = new CoalescedWriter(() => state.WriteOrDiscardAsync(this));
+    }
+
     private string AccountId => this.GetPrimaryKeyString();
 
     public async Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source)
     {
         var errors = config.Validate().ToList();
         if (config.Id != AccountId) errors.Add($"id: '{config.Id}' does not match the account '{AccountId}'");
-        if (errors.Count > 0) return new ConfigResult { Applied = false, Version = state.State.ConfigVersion, Errors = errors };
+        if (errors.Count > 0) return new ConfigResult { Applied = false, Version = _state.State.ConfigVersion, Errors = errors };
 
         // A file that has not changed since it was last applied does not override edits made over the API.
-        var current = state.State;
+        var current = _state.State;
         if (source.Kind == "file" && current.ConfigSource is { Kind: "file" } previous && previous.ContentHash == source.ContentHash)
             return new ConfigResult { Applied = false, Version = current.ConfigVersion };
 
@@ -64,8 +73,8 @@ public sealed class AccountGrain(
         current.Config = config;
         current.ConfigVersion++;
         current.ConfigSource = source;
-        current.ConfiguredAt = time.GetUtcNow();
-        await state.WriteOrDiscardAsync(this);
+        current.ConfiguredAt = _time.GetUtcNow();
+        await _writer.SaveAsync();
 
         // Key bindings and the directory follow the configuration; applying it again repairs them after a crash.
         await Task.WhenAll(config.IntegrationKeys.Select(key =>
@@ -80,7 +89,7 @@ public sealed class AccountGrain(
 
     public Task<AccountView?> Describe()
     {
-        var current = state.State;
+        var current = _state.State;
         if (current.Config is not { } config) return Task.FromResult<AccountView?>(null);
         return Task.FromResult<AccountView?>(new AccountView
         {
@@ -98,23 +107,23 @@ public sealed class AccountGrain(
         });
     }
 
-    public Task<AccountConfig?> GetConfig() => Task.FromResult(state.State.Config);
+    public Task<AccountConfig?> GetConfig() => Task.FromResult(_state.State.Config);
 
     public Task<Routing?> GetRouting(string keySha256) => Task.FromResult(
-        state.State.Config is { } config && config.IntegrationKeys.Any(k => k.KeySha256 == keySha256)
+        _state.State.Config is { } config && config.IntegrationKeys.Any(k => k.KeySha256 == keySha256)
             ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList() }
             : null);
 
     public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
     {
-        if (state.State.Record(current, events)) await state.WriteOrDiscardAsync(this);
-        return state.State.LastEventSeq.GetValueOrDefault(current.Id);
+        if (_state.State.Record(current, events)) await _writer.SaveAsync();
+        return _state.State.LastEventSeq.GetValueOrDefault(current.Id);
     }
 
     public Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit)
     {
         var after = IncidentCursor.Decode(cursor);
-        var matching = state.State.Incidents.Values
+        var matching = _state.State.Incidents.Values
             .Where(i => Matches(i, filter))
             .OrderByDescending(i => i.OpenedAt).ThenBy(i => i.Id, StringComparer.Ordinal)
             .SkipWhile(i => after is { } a && !IncidentCursor.IsAfter(i, a))
@@ -125,7 +134,7 @@ public sealed class AccountGrain(
     }
 
     public Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle() =>
-        Task.FromResult<IReadOnlyList<IncidentLifecycleEvent>>(state.State.Lifecycle.ToList());
+        Task.FromResult<IReadOnlyList<IncidentLifecycleEvent>>(_state.State.Lifecycle.ToList());
 
     private static bool Matches(IncidentSummary incident, IncidentStatusFilter filter) => filter switch
     {

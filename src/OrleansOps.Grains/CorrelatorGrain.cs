@@ -5,7 +5,9 @@ namespace OrleansOps.Grains;
 /// <summary>
 /// Dedup and grouping for one account and service. Its decisions are written before any incident hears of
 /// them, so a retried request after a crash lands in the same incidents; incidents apply alerts as upserts.
-/// What it learns from the incidents' answers (resolved alerts and incidents) is saved with its next decision.
+/// What it learns from the incidents' answers (resolved alerts and incidents) and its counters are saved within
+/// <see cref="LazySaveDelay"/>, or with its next decision, whichever comes first: the maps recover from a lost
+/// lazy save anyway (a resolved incident rejects, a resolve already taken is ignored).
 /// </summary>
 public sealed class CorrelatorGrain(
     [PersistentState("correlator", StorageNames.Grains)] IPersistentState<CorrelatorState> state)
@@ -13,6 +15,9 @@ public sealed class CorrelatorGrain(
 {
     /// <summary>Each round forgets at least one resolved incident, so rounds are few; this only guards against a bug.</summary>
     private const int MaxRounds = 16;
+    public static readonly TimeSpan LazySaveDelay = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _lazySave;
 
     public async Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch)
     {
@@ -25,7 +30,7 @@ public sealed class CorrelatorGrain(
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
             var (routes, changed) = state.State.Plan(
                 batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId, replanning: round > 0);
-            if (changed) await state.WriteOrDiscardAsync(this);
+            if (changed) await SaveNowAsync();
 
             var answers = await Task.WhenAll(routes.GroupBy(route => route.IncidentId).Select(incident => DeliverAsync(batch, incident.ToList())));
 
@@ -49,6 +54,7 @@ public sealed class CorrelatorGrain(
             }
             pending = rejected.Order().ToList();
         }
+        SaveSoon();
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
         {
@@ -58,6 +64,29 @@ public sealed class CorrelatorGrain(
     }
 
     public Task<CorrelationCounters> GetCounters() => Task.FromResult(state.State.Counters);
+
+    public async Task Adopt(string incidentId, string groupKey, IReadOnlyList<string> firingFingerprints)
+    {
+        if (state.State.Adopt(incidentId, groupKey, firingFingerprints)) await SaveNowAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_lazySave is not null && reason.ReasonCode != DeactivationReasonCode.ApplicationError) await SaveNowAsync();
+    }
+
+    private async Task SaveNowAsync()
+    {
+        _lazySave?.Dispose();
+        _lazySave = null;
+        await state.WriteOrDiscardAsync(this);
+    }
+
+    private void SaveSoon() => _lazySave ??= this.RegisterGrainTimer(SaveNowAsync, new GrainTimerCreationOptions
+    {
+        DueTime = LazySaveDelay,
+        Period = Timeout.InfiniteTimeSpan,
+    });
 
     private async Task<(List<(Route Route, AlertOutcome Outcome)> Routed, IncidentStatus Status)> DeliverAsync(CorrelationBatch batch, List<Route> routes)
     {

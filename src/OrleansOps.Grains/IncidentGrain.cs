@@ -32,7 +32,15 @@ public sealed class IncidentGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
-        await ExpireDueAlertsAsync();
+        try
+        {
+            await ExpireDueAlertsAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Reading and acting on the incident must not depend on the reminder table; the timer still runs.
+            logger.LogWarning(e, "Incident {IncidentId} could not arm its expiry reminder on activation", Incident.Id);
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -78,11 +86,21 @@ public sealed class IncidentGrain(
 
     public Task<CommandResult> Resolve(string actor, string? note) => Command(now => Incident.Resolve(actor, note, now));
 
-    public Task<CommandResult> Reopen(string actor, string? reason) => Command(now =>
+    public async Task<CommandResult> Reopen(string actor, string? reason)
     {
-        Incident.Reopen(actor, reason, now);
-        return true;
-    });
+        var result = await Command(now =>
+        {
+            Incident.Reopen(actor, reason, now);
+            return true;
+        });
+        if (result.Outcome == CommandOutcome.Applied)
+        {
+            var firing = Incident.Alerts.Values.Where(a => a.Status == AlertStatus.Firing).Select(a => a.Fingerprint).ToList();
+            await GrainFactory.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(Incident.AccountId, Incident.Service))
+                .Adopt(Incident.Id!, Incident.GroupKey, firing);
+        }
+        return result;
+    }
 
     public Task<CommandResult> AddNote(string actor, string text) => Command(now =>
     {
@@ -115,7 +133,15 @@ public sealed class IncidentGrain(
     {
         // The reminder exists before the state that needs it: a crash in between leaves a spare reminder, which
         // removes itself when it fires, never a missing one.
-        await EnsureExpiryReminderAsync();
+        try
+        {
+            await EnsureExpiryReminderAsync();
+        }
+        catch
+        {
+            this.DeactivateOnIdle(); // the in-memory change was not saved; the next call must not see it
+            throw;
+        }
         await state.WriteOrDiscardAsync(this);
         if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
         await ScheduleExpiryAsync();

@@ -129,4 +129,36 @@ public sealed class CorrelatorStateTests
         Assert.Equal(0, state.Counters.Deduplicated);
         Assert.Equal(2, state.Counters.IncidentsOpened);
     }
+
+    [Fact]
+    public void A_resolve_and_a_refire_of_one_alert_in_one_batch_leave_it_held()
+    {
+        var state = new CorrelatorState();
+        var ids = Sequence();
+        var alert = Firing("Down", instance: "a");
+        state.Plan("acme", "api", [alert, Firing("Down", instance: "b")], ByAlertname, ids);
+
+        var (routes, _) = state.Plan("acme", "api", [alert.Resolved(T0), alert], ByAlertname, ids);
+        Assert.Equal([RouteKind.Resolve, RouteKind.Repeat], routes.Select(r => r.Kind));
+        state.Settle(routes[0], AlertOutcome.Applied);
+        state.Settle(routes[1], AlertOutcome.Applied);
+        Assert.Equal("inc-1", state.FiringAlerts[alert.Fingerprint]);
+
+        var (resolve, _) = state.Plan("acme", "api", [alert.Resolved(T0)], ByAlertname, ids);
+        Assert.Equal("inc-1", Assert.Single(resolve).IncidentId);
+    }
+
+    [Fact]
+    public void Adopting_a_reopened_incident_leads_its_alerts_and_group_back_to_it()
+    {
+        var state = new CorrelatorState();
+        var ids = Sequence();
+        var alert = Firing("Down");
+        state.Plan("acme", "api", [alert], ByAlertname, ids);
+        state.Forget("inc-1");
+        Assert.True(state.Adopt("inc-1", "{alertname=\"Down\"}", [alert.Fingerprint]));
+        var (routes, _) = state.Plan("acme", "api", [alert.Resolved(T0), Firing("Down", instance: "z")], ByAlertname, ids);
+        Assert.All(routes, r => Assert.Equal("inc-1", r.IncidentId));
+        Assert.False(state.Adopt("inc-1", "{alertname=\"Down\"}", [alert.Fingerprint]));
+    }
 }

@@ -105,5 +105,14 @@ public sealed class OpsctlTests(ServerFixture fixture)
         await process.WaitForExitAsync();
         Assert.Equal(3, process.ExitCode);
         Assert.Contains("Cannot reach the OrleansOps gateway", error);
+
+        // A usage error is a usage error even with no cluster: checked before connecting.
+        var usage = new ProcessStartInfo("dotnet") { RedirectStandardError = true, UseShellExecute = false };
+        usage.ArgumentList.Add(ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll"));
+        foreach (var arg in new[] { "--gateway-port", ServerProcess.FreePort().ToString(), "incidents", "list", "Bad_Id" }) usage.ArgumentList.Add(arg);
+        using var usageProcess = Process.Start(usage)!;
+        Assert.Contains("not an account id", await usageProcess.StandardError.ReadToEndAsync());
+        await usageProcess.WaitForExitAsync();
+        Assert.Equal(2, usageProcess.ExitCode);
     }
 }

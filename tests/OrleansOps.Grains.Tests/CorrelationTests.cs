@@ -191,4 +191,30 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         await fixture.Cluster.DeactivateAsync(incident);
         Assert.Equal(IncidentStatus.Acknowledged, (await incident.Describe())!.Summary.Status);
     }
+
+    [Fact]
+    public async Task A_reopened_incident_takes_its_alerts_back_and_resolves_when_they_resolve()
+    {
+        var account = await NewAccountAsync();
+        var first = await Ingest(account, Alert("Down", "a"), Alert("Down", "b"));
+        var id = first[0].IncidentId!;
+        var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
+        await incident.Resolve("ana", "looked fine");
+        Assert.Equal(CommandOutcome.Applied, (await incident.Reopen("bob", "it was not")).Outcome);
+
+        // Adopt is one-way: give it a moment to reach the correlator.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        IReadOnlyList<AlertReceipt> resolved;
+        do
+        {
+            resolved = await Ingest(account, Alert("Down", "a", AlertStatus.Resolved));
+            if (resolved[0].IncidentId is null) await Task.Delay(50);
+        } while (resolved[0].IncidentId is null && DateTime.UtcNow < deadline);
+        Assert.Equal(id, resolved[0].IncidentId);
+
+        var grouped = await Ingest(account, Alert("Down", "c"));
+        Assert.Equal(id, grouped[0].IncidentId);
+        await Ingest(account, Alert("Down", "b", AlertStatus.Resolved), Alert("Down", "c", AlertStatus.Resolved));
+        Assert.Equal(IncidentStatus.Resolved, (await incident.Describe())!.Summary.Status);
+    }
 }

@@ -88,6 +88,32 @@ public sealed class SqliteStorageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_writes_commit_together_and_a_stale_one_fails_alone()
+    {
+        var stale = new Holder<CorrelatorState>();
+        await Storage.WriteStateAsync("correlator", Grain("contended"), stale);
+        await Storage.WriteStateAsync("correlator", Grain("contended"), new Holder<CorrelatorState> { ETag = stale.ETag });
+
+        var writes = Enumerable.Range(0, 300).Select(async i =>
+        {
+            var holder = new Holder<CorrelatorState>();
+            holder.State.Counters.Received = i;
+            await Storage.WriteStateAsync("correlator", Grain($"many-{i}"), holder);
+            return holder.ETag;
+        }).ToList();
+        var staleWrite = Storage.WriteStateAsync("correlator", Grain("contended"), stale);
+
+        Assert.All(await Task.WhenAll(writes), etag => Assert.Equal("1", etag));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => staleWrite);
+        for (var i = 0; i < 300; i += 37)
+        {
+            var read = new Holder<CorrelatorState>();
+            await Storage.ReadStateAsync("correlator", Grain($"many-{i}"), read);
+            Assert.Equal(i, read.State.Counters.Received);
+        }
+    }
+
+    [Fact]
     public async Task State_names_keep_grains_apart_and_clear_removes_one()
     {
         var a = new Holder<CorrelatorState>();
