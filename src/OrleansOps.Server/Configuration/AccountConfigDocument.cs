@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace OrleansOps.Server.Configuration;
 
@@ -193,6 +192,4 @@ public static class ConfigText
 {
     public static string Hash(string text) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
-
-    public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 }
