@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Orleans.Runtime;
 
 namespace OrleansOps.Grains;
@@ -9,14 +11,15 @@ namespace OrleansOps.Grains;
 /// (Prometheus' endsAt) expire then unless refreshed: a grain timer fires on time while the incident is active,
 /// and a reminder brings it back if it was deactivated or its silo died.
 /// </summary>
+[RandomPlacement] // incidents are many and independent: spread them over the silos rather than crowd the correlator's
 public sealed class IncidentGrain(
     [PersistentState("incident", StorageNames.Grains)] IPersistentState<IncidentState> state,
     TimeProvider time,
+    IOptions<IncidentTimingOptions> timing,
     ILogger<IncidentGrain> logger)
     : Grain, IIncidentGrain, IRemindable
 {
     private const string ExpiryReminder = "alert-expiry";
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off expiry re-arms daily.</summary>
     private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
 
@@ -161,7 +164,8 @@ public sealed class IncidentGrain(
     private async Task EnsureExpiryReminderAsync()
     {
         if (Incident.NextExpiry is null || _reminderRegistered) return;
-        await this.RegisterOrUpdateReminder(ExpiryReminder, ReminderPeriod, ReminderPeriod);
+        var period = timing.Value.ExpiryReminderPeriod;
+        await this.RegisterOrUpdateReminder(ExpiryReminder, period, period);
         _reminderRegistered = true;
     }
 

@@ -1,7 +1,10 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using OrleansOps.Grains;
 using OrleansOps.Server.Apis;
 using OrleansOps.Server.Configuration;
@@ -12,17 +15,13 @@ namespace OrleansOps.Server;
 
 public static class Extensions
 {
-    public const string ClusterName = "orleansops";
-
     public static WebApplicationBuilder AddOrleansOps(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(OrleansOpsOptions.Section).Get<OrleansOpsOptions>() ?? new OrleansOpsOptions();
         builder.Services.Configure<OrleansOpsOptions>(builder.Configuration.GetSection(OrleansOpsOptions.Section));
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: ClusterName, clusterId: ClusterName)
-            .UseSqliteStorage(StorageNames.Grains, options.DataPath, options.SqliteDurability));
+        builder.UseOrleans(silo => silo.UseConfiguredCluster(options));
 
         var generated = string.IsNullOrWhiteSpace(options.AdminToken);
         builder.Services.AddSingleton(new AdminToken(generated ? RandomNumberGenerator.GetHexString(32, lowercase: true) : options.AdminToken!));
@@ -31,11 +30,45 @@ public static class Extensions
         builder.Services.AddHostedService<StartupConfiguration>();
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<TransientFailures>();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxIngestBodyBytes, 1024 * 1024) + 1);
         return builder;
+    }
+
+    /// <summary>Embedded: one silo on loopback with SQLite. Postgres: one of N silos sharing membership, state and reminders.</summary>
+    private static ISiloBuilder UseConfiguredCluster(this ISiloBuilder silo, OrleansOpsOptions options)
+    {
+        if (options.Storage == StorageMode.Sqlite)
+            return silo
+                .UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId)
+                .UseSqliteStorage(StorageNames.Grains, options.DataPath, options.SqliteDurability);
+
+        silo.Configure<ClusterOptions>(cluster =>
+        {
+            cluster.ClusterId = options.ClusterId;
+            cluster.ServiceId = options.ServiceId;
+        });
+        if (options.Kubernetes)
+            silo.UseKubernetesHosting(); // the pod's name, IP and ids replace the endpoint and cluster settings below
+        else if (string.IsNullOrWhiteSpace(options.AdvertisedAddress))
+            silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+        else if (IPAddress.TryParse(options.AdvertisedAddress, out var address))
+            silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(address));
+        else
+            silo.ConfigureEndpoints(options.AdvertisedAddress, options.SiloPort, options.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+        return silo.UsePostgresCluster(StorageNames.Grains, options.PostgresConnection!);
+    }
+
+    /// <summary>Applies the PostgreSQL schema before the silo joins, when OrleansOps:MigrateOnStart asks for it.</summary>
+    public static async Task MigrateOnStartAsync(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value;
+        if (options.Storage != StorageMode.Postgres || !options.MigrateOnStart) return;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansOps.Migrations");
+        await new PostgresMigrator(options.PostgresConnection!, line => logger.LogInformation("{Migration}", line)).MigrateAsync(cancellationToken: app.Lifetime.ApplicationStopping);
     }
 
     public static WebApplication MapOrleansOps(this WebApplication app)
@@ -52,6 +85,7 @@ public static class Extensions
         app.MapIngestApi();
         app.MapAccountsApi();
         app.MapIncidentsApi();
+        app.MapClusterApi();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
     }
@@ -62,7 +96,9 @@ public static class Extensions
         var token = app.Services.GetRequiredService<AdminToken>();
         var generated = string.IsNullOrWhiteSpace(options.AdminToken);
         Console.WriteLine($"OrleansOps is running at {string.Join(", ", app.Urls)}");
-        Console.WriteLine($"  data folder: {Path.GetFullPath(options.DataPath)}");
+        Console.WriteLine(options.Storage == StorageMode.Sqlite
+            ? $"  data folder: {Path.GetFullPath(options.DataPath)}"
+            : $"  cluster '{options.ClusterId}' on PostgreSQL; silo port {options.SiloPort}, gateway port {options.GatewayPort}");
         Console.WriteLine(generated
             ? $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken to keep one)"
             : "  admin token: as configured in OrleansOps:AdminToken");

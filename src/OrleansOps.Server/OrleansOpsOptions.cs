@@ -13,9 +13,43 @@ public sealed class OrleansOpsOptions
     public string ConfigPath { get; set; } = "config";
     /// <summary>Bearer token for the query and admin API. Generated and printed at start when empty.</summary>
     public string? AdminToken { get; set; }
+    /// <summary>Sqlite: one silo on local files (the default). Postgres: a cluster of silos sharing PostgreSQL.</summary>
+    public StorageMode Storage { get; set; } = StorageMode.Sqlite;
+    /// <summary>Npgsql connection string, required when <see cref="Storage"/> is Postgres.</summary>
+    public string? PostgresConnection { get; set; }
+    /// <summary>Apply the PostgreSQL schema (deploy/postgres) before the silo starts; otherwise run <c>OrleansOps.Server migrate</c>.</summary>
+    public bool MigrateOnStart { get; set; }
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
+    /// <summary>The address (IP or host name) other silos and clients reach this silo at; in Postgres mode Orleans picks one when empty.</summary>
+    public string? AdvertisedAddress { get; set; }
+    /// <summary>Silos with the same cluster id form one cluster; the service id keys grain state and reminders and must not change.</summary>
+    public string ClusterId { get; set; } = "orleansops";
+    public string ServiceId { get; set; } = "orleansops";
+    /// <summary>Running in Kubernetes: take the silo's name, address and ids from the pod (Microsoft.Orleans.Hosting.Kubernetes).</summary>
+    public bool Kubernetes { get; set; }
     public SqliteDurability SqliteDurability { get; set; } = SqliteDurability.Full;
     /// <summary>Largest accepted ingest body, in bytes (PagerDuty allows 512 KB; Prometheus batches are smaller).</summary>
     public long MaxIngestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>What stops the server from starting, worded for the operator who set it.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (Storage == StorageMode.Postgres && string.IsNullOrWhiteSpace(PostgresConnection))
+            problems.Add("OrleansOps:Storage is Postgres, so OrleansOps:PostgresConnection must be set (e.g. \"Host=db;Username=orleansops;Password=...;Database=orleansops\").");
+        if (Storage != StorageMode.Postgres && MigrateOnStart)
+            problems.Add("OrleansOps:MigrateOnStart applies the PostgreSQL schema; it needs OrleansOps:Storage=Postgres.");
+        if (SiloPort is <= 0 or > 65535 || GatewayPort is <= 0 or > 65535 || SiloPort == GatewayPort)
+            problems.Add($"OrleansOps:SiloPort ({SiloPort}) and OrleansOps:GatewayPort ({GatewayPort}) must be two different ports between 1 and 65535.");
+        if (string.IsNullOrWhiteSpace(ClusterId) || string.IsNullOrWhiteSpace(ServiceId))
+            problems.Add("OrleansOps:ClusterId and OrleansOps:ServiceId must not be empty.");
+        return problems;
+    }
+}
+
+public enum StorageMode
+{
+    Sqlite,
+    Postgres,
 }

@@ -1,0 +1,32 @@
+using Orleans.Runtime;
+
+namespace OrleansOps.Server.Apis;
+
+/// <summary>The silos of the cluster as Orleans' membership sees them: who is up, who was declared dead, and when.</summary>
+public static class ClusterApi
+{
+    public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
+    {
+        var cluster = app.MapGroup("/api/v1/cluster").WithTags("Cluster").RequireAdminToken();
+        cluster.MapGet("/silos", ListSilos).WithSummary("Every silo in the membership table with its status (active, dead, ...)");
+        return app;
+    }
+
+    private static async Task<IResult> ListSilos(IGrainFactory grains, ILocalSiloDetails local)
+    {
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+        var silos = hosts
+            .OrderBy(h => h.SiloName, StringComparer.Ordinal)
+            .Select(h => new SiloView(
+                h.SiloName,
+                h.SiloAddress.ToParsableString(),
+                h.Status.ToString().ToLowerInvariant(),
+                h.StartTime,
+                h.IAmAliveTime,
+                h.SiloAddress.Equals(local.SiloAddress)))
+            .ToList();
+        return TypedResults.Ok(new { silos });
+    }
+
+    public sealed record SiloView(string Name, string Address, string Status, DateTime StartedAt, DateTime LastAliveAt, bool AnsweredThisRequest);
+}

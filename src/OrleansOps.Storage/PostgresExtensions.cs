@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace OrleansOps.Storage;
+
+public static class PostgresExtensions
+{
+    /// <summary>The ADO.NET invariant Orleans uses to find Npgsql.</summary>
+    public const string Invariant = "Npgsql";
+
+    /// <summary>
+    /// Membership, grain storage named <paramref name="storageName"/> and reminders, all in PostgreSQL through
+    /// Orleans' own ADO.NET providers. The schema comes from <see cref="PostgresMigrator"/>.
+    /// </summary>
+    public static ISiloBuilder UsePostgresCluster(this ISiloBuilder silo, string storageName, string connectionString)
+    {
+        silo.UseAdoNetClustering(options =>
+        {
+            options.Invariant = Invariant;
+            options.ConnectionString = connectionString;
+        });
+        silo.AddAdoNetGrainStorage(storageName, (OptionsBuilder<AdoNetGrainStorageOptions> options) => options.Configure<Serializer>((storage, serializer) =>
+        {
+            storage.Invariant = Invariant;
+            storage.ConnectionString = connectionString;
+            // The same binary format the embedded store writes: the state records are Orleans-serializable, not JSON-shaped.
+            storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+        silo.UseAdoNetReminderService(options =>
+        {
+            options.Invariant = Invariant;
+            options.ConnectionString = connectionString;
+        });
+        return silo;
+    }
+
+    /// <summary>A client (opsctl) that finds the cluster's gateways in the PostgreSQL membership table.</summary>
+    public static IClientBuilder UsePostgresGateways(this IClientBuilder client, string connectionString) =>
+        client.UseAdoNetClustering(options =>
+        {
+            options.Invariant = Invariant;
+            options.ConnectionString = connectionString;
+        });
+}

@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Npgsql;
+using OrleansOps.Testing;
+using Xunit.Abstractions;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>Cluster mode as an operator runs it: server processes started by deploy/local-cluster.sh on one PostgreSQL.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    [RequiresPostgresFact]
+    public async Task The_migrate_command_applies_the_schema_once_and_refuses_a_newer_database()
+    {
+        var database = await postgres.CreateDatabaseAsync("migrate");
+
+        var first = await RunServerAsync(["migrate"], database);
+        var second = await RunServerAsync(["migrate"], database);
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("INSERT INTO orleansops_schema_migrations (version, name, checksum) VALUES (999, '0999_future', 'x')", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        var newer = await RunServerAsync(["migrate"], database);
+        var unset = await RunServerAsync(["migrate"], database: null, "--OrleansOps:Storage=Postgres");
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Matches("schema upgraded from version 0 to [1-9]", first.Output);
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("nothing to do", second.Output);
+        Assert.Equal(1, newer.ExitCode);
+        Assert.Contains("version 999, newer than this OrleansOps build knows", newer.Output);
+        Assert.Equal(2, unset.ExitCode);
+        Assert.Contains("OrleansOps:PostgresConnection must be set", unset.Output);
+    }
+
+    [RequiresPostgresFact]
+    public async Task Three_processes_keep_ingesting_when_one_is_killed_and_its_incidents_answer_from_a_survivor()
+    {
+        var database = await postgres.CreateDatabaseAsync("cluster");
+        var stateDir = ServerProcess.NewTempFolder("orleansops-local-cluster");
+        var up = await LocalClusterAsync("up", "--silos", "3", "--postgres", database,
+            "--http-port", FreePortRun(3).ToString(), "--silo-port", FreePortRun(3).ToString(), "--gateway-port", FreePortRun(3).ToString(),
+            "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),
+            "--state-dir", stateDir, "--timeout", "150");
+        try
+        {
+            Assert.True(up.ExitCode == 0, up.Output);
+            var silos = SiloLine().Matches(up.Output).Select(m => (Pid: int.Parse(m.Groups["pid"].Value), Url: new Uri(m.Groups["url"].Value))).ToList();
+            Assert.Equal(3, silos.Count);
+            using var first = Client(silos[0].Url);
+            using var second = Client(silos[1].Url);
+            using var victim = Client(silos[2].Url);
+            var members = await Api.GetOkAsync(first, "/api/v1/cluster/silos");
+            Assert.Equal(3, members["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "active"));
+
+            var account = "acct-" + Guid.NewGuid().ToString("N")[..10];
+            var key = account + "-key-000000";
+            var (created, _) = await Api.SendAsync(first, HttpMethod.Put, $"/api/v1/accounts/{account}/config",
+                $"id: {account}\nname: Cluster test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {key}\n    defaultService: web\n", contentType: "application/yaml");
+            Assert.Equal(201, created);
+
+            // Thirty incidents opened through all three silos; about a third of them live on the silo about to die.
+            var before = new List<string>();
+            for (var i = 0; i < 30; i++)
+            {
+                var via = new[] { first, second, victim }[i % 3];
+                var (status, body) = await Api.PostAsync(via, "/api/v1/alerts", $$"""{"alerts":[{"labels":{"alertname":"Before-{{i}}","instance":"a"},"severity":"P2"}]}""", bearer: key);
+                Assert.Equal(202, status);
+                before.Add(body!["alerts"]![0]!["incidentId"]!.GetValue<string>());
+            }
+
+            var accepted = new ConcurrentBag<string>();
+            var refused = new ConcurrentQueue<string>();
+            var refusals = 0;
+            using var stop = new CancellationTokenSource();
+            var senders = new[] { first, second }.Select((client, sender) => Task.Run(async () =>
+            {
+                var random = new Random(sender);
+                while (!stop.IsCancellationRequested)
+                {
+                    var alerts = string.Join(",", Enumerable.Range(0, 5).Select(_ =>
+                        $$"""{"labels":{"alertname":"Stream-{{random.Next(40)}}","instance":"node-{{random.Next(6)}}"},"severity":"P3"}"""));
+                    var batch = $$"""{"alerts":[{{alerts}}]}""";
+                    if (await TrySendAsync(client, batch, key, accepted)) continue;
+                    Interlocked.Increment(ref refusals);
+                    refused.Enqueue(batch);
+                    await Task.Delay(200);
+                }
+            })).ToList();
+
+            await Task.Delay(2000);
+            var clock = Stopwatch.StartNew();
+            Process.GetProcessById(silos[2].Pid).Kill(); // SIGKILL: no goodbye to the cluster
+            var detected = await Api.EventuallyAsync(async () =>
+            {
+                var (status, body) = await Api.SendAsync(first, HttpMethod.Get, "/api/v1/cluster/silos");
+                return status == 200 && body!["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "dead") == 1 ? (object)clock.Elapsed : null;
+            }, TimeSpan.FromSeconds(120), "the killed silo to be declared dead");
+            var recovered = await Api.EventuallyAsync(async () =>
+            {
+                foreach (var id in before)
+                    if ((await Api.SendAsync(second, HttpMethod.Get, $"/api/v1/incidents/{id}")).Status != 200) return null;
+                return (object)clock.Elapsed;
+            }, TimeSpan.FromSeconds(120), "every incident to answer from a survivor");
+            await Task.Delay(3000);
+            stop.Cancel();
+            await Task.WhenAll(senders);
+            while (refused.TryDequeue(out var batch))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(4), "re-sent batches kept failing after the cluster recovered");
+                if (!await TrySendAsync(first, batch, key, accepted)) { refused.Enqueue(batch); await Task.Delay(500); }
+            }
+
+            // Every alert that got a 2xx is in an incident; no group has two open incidents.
+            var incidents = new List<JsonNode>();
+            string? cursor = null;
+            do
+            {
+                var page = await Api.GetOkAsync(first, $"/api/v1/accounts/{account}/incidents?limit=200" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"));
+                foreach (var item in page["items"]!.AsArray()) incidents.Add(await Api.GetOkAsync(second, $"/api/v1/incidents/{item!["id"]!.GetValue<string>()}"));
+                cursor = page["next"]?.GetValue<string>();
+            } while (cursor is not null);
+            var held = incidents.SelectMany(i => i["alerts"]!.AsArray().Select(a => a!["fingerprint"]!.GetValue<string>())).ToHashSet();
+            var lost = accepted.Distinct().Count(fingerprint => !held.Contains(fingerprint));
+            var doubled = incidents.Where(i => i["status"]!.GetValue<string>() != "resolved")
+                .GroupBy(i => i["groupKey"]!.GetValue<string>()).Count(g => g.Count() > 1);
+            output.WriteLine($"SIGKILL of silo 3: declared dead after {(TimeSpan)detected:s\\.f} s; all 30 earlier incidents answered from survivors after {(TimeSpan)recovered:s\\.f} s; " +
+                             $"{accepted.Count} alerts accepted, {refusals} batches refused during the failover and re-sent; {lost} accepted alerts lost; {doubled} groups with two open incidents");
+            Assert.Equal(0, lost);
+            Assert.Equal(0, doubled);
+            foreach (var id in before)
+                Assert.True((await Api.GetOkAsync(first, $"/api/v1/incidents/{id}/chronicle/verify"))["valid"]!.GetValue<bool>());
+        }
+        finally
+        {
+            var down = await LocalClusterAsync("down", "--state-dir", stateDir, "--grace", "20");
+            output.WriteLine(down.Output);
+            try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<bool> TrySendAsync(HttpClient client, string batch, string key, ConcurrentBag<string> accepted)
+    {
+        try
+        {
+            var (status, body) = await Api.PostAsync(client, "/api/v1/alerts", batch, bearer: key);
+            if (status != 202) return false;
+            foreach (var alert in body!["alerts"]!.AsArray()) accepted.Add(alert!["fingerprint"]!.GetValue<string>());
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static HttpClient Client(Uri url)
+    {
+        var client = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(40) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminToken);
+        return client;
+    }
+
+    [GeneratedRegex(@"^silo-\d+ pid=(?<pid>\d+) url=(?<url>\S+)", RegexOptions.Multiline)]
+    private static partial Regex SiloLine();
+
+    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
+    private static int FreePortRun(int count)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var start = Random.Shared.Next(20000, 45000);
+            if (Enumerable.Range(start, count).All(IsFree)) return start;
+        }
+        throw new InvalidOperationException("no run of free ports found");
+
+        static bool IsFree(int port)
+        {
+            try
+            {
+                using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static Task<(int ExitCode, string Output)> LocalClusterAsync(params string[] arguments) =>
+        RunAsync("bash", [Path.Combine(ServerProcess.RepositoryRoot, "deploy", "local-cluster.sh"), .. arguments], environment: null);
+
+    private static Task<(int ExitCode, string Output)> RunServerAsync(string[] arguments, string? database, params string[] settings)
+    {
+        var environment = new Dictionary<string, string>();
+        if (database is not null)
+        {
+            environment["OrleansOps__Storage"] = "Postgres";
+            environment["OrleansOps__PostgresConnection"] = database;
+        }
+        return RunAsync("dotnet", [ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"), .. arguments, .. settings], environment);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Orleans.Runtime;
+using OrleansOps.Storage;
+using OrleansOps.Testing;
+using Xunit.Abstractions;
+
+namespace OrleansOps.Grains.Tests;
+
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    private const string Service = "api";
+
+    [RequiresPostgresFact]
+    public async Task Incidents_spread_over_three_silos_and_a_whole_cluster_restart_returns_every_incident_and_chronicle()
+    {
+        var database = await postgres.CreateDatabaseAsync("restart");
+        await new PostgresMigrator(database).MigrateAsync();
+        var clusterId = "restart-" + Guid.NewGuid().ToString("N")[..8];
+        string account;
+        List<string> incidentIds;
+        Dictionary<string, string> before;
+
+        await using (var cluster = await PostgresCluster.StartAsync(database, clusterId))
+        {
+            account = await NewAccountAsync(cluster.Grains);
+            var now = DateTimeOffset.UtcNow;
+            var receipts = new List<AlertReceipt>();
+            for (var i = 0; i < 30; i++)
+                receipts.AddRange(await IngestAsync(cluster.Grains, account,
+                    Alert($"Down-{i}", "a", now, endsAt: i % 5 == 0 ? now.AddHours(1) : null),
+                    Alert($"Down-{i}", "b", now)));
+            incidentIds = receipts.Select(r => r.IncidentId!).Distinct().ToList();
+            Assert.Equal(30, incidentIds.Count);
+            foreach (var id in incidentIds.Take(6)) await cluster.Grains.GetGrain<IIncidentGrain>(id).Acknowledge("alice");
+            foreach (var id in incidentIds.Skip(3).Take(4)) await cluster.Grains.GetGrain<IIncidentGrain>(id).AddNote("bob", "power feed B swapped");
+            foreach (var id in incidentIds.Skip(21).Take(4)) await cluster.Grains.GetGrain<IIncidentGrain>(id).Resolve("carol", "fixed");
+
+            var placement = await cluster.ActivationSilosAsync("incident");
+            var hosts = incidentIds.Select(id => placement[id]).Distinct().Count();
+            output.WriteLine($"30 incidents on {hosts} silos: " + string.Join(", ", incidentIds.GroupBy(id => placement[id]).Select(g => $"{g.Key}: {g.Count()}")));
+            Assert.Equal(3, hosts);
+
+            // Everything a restart needs is in PostgreSQL, through Orleans' own providers.
+            Assert.Equal(3, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = '{clusterId}' AND status = 3"));
+            Assert.True(await cluster.CountRowsAsync($"SELECT count(*) FROM orleansstorage WHERE serviceid = '{PostgresCluster.ServiceId}' AND graintypestring LIKE '%incident%'") >= 30);
+            Assert.Equal(6, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansreminderstable WHERE serviceid = '{PostgresCluster.ServiceId}' AND remindername = 'alert-expiry'"));
+
+            before = [];
+            foreach (var id in incidentIds) before[id] = await cluster.IncidentRecordAsync(id);
+        }
+
+        await using (var restarted = await PostgresCluster.StartAsync(database, clusterId))
+        {
+            foreach (var id in incidentIds)
+            {
+                Assert.Equal(before[id], await restarted.IncidentRecordAsync(id));
+                Assert.True((await restarted.Grains.GetGrain<IIncidentGrain>(id).VerifyChronicle())!.Valid);
+            }
+            var page = await restarted.Grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.All, null, 100);
+            Assert.Equal(incidentIds.Order(), page.Items.Select(i => i.Id).Order());
+            Assert.Equal(4, page.Items.Count(i => i.Status == IncidentStatus.Resolved));
+            Assert.Equal(6, page.Items.Count(i => i.Status == IncidentStatus.Acknowledged));
+        }
+    }
+
+    [RequiresPostgresFact]
+    public async Task Losing_a_silo_while_alerts_stream_in_loses_no_accepted_alert_and_its_reminders_fire_on_a_survivor()
+    {
+        var database = await postgres.CreateDatabaseAsync("failover");
+        await new PostgresMigrator(database).MigrateAsync();
+        await using var cluster = await PostgresCluster.StartAsync(database, "failover-" + Guid.NewGuid().ToString("N")[..8]);
+        var grains = cluster.Grains;
+        var account = await NewAccountAsync(grains);
+
+        // Incidents whose only alert announced its end: each holds a grain timer, backed by an "alert-expiry" reminder.
+        var endsAt = DateTimeOffset.UtcNow.AddSeconds(8);
+        var expiring = new List<string>();
+        for (var i = 0; i < 12; i++)
+            expiring.Add((await IngestAsync(grains, account, Alert($"Expiring-{i}", "a", DateTimeOffset.UtcNow, endsAt)))[0].IncidentId!);
+        var placement = await cluster.ActivationSilosAsync("incident");
+        var victim = cluster.Silos.Skip(1)
+            .OrderByDescending(s => expiring.Count(id => placement[id].Equals(s.Address)))
+            .First();
+        var orphaned = expiring.Where(id => placement[id].Equals(victim.Address)).ToList();
+        Assert.NotEmpty(orphaned);
+
+        // Four senders stream alerts over 40 groups; a refused batch is re-sent later, as Alertmanager does.
+        var accepted = new ConcurrentBag<NormalizedAlert>();
+        var refused = new ConcurrentQueue<NormalizedAlert[]>();
+        var stop = new CancellationTokenSource();
+        var refusals = 0;
+        var senders = Enumerable.Range(0, 4).Select(sender => Task.Run(async () =>
+        {
+            var random = new Random(sender);
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var batch = Enumerable.Range(0, 5)
+                    .Select(_ => Alert($"Stream-{random.Next(40)}", $"node-{random.Next(6)}", DateTimeOffset.UtcNow))
+                    .ToArray();
+                if (await TryIngestAsync(grains, account, batch)) foreach (var alert in batch) accepted.Add(alert);
+                else
+                {
+                    Interlocked.Increment(ref refusals);
+                    refused.Enqueue(batch);
+                    await Task.Delay(100);
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(1500);
+        var killedAt = Stopwatch.StartNew();
+        await cluster.KillAsync(victim);
+        while (!cluster.ActiveSilos().All(s => !s.Equals(victim.Address)) || killedAt.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(60), "the dead silo was never declared dead");
+            await Task.Delay(250);
+        }
+        var detected = killedAt.Elapsed;
+        await Task.Delay(3000); // keep streaming through the recovered cluster
+        stop.Cancel();
+        await Task.WhenAll(senders);
+        while (refused.TryDequeue(out var batch))
+        {
+            Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(120), "re-sent batches kept failing after the cluster recovered");
+            if (await TryIngestAsync(grains, account, batch)) foreach (var alert in batch) accepted.Add(alert);
+            else refused.Enqueue(batch);
+        }
+        output.WriteLine($"victim held {orphaned.Count} of 12 expiring incidents; declared dead after {detected.TotalSeconds:0.0} s; " +
+                         $"{accepted.Count} alerts accepted, {refusals} batches refused during the failover and re-sent");
+
+        // Every accepted alert is in an incident, and no group has two open incidents.
+        var incidents = await AllIncidentsAsync(grains, account);
+        var stream = incidents.Where(i => i.GroupKey.Contains("Stream-")).ToList();
+        var held = stream.SelectMany(i => i.Alerts.Select(a => a.Fingerprint)).ToHashSet();
+        Assert.All(accepted, alert => Assert.Contains(alert.Fingerprint, held));
+        Assert.All(stream.Where(i => i.Summary.Status != IncidentStatus.Resolved).GroupBy(i => i.GroupKey), group => Assert.Single(group));
+        foreach (var (fingerprint, count) in accepted.GroupBy(a => a.Fingerprint).Select(g => (g.Key, g.Count())))
+            Assert.True(stream.SelectMany(i => i.Alerts).Where(a => a.Fingerprint == fingerprint).Sum(a => a.Count) >= count);
+
+        // The orphaned incidents resolve on their own: only their reminder, now served by a survivor, can wake them.
+        var accountGrain = grains.GetGrain<IAccountGrain>(account);
+        var waited = Stopwatch.StartNew();
+        while ((await accountGrain.ListIncidents(IncidentStatusFilter.Resolved, null, 100)).Items.Count(i => orphaned.Contains(i.Id)) < orphaned.Count)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(90), "an orphaned incident's expiry reminder never fired on a survivor");
+            await Task.Delay(500);
+        }
+        var after = await cluster.ActivationSilosAsync("incident");
+        Assert.All(orphaned, id => Assert.NotEqual(victim.Address, after[id]));
+        foreach (var id in orphaned)
+        {
+            var view = (await grains.GetGrain<IIncidentGrain>(id).Describe())!;
+            Assert.Equal(IncidentStatus.Resolved, view.Summary.Status);
+            Assert.Equal(endsAt, view.Summary.ResolvedAt);
+        }
+    }
+
+    private static async Task<List<IncidentView>> AllIncidentsAsync(IGrainFactory grains, string account)
+    {
+        var views = new List<IncidentView>();
+        string? cursor = null;
+        do
+        {
+            var page = await grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.All, cursor, 200);
+            foreach (var item in page.Items) views.Add((await grains.GetGrain<IIncidentGrain>(item.Id).Describe())!);
+            cursor = page.Next;
+        } while (cursor is not null);
+        return views;
+    }
+
+    private static async Task<string> NewAccountAsync(IGrainFactory grains)
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var result = await grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
+        {
+            Id = id,
+            Name = id,
+            Services = [new ServiceDefinition { Id = Service }],
+            GroupBy = ["alertname"],
+        }, ConfigSource.Api);
+        Assert.True(result.Applied, string.Join("; ", result.Errors));
+        return id;
+    }
+
+    private static NormalizedAlert Alert(string name, string instance, DateTimeOffset now, DateTimeOffset? endsAt = null)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = name, ["instance"] = instance };
+        return new NormalizedAlert
+        {
+            Source = "test",
+            Service = Service,
+            Labels = labels,
+            Severity = Severity.Sev2,
+            Status = AlertStatus.Firing,
+            StartsAt = now,
+            EndsAt = endsAt,
+            Fingerprint = AlertFingerprint.Of(labels),
+            ReceivedAt = now,
+        };
+    }
+
+    private static Task<IReadOnlyList<AlertReceipt>> IngestAsync(IGrainFactory grains, string account, params NormalizedAlert[] alerts) =>
+        grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, Service))
+            .Ingest(new CorrelationBatch { AccountId = account, Service = Service, GroupBy = ["alertname"], Alerts = alerts });
+
+    /// <summary>What a sender sees: accepted, or refused (any failure) and to be sent again.</summary>
+    private static async Task<bool> TryIngestAsync(IGrainFactory grains, string account, NormalizedAlert[] alerts)
+    {
+        try
+        {
+            await IngestAsync(grains, account, alerts).WaitAsync(TimeSpan.FromSeconds(20));
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
+}
