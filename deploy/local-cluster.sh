@@ -109,8 +109,9 @@ wait_healthy() {
 }
 
 stop_all() {
-  local pids pid waited=0
+  local pids pid all waited=0
   pids=$(running_pids)
+  all=$(echo $pids)
   [ -n "$pids" ] && kill -TERM $pids 2>/dev/null || true
   while [ -n "$(running_pids)" ] && [ "$waited" -lt $((grace * 2)) ]; do sleep 0.5; waited=$((waited + 1)); done
   pids=$(running_pids)
@@ -120,7 +121,9 @@ stop_all() {
   fi
   for file in "$state_dir"/silo-*.pid; do
     [ -e "$file" ] || continue
-    echo "stopped $(basename "$file" .pid) (pid $(cat "$file"))"
+    pid=$(cat "$file")
+    if [[ " $all " == *" $pid "* ]]; then echo "stopped $(basename "$file" .pid) (pid $pid)"
+    else echo "$(basename "$file" .pid) (pid $pid) was not running"; fi
     rm -f "$file"
   done
 }

@@ -15,6 +15,35 @@ public static class Commands
         Recursive = true,
     };
 
+    private static readonly Option<string[]> Gateway = new("--gateway")
+    {
+        Description = "Gateway host:port of a cluster's silo; repeat or comma-separate for several (OPSCTL_GATEWAY)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OPSCTL_GATEWAY")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+        AllowMultipleArgumentsPerToken = false,
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> Postgres = new("--postgres")
+    {
+        Description = "Find the gateways of a cluster in its PostgreSQL membership table: an Npgsql connection string (OPSCTL_POSTGRES)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OPSCTL_POSTGRES"),
+        Recursive = true,
+    };
+
+    private static readonly Option<string> ClusterId = new("--cluster-id")
+    {
+        Description = "The cluster's OrleansOps:ClusterId (OPSCTL_CLUSTER_ID)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OPSCTL_CLUSTER_ID") ?? "orleansops",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> ServiceId = new("--service-id")
+    {
+        Description = "The cluster's OrleansOps:ServiceId (OPSCTL_SERVICE_ID)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OPSCTL_SERVICE_ID") ?? "orleansops",
+        Recursive = true,
+    };
+
     private static readonly Option<int> ConnectTimeout = new("--connect-timeout")
     {
         Description = "Seconds to wait for the gateway",
@@ -26,7 +55,7 @@ public static class Commands
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("opsctl — operate OrleansOps from a terminal, through the cluster's gateway") { GatewayPort, ConnectTimeout, JsonOutput };
+        var root = new RootCommand("opsctl — operate OrleansOps from a terminal, through the cluster's gateway") { GatewayPort, Gateway, Postgres, ClusterId, ServiceId, ConnectTimeout, JsonOutput };
         root.Add(Accounts());
         root.Add(Incidents());
         return root;
@@ -202,10 +231,24 @@ public static class Commands
     {
         var timeout = parse.GetValue(ConnectTimeout);
         if (timeout < 1) return Fail(Usage, "--connect-timeout must be at least 1 second.");
+        var source = new GatewaySource(
+            parse.GetValue(GatewayPort),
+            [.. (parse.GetValue(Gateway) ?? []).SelectMany(g => g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+            string.IsNullOrWhiteSpace(parse.GetValue(Postgres)) ? null : parse.GetValue(Postgres),
+            parse.GetValue(ClusterId)!,
+            parse.GetValue(ServiceId)!);
+        try
+        {
+            source.ResolveGateways();
+        }
+        catch (Exception e) when (e is FormatException or System.Net.Sockets.SocketException)
+        {
+            return Fail(Usage, e.Message);
+        }
         OpsConnection connection;
         try
         {
-            connection = await OpsConnection.ConnectAsync(parse.GetValue(GatewayPort), TimeSpan.FromSeconds(timeout), cancellationToken);
+            connection = await OpsConnection.ConnectAsync(source, TimeSpan.FromSeconds(timeout), cancellationToken);
         }
         catch (UnreachableException e)
         {

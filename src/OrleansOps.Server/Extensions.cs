@@ -15,10 +15,15 @@ namespace OrleansOps.Server;
 
 public static class Extensions
 {
+    public const string DefaultUrl = "http://localhost:5080";
+
     public static WebApplicationBuilder AddOrleansOps(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(OrleansOpsOptions.Section).Get<OrleansOpsOptions>() ?? new OrleansOpsOptions();
         builder.Services.Configure<OrleansOpsOptions>(builder.Configuration.GetSection(OrleansOpsOptions.Section));
+
+        // Here rather than in appsettings.json, where "Urls" would silently win over ASPNETCORE_URLS.
+        if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey])) builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.UseOrleans(silo => silo.UseConfiguredCluster(options));
@@ -52,7 +57,10 @@ public static class Extensions
             cluster.ServiceId = options.ServiceId;
         });
         if (options.Kubernetes)
-            silo.UseKubernetesHosting(); // the pod's name, IP and ids replace the endpoint and cluster settings below
+        {
+            silo.Configure<EndpointOptions>(endpoints => (endpoints.SiloPort, endpoints.GatewayPort) = (options.SiloPort, options.GatewayPort));
+            silo.UseKubernetesHosting(); // the pod's name, IP and cluster ids come from the pod
+        }
         else if (string.IsNullOrWhiteSpace(options.AdvertisedAddress))
             silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
         else if (IPAddress.TryParse(options.AdvertisedAddress, out var address))
@@ -62,13 +70,37 @@ public static class Extensions
         return silo.UsePostgresCluster(StorageNames.Grains, options.PostgresConnection!);
     }
 
-    /// <summary>Applies the PostgreSQL schema before the silo joins, when OrleansOps:MigrateOnStart asks for it.</summary>
-    public static async Task MigrateOnStartAsync(this WebApplication app)
+    /// <summary>
+    /// In Postgres mode, before the silo joins: applies the schema when OrleansOps:MigrateOnStart asks for it, and
+    /// otherwise checks that the database holds exactly this build's schema. Answers the problem, or null.
+    /// </summary>
+    public static async Task<string?> PrepareSchemaAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value;
-        if (options.Storage != StorageMode.Postgres || !options.MigrateOnStart) return;
+        if (options.Storage != StorageMode.Postgres) return null;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansOps.Migrations");
-        await new PostgresMigrator(options.PostgresConnection!, line => logger.LogInformation("{Migration}", line)).MigrateAsync(cancellationToken: app.Lifetime.ApplicationStopping);
+        var migrator = new PostgresMigrator(options.PostgresConnection!, line => logger.LogInformation("{Migration}", line));
+        try
+        {
+            if (options.MigrateOnStart)
+            {
+                await migrator.MigrateAsync(cancellationToken: app.Lifetime.ApplicationStopping);
+                return null;
+            }
+            var version = await migrator.CurrentVersionAsync(app.Lifetime.ApplicationStopping);
+            return version == PostgresMigrator.LatestVersion ? null
+                : version == 0 ? "the PostgreSQL database has no OrleansOps schema yet. Run 'OrleansOps.Server migrate' once, or start with OrleansOps:MigrateOnStart=true."
+                : version < PostgresMigrator.LatestVersion ? $"the PostgreSQL schema is at version {version}; this build needs version {PostgresMigrator.LatestVersion}. Run 'OrleansOps.Server migrate' first."
+                : $"the PostgreSQL schema is at version {version}, newer than this build knows ({PostgresMigrator.LatestVersion}); run the release that migrated it.";
+        }
+        catch (SchemaMigrationException e)
+        {
+            return e.Message;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            return $"cannot reach PostgreSQL ({e.Message}); check OrleansOps:PostgresConnection and that the database is up.";
+        }
     }
 
     public static WebApplication MapOrleansOps(this WebApplication app)

@@ -11,7 +11,11 @@ if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(sett
 
 builder.AddOrleansOps();
 var app = builder.Build();
-await app.MigrateOnStartAsync();
+if (await app.PrepareSchemaAsync() is { } schemaProblem)
+{
+    Console.Error.WriteLine($"OrleansOps cannot start: {schemaProblem}");
+    return 1;
+}
 app.MapOrleansOps();
 await app.RunAsync();
 return 0;

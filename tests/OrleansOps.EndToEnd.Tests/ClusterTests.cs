@@ -19,6 +19,7 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     {
         var database = await postgres.CreateDatabaseAsync("migrate");
 
+        var tooEarly = await RunServerAsync([], database, "--urls", "http://127.0.0.1:0");
         var first = await RunServerAsync(["migrate"], database);
         var second = await RunServerAsync(["migrate"], database);
         await using (var connection = new NpgsqlConnection(database))
@@ -30,6 +31,8 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
         var newer = await RunServerAsync(["migrate"], database);
         var unset = await RunServerAsync(["migrate"], database: null, "--OrleansOps:Storage=Postgres");
 
+        Assert.Equal(1, tooEarly.ExitCode);
+        Assert.Contains("no OrleansOps schema yet. Run 'OrleansOps.Server migrate' once", tooEarly.Output);
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.Matches("schema upgraded from version 0 to [1-9]", first.Output);
         Assert.True(second.ExitCode == 0, second.Output);
@@ -137,6 +140,16 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
             Assert.Equal(0, doubled);
             foreach (var id in before)
                 Assert.True((await Api.GetOkAsync(first, $"/api/v1/incidents/{id}/chronicle/verify"))["valid"]!.GetValue<bool>());
+
+            // opsctl reaches the cluster through the gateways PostgreSQL lists, or one it is given, and skips the dead one.
+            var gateways = SiloLine().Matches(up.Output).Select(m => int.Parse(m.Groups["gateway"].Value)).ToList();
+            var viaMembership = await RunAsync("dotnet", [Opsctl, "--postgres", database, "incidents", "show", before[2], "--json"], environment: null);
+            Assert.True(viaMembership.ExitCode == 0, viaMembership.Output);
+            Assert.Contains(before[2], viaMembership.Output);
+            var viaGateway = await RunAsync("dotnet", [Opsctl, "--gateway", $"127.0.0.1:{gateways[1]}", "incidents", "ack", before[2], "--actor", "nightshift"], environment: null);
+            Assert.True(viaGateway.ExitCode == 0, viaGateway.Output);
+            var deadGateway = await RunAsync("dotnet", [Opsctl, "--gateway", $"127.0.0.1:{gateways[2]}", "--connect-timeout", "3", "accounts", "list"], environment: null);
+            Assert.Equal(3, deadGateway.ExitCode);
         }
         finally
         {
@@ -168,7 +181,35 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
         return client;
     }
 
-    [GeneratedRegex(@"^silo-\d+ pid=(?<pid>\d+) url=(?<url>\S+)", RegexOptions.Multiline)]
+    [RequiresPostgresFact]
+    public async Task One_silo_on_PostgreSQL_migrates_on_start_and_keeps_incidents_across_a_SIGKILL()
+    {
+        var database = await postgres.CreateDatabaseAsync("single");
+        var settings = new[] { "--OrleansOps:Storage=Postgres", $"--OrleansOps:PostgresConnection={database}", "--OrleansOps:MigrateOnStart=true" };
+        string incidentId;
+        int siloPort, gatewayPort;
+        await using (var server = await ServerProcess.StartAsync(settings: settings))
+        {
+            (siloPort, gatewayPort) = (server.SiloPort, server.GatewayPort);
+            var (status, body) = await Api.PostAsync(server.Anonymous, "/api/v1/alerts", """{"alerts":[{"labels":{"alertname":"PgSingle","instance":"a"},"severity":"P1"}]}""", bearer: "demo-key-telco");
+            Assert.Equal(202, status);
+            incidentId = body!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+            Assert.Equal(200, (await Api.PostAsync(server.Admin, $"/api/v1/incidents/{incidentId}/ack", """{"actor":"ops"}""")).Status);
+            Assert.Contains("cluster 'orleansops' on PostgreSQL", server.Output);
+            await server.KillAsync();
+        }
+        // Restarted as a supervisor would: same ports, so Orleans sees the crashed generation replaced at once.
+        await using (var restarted = await ServerProcess.StartAsync(siloPort: siloPort, gatewayPort: gatewayPort, settings: settings))
+        {
+            var incident = await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incidentId}");
+            Assert.Equal("acknowledged", incident["status"]!.GetValue<string>());
+            Assert.Contains("nothing to do", restarted.Output);
+        }
+    }
+
+    private static string Opsctl => ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll");
+
+    [GeneratedRegex(@"^silo-\d+ pid=(?<pid>\d+) url=(?<url>\S+) silo-port=\d+ gateway-port=(?<gateway>\d+)", RegexOptions.Multiline)]
     private static partial Regex SiloLine();
 
     /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>

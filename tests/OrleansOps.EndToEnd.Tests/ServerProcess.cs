@@ -42,7 +42,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server on a data folder (a new one unless given) and waits until /healthz answers.</summary>
-    public static async Task<ServerProcess> StartAsync(string? dataPath = null, string? configPath = null, int? httpPort = null, int? siloPort = null, int? gatewayPort = null)
+    public static async Task<ServerProcess> StartAsync(string? dataPath = null, string? configPath = null, int? httpPort = null, int? siloPort = null, int? gatewayPort = null, IEnumerable<string>? settings = null)
     {
         dataPath ??= NewTempFolder("orleansops-e2e-data");
         var http = httpPort ?? FreePort();
@@ -64,6 +64,7 @@ public sealed class ServerProcess : IAsyncDisposable
             $"--OrleansOps:GatewayPort={gateway}",
         }) start.ArgumentList.Add(argument);
         if (configPath is not null) start.ArgumentList.Add($"--OrleansOps:ConfigPath={configPath}");
+        foreach (var setting in settings ?? []) start.ArgumentList.Add(setting);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
         var server = new ServerProcess(process, dataPath, http, silo, gateway);
