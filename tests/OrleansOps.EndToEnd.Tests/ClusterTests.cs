@@ -48,8 +48,9 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     {
         var database = await postgres.CreateDatabaseAsync("cluster");
         var stateDir = ServerProcess.NewTempFolder("orleansops-local-cluster");
+        var ports = FreePortRun(9);
         var up = await LocalClusterAsync("up", "--silos", "3", "--postgres", database,
-            "--http-port", FreePortRun(3).ToString(), "--silo-port", FreePortRun(3).ToString(), "--gateway-port", FreePortRun(3).ToString(),
+            "--http-port", ports.ToString(), "--silo-port", (ports + 3).ToString(), "--gateway-port", (ports + 6).ToString(),
             "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),
             "--state-dir", stateDir, "--timeout", "150");
         try
@@ -212,12 +213,12 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     [GeneratedRegex(@"^silo-\d+ pid=(?<pid>\d+) url=(?<url>\S+) silo-port=\d+ gateway-port=(?<gateway>\d+)", RegexOptions.Multiline)]
     private static partial Regex SiloLine();
 
-    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
+    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports, below Linux's ephemeral range (32768+) so no outgoing connection takes one meanwhile.</summary>
     private static int FreePortRun(int count)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            var start = Random.Shared.Next(20000, 45000);
+            var start = Random.Shared.Next(15000, 32000);
             if (Enumerable.Range(start, count).All(IsFree)) return start;
         }
         throw new InvalidOperationException("no run of free ports found");
