@@ -40,7 +40,7 @@ options for up:
   --silo-port P          Orleans silo-to-silo port of the first silo (default 11111)
   --gateway-port P       Orleans gateway port of the first silo, for opsctl (default 30000)
   --admin-token T        API token shared by every silo (or ORLEANSOPS_ADMIN_TOKEN; generated when absent)
-  --server-dll PATH      a built OrleansOps.Server.dll (or ORLEANSOPS_SERVER_DLL; default: build Release)
+  --server-dll PATH      a built OrleansOps.Server.dll (or ORLEANSOPS_SERVER_DLL; default: build the tree, Release)
   --configuration C      build configuration to use or build (default Release)
   --state-dir DIR        where process ids and logs go (default .local-cluster; or ORLEANSOPS_CLUSTER_DIR)
   --timeout SECONDS      how long to wait for every silo to be healthy (default 120)
@@ -72,7 +72,8 @@ running_pids() {
   for file in "$state_dir"/silo-*.pid; do
     [ -e "$file" ] || continue
     pid=$(cat "$file")
-    kill -0 "$pid" 2>/dev/null && echo "$pid"
+    # A pid file can outlive its process (a reboot): only a live OrleansOps server counts.
+    kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'OrleansOps.Server' && echo "$pid"
   done
   return 0
 }
@@ -83,11 +84,10 @@ find_server() {
     return
   fi
   server_dll="$repo/src/OrleansOps.Server/bin/$configuration/net10.0/OrleansOps.Server.dll"
-  if [ ! -f "$server_dll" ]; then
-    echo "building OrleansOps.Server ($configuration) ..."
-    dotnet build "$repo/src/OrleansOps.Server" -c "$configuration" -nologo -v quiet >"$state_dir/build.log" 2>&1 \
-      || { tail -n 30 "$state_dir/build.log" >&2; fail "build failed (log: $state_dir/build.log)"; }
-  fi
+  # Always (incrementally) built, so the silos never run code older than the tree and its schema.
+  echo "building OrleansOps.Server ($configuration) ..."
+  dotnet build "$repo/src/OrleansOps.Server" -c "$configuration" -nologo -v quiet >"$state_dir/build.log" 2>&1 \
+    || { tail -n 30 "$state_dir/build.log" >&2; fail "build failed (log: $state_dir/build.log)"; }
 }
 
 wait_healthy() {
@@ -157,8 +157,7 @@ case "$command" in
       OrleansOps__SiloPort=$silo \
       OrleansOps__GatewayPort=$gateway \
       OrleansOps__AdvertisedAddress=127.0.0.1 \
-      ASPNETCORE_URLS="http://127.0.0.1:$http" \
-        setsid nohup dotnet "$server_dll" >"$state_dir/silo-$i.log" 2>&1 </dev/null &
+        setsid nohup dotnet "$server_dll" --urls "http://127.0.0.1:$http" >"$state_dir/silo-$i.log" 2>&1 </dev/null &
       echo $! >"$state_dir/silo-$i.pid"
       echo "$i $! http://127.0.0.1:$http $silo $gateway" >"$state_dir/silo-$i.info"
     done

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime;
 using OrleansOps.Grains;
 using OrleansOps.Server.Apis;
 using OrleansOps.Server.Configuration;
@@ -97,6 +98,10 @@ public static class Extensions
         {
             return e.Message;
         }
+        catch (Npgsql.PostgresException e)
+        {
+            return $"PostgreSQL refused: {e.MessageText} (SQLSTATE {e.SqlState}); check the user, password, database and its rights in OrleansOps:PostgresConnection.";
+        }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
         {
             return $"cannot reach PostgreSQL ({e.Message}); check OrleansOps:PostgresConnection and that the database is up.";
@@ -113,6 +118,14 @@ public static class Extensions
             // A grain round-trip proves the silo is up and answering, not just the web server.
             await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             return TypedResults.Ok(new { status = "ok" });
+        }).WithTags("Health");
+        app.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails local) =>
+        {
+            // Only this silo's own standing: a peer's trouble must not take every silo out of a load balancer at once.
+            var status = membership.CurrentSnapshot.GetSiloStatus(local.SiloAddress);
+            return status == SiloStatus.Active
+                ? Results.Ok(new { status = "ready" })
+                : Results.Problem(title: "Not ready", detail: $"This silo is {status.ToString().ToLowerInvariant()} in the cluster, not active.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }).WithTags("Health");
         app.MapIngestApi();
         app.MapAccountsApi();

@@ -28,6 +28,11 @@ public static class MigrateCommand
             await Console.Error.WriteLineAsync($"migrate: {e.Message}");
             return 1;
         }
+        catch (PostgresException e)
+        {
+            await Console.Error.WriteLineAsync($"migrate: PostgreSQL refused: {e.MessageText} (SQLSTATE {e.SqlState}); check the user, password, database and its rights.");
+            return 1;
+        }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             await Console.Error.WriteLineAsync($"migrate: cannot reach the database: {e.Message}");

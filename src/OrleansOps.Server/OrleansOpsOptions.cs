@@ -38,6 +38,8 @@ public sealed class OrleansOpsOptions
         var problems = new List<string>();
         if (Storage == StorageMode.Postgres && string.IsNullOrWhiteSpace(PostgresConnection))
             problems.Add("OrleansOps:Storage is Postgres, so OrleansOps:PostgresConnection must be set (e.g. \"Host=db;Username=orleansops;Password=...;Database=orleansops\").");
+        else if (Storage == StorageMode.Postgres && InvalidConnectionString(PostgresConnection!) is { } reason)
+            problems.Add($"OrleansOps:PostgresConnection is not a valid Npgsql connection string: {reason}");
         if (Storage != StorageMode.Postgres && MigrateOnStart)
             problems.Add("OrleansOps:MigrateOnStart applies the PostgreSQL schema; it needs OrleansOps:Storage=Postgres.");
         if (SiloPort is <= 0 or > 65535 || GatewayPort is <= 0 or > 65535 || SiloPort == GatewayPort)
@@ -45,6 +47,19 @@ public sealed class OrleansOpsOptions
         if (string.IsNullOrWhiteSpace(ClusterId) || string.IsNullOrWhiteSpace(ServiceId))
             problems.Add("OrleansOps:ClusterId and OrleansOps:ServiceId must not be empty.");
         return problems;
+    }
+
+    private static string? InvalidConnectionString(string connectionString)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return e.Message;
+        }
     }
 }
 

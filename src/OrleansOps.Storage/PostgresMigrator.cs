@@ -134,16 +134,16 @@ public sealed class PostgresMigrator(string connectionString, Action<string>? pr
     private static async Task ApplyAsync(NpgsqlConnection connection, SchemaMigration migration, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var history = new NpgsqlCommand($"""
-            CREATE TABLE IF NOT EXISTS {HistoryTable} (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now())
-            """, connection, transaction))
-            await history.ExecuteNonQueryAsync(cancellationToken);
         try
         {
+            await using (var history = new NpgsqlCommand($"""
+                CREATE TABLE IF NOT EXISTS {HistoryTable} (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())
+                """, connection, transaction))
+                await history.ExecuteNonQueryAsync(cancellationToken);
             await using (var script = new NpgsqlCommand(migration.Sql, connection, transaction))
                 await script.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -114,7 +114,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         await cluster.KillAsync(victim);
         while (!cluster.ActiveSilos().All(s => !s.Equals(victim.Address)) || killedAt.Elapsed < TimeSpan.FromSeconds(3))
         {
-            Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(60), "the dead silo was never declared dead");
+            Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(60), "the stopped silo never left the membership");
             await Task.Delay(250);
         }
         var detected = killedAt.Elapsed;
@@ -127,19 +127,11 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             if (await TryIngestAsync(grains, account, batch)) foreach (var alert in batch) accepted.Add(alert);
             else refused.Enqueue(batch);
         }
-        output.WriteLine($"victim held {orphaned.Count} of 12 expiring incidents; declared dead after {detected.TotalSeconds:0.0} s; " +
+        output.WriteLine($"victim held {orphaned.Count} of 12 expiring incidents; out of the survivors' membership after {detected.TotalSeconds:0.0} s; " +
                          $"{accepted.Count} alerts accepted, {refusals} batches refused during the failover and re-sent");
 
-        // Every accepted alert is in an incident, and no group has two open incidents.
-        var incidents = await AllIncidentsAsync(grains, account);
-        var stream = incidents.Where(i => i.GroupKey.Contains("Stream-")).ToList();
-        var held = stream.SelectMany(i => i.Alerts.Select(a => a.Fingerprint)).ToHashSet();
-        Assert.All(accepted, alert => Assert.Contains(alert.Fingerprint, held));
-        Assert.All(stream.Where(i => i.Summary.Status != IncidentStatus.Resolved).GroupBy(i => i.GroupKey), group => Assert.Single(group));
-        foreach (var (fingerprint, count) in accepted.GroupBy(a => a.Fingerprint).Select(g => (g.Key, g.Count())))
-            Assert.True(stream.SelectMany(i => i.Alerts).Where(a => a.Fingerprint == fingerprint).Sum(a => a.Count) >= count);
-
-        // The orphaned incidents resolve on their own: only their reminder, now served by a survivor, can wake them.
+        // The orphaned incidents resolve on their own. Nothing here touches them (the account's list does not wake an
+        // incident), so only their reminder, now served by a survivor's share of the reminder ring, can.
         var accountGrain = grains.GetGrain<IAccountGrain>(account);
         var waited = Stopwatch.StartNew();
         while ((await accountGrain.ListIncidents(IncidentStatusFilter.Resolved, null, 100)).Items.Count(i => orphaned.Contains(i.Id)) < orphaned.Count)
@@ -155,20 +147,27 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             Assert.Equal(IncidentStatus.Resolved, view.Summary.Status);
             Assert.Equal(endsAt, view.Summary.ResolvedAt);
         }
+
+        // Every accepted alert is in an incident, as often as it was accepted, and no group has two open incidents.
+        var stream = await IncidentsAsync(grains, account, except: expiring);
+        var held = stream.SelectMany(i => i.Alerts.Select(a => a.Fingerprint)).ToHashSet();
+        Assert.All(accepted, alert => Assert.Contains(alert.Fingerprint, held));
+        Assert.All(stream.Where(i => i.Summary.Status != IncidentStatus.Resolved).GroupBy(i => i.GroupKey), group => Assert.Single(group));
+        foreach (var (fingerprint, count) in accepted.GroupBy(a => a.Fingerprint).Select(g => (g.Key, g.Count())))
+            Assert.True(stream.SelectMany(i => i.Alerts).Where(a => a.Fingerprint == fingerprint).Sum(a => a.Count) >= count);
     }
 
-    private static async Task<List<IncidentView>> AllIncidentsAsync(IGrainFactory grains, string account)
+    private static async Task<List<IncidentView>> IncidentsAsync(IGrainFactory grains, string account, IReadOnlyCollection<string> except)
     {
         var views = new List<IncidentView>();
         string? cursor = null;
         do
         {
             var page = await grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.All, cursor, 200);
-            foreach (var item in page.Items) views.Add((await grains.GetGrain<IIncidentGrain>(item.Id).Describe())!);
+            foreach (var item in page.Items.Where(i => !except.Contains(i.Id))) views.Add((await grains.GetGrain<IIncidentGrain>(item.Id).Describe())!);
             cursor = page.Next;
         } while (cursor is not null);
-        return views;
-    }
+        return views;    }
 
     private static async Task<string> NewAccountAsync(IGrainFactory grains)
     {

@@ -13,8 +13,8 @@ namespace OrleansOps.Grains.Tests;
 
 /// <summary>
 /// Silos in this process on one PostgreSQL database, exactly as the server's cluster mode wires them: membership,
-/// grain state and reminders through Orleans' ADO.NET providers, on the real clock. No test-cluster shortcuts:
-/// membership and the grain directory are Orleans' own, so losing a silo is detected and recovered for real.
+/// grain state and reminders through Orleans' ADO.NET providers, on the real clock and real loopback TCP. No
+/// test-cluster shortcuts: membership, the grain directory and the reminder ring are Orleans' own.
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
 {
@@ -82,7 +82,11 @@ public sealed class PostgresCluster : IAsyncDisposable
         return new Silo(host, host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress);
     }
 
-    /// <summary>Stops a silo without a goodbye: no graceful deactivation, no hand-over, as if its process died.</summary>
+    /// <summary>
+    /// Stops a silo abruptly: no graceful deactivation and no hand-over of its grains, which activate elsewhere from
+    /// their last write. Orleans still marks it dead in the table on the way out; a crash that the others must detect
+    /// by probing is tested with SIGKILL against server processes (ClusterTests).
+    /// </summary>
     public async Task KillAsync(Silo silo)
     {
         _silos.Remove(silo);

@@ -104,7 +104,7 @@ public sealed class PostgresMigratorTests(PostgresServer postgres)
         {
             "UpdateIAmAlivetimeKey", "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey", "GatewaysQueryKey",
             "MembershipReadRowKey", "MembershipReadAllKey", "DeleteMembershipTableEntriesKey", "CleanupDefunctSiloEntriesKey",
-            "WriteToStorageKey", "ReadFromStorageKey", "ClearStorageKey",
+            "CleanupDefunctSiloEntryKey", "WriteToStorageKey", "ReadFromStorageKey", "ClearStorageKey", "DeleteStorageKey",
             "UpsertReminderRowKey", "ReadReminderRowsKey", "ReadReminderRowKey", "ReadRangeRows1Key", "ReadRangeRows2Key",
             "DeleteReminderRowKey", "DeleteReminderRowsKey",
         })

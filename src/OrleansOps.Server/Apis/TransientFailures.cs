@@ -7,8 +7,8 @@ namespace OrleansOps.Server.Apis;
 
 /// <summary>
 /// A silo that just died, a cluster still rebalancing or a database that is away: the request may well succeed
-/// if sent again, and nothing of it was accepted, so the answer is 503 with Retry-After rather than a 500.
-/// Alertmanager and PagerDuty-style senders retry on 5xx.
+/// if sent again, so the answer is 503 with Retry-After rather than a 500. Part of it may already be stored;
+/// sending it again is safe, because alerts apply as upserts. Alertmanager and PagerDuty-style senders retry on 5xx.
 /// </summary>
 public sealed class TransientFailures(IProblemDetailsService problems, ILogger<TransientFailures> logger) : IExceptionHandler
 {
@@ -28,7 +28,7 @@ public sealed class TransientFailures(IProblemDetailsService problems, ILogger<T
             ProblemDetails =
             {
                 Title = "Temporarily unavailable",
-                Detail = "The cluster could not complete the request (a silo or the database is unavailable); nothing was accepted. Retry shortly.",
+                Detail = "The cluster could not complete the request (a silo or the database is unavailable). Send it again shortly; a repeat is safe.",
                 Status = StatusCodes.Status503ServiceUnavailable,
             },
         });
