@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
+using Orleans.Serialization;
 using OrleansOps.Grains;
 using OrleansOps.Server.Apis;
 using OrleansOps.Server.Configuration;
@@ -47,6 +48,10 @@ public static class Extensions
     /// <summary>Embedded: one silo on loopback with SQLite. Postgres: one of N silos sharing membership, state and reminders.</summary>
     private static ISiloBuilder UseConfiguredCluster(this ISiloBuilder silo, OrleansOpsOptions options)
     {
+        // A grain on another silo that cannot reach the database raises Npgsql's own exception; Orleans carries only
+        // exceptions of known namespaces between silos, and without this the caller sees a serialization error (500)
+        // instead of a database failure (503).
+        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         if (options.Storage == StorageMode.Sqlite)
             return silo
                 .UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId)

@@ -210,6 +210,68 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     }
 
     [RequiresPostgresFact]
+    public async Task A_database_outage_answers_503_on_every_silo_and_ingest_resumes_when_it_returns()
+    {
+        var database = await postgres.CreateDatabaseAsync("outage");
+        var stateDir = ServerProcess.NewTempFolder("orleansops-local-cluster");
+        var ports = FreePortRun(6);
+        var up = await LocalClusterAsync("up", "--silos", "2", "--postgres", database,
+            "--http-port", ports.ToString(), "--silo-port", (ports + 2).ToString(), "--gateway-port", (ports + 4).ToString(),
+            "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),
+            "--state-dir", stateDir, "--timeout", "150");
+        var databaseDown = false;
+        try
+        {
+            Assert.True(up.ExitCode == 0, up.Output);
+            var silos = SiloLine().Matches(up.Output).Select(m => Client(new Uri(m.Groups["url"].Value))).ToList();
+            var account = "acct-" + Guid.NewGuid().ToString("N")[..10];
+            var key = account + "-key-000000";
+            var (created, _) = await Api.SendAsync(silos[0], HttpMethod.Put, $"/api/v1/accounts/{account}/config",
+                $"id: {account}\nname: Outage test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {key}\n    defaultService: web\n", contentType: "application/yaml");
+            Assert.Equal(201, created);
+            string Batch(string name) => $$"""{"alerts":[{"labels":{"alertname":"{{name}}","instance":"a"},"severity":"P2"}]}""";
+            for (var i = 0; i < 6; i++) Assert.Equal(202, (await Api.PostAsync(silos[i % 2], "/api/v1/alerts", Batch($"Before-{i}"), bearer: key)).Status);
+
+            await postgres.StopAsync();
+            databaseDown = true;
+            var refused = new List<string>();
+            var statuses = new List<int>();
+            for (var i = 0; i < 12; i++)
+            {
+                // New groups and repeats of known ones, through both silos: whichever silo holds the grain, the answer is 503.
+                var batch = Batch(i % 3 == 0 ? $"Before-{i % 6}" : $"During-{i}");
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = new StringContent(batch, System.Text.Encoding.UTF8, "application/json") };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                using var response = await silos[i % 2].SendAsync(request);
+                statuses.Add((int)response.StatusCode);
+                if ((int)response.StatusCode == 503)
+                {
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+                }
+                refused.Add(batch);
+            }
+            Assert.All(statuses, status => Assert.Equal(503, status));
+
+            await postgres.StartAsync();
+            databaseDown = false;
+            var clock = Stopwatch.StartNew();
+            foreach (var batch in refused)
+                await Api.EventuallyAsync(async () => (await Api.PostAsync(silos[1], "/api/v1/alerts", batch, bearer: key)).Status == 202 ? (object)true : null,
+                    TimeSpan.FromSeconds(60), "ingest to succeed once the database is back");
+            output.WriteLine($"database down: {statuses.Count} requests, all 503; every refused batch accepted within {clock.Elapsed.TotalSeconds:0.0} s of the database returning");
+            var open = await Api.GetOkAsync(silos[0], $"/api/v1/accounts/{account}/incidents?status=open&limit=100");
+            Assert.Equal(6 + 8, open["items"]!.AsArray().Count);
+        }
+        finally
+        {
+            if (databaseDown) await postgres.StartAsync();
+            output.WriteLine((await LocalClusterAsync("down", "--state-dir", stateDir, "--grace", "20")).Output);
+            try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [RequiresPostgresFact]
     public async Task One_silo_on_PostgreSQL_migrates_on_start_and_keeps_incidents_across_a_SIGKILL()
     {
         var database = await postgres.CreateDatabaseAsync("single");

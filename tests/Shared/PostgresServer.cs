@@ -30,17 +30,25 @@ public sealed class PostgresServer : IAsyncLifetime
         Directory.CreateDirectory(_root);
         if (RunAsPostgresUser) await RunAsync("chown", ["postgres:postgres", _root], asPostgres: false);
         Port = FreePort();
-        var data = Path.Combine(_root, "data");
         await RunAsync(Path.Combine(BinDirectory, "initdb"),
-            ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+            ["-D", DataFolder, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+        await StartAsync();
+    }
+
+    private string DataFolder => Path.Combine(_root, "data");
+
+    /// <summary>Starts the server (again, after <see cref="StopAsync"/>) on the same port and data.</summary>
+    public Task StartAsync() =>
         // fsync off: this database lives for one test run; the server process itself is never killed by the tests.
-        await RunAsync(Path.Combine(BinDirectory, "pg_ctl"),
+        RunAsync(Path.Combine(BinDirectory!, "pg_ctl"),
         [
-            "-D", data, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60",
+            "-D", DataFolder, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60",
             "-o", $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400",
             "start",
         ]);
-    }
+
+    /// <summary>Stops the server as an outage would look to clients: connections closed, new ones refused.</summary>
+    public Task StopAsync() => RunAsync(Path.Combine(BinDirectory!, "pg_ctl"), ["-D", DataFolder, "-m", "fast", "-w", "stop"]);
 
     /// <summary>A new empty database; its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "test")
@@ -62,7 +70,7 @@ public sealed class PostgresServer : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         try
         {
-            await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", Path.Combine(_root, "data"), "-m", "immediate", "-w", "stop"]);
+            await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataFolder, "-m", "immediate", "-w", "stop"]);
         }
         finally
         {

@@ -17,8 +17,10 @@ public sealed class TransientFailures(IProblemDetailsService problems, ILogger<T
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (!IsTransient(exception) || context.Response.HasStarted) return false;
+        // The route pattern, never the path: ingest paths can carry an integration key (/i/{key}/...).
+        var route = (context.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
         logger.LogWarning("{Method} {Route} failed for a transient reason, answered 503: {Reason}",
-            context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)", exception.GetBaseException().Message);
+            context.Request.Method, route, exception.GetBaseException().Message);
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
         return await problems.TryWriteAsync(new ProblemDetailsContext
