@@ -48,11 +48,7 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     {
         var database = await postgres.CreateDatabaseAsync("cluster");
         var stateDir = ServerProcess.NewTempFolder("orleansops-local-cluster");
-        var ports = FreePortRun(9);
-        var up = await LocalClusterAsync("up", "--silos", "3", "--postgres", database,
-            "--http-port", ports.ToString(), "--silo-port", (ports + 3).ToString(), "--gateway-port", (ports + 6).ToString(),
-            "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),
-            "--state-dir", stateDir, "--timeout", "150");
+        var up = await LocalClusterUpAsync(3, database, stateDir);
         try
         {
             Assert.True(up.ExitCode == 0, up.Output);
@@ -214,11 +210,7 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     {
         var database = await postgres.CreateDatabaseAsync("outage");
         var stateDir = ServerProcess.NewTempFolder("orleansops-local-cluster");
-        var ports = FreePortRun(6);
-        var up = await LocalClusterAsync("up", "--silos", "2", "--postgres", database,
-            "--http-port", ports.ToString(), "--silo-port", (ports + 2).ToString(), "--gateway-port", (ports + 4).ToString(),
-            "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),
-            "--state-dir", stateDir, "--timeout", "150");
+        var up = await LocalClusterUpAsync(2, database, stateDir);
         var databaseDown = false;
         try
         {
@@ -325,6 +317,16 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
                 return false;
             }
         }
+    }
+
+    /// <summary>deploy/local-cluster.sh up with this build's server, on free ports, with the tests' admin token.</summary>
+    private static Task<(int ExitCode, string Output)> LocalClusterUpAsync(int silos, string database, string stateDir)
+    {
+        var ports = FreePortRun(3 * silos);
+        return LocalClusterAsync("up", "--silos", silos.ToString(), "--postgres", database,
+            "--http-port", ports.ToString(), "--silo-port", (ports + silos).ToString(), "--gateway-port", (ports + 2 * silos).ToString(),
+            "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),
+            "--state-dir", stateDir, "--timeout", "150");
     }
 
     private static Task<(int ExitCode, string Output)> LocalClusterAsync(params string[] arguments) =>

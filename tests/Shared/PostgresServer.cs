@@ -21,7 +21,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private int _databases;
 
     public int Port { get; private set; }
-    public string AdminConnectionString => Connection("postgres");
+    public string AdminConnectionString => Connection("postgres") + ";Pooling=false";
 
     public async Task InitializeAsync()
     {
@@ -48,7 +48,11 @@ public sealed class PostgresServer : IAsyncLifetime
         ]);
 
     /// <summary>Stops the server as an outage would look to clients: connections closed, new ones refused.</summary>
-    public Task StopAsync() => RunAsync(Path.Combine(BinDirectory!, "pg_ctl"), ["-D", DataFolder, "-m", "fast", "-w", "stop"]);
+    public async Task StopAsync()
+    {
+        await RunAsync(Path.Combine(BinDirectory!, "pg_ctl"), ["-D", DataFolder, "-m", "fast", "-w", "stop"]);
+        NpgsqlConnection.ClearAllPools(); // this process' pooled connections died with the server
+    }
 
     /// <summary>A new empty database; its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "test")
