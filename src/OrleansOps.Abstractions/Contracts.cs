@@ -31,6 +31,7 @@ public sealed record Routing
 {
     [Id(0)] public required IReadOnlyList<string> GroupBy { get; init; }
     [Id(1)] public required IReadOnlyList<string> DeclaredServices { get; init; }
+    [Id(2)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
 }
 
 [GenerateSerializer, Immutable]
@@ -69,6 +70,7 @@ public sealed record CorrelationBatch
     [Id(1)] public required string Service { get; init; }
     [Id(2)] public required IReadOnlyList<string> GroupBy { get; init; }
     [Id(3)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
+    [Id(4)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
 }
 
 /// <summary>What became of one alert of a batch, in the batch's order.</summary>
@@ -79,6 +81,8 @@ public sealed record AlertReceipt
     [Id(1)] public string? IncidentId { get; init; }
     [Id(2)] public required AlertOutcome Outcome { get; init; }
     [Id(3)] public bool OpenedIncident { get; init; }
+    /// <summary>Set when a silence or maintenance window held the alert back.</summary>
+    [Id(4)] public SuppressionReason? SuppressedBy { get; init; }
 }
 
 [GenerateSerializer, Immutable]

@@ -26,6 +26,14 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events);
     Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit);
     Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle();
+    /// <summary>Stores a silence (already validated); null when the account does not exist.</summary>
+    Task<Silence?> AddSilence(Silence silence);
+    /// <summary>Silences that are pending, active, or expired within the last week, newest first.</summary>
+    Task<IReadOnlyList<Silence>> ListSilences();
+    /// <summary>Ends a silence now; null when there is no such silence. Held alerts it covered are evaluated again.</summary>
+    Task<Silence?> ExpireSilence(string silenceId, string actor);
+    /// <summary>The services alerts have been correlated under: declared ones and any seen undeclared.</summary>
+    Task<IReadOnlyList<string>> Services();
 }
 
 /// <summary>The one directory of accounts (key <see cref="GrainKeys.Directory"/>).</summary>
@@ -40,6 +48,8 @@ public interface ICorrelatorGrain : IGrainWithStringKey
 {
     Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch);
     Task<CorrelationCounters> GetCounters();
+    /// <summary>Firing alerts held back by a silence or maintenance window, oldest first.</summary>
+    Task<IReadOnlyList<SuppressedAlert>> ListSuppressed();
 
     /// <summary>
     /// A reopened incident claims its group and its still-firing alerts again. One-way: the incident never
@@ -47,6 +57,13 @@ public interface ICorrelatorGrain : IGrainWithStringKey
     /// </summary>
     [Orleans.Concurrency.OneWay]
     Task Adopt(string incidentId, string groupKey, IReadOnlyList<string> firingFingerprints);
+
+    /// <summary>
+    /// The account's suppression rules changed (a silence was expired): held alerts are evaluated again now under
+    /// <paramref name="rules"/>. One-way, so the account never waits on a correlator.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task Reconsider(SuppressionRules rules);
 }
 
 /// <summary>Keyed by incident id.</summary>

@@ -59,6 +59,8 @@ public sealed record AccountConfig
     [Id(5)] public IReadOnlyList<string> GroupBy { get; init; } = ["alertname"];
     [Id(6)] public SlaContract Sla { get; init; } = new();
     [Id(7)] public IReadOnlyList<IntegrationKeyDefinition> IntegrationKeys { get; init; } = [];
+    /// <summary>Maintenance windows: alerts they match are suppressed while one is open.</summary>
+    [Id(8)] public IReadOnlyList<MaintenanceWindow> Maintenance { get; init; } = [];
 
     public bool Declares(string service) => Services.Any(s => s.Id == service);
 
@@ -71,6 +73,14 @@ public sealed record AccountConfig
         if (string.IsNullOrWhiteSpace(Name)) errors.Add("name: required");
         if (TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _) is false)
             errors.Add($"timeZone: '{TimeZone}' is not a known IANA time zone");
+
+        var windowNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Maintenance.Count; i++)
+        {
+            errors.AddRange(Maintenance[i].Problems($"maintenance[{i}]", TimeZone));
+            if (!string.IsNullOrWhiteSpace(Maintenance[i].Name) && !windowNames.Add(Maintenance[i].Name))
+                errors.Add($"maintenance[{i}].name: '{Maintenance[i].Name}' is used twice");
+        }
 
         var serviceIds = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Services.Count; i++)

@@ -13,6 +13,8 @@ public sealed class CorrelationCounters
     /// <summary>Resolves and acknowledgements for alerts that are not open here (late, out of order, or unknown).</summary>
     [Id(5)] public long Unmatched { get; set; }
     [Id(6)] public long FiringEvents { get; set; }
+    /// <summary>Firing events held back by a silence or a maintenance window.</summary>
+    [Id(7)] public long Suppressed { get; set; }
 }
 
 /// <summary>Why an alert goes where it goes.</summary>
@@ -26,10 +28,23 @@ public enum RouteKind
     Opened,
     Resolve,
     Acknowledge,
+    /// <summary>A silence or maintenance window holds it back: it goes to no incident.</summary>
+    Suppressed,
 }
 
 /// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
-public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens);
+public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null);
+
+/// <summary>A firing alert held back by a suppression rule: counted, listed, and evaluated again when the rule ends.</summary>
+[GenerateSerializer]
+public sealed class SuppressedAlert
+{
+    /// <summary>The latest event for the alert.</summary>
+    [Id(0)] public required NormalizedAlert Alert { get; set; }
+    [Id(1)] public required SuppressionReason Reason { get; set; }
+    [Id(2)] public DateTimeOffset Since { get; set; }
+    [Id(3)] public long Count { get; set; }
+}
 
 /// <summary>
 /// The dedup-and-group state of one account/service: which open incident holds each firing alert, and which
@@ -42,6 +57,11 @@ public sealed class CorrelatorState
     [Id(0)] public Dictionary<string, string> FiringAlerts { get; set; } = new(StringComparer.Ordinal);
     [Id(1)] public Dictionary<string, string> OpenGroups { get; set; } = new(StringComparer.Ordinal);
     [Id(3)] public CorrelationCounters Counters { get; set; } = new();
+    /// <summary>Firing alerts held back by suppression, by fingerprint.</summary>
+    [Id(4)] public Dictionary<string, SuppressedAlert> Suppressed { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The grouping and suppression rules of the latest batch, to evaluate held alerts again without one.</summary>
+    [Id(5)] public IReadOnlyList<string> GroupBy { get; set; } = ["alertname"];
+    [Id(6)] public SuppressionRules Rules { get; set; } = SuppressionRules.None;
 
     /// <summary>
     /// Decides where each alert goes, in order, updating the maps; alerts with nowhere to go (a resolve or an
@@ -50,14 +70,22 @@ public sealed class CorrelatorState
     /// </summary>
     public (List<Route> Routes, bool Changed) Plan(
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
-        Func<string> newIncidentId, bool replanning = false)
+        Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null)
     {
+        suppression ??= SuppressionRules.None;
         var routes = new List<Route>(alerts.Count);
         var changed = false;
         for (var index = 0; index < alerts.Count; index++)
         {
             var alert = alerts[index];
             if (!replanning) Counters.Received++;
+            if (alert.Status == AlertStatus.Resolved && Suppressed.Remove(alert.Fingerprint))
+            {
+                // It never reached an incident; its resolve ends its suppression and goes nowhere either.
+                changed = true;
+                Counters.Resolved++;
+                continue;
+            }
             if (alert.Action == AlertAction.Acknowledge || alert.Status == AlertStatus.Resolved)
             {
                 // A resolve frees the fingerprint only once the incident has taken it (see Settle), so a retried
@@ -76,6 +104,17 @@ public sealed class CorrelatorState
                 routes.Add(new Route(index, existing, alert, RouteKind.Repeat, null));
                 continue;
             }
+            // Suppression holds back alerts that are not already part of an open incident: it prevents incidents and
+            // pages, and never hides what an open incident already shows.
+            if (suppression.Check(alert, alert.ReceivedAt) is { } reason)
+            {
+                if (!replanning) Counters.Suppressed++;
+                Hold(alert, reason);
+                changed = true;
+                routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, reason));
+                continue;
+            }
+            Suppressed.Remove(alert.Fingerprint);
             var groupKey = GroupKey.Of(alert.Labels, groupBy);
             changed = true;
             if (OpenGroups.TryGetValue(groupKey, out var grouped))
@@ -128,6 +167,42 @@ public sealed class CorrelatorState
             default:
                 return false;
         }
+    }
+
+    private void Hold(NormalizedAlert alert, SuppressionReason reason)
+    {
+        if (Suppressed.TryGetValue(alert.Fingerprint, out var held))
+        {
+            held.Alert = alert;
+            held.Reason = reason;
+            held.Count++;
+        }
+        else Suppressed[alert.Fingerprint] = new SuppressedAlert { Alert = alert, Reason = reason, Since = alert.ReceivedAt, Count = 1 };
+    }
+
+    /// <summary>When the earliest suppression of a held alert ends, or null when none is held.</summary>
+    public DateTimeOffset? NextSuppressionEnd => Suppressed.Count == 0 ? null : Suppressed.Values.Min(s => s.Reason.Until);
+
+    /// <summary>
+    /// The held alerts whose suppression has ended by <paramref name="now"/> and that still fire (their announced end
+    /// has not passed), as fresh events to plan again; held alerts whose end passed are dropped as resolved.
+    /// </summary>
+    public List<NormalizedAlert> ReleaseDue(DateTimeOffset now)
+    {
+        var due = new List<NormalizedAlert>();
+        foreach (var (fingerprint, held) in Suppressed.Where(s => s.Value.Reason.Until <= now).ToList())
+        {
+            Suppressed.Remove(fingerprint);
+            if (AlertClock.StatusAt(held.Alert.EndsAt, now) == AlertStatus.Firing) due.Add(held.Alert with { ReceivedAt = now });
+        }
+        return due;
+    }
+
+    /// <summary>Held alerts that <paramref name="rules"/> no longer suppress become due now (a silence was expired early).</summary>
+    public void LiftEnded(SuppressionRules rules, DateTimeOffset now)
+    {
+        foreach (var held in Suppressed.Values)
+            if (rules.Check(held.Alert, now) is null) held.Reason = held.Reason with { Until = now };
     }
 
     /// <summary>An operator reopened the incident: its still-firing alerts and its group lead to it again.</summary>

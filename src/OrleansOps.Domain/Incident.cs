@@ -85,6 +85,8 @@ public enum AlertOutcome
     Ignored = 2,
     /// <summary>The incident is resolved; a new firing is a new occurrence and belongs elsewhere.</summary>
     Rejected = 3,
+    /// <summary>A silence or maintenance window held the alert back; it opened nothing.</summary>
+    Suppressed = 4,
 }
 
 /// <summary>Where a new incident comes from: everything it needs to exist on its own.</summary>

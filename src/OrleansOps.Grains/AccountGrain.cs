@@ -16,6 +16,7 @@ public sealed class AccountState
     [Id(5)] public List<IncidentLifecycleEvent> Lifecycle { get; set; } = [];
     [Id(6)] public Dictionary<string, long> LastEventSeq { get; set; } = new(StringComparer.Ordinal);
     [Id(7)] public SortedSet<string> UndeclaredServices { get; set; } = new(StringComparer.Ordinal);
+    [Id(8)] public List<Silence> Silences { get; set; } = [];
 
     /// <summary>Applies the events not seen before and the incident's current summary; returns whether anything changed.</summary>
     public bool Record(IncidentSummary current, IEnumerable<IncidentLifecycleEvent> events)
@@ -111,8 +112,62 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public Task<Routing?> GetRouting(string keySha256) => Task.FromResult(
         _state.State.Config is { } config && config.IntegrationKeys.Any(k => k.KeySha256 == keySha256)
-            ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList() }
+            ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList(), Suppression = SuppressionRules(config) }
             : null);
+
+    /// <summary>Windows from the configuration and the silences that have not ended.</summary>
+    private SuppressionRules SuppressionRules(AccountConfig config)
+    {
+        var now = _time.GetUtcNow();
+        return new SuppressionRules
+        {
+            Silences = _state.State.Silences.Where(s => s.Until > now).ToList(),
+            Maintenance = config.Maintenance,
+            TimeZone = config.TimeZone,
+        };
+    }
+
+    public async Task<Silence?> AddSilence(Silence silence)
+    {
+        if (_state.State.Config is null) return null;
+        var now = _time.GetUtcNow();
+        // Ended silences stay listed for a week, then go: the state does not grow with history.
+        _state.State.Silences.RemoveAll(s => s.Until < now - TimeSpan.FromDays(7));
+        _state.State.Silences.Add(silence);
+        await _writer.SaveAsync();
+        return silence;
+    }
+
+    public Task<IReadOnlyList<Silence>> ListSilences()
+    {
+        var cutoff = _time.GetUtcNow() - TimeSpan.FromDays(7);
+        return Task.FromResult<IReadOnlyList<Silence>>(_state.State.Silences
+            .Where(s => s.Until >= cutoff)
+            .OrderByDescending(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal)
+            .ToList());
+    }
+
+    public async Task<Silence?> ExpireSilence(string silenceId, string actor)
+    {
+        var index = _state.State.Silences.FindIndex(s => s.Id == silenceId);
+        if (index < 0 || _state.State.Config is not { } config) return null;
+        var now = _time.GetUtcNow();
+        var silence = _state.State.Silences[index];
+        if (silence.Until <= now) return silence;
+        silence = silence with { ExpiredAt = now, ExpiredBy = actor };
+        _state.State.Silences[index] = silence;
+        await _writer.SaveAsync();
+        var rules = SuppressionRules(config);
+        foreach (var service in AllServices(config))
+            await GrainFactory.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(AccountId, service)).Reconsider(rules);
+        return silence;
+    }
+
+    public Task<IReadOnlyList<string>> Services() => Task.FromResult<IReadOnlyList<string>>(
+        _state.State.Config is { } config ? AllServices(config) : []);
+
+    private List<string> AllServices(AccountConfig config) =>
+        config.Services.Select(s => s.Id).Concat(_state.State.UndeclaredServices).Distinct(StringComparer.Ordinal).ToList();
 
     public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
     {

@@ -15,7 +15,7 @@ namespace OrleansOps.Grains;
 public sealed class IncidentGrain(
     [PersistentState("incident", StorageNames.Grains)] IPersistentState<IncidentState> state,
     TimeProvider time,
-    IOptions<IncidentTimingOptions> timing,
+    IOptions<BackstopReminderOptions> timing,
     ILogger<IncidentGrain> logger)
     : Grain, IIncidentGrain, IRemindable
 {
@@ -164,7 +164,7 @@ public sealed class IncidentGrain(
     private async Task EnsureExpiryReminderAsync()
     {
         if (Incident.NextExpiry is null || _reminderRegistered) return;
-        var period = timing.Value.ExpiryReminderPeriod;
+        var period = timing.Value.Period;
         await this.RegisterOrUpdateReminder(ExpiryReminder, period, period);
         _reminderRegistered = true;
     }

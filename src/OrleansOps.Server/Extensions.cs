@@ -136,6 +136,7 @@ public static class Extensions
         app.MapAccountsApi();
         app.MapIncidentsApi();
         app.MapClusterApi();
+        app.MapCorrelationApi();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
     }

@@ -20,7 +20,7 @@ public sealed class PostgresCluster : IAsyncDisposable
 {
     public const string ServiceId = "orleansops-tests";
     /// <summary>Short enough that a test sees the back-stop reminder fire within seconds; production keeps one minute.</summary>
-    public static readonly TimeSpan ExpiryReminderPeriod = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ReminderPeriod = TimeSpan.FromSeconds(2);
 
     private readonly List<Silo> _silos;
     private readonly IHost _client;
@@ -62,7 +62,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
             silo.UsePostgresCluster(StorageNames.Grains, connectionString);
             silo.Services.AddSingleton(TimeProvider.System);
-            silo.Services.Configure<IncidentTimingOptions>(o => o.ExpiryReminderPeriod = ExpiryReminderPeriod);
+            silo.Services.Configure<BackstopReminderOptions>(o => o.Period = ReminderPeriod);
             silo.Services.Configure<ReminderOptions>(o =>
             {
                 o.MinimumReminderPeriod = TimeSpan.FromSeconds(1);

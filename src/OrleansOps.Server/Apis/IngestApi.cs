@@ -93,10 +93,12 @@ public static class IngestApi
 
     public sealed record IngestAnswer(int Accepted, IReadOnlyList<ReceiptResponse> Alerts);
 
-    public sealed record ReceiptResponse(string Fingerprint, string? IncidentId, string Outcome, bool OpenedIncident)
+    /// <summary>What became of one alert; <c>suppressedBy</c> names the silence or maintenance window that held it back.</summary>
+    public sealed record ReceiptResponse(string Fingerprint, string? IncidentId, string Outcome, bool OpenedIncident,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] SuppressionReason? SuppressedBy)
     {
         public static ReceiptResponse Of(AlertReceipt receipt) =>
-            new(receipt.Fingerprint, receipt.IncidentId, JsonNamingPolicy.CamelCase.ConvertName(receipt.Outcome.ToString()), receipt.OpenedIncident);
+            new(receipt.Fingerprint, receipt.IncidentId, JsonNamingPolicy.CamelCase.ConvertName(receipt.Outcome.ToString()), receipt.OpenedIncident, receipt.SuppressedBy);
     }
 
     public sealed record PagerDutyAnswerBody(

@@ -1,3 +1,4 @@
+using System.Globalization;
 
 namespace OrleansOps.Server.Configuration;
 
@@ -15,6 +16,23 @@ public sealed class AccountConfigDocument
     public CorrelationDocument? Correlation { get; set; }
     public SlaDocument? Sla { get; set; }
     public List<IntegrationKeyDocument>? IntegrationKeys { get; set; }
+    public List<MaintenanceDocument>? Maintenance { get; set; }
+
+    /// <summary>
+    /// A maintenance window: <c>start</c> and <c>end</c> (one-off), or <c>cron</c> or <c>rrule</c> with a
+    /// <c>duration</c> (recurring, in <c>timeZone</c> or the account's); <c>matchers</c> like <c>service="ehr-api"</c>.
+    /// </summary>
+    public sealed class MaintenanceDocument
+    {
+        public string? Name { get; set; }
+        public List<string>? Matchers { get; set; }
+        public string? Start { get; set; }
+        public string? End { get; set; }
+        public string? Cron { get; set; }
+        public string? Rrule { get; set; }
+        public string? Duration { get; set; }
+        public string? TimeZone { get; set; }
+    }
 
     public sealed class ServiceDocument
     {
@@ -102,6 +120,8 @@ public sealed class AccountConfigDocument
                 DefaultService = key.DefaultService,
             };
         }).ToList();
+        NoNullItems(Maintenance, "maintenance", errors);
+        var maintenance = (Maintenance ?? []).Where(m => m is not null).Select((m, i) => MaintenanceWindow(m, $"maintenance[{i}]", errors)).ToList();
         var config = new AccountConfig
         {
             Id = Id ?? "",
@@ -118,6 +138,7 @@ public sealed class AccountConfigDocument
             GroupBy = Correlation?.GroupBy ?? ["alertname"],
             Sla = sla,
             IntegrationKeys = keys,
+            Maintenance = maintenance,
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -162,7 +183,52 @@ public sealed class AccountConfigDocument
             KeySha256 = k.KeySha256,
             DefaultService = k.DefaultService,
         }).ToList(),
+        Maintenance = config.Maintenance.Select(m => new MaintenanceDocument
+        {
+            Name = m.Name,
+            Matchers = m.Matchers.Select(x => x.ToString()).ToList(),
+            Start = m.Start?.ToString("O", CultureInfo.InvariantCulture),
+            End = m.End?.ToString("O", CultureInfo.InvariantCulture),
+            Cron = m.Cron,
+            Rrule = m.RRule,
+            Duration = m.Duration is { } d ? Durations.Format(d) : null,
+            TimeZone = m.TimeZone,
+        }).ToList(),
     };
+
+    private static MaintenanceWindow MaintenanceWindow(MaintenanceDocument document, string path, List<string> errors)
+    {
+        var matchers = new List<LabelMatcher>();
+        foreach (var (text, i) in (document.Matchers ?? []).Select((t, i) => (t, i)))
+        {
+            if (LabelMatcher.Parse(text, out var problem) is { } matcher) matchers.Add(matcher);
+            else errors.Add($"{path}.matchers[{i}]: {problem}");
+        }
+        return new MaintenanceWindow
+        {
+            Name = document.Name ?? "",
+            Matchers = matchers,
+            Start = Instant(document.Start, $"{path}.start", errors),
+            End = Instant(document.End, $"{path}.end", errors),
+            Cron = document.Cron,
+            RRule = document.Rrule,
+            Duration = document.Duration is null ? null
+                : Durations.TryParse(document.Duration, out var duration) ? duration
+                : Fail<TimeSpan?>(errors, $"{path}.duration: '{document.Duration}' is not a duration like 90m, 2h or 1d"),
+            TimeZone = document.TimeZone,
+        };
+    }
+
+    private static DateTimeOffset? Instant(string? text, string path, List<string> errors) =>
+        text is null ? null
+        : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant) ? instant
+        : Fail<DateTimeOffset?>(errors, $"{path}: '{text}' is not a timestamp like 2026-12-01T02:00:00Z");
+
+    private static T? Fail<T>(List<string> errors, string error)
+    {
+        errors.Add(error);
+        return default;
+    }
 
     private static void NoNullItems<T>(List<T>? items, string path, List<string> errors)
     {

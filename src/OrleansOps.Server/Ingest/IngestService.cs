@@ -40,6 +40,7 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
                     AccountId = binding.AccountId,
                     Service = service.Key,
                     GroupBy = routing.GroupBy,
+                    Suppression = routing.Suppression,
                     Alerts = service.Select(entry => entry.alert).ToList(),
                 };
                 var serviceReceipts = await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(binding.AccountId, service.Key)).Ingest(batch);
