@@ -162,3 +162,86 @@ public sealed class CorrelatorStateTests
         Assert.False(state.Adopt("inc-1", "{alertname=\"Down\"}", [alert.Fingerprint]));
     }
 }
+
+public sealed class CorrelatorSuppressionTests
+{
+    private static readonly string[] ByAlertname = ["alertname"];
+
+    private static SuppressionRules SilenceOf(string alertname, DateTimeOffset until) => new()
+    {
+        Silences =
+        [
+            new Silence
+            {
+                Id = "sil-1", Matchers = [new LabelMatcher("alertname", MatchOperator.Equal, alertname)],
+                StartsAt = until.AddDays(-1), EndsAt = until, CreatedBy = "ana", CreatedAt = until.AddDays(-1),
+            },
+        ],
+    };
+
+    [Fact]
+    public void A_suppressed_alert_opens_nothing_is_held_and_counted_and_its_resolve_releases_it()
+    {
+        var state = new CorrelatorState();
+        var until = Alerts.T0.AddHours(1);
+        var rules = SilenceOf("Down", until);
+
+        var (routes, changed) = state.Plan("acme", "api", [Alerts.Firing("Down"), Alerts.Firing("Down"), Alerts.Firing("Other")], ByAlertname, () => "inc-1", suppression: rules);
+
+        Assert.True(changed);
+        Assert.Equal([RouteKind.Suppressed, RouteKind.Suppressed, RouteKind.Opened], routes.Select(r => r.Kind));
+        Assert.Equal("sil-1", routes[0].SuppressedBy!.Name);
+        Assert.Equal(2, state.Suppressed.Single().Value.Count);
+        Assert.DoesNotContain(Alerts.Firing("Down").Fingerprint, state.FiringAlerts.Keys);
+        Assert.Equal((2, 1, 3), (state.Counters.Suppressed, state.Counters.IncidentsOpened, state.Counters.FiringEvents));
+        Assert.Equal(until, state.NextSuppressionEnd);
+
+        var (resolve, _) = state.Plan("acme", "api", [Alerts.Firing("Down").Resolved(Alerts.T0)], ByAlertname, () => "inc-2", suppression: rules);
+        Assert.Empty(resolve);
+        Assert.Empty(state.Suppressed);
+        Assert.Null(state.NextSuppressionEnd);
+    }
+
+    [Fact]
+    public void An_alert_already_in_an_open_incident_is_not_hidden_by_a_later_silence()
+    {
+        var state = new CorrelatorState();
+        state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, () => "inc-1");
+
+        var (routes, _) = state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, () => "inc-2", suppression: SilenceOf("Down", Alerts.T0.AddHours(1)));
+
+        Assert.Equal(RouteKind.Repeat, Assert.Single(routes).Kind);
+    }
+
+    [Fact]
+    public void When_the_rule_ends_still_firing_alerts_are_released_and_ended_ones_dropped()
+    {
+        var state = new CorrelatorState();
+        var until = Alerts.T0.AddMinutes(10);
+        var rules = SilenceOf("Down", until) with { Silences = [SilenceOf("Down", until).Silences[0] with { Matchers = [new LabelMatcher("alertname", MatchOperator.Regex, "Down|Gone")] }] };
+        state.Plan("acme", "api", [Alerts.Firing("Down"), Alerts.Firing("Gone") with { EndsAt = Alerts.T0.AddMinutes(5) }], ByAlertname, () => "inc-1", suppression: rules);
+
+        Assert.Empty(state.ReleaseDue(until.AddTicks(-1)));
+        var released = state.ReleaseDue(until);
+
+        Assert.Equal("Down", Assert.Single(released).Name);
+        Assert.Equal(until, released[0].ReceivedAt);
+        Assert.Empty(state.Suppressed);
+        var (routes, _) = state.Plan("acme", "api", released, ByAlertname, () => "inc-9", replanning: true, suppression: rules);
+        Assert.Equal(RouteKind.Opened, Assert.Single(routes).Kind);
+        Assert.Equal(2, state.Counters.FiringEvents); // evaluating again is not a new event
+    }
+
+    [Fact]
+    public void A_silence_expired_early_makes_its_held_alerts_due_at_once()
+    {
+        var state = new CorrelatorState();
+        var rules = SilenceOf("Down", Alerts.T0.AddHours(1));
+        state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, () => "inc-1", suppression: rules);
+
+        state.LiftEnded(SuppressionRules.None, Alerts.T0.AddMinutes(1));
+
+        Assert.Equal(Alerts.T0.AddMinutes(1), state.NextSuppressionEnd);
+        Assert.Single(state.ReleaseDue(Alerts.T0.AddMinutes(1)));
+    }
+}
