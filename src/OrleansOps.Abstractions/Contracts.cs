@@ -32,6 +32,9 @@ public sealed record Routing
     [Id(0)] public required IReadOnlyList<string> GroupBy { get; init; }
     [Id(1)] public required IReadOnlyList<string> DeclaredServices { get; init; }
     [Id(2)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
+    [Id(3)] public TimeSpan Window { get; init; }
+    /// <summary>For each service with dependencies, its upstream services.</summary>
+    [Id(4)] public IReadOnlyDictionary<string, IReadOnlyList<string>> Upstream { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 }
 
 [GenerateSerializer, Immutable]
@@ -71,6 +74,10 @@ public sealed record CorrelationBatch
     [Id(2)] public required IReadOnlyList<string> GroupBy { get; init; }
     [Id(3)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
     [Id(4)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
+    /// <summary>A new alert joins an incident of its service active this recently; zero turns time grouping and topology off.</summary>
+    [Id(5)] public TimeSpan Window { get; init; }
+    /// <summary>The services this one depends on: their open incidents that started within the window take its alerts as symptoms.</summary>
+    [Id(6)] public IReadOnlyList<string> Upstream { get; init; } = [];
 }
 
 /// <summary>What became of one alert of a batch, in the batch's order.</summary>
@@ -90,6 +97,8 @@ public sealed record AlertDelivery
 {
     [Id(0)] public required IncidentOrigin Origin { get; init; }
     [Id(1)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
+    /// <summary>For each alert, why correlation sent it here (null for repeats and resolves).</summary>
+    [Id(2)] public IReadOnlyList<string?> Rules { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable]

@@ -32,6 +32,8 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<IReadOnlyList<Silence>> ListSilences();
     /// <summary>Ends a silence now; null when there is no such silence. Held alerts it covered are evaluated again.</summary>
     Task<Silence?> ExpireSilence(string silenceId, string actor);
+    /// <summary>The open incidents of <paramref name="services"/>, for topology.</summary>
+    Task<IReadOnlyList<UpstreamIncident>> OpenIncidents(IReadOnlyList<string> services);
     /// <summary>The services alerts have been correlated under: declared ones and any seen undeclared.</summary>
     Task<IReadOnlyList<string>> Services();
 }

@@ -61,6 +61,11 @@ public sealed record AccountConfig
     [Id(7)] public IReadOnlyList<IntegrationKeyDefinition> IntegrationKeys { get; init; } = [];
     /// <summary>Maintenance windows: alerts they match are suppressed while one is open.</summary>
     [Id(8)] public IReadOnlyList<MaintenanceWindow> Maintenance { get; init; } = [];
+    /// <summary>
+    /// Time grouping and topology: a new alert joins an incident of its service active within this window, or an
+    /// upstream service's incident that opened within it. Zero (the default) groups by <see cref="GroupBy"/> only.
+    /// </summary>
+    [Id(9)] public TimeSpan GroupWindow { get; init; }
 
     public bool Declares(string service) => Services.Any(s => s.Id == service);
 
@@ -74,6 +79,8 @@ public sealed record AccountConfig
         if (TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _) is false)
             errors.Add($"timeZone: '{TimeZone}' is not a known IANA time zone");
 
+        if (GroupWindow < TimeSpan.Zero || GroupWindow > TimeSpan.FromDays(1))
+            errors.Add("correlation.window: must be between 0 (off) and 1d");
         var windowNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Maintenance.Count; i++)
         {

@@ -33,7 +33,11 @@ public enum RouteKind
 }
 
 /// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
-public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null);
+public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null);
+
+/// <summary>An open incident of a service this one depends on, as topology sees it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record UpstreamIncident([property: Id(0)] string IncidentId, [property: Id(1)] string Service, [property: Id(2)] DateTimeOffset OpenedAt);
 
 /// <summary>A firing alert held back by a suppression rule: counted, listed, and evaluated again when the rule ends.</summary>
 [GenerateSerializer]
@@ -62,6 +66,10 @@ public sealed class CorrelatorState
     /// <summary>The grouping and suppression rules of the latest batch, to evaluate held alerts again without one.</summary>
     [Id(5)] public IReadOnlyList<string> GroupBy { get; set; } = ["alertname"];
     [Id(6)] public SuppressionRules Rules { get; set; } = SuppressionRules.None;
+    /// <summary>The last alert activity of each open incident this correlator opened, for the time window.</summary>
+    [Id(7)] public Dictionary<string, DateTimeOffset> LastActivity { get; set; } = new(StringComparer.Ordinal);
+    [Id(8)] public TimeSpan Window { get; set; }
+    [Id(9)] public IReadOnlyList<string> Upstream { get; set; } = [];
 
     /// <summary>
     /// Decides where each alert goes, in order, updating the maps; alerts with nowhere to go (a resolve or an
@@ -70,7 +78,8 @@ public sealed class CorrelatorState
     /// </summary>
     public (List<Route> Routes, bool Changed) Plan(
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
-        Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null)
+        Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
+        TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null)
     {
         suppression ??= SuppressionRules.None;
         var routes = new List<Route>(alerts.Count);
@@ -98,8 +107,10 @@ public sealed class CorrelatorState
             }
 
             if (!replanning) Counters.FiringEvents++;
+            var now = alert.ReceivedAt;
             if (FiringAlerts.TryGetValue(alert.Fingerprint, out var existing))
             {
+                Touch(existing, now);
                 Counters.Deduplicated++;
                 routes.Add(new Route(index, existing, alert, RouteKind.Repeat, null));
                 continue;
@@ -119,15 +130,28 @@ public sealed class CorrelatorState
             changed = true;
             if (OpenGroups.TryGetValue(groupKey, out var grouped))
             {
-                Counters.Grouped++;
-                FiringAlerts[alert.Fingerprint] = grouped;
-                routes.Add(new Route(index, grouped, alert, RouteKind.Grouped, null));
+                Join(grouped, $"group key {groupKey}");
+                continue;
+            }
+            // No incident for its group: an incident of the same service active within the window takes it, then an
+            // upstream service's incident that opened within the window (the alert is a symptom of that failure).
+            if (window > TimeSpan.Zero && LastActivity.Where(a => a.Value >= now - window).OrderByDescending(a => a.Value).FirstOrDefault() is { Key: { } recent } active)
+            {
+                OpenGroups[groupKey] = recent;
+                Join(recent, $"time window: an incident of {service} was active {Durations.Format(now - active.Value)} ago (window {Durations.Format(window)})");
+                continue;
+            }
+            if (window > TimeSpan.Zero && upstream?.Where(u => u.OpenedAt >= now - window).MaxBy(u => u.OpenedAt) is { } cause)
+            {
+                OpenGroups[groupKey] = cause.IncidentId;
+                Join(cause.IncidentId, $"topology: {service} depends on {cause.Service}, whose incident opened {Durations.Format(now - cause.OpenedAt)} ago");
                 continue;
             }
             var id = newIncidentId();
             Counters.IncidentsOpened++;
             OpenGroups[groupKey] = id;
             FiringAlerts[alert.Fingerprint] = id;
+            LastActivity[id] = now;
             var origin = new IncidentOrigin
             {
                 AccountId = accountId,
@@ -135,9 +159,22 @@ public sealed class CorrelatorState
                 ServiceDeclared = alert.ServiceDeclared,
                 GroupKey = groupKey,
             };
-            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin));
+            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: $"new group {groupKey}"));
+
+            void Join(string incidentId, string rule)
+            {
+                Counters.Grouped++;
+                FiringAlerts[alert.Fingerprint] = incidentId;
+                Touch(incidentId, now);
+                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule));
+            }
         }
         return (routes, changed);
+    }
+
+    private void Touch(string incidentId, DateTimeOffset now)
+    {
+        if (LastActivity.TryGetValue(incidentId, out var last) && last < now) LastActivity[incidentId] = now;
     }
 
     /// <summary>
@@ -216,7 +253,8 @@ public sealed class CorrelatorState
     /// <summary>The incident is resolved: its alerts and group no longer attract anything.</summary>
     public bool Forget(string incidentId)
     {
-        var removed = RemoveValues(FiringAlerts, incidentId);
+        var removed = LastActivity.Remove(incidentId);
+        removed |= RemoveValues(FiringAlerts, incidentId);
         removed |= RemoveValues(OpenGroups, incidentId);
         return removed;
     }

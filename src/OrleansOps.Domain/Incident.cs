@@ -32,6 +32,10 @@ public sealed class IncidentAlert
     /// Alertmanager resolves an alert at that moment; so do we.
     /// </summary>
     [Id(13)] public DateTimeOffset? ExpiresAt { get; set; }
+    /// <summary>The service the alert came from; another service than the incident's makes it a symptom (topology).</summary>
+    [Id(14)] public string? Service { get; init; }
+    /// <summary>Why correlation put the alert here: its group key, the time window, or topology.</summary>
+    [Id(15)] public string? Rule { get; init; }
 }
 
 [GenerateSerializer]
@@ -132,7 +136,7 @@ public sealed class IncidentState
 
     public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
 
-    public void Open(string id, IncidentOrigin origin, NormalizedAlert first, DateTimeOffset now)
+    public void Open(string id, IncidentOrigin origin, NormalizedAlert first, DateTimeOffset now, string? rule = null)
     {
         Id = id;
         AccountId = origin.AccountId;
@@ -151,20 +155,22 @@ public sealed class IncidentState
             ["groupKey"] = GroupKey,
         };
         if (!ServiceDeclared) data["undeclaredService"] = "true";
+        if (rule is not null) data["rule"] = rule;
         Record(now, ChronicleKinds.Opened, first.Source, $"Incident opened: {Title}", data);
         Emit(LifecycleKind.Opened, now);
     }
 
-    public AlertOutcome Apply(NormalizedAlert alert, DateTimeOffset now)
+    /// <param name="rule">Why correlation sent a new alert here (recorded with it and in the chronicle).</param>
+    public AlertOutcome Apply(NormalizedAlert alert, DateTimeOffset now, string? rule = null)
     {
         if (alert.Action == AlertAction.Acknowledge)
         {
             return Status == IncidentStatus.Triggered && Acknowledge(alert.Source, now) ? AlertOutcome.Applied : AlertOutcome.Ignored;
         }
-        return alert.Status == AlertStatus.Firing ? Fire(alert, now) : ResolveAlert(alert, now);
+        return alert.Status == AlertStatus.Firing ? Fire(alert, now, rule) : ResolveAlert(alert, now);
     }
 
-    private AlertOutcome Fire(NormalizedAlert alert, DateTimeOffset now)
+    private AlertOutcome Fire(NormalizedAlert alert, DateTimeOffset now, string? rule)
     {
         if (Status == IncidentStatus.Resolved)
         {
@@ -204,9 +210,16 @@ public sealed class IncidentState
                 Links = alert.Links,
                 Occurrences = 1,
                 ExpiresAt = alert.EndsAt,
+                Service = alert.Service,
+                Rule = rule,
             };
             if (alert.StartsAt < StartedAt) StartedAt = alert.StartsAt;
-            Record(now, ChronicleKinds.AlertAttached, alert.Source, $"Alert {alert.Name} attached", AlertData(alert));
+            var data = AlertData(alert);
+            if (rule is not null) data["rule"] = rule;
+            if (alert.Service != Service) data["symptomOf"] = Service!;
+            Record(now, ChronicleKinds.AlertAttached, alert.Source,
+                alert.Service != Service ? $"Alert {alert.Name} on {alert.Service} attached as a symptom ({rule})"
+                : rule is null ? $"Alert {alert.Name} attached" : $"Alert {alert.Name} attached ({rule})", data);
         }
         RaiseSeverityTo(alert.Severity, alert.Source, now);
         return AlertOutcome.Applied;

@@ -112,8 +112,21 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public Task<Routing?> GetRouting(string keySha256) => Task.FromResult(
         _state.State.Config is { } config && config.IntegrationKeys.Any(k => k.KeySha256 == keySha256)
-            ? new Routing { GroupBy = config.GroupBy, DeclaredServices = config.Services.Select(s => s.Id).ToList(), Suppression = SuppressionRules(config) }
+            ? new Routing
+            {
+                GroupBy = config.GroupBy,
+                DeclaredServices = config.Services.Select(s => s.Id).ToList(),
+                Suppression = SuppressionRules(config),
+                Window = config.GroupWindow,
+                Upstream = config.Services.Where(s => s.DependsOn.Count > 0).ToDictionary(s => s.Id, s => s.DependsOn),
+            }
             : null);
+
+    public Task<IReadOnlyList<UpstreamIncident>> OpenIncidents(IReadOnlyList<string> services) =>
+        Task.FromResult<IReadOnlyList<UpstreamIncident>>(_state.State.Incidents.Values
+            .Where(i => i.Status != IncidentStatus.Resolved && services.Contains(i.Service))
+            .Select(i => new UpstreamIncident(i.Id, i.Service, i.OpenedAt))
+            .ToList());
 
     /// <summary>Windows from the configuration and the silences that have not ended.</summary>
     private SuppressionRules SuppressionRules(AccountConfig config)

@@ -38,6 +38,8 @@ public sealed class CorrelatorGrain(
     {
         state.State.GroupBy = batch.GroupBy;
         state.State.Rules = batch.Suppression;
+        state.State.Window = batch.Window;
+        state.State.Upstream = batch.Upstream;
         var receipts = await CorrelateAsync(batch, alreadyCounted: false);
         await ScheduleReleaseAsync();
         return receipts;
@@ -77,6 +79,7 @@ public sealed class CorrelatorGrain(
     {
         var receipts = new AlertReceipt?[batch.Alerts.Count];
         var pending = Enumerable.Range(0, batch.Alerts.Count).ToList();
+        var upstream = await UpstreamIncidentsAsync(batch);
 
         // Another round happens only when an incident turned out to be resolved already: its new firings are a new occurrence.
         for (var round = 0; pending.Count > 0; round++)
@@ -84,7 +87,7 @@ public sealed class CorrelatorGrain(
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
             var (routes, changed) = state.State.Plan(
                 batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId,
-                replanning: alreadyCounted || round > 0, batch.Suppression);
+                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream);
             if (changed) await SaveNowAsync();
 
             foreach (var held in routes.Where(r => r.Kind == RouteKind.Suppressed))
@@ -123,6 +126,17 @@ public sealed class CorrelatorGrain(
         }).ToList();
     }
 
+    /// <summary>
+    /// The open incidents of the services this one depends on, asked of the account only when topology is on and
+    /// the batch has an alert that may need a new incident.
+    /// </summary>
+    private async Task<IReadOnlyList<UpstreamIncident>> UpstreamIncidentsAsync(CorrelationBatch batch)
+    {
+        if (batch.Window <= TimeSpan.Zero || batch.Upstream.Count == 0) return [];
+        var mayOpen = batch.Alerts.Any(a => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing } && !state.State.FiringAlerts.ContainsKey(a.Fingerprint));
+        return mayOpen ? await GrainFactory.GetGrain<IAccountGrain>(batch.AccountId).OpenIncidents(batch.Upstream) : [];
+    }
+
     /// <summary>Held alerts whose silence or window has ended and that still fire go through correlation again.</summary>
     private async Task ReleaseDueAsync()
     {
@@ -137,6 +151,8 @@ public sealed class CorrelatorGrain(
                 Service = Service,
                 GroupBy = state.State.GroupBy,
                 Suppression = state.State.Rules,
+                Window = state.State.Window,
+                Upstream = state.State.Upstream,
                 Alerts = due,
             }, alreadyCounted: true);
         }
@@ -195,7 +211,7 @@ public sealed class CorrelatorGrain(
             GroupKey = GroupKey.Of(first.Alert.Labels, batch.GroupBy),
         };
         var result = await GrainFactory.GetGrain<IIncidentGrain>(first.IncidentId)
-            .Deliver(new AlertDelivery { Origin = origin, Alerts = routes.Select(r => r.Alert).ToList() });
+            .Deliver(new AlertDelivery { Origin = origin, Alerts = routes.Select(r => r.Alert).ToList(), Rules = routes.Select(r => r.Rule).ToList() });
         return (routes.Zip(result.Outcomes).ToList(), result.Status);
     }
 }

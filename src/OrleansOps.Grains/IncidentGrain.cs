@@ -57,19 +57,20 @@ public sealed class IncidentGrain(
     {
         var now = time.GetUtcNow();
         var outcomes = new List<AlertOutcome>(delivery.Alerts.Count);
-        foreach (var alert in delivery.Alerts)
+        foreach (var (alert, index) in delivery.Alerts.Select((a, i) => (a, i)))
         {
+            var rule = index < delivery.Rules.Count ? delivery.Rules[index] : null;
             if (!Incident.Exists)
             {
                 if (alert is { Action: AlertAction.Signal, Status: AlertStatus.Firing })
-                    Incident.Open(this.GetPrimaryKeyString(), delivery.Origin, alert, now);
+                    Incident.Open(this.GetPrimaryKeyString(), delivery.Origin, alert, now, rule);
                 else
                 {
                     outcomes.Add(AlertOutcome.Ignored);
                     continue;
                 }
             }
-            outcomes.Add(Incident.Apply(alert, now));
+            outcomes.Add(Incident.Apply(alert, now, rule));
         }
 
         if (outcomes.Any(o => o is AlertOutcome.Applied or AlertOutcome.Repeated)) await SaveAsync();

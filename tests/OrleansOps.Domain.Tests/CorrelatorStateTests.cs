@@ -245,3 +245,59 @@ public sealed class CorrelatorSuppressionTests
         Assert.Single(state.ReleaseDue(Alerts.T0.AddMinutes(1)));
     }
 }
+
+public sealed class CorrelatorWindowAndTopologyTests
+{
+    private static readonly string[] ByAlertname = ["alertname"];
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+
+    private static NormalizedAlert At(NormalizedAlert alert, TimeSpan after) => alert with { ReceivedAt = Alerts.T0 + after };
+
+    [Fact]
+    public void A_new_group_joins_an_incident_of_its_service_active_within_the_window_and_says_why()
+    {
+        var state = new CorrelatorState();
+        var ids = new Queue<string>(["inc-1", "inc-2"]);
+        state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, ids.Dequeue, window: Window);
+        state.Plan("acme", "api", [At(Alerts.Firing("Down"), TimeSpan.FromMinutes(3))], ByAlertname, ids.Dequeue, window: Window); // activity at 3m
+
+        var (joined, _) = state.Plan("acme", "api", [At(Alerts.Firing("Latency"), TimeSpan.FromMinutes(7))], ByAlertname, ids.Dequeue, window: Window);
+        var (opened, _) = state.Plan("acme", "api", [At(Alerts.Firing("Disk"), TimeSpan.FromMinutes(13))], ByAlertname, ids.Dequeue, window: Window);
+
+        Assert.Equal(("inc-1", RouteKind.Grouped), (joined[0].IncidentId, joined[0].Kind));
+        Assert.Equal("time window: an incident of api was active 4m ago (window 5m)", joined[0].Rule);
+        Assert.Equal(("inc-2", RouteKind.Opened), (opened[0].IncidentId, opened[0].Kind));
+        Assert.StartsWith("new group", opened[0].Rule);
+    }
+
+    [Fact]
+    public void Without_a_window_only_the_group_key_groups()
+    {
+        var state = new CorrelatorState();
+        var ids = new Queue<string>(["inc-1", "inc-2"]);
+        state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, ids.Dequeue);
+
+        var (routes, _) = state.Plan("acme", "api", [At(Alerts.Firing("Latency"), TimeSpan.FromSeconds(1))], ByAlertname, ids.Dequeue,
+            upstream: [new UpstreamIncident("inc-db", "db", Alerts.T0)]);
+
+        Assert.Equal(RouteKind.Opened, routes[0].Kind);
+    }
+
+    [Fact]
+    public void An_alert_whose_upstream_service_has_a_recent_incident_joins_it_as_a_symptom_and_its_group_follows()
+    {
+        var state = new CorrelatorState();
+        var upstream = new[] { new UpstreamIncident("inc-old", "db", Alerts.T0 - TimeSpan.FromMinutes(30)), new UpstreamIncident("inc-db", "db", Alerts.T0 - TimeSpan.FromMinutes(2)) };
+
+        var (symptom, _) = state.Plan("acme", "web", [Alerts.Firing("Errors")], ByAlertname, () => "inc-new", window: Window, upstream: upstream);
+        var (sameGroup, _) = state.Plan("acme", "web", [At(Alerts.Firing("Errors", instance: "b"), TimeSpan.FromHours(1))], ByAlertname, () => "inc-new", window: Window);
+
+        Assert.Equal(("inc-db", RouteKind.Grouped), (symptom[0].IncidentId, symptom[0].Kind));
+        Assert.Equal("topology: web depends on db, whose incident opened 2m ago", symptom[0].Rule);
+        Assert.Equal("inc-db", sameGroup[0].IncidentId);
+        Assert.StartsWith("group key", sameGroup[0].Rule);
+
+        var (tooOld, _) = new CorrelatorState().Plan("acme", "web", [Alerts.Firing("Errors")], ByAlertname, () => "inc-new", window: Window, upstream: [upstream[0]]);
+        Assert.Equal(RouteKind.Opened, tooOld[0].Kind);
+    }
+}

@@ -45,6 +45,8 @@ public sealed class AccountConfigDocument
     public sealed class CorrelationDocument
     {
         public List<string>? GroupBy { get; set; }
+        /// <summary>Time grouping and topology window, e.g. <c>5m</c>; absent or <c>0s</c> turns them off.</summary>
+        public string? Window { get; set; }
     }
 
     public sealed class SlaDocument
@@ -136,6 +138,9 @@ public sealed class AccountConfigDocument
                 DependsOn = s.DependsOn ?? [],
             }).ToList(),
             GroupBy = Correlation?.GroupBy ?? ["alertname"],
+            GroupWindow = Correlation?.Window is not { } window ? TimeSpan.Zero
+                : Durations.TryParse(window, out var parsed) ? parsed
+                : Fail<TimeSpan>(errors, $"correlation.window: '{window}' is not a duration like 5m"),
             Sla = sla,
             IntegrationKeys = keys,
             Maintenance = maintenance,
@@ -163,7 +168,11 @@ public sealed class AccountConfigDocument
             Nodes = s.Nodes.ToList(),
             DependsOn = s.DependsOn.ToList(),
         }).ToList(),
-        Correlation = new CorrelationDocument { GroupBy = config.GroupBy.ToList() },
+        Correlation = new CorrelationDocument
+        {
+            GroupBy = config.GroupBy.ToList(),
+            Window = config.GroupWindow > TimeSpan.Zero ? Durations.Format(config.GroupWindow) : null,
+        },
         Sla = new SlaDocument
         {
             Availability = config.Sla.Availability.Select(slo => new AvailabilityDocument

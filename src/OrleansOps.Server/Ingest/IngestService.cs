@@ -41,6 +41,8 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
                     Service = service.Key,
                     GroupBy = routing.GroupBy,
                     Suppression = routing.Suppression,
+                    Window = routing.Window,
+                    Upstream = routing.Upstream.GetValueOrDefault(service.Key) ?? [],
                     Alerts = service.Select(entry => entry.alert).ToList(),
                 };
                 var serviceReceipts = await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(binding.AccountId, service.Key)).Ingest(batch);
