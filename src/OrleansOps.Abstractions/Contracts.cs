@@ -35,6 +35,9 @@ public sealed record Routing
     [Id(3)] public TimeSpan Window { get; init; }
     /// <summary>For each service with dependencies, its upstream services.</summary>
     [Id(4)] public IReadOnlyDictionary<string, IReadOnlyList<string>> Upstream { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+    [Id(5)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
+    [Id(6)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
+    [Id(7)] public int StormPerMinute { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -78,6 +81,9 @@ public sealed record CorrelationBatch
     [Id(5)] public TimeSpan Window { get; init; }
     /// <summary>The services this one depends on: their open incidents that started within the window take its alerts as symptoms.</summary>
     [Id(6)] public IReadOnlyList<string> Upstream { get; init; } = [];
+    [Id(7)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
+    [Id(8)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
+    [Id(9)] public int StormPerMinute { get; init; }
 }
 
 /// <summary>What became of one alert of a batch, in the batch's order.</summary>

@@ -90,3 +90,13 @@ public static class GrainKeys
 
     public static string Correlator(string accountId, string service) => accountId + "/" + service;
 }
+
+/// <summary>
+/// Keyed by account id: the account-wide view correlators share — the firing sources of its inhibition rules and its
+/// rate of new alerts (storm mode). Only accounts with inhibition rules or a storm threshold use it.
+/// </summary>
+public interface IAccountSignalsGrain : IGrainWithStringKey
+{
+    /// <summary>Learns the sources among <paramref name="alerts"/> and counts <paramref name="newAlerts"/>; answers which alerts are inhibited and whether a storm is on.</summary>
+    Task<AccountSignals> Observe(IReadOnlyList<InhibitionRule> rules, int stormPerMinute, IReadOnlyList<NormalizedAlert> alerts, int newAlerts);
+}

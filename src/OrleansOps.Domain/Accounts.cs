@@ -66,6 +66,13 @@ public sealed record AccountConfig
     /// upstream service's incident that opened within it. Zero (the default) groups by <see cref="GroupBy"/> only.
     /// </summary>
     [Id(9)] public TimeSpan GroupWindow { get; init; }
+    [Id(10)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
+    [Id(11)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
+    /// <summary>New alerts per minute across the account above which grouping widens to service level; zero is off.</summary>
+    [Id(12)] public int StormPerMinute { get; init; }
+
+    /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
+    public bool NeedsAccountSignals => Inhibit.Count > 0 || StormPerMinute > 0;
 
     public bool Declares(string service) => Services.Any(s => s.Id == service);
 
@@ -81,6 +88,10 @@ public sealed record AccountConfig
 
         if (GroupWindow < TimeSpan.Zero || GroupWindow > TimeSpan.FromDays(1))
             errors.Add("correlation.window: must be between 0 (off) and 1d");
+        for (var i = 0; i < Inhibit.Count; i++) errors.AddRange(Inhibit[i].Problems($"inhibit[{i}]"));
+        if (Flapping.Toggles < 0 || Flapping.Window <= TimeSpan.Zero || Flapping.Quiet <= TimeSpan.Zero)
+            errors.Add("correlation.flapping: toggles must be 0 (off) or more, window and quiet must be positive");
+        if (StormPerMinute < 0) errors.Add("correlation.stormPerMinute: must be 0 (off) or more");
         var windowNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Maintenance.Count; i++)
         {

@@ -35,6 +35,32 @@ public enum RouteKind
 /// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
 public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null);
 
+/// <summary>
+/// Flapping control: an alert that changes state more than <see cref="Toggles"/> times within <see cref="Window"/>
+/// opens no incident until it has been stable for <see cref="Quiet"/>. Zero toggles turns it off.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record FlappingPolicy
+{
+    public static readonly FlappingPolicy Off = new();
+
+    [Id(0)] public int Toggles { get; init; }
+    [Id(1)] public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(10);
+    [Id(2)] public TimeSpan Quiet { get; init; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>What the account-wide view says about a batch: alerts inhibited by a firing source, and whether a storm is on.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AccountSignals
+{
+    public static readonly AccountSignals None = new();
+
+    /// <summary>Fingerprint → the inhibition that holds it back.</summary>
+    [Id(0)] public IReadOnlyDictionary<string, string> Inhibited { get; init; } = new Dictionary<string, string>();
+    /// <summary>New alerts in the account over the last minute when above the storm threshold; null when calm.</summary>
+    [Id(1)] public int? StormRate { get; init; }
+}
+
 /// <summary>An open incident of a service this one depends on, as topology sees it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record UpstreamIncident([property: Id(0)] string IncidentId, [property: Id(1)] string Service, [property: Id(2)] DateTimeOffset OpenedAt);
@@ -70,6 +96,11 @@ public sealed class CorrelatorState
     [Id(7)] public Dictionary<string, DateTimeOffset> LastActivity { get; set; } = new(StringComparer.Ordinal);
     [Id(8)] public TimeSpan Window { get; set; }
     [Id(9)] public IReadOnlyList<string> Upstream { get; set; } = [];
+    /// <summary>Recent state changes (new occurrence, resolve) per fingerprint, for flapping control.</summary>
+    [Id(10)] public Dictionary<string, List<DateTimeOffset>> Toggles { get; set; } = new(StringComparer.Ordinal);
+    [Id(11)] public FlappingPolicy Flapping { get; set; } = FlappingPolicy.Off;
+    [Id(12)] public IReadOnlyList<InhibitionRule> Inhibit { get; set; } = [];
+    [Id(13)] public int StormPerMinute { get; set; }
 
     /// <summary>
     /// Decides where each alert goes, in order, updating the maps; alerts with nowhere to go (a resolve or an
@@ -79,15 +110,19 @@ public sealed class CorrelatorState
     public (List<Route> Routes, bool Changed) Plan(
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
         Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
-        TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null)
+        TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null)
     {
         suppression ??= SuppressionRules.None;
+        signals ??= AccountSignals.None;
+        flapping ??= FlappingPolicy.Off;
         var routes = new List<Route>(alerts.Count);
         var changed = false;
         for (var index = 0; index < alerts.Count; index++)
         {
             var alert = alerts[index];
             if (!replanning) Counters.Received++;
+            if (alert.Status == AlertStatus.Resolved && !replanning && alert.Action == AlertAction.Signal)
+                changed |= Toggle(alert.Fingerprint, alert.ReceivedAt, flapping);
             if (alert.Status == AlertStatus.Resolved && Suppressed.Remove(alert.Fingerprint))
             {
                 // It never reached an incident; its resolve ends its suppression and goes nowhere either.
@@ -115,9 +150,13 @@ public sealed class CorrelatorState
                 routes.Add(new Route(index, existing, alert, RouteKind.Repeat, null));
                 continue;
             }
+            if (!replanning && !Suppressed.ContainsKey(alert.Fingerprint)) changed |= Toggle(alert.Fingerprint, now, flapping);
             // Suppression holds back alerts that are not already part of an open incident: it prevents incidents and
-            // pages, and never hides what an open incident already shows.
-            if (suppression.Check(alert, alert.ReceivedAt) is { } reason)
+            // pages, and never hides what an open incident already shows. Inhibition is checked again every minute.
+            var reason = suppression.Check(alert, alert.ReceivedAt)
+                ?? (signals.Inhibited.TryGetValue(alert.Fingerprint, out var inhibition)
+                    ? new SuppressionReason(SuppressionReason.InhibitionKind, inhibition, now + InhibitionRecheck) : null);
+            if (reason is not null)
             {
                 if (!replanning) Counters.Suppressed++;
                 Hold(alert, reason);
@@ -125,14 +164,27 @@ public sealed class CorrelatorState
                 routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, reason));
                 continue;
             }
-            Suppressed.Remove(alert.Fingerprint);
-            var groupKey = GroupKey.Of(alert.Labels, groupBy);
+            // A storm widens grouping to the whole service: one incident takes the flood, and says why.
+            var storm = signals.StormRate is { } rate ? $"storm mode: {rate} new alerts in the account within a minute, grouped by service" : null;
+            var groupKey = storm is null ? GroupKey.Of(alert.Labels, groupBy) : GroupKey.Of(alert.Labels, []);
             changed = true;
             if (OpenGroups.TryGetValue(groupKey, out var grouped))
             {
-                Join(grouped, $"group key {groupKey}");
+                Suppressed.Remove(alert.Fingerprint);
+                Join(grouped, storm ?? $"group key {groupKey}");
                 continue;
             }
+            if (FlappingUntil(alert.Fingerprint, now, flapping) is { } stable)
+            {
+                // Flapping: no new incident (no page) until it has been stable for the quiet period.
+                if (!replanning) Counters.Suppressed++;
+                var flap = new SuppressionReason(SuppressionReason.FlappingKind, alert.Name, stable);
+                Hold(alert, flap);
+                changed = true;
+                routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, flap));
+                continue;
+            }
+            Suppressed.Remove(alert.Fingerprint);
             // No incident for its group: an incident of the same service active within the window takes it, then an
             // upstream service's incident that opened within the window (the alert is a symptom of that failure).
             if (window > TimeSpan.Zero && LastActivity.Where(a => a.Value >= now - window).OrderByDescending(a => a.Value).FirstOrDefault() is { Key: { } recent } active)
@@ -159,7 +211,7 @@ public sealed class CorrelatorState
                 ServiceDeclared = alert.ServiceDeclared,
                 GroupKey = groupKey,
             };
-            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: $"new group {groupKey}"));
+            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}"));
 
             void Join(string incidentId, string rule)
             {
@@ -170,6 +222,31 @@ public sealed class CorrelatorState
             }
         }
         return (routes, changed);
+    }
+
+    /// <summary>How long an inhibited alert waits before it is checked again against the account's firing sources.</summary>
+    public static readonly TimeSpan InhibitionRecheck = TimeSpan.FromMinutes(1);
+
+    /// <summary>Records a state change of the alert; returns true (state changed) when flapping control is on.</summary>
+    private bool Toggle(string fingerprint, DateTimeOffset at, FlappingPolicy flapping)
+    {
+        if (flapping.Toggles <= 0) return false;
+        if (!Toggles.TryGetValue(fingerprint, out var times)) Toggles[fingerprint] = times = [];
+        times.Add(at);
+        times.RemoveAll(t => t <= at - flapping.Window);
+        // Forget alerts that have been quiet for a whole window, so the map does not grow with history.
+        foreach (var stale in Toggles.Where(p => p.Value.Count == 0 || p.Value[^1] <= at - flapping.Window - flapping.Quiet).Select(p => p.Key).ToList())
+            Toggles.Remove(stale);
+        return true;
+    }
+
+    /// <summary>When a flapping alert counts as stable again, or null when it is not flapping at <paramref name="now"/>.</summary>
+    private DateTimeOffset? FlappingUntil(string fingerprint, DateTimeOffset now, FlappingPolicy flapping)
+    {
+        if (flapping.Toggles <= 0 || !Toggles.TryGetValue(fingerprint, out var times) || times.Count == 0) return null;
+        var last = times[^1];
+        var inWindow = times.Count(t => t > last - flapping.Window);
+        return inWindow > flapping.Toggles && now < last + flapping.Quiet ? last + flapping.Quiet : null;
     }
 
     private void Touch(string incidentId, DateTimeOffset now)

@@ -119,6 +119,9 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 Suppression = SuppressionRules(config),
                 Window = config.GroupWindow,
                 Upstream = config.Services.Where(s => s.DependsOn.Count > 0).ToDictionary(s => s.Id, s => s.DependsOn),
+                Inhibit = config.Inhibit,
+                Flapping = config.Flapping,
+                StormPerMinute = config.StormPerMinute,
             }
             : null);
 

@@ -40,6 +40,9 @@ public sealed class CorrelatorGrain(
         state.State.Rules = batch.Suppression;
         state.State.Window = batch.Window;
         state.State.Upstream = batch.Upstream;
+        state.State.Inhibit = batch.Inhibit;
+        state.State.Flapping = batch.Flapping;
+        state.State.StormPerMinute = batch.StormPerMinute;
         var receipts = await CorrelateAsync(batch, alreadyCounted: false);
         await ScheduleReleaseAsync();
         return receipts;
@@ -80,6 +83,7 @@ public sealed class CorrelatorGrain(
         var receipts = new AlertReceipt?[batch.Alerts.Count];
         var pending = Enumerable.Range(0, batch.Alerts.Count).ToList();
         var upstream = await UpstreamIncidentsAsync(batch);
+        var signals = await AccountSignalsAsync(batch, alreadyCounted);
 
         // Another round happens only when an incident turned out to be resolved already: its new firings are a new occurrence.
         for (var round = 0; pending.Count > 0; round++)
@@ -87,7 +91,7 @@ public sealed class CorrelatorGrain(
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
             var (routes, changed) = state.State.Plan(
                 batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId,
-                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream);
+                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream, signals, batch.Flapping);
             if (changed) await SaveNowAsync();
 
             foreach (var held in routes.Where(r => r.Kind == RouteKind.Suppressed))
@@ -137,6 +141,15 @@ public sealed class CorrelatorGrain(
         return mayOpen ? await GrainFactory.GetGrain<IAccountGrain>(batch.AccountId).OpenIncidents(batch.Upstream) : [];
     }
 
+    /// <summary>Inhibition and storm state from the account-wide view, asked only when the account configures either.</summary>
+    private async Task<AccountSignals> AccountSignalsAsync(CorrelationBatch batch, bool alreadyCounted)
+    {
+        if (batch.Inhibit.Count == 0 && batch.StormPerMinute <= 0) return AccountSignals.None;
+        var newAlerts = alreadyCounted ? 0 : batch.Alerts.Count(a => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing }
+            && !state.State.FiringAlerts.ContainsKey(a.Fingerprint) && !state.State.Suppressed.ContainsKey(a.Fingerprint));
+        return await GrainFactory.GetGrain<IAccountSignalsGrain>(batch.AccountId).Observe(batch.Inhibit, batch.StormPerMinute, batch.Alerts, newAlerts);
+    }
+
     /// <summary>Held alerts whose silence or window has ended and that still fire go through correlation again.</summary>
     private async Task ReleaseDueAsync()
     {
@@ -153,6 +166,9 @@ public sealed class CorrelatorGrain(
                 Suppression = state.State.Rules,
                 Window = state.State.Window,
                 Upstream = state.State.Upstream,
+                Inhibit = state.State.Inhibit,
+                Flapping = state.State.Flapping,
+                StormPerMinute = state.State.StormPerMinute,
                 Alerts = due,
             }, alreadyCounted: true);
         }

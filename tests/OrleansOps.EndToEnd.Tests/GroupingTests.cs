@@ -49,4 +49,61 @@ public sealed class GroupingTests(ServerFixture fixture)
         Assert.Equal(2, counters["total"]!["grouped"]!.GetValue<int>());
         Assert.Equal(0.6667, counters["total"]!["noiseReduction"]!.GetValue<double>(), 3);
     }
+
+    private async Task<(string Account, string Key)> AccountAsync(string correlation, string extra = "")
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var key = $"{id}-key-000000";
+        var yaml = $"id: {id}\nname: Signals\nservices:\n  - id: net\n  - id: web\ncorrelation:\n{correlation}integrationKeys:\n  - name: main\n    key: {key}\n{extra}";
+        var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+        Assert.True(status == 201, body?.ToJsonString());
+        return (id, key);
+    }
+
+    [Fact]
+    public async Task An_inhibition_rule_holds_back_targets_in_other_services_while_its_source_fires()
+    {
+        var (account, key) = await AccountAsync("  groupBy: [alertname, node]\n",
+            "inhibit:\n  - name: node-down\n    source: ['alertname=\"NodeDown\"']\n    target: ['severity=\"warning\"']\n    equal: [node]\n");
+        async Task<JsonNode> Send(string alertname, string service, string node, string severity)
+        {
+            var (status, body) = await Api.PostAsync(Server.Anonymous, "/api/v1/alerts",
+                $$"""{"alerts":[{"labels":{"alertname":"{{alertname}}","node":"{{node}}","severity":"{{severity}}"},"service":"{{service}}"}]}""", bearer: key);
+            Assert.Equal(202, status);
+            return body!["alerts"]![0]!;
+        }
+
+        var source = await Send("NodeDown", "net", "node-a", "critical");
+        var inhibited = await Send("SlowResponses", "web", "node-a", "warning");
+        var otherNode = await Send("SlowResponses", "web", "node-b", "warning");
+        var critical = await Send("Errors", "web", "node-a", "critical");
+
+        Assert.True(source["openedIncident"]!.GetValue<bool>());
+        Assert.Equal("suppressed", inhibited["outcome"]!.GetValue<string>());
+        Assert.Equal("inhibition", inhibited["suppressedBy"]!["kind"]!.GetValue<string>());
+        Assert.Equal("node-down: NodeDown is firing", inhibited["suppressedBy"]!["name"]!.GetValue<string>());
+        Assert.True(otherNode["openedIncident"]!.GetValue<bool>());
+        Assert.True(critical["openedIncident"]!.GetValue<bool>());
+        var held = (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/suppressed"))["items"]!.AsArray();
+        Assert.Equal("web", Assert.Single(held)!["service"]!.GetValue<string>());
+        var config = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/config");
+        Assert.Equal("node", config["inhibit"]![0]!["equal"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Above_the_storm_threshold_a_flood_of_new_alerts_lands_in_one_incident_per_service_that_says_so()
+    {
+        var (account, key) = await AccountAsync("  stormPerMinute: 5\n");
+        var flood = string.Join(",", Enumerable.Range(0, 8).Select(i => $$"""{"labels":{"alertname":"Flood{{i}}"},"service":"web"}"""));
+
+        var (status, body) = await Api.PostAsync(Server.Anonymous, "/api/v1/alerts", $$"""{"alerts":[{{flood}}]}""", bearer: key);
+
+        Assert.Equal(202, status);
+        var incidentIds = body!["alerts"]!.AsArray().Select(a => a!["incidentId"]!.GetValue<string>()).Distinct().ToList();
+        var incidentId = Assert.Single(incidentIds);
+        var chronicle = (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"))["items"]!.AsArray();
+        Assert.StartsWith("storm mode: 8 new alerts in the account within a minute", chronicle[0]!["data"]!["rule"]!.GetValue<string>());
+        var counters = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/correlation");
+        Assert.Equal(0.875, counters["total"]!["noiseReduction"]!.GetValue<double>(), 3);
+    }
 }

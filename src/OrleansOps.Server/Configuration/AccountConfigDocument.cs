@@ -17,6 +17,7 @@ public sealed class AccountConfigDocument
     public SlaDocument? Sla { get; set; }
     public List<IntegrationKeyDocument>? IntegrationKeys { get; set; }
     public List<MaintenanceDocument>? Maintenance { get; set; }
+    public List<InhibitDocument>? Inhibit { get; set; }
 
     /// <summary>
     /// A maintenance window: <c>start</c> and <c>end</c> (one-off), or <c>cron</c> or <c>rrule</c> with a
@@ -47,6 +48,25 @@ public sealed class AccountConfigDocument
         public List<string>? GroupBy { get; set; }
         /// <summary>Time grouping and topology window, e.g. <c>5m</c>; absent or <c>0s</c> turns them off.</summary>
         public string? Window { get; set; }
+        public FlappingDocument? Flapping { get; set; }
+        /// <summary>New alerts per minute across the account above which grouping widens to the service.</summary>
+        public int? StormPerMinute { get; set; }
+    }
+
+    public sealed class FlappingDocument
+    {
+        public int? Toggles { get; set; }
+        public string? Window { get; set; }
+        public string? Quiet { get; set; }
+    }
+
+    /// <summary>An inhibition rule: while a source alert fires, matching targets with equal labels are held back.</summary>
+    public sealed class InhibitDocument
+    {
+        public string? Name { get; set; }
+        public List<string>? Source { get; set; }
+        public List<string>? Target { get; set; }
+        public List<string>? Equal { get; set; }
     }
 
     public sealed class SlaDocument
@@ -124,6 +144,20 @@ public sealed class AccountConfigDocument
         }).ToList();
         NoNullItems(Maintenance, "maintenance", errors);
         var maintenance = (Maintenance ?? []).Where(m => m is not null).Select((m, i) => MaintenanceWindow(m, $"maintenance[{i}]", errors)).ToList();
+        NoNullItems(Inhibit, "inhibit", errors);
+        var inhibit = (Inhibit ?? []).Where(r => r is not null).Select((r, i) => new InhibitionRule
+        {
+            Name = r.Name ?? $"inhibit-{i + 1}",
+            Source = Matchers(r.Source, $"inhibit[{i}].source", errors),
+            Target = Matchers(r.Target, $"inhibit[{i}].target", errors),
+            Equal = r.Equal ?? [],
+        }).ToList();
+        var flapping = Correlation?.Flapping is not { } flap ? FlappingPolicy.Off : new FlappingPolicy
+        {
+            Toggles = flap.Toggles ?? 0,
+            Window = Duration(flap.Window, "correlation.flapping.window", errors) ?? FlappingPolicy.Off.Window,
+            Quiet = Duration(flap.Quiet, "correlation.flapping.quiet", errors) ?? FlappingPolicy.Off.Quiet,
+        };
         var config = new AccountConfig
         {
             Id = Id ?? "",
@@ -138,12 +172,13 @@ public sealed class AccountConfigDocument
                 DependsOn = s.DependsOn ?? [],
             }).ToList(),
             GroupBy = Correlation?.GroupBy ?? ["alertname"],
-            GroupWindow = Correlation?.Window is not { } window ? TimeSpan.Zero
-                : Durations.TryParse(window, out var parsed) ? parsed
-                : Fail<TimeSpan>(errors, $"correlation.window: '{window}' is not a duration like 5m"),
+            GroupWindow = Duration(Correlation?.Window, "correlation.window", errors) ?? TimeSpan.Zero,
             Sla = sla,
             IntegrationKeys = keys,
             Maintenance = maintenance,
+            Inhibit = inhibit,
+            Flapping = flapping,
+            StormPerMinute = Correlation?.StormPerMinute ?? 0,
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -172,7 +207,18 @@ public sealed class AccountConfigDocument
         {
             GroupBy = config.GroupBy.ToList(),
             Window = config.GroupWindow > TimeSpan.Zero ? Durations.Format(config.GroupWindow) : null,
+            Flapping = config.Flapping.Toggles > 0
+                ? new FlappingDocument { Toggles = config.Flapping.Toggles, Window = Durations.Format(config.Flapping.Window), Quiet = Durations.Format(config.Flapping.Quiet) }
+                : null,
+            StormPerMinute = config.StormPerMinute > 0 ? config.StormPerMinute : null,
         },
+        Inhibit = config.Inhibit.Select(r => new InhibitDocument
+        {
+            Name = r.Name,
+            Source = r.Source.Select(m => m.ToString()).ToList(),
+            Target = r.Target.Select(m => m.ToString()).ToList(),
+            Equal = r.Equal.ToList(),
+        }).ToList(),
         Sla = new SlaDocument
         {
             Availability = config.Sla.Availability.Select(slo => new AvailabilityDocument
@@ -205,25 +251,33 @@ public sealed class AccountConfigDocument
         }).ToList(),
     };
 
-    private static MaintenanceWindow MaintenanceWindow(MaintenanceDocument document, string path, List<string> errors)
+    private static List<LabelMatcher> Matchers(List<string>? texts, string path, List<string> errors)
     {
         var matchers = new List<LabelMatcher>();
-        foreach (var (text, i) in (document.Matchers ?? []).Select((t, i) => (t, i)))
+        foreach (var (text, i) in (texts ?? []).Select((t, i) => (t, i)))
         {
             if (LabelMatcher.Parse(text, out var problem) is { } matcher) matchers.Add(matcher);
-            else errors.Add($"{path}.matchers[{i}]: {problem}");
+            else errors.Add($"{path}[{i}]: {problem}");
         }
+        return matchers;
+    }
+
+    private static TimeSpan? Duration(string? text, string path, List<string> errors) =>
+        text is null ? null
+        : Durations.TryParse(text, out var duration) ? duration
+        : Fail<TimeSpan?>(errors, $"{path}: '{text}' is not a duration like 90m, 2h or 1d");
+
+    private static MaintenanceWindow MaintenanceWindow(MaintenanceDocument document, string path, List<string> errors)
+    {
         return new MaintenanceWindow
         {
             Name = document.Name ?? "",
-            Matchers = matchers,
+            Matchers = Matchers(document.Matchers, $"{path}.matchers", errors),
             Start = Instant(document.Start, $"{path}.start", errors),
             End = Instant(document.End, $"{path}.end", errors),
             Cron = document.Cron,
             RRule = document.Rrule,
-            Duration = document.Duration is null ? null
-                : Durations.TryParse(document.Duration, out var duration) ? duration
-                : Fail<TimeSpan?>(errors, $"{path}.duration: '{document.Duration}' is not a duration like 90m, 2h or 1d"),
+            Duration = Duration(document.Duration, $"{path}.duration", errors),
             TimeZone = document.TimeZone,
         };
     }

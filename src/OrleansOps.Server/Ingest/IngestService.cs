@@ -43,6 +43,9 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
                     Suppression = routing.Suppression,
                     Window = routing.Window,
                     Upstream = routing.Upstream.GetValueOrDefault(service.Key) ?? [],
+                    Inhibit = routing.Inhibit,
+                    Flapping = routing.Flapping,
+                    StormPerMinute = routing.StormPerMinute,
                     Alerts = service.Select(entry => entry.alert).ToList(),
                 };
                 var serviceReceipts = await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(binding.AccountId, service.Key)).Ingest(batch);

@@ -1,0 +1,87 @@
+namespace OrleansOps.Domain.Tests;
+
+public sealed class InhibitionTests
+{
+    private static LabelMatcher M(string text) => LabelMatcher.Parse(text, out var error) ?? throw new InvalidOperationException(error);
+
+    private static NormalizedAlert Alert(string name, string node, string severity = "warning") =>
+        Alerts.Firing(name) with { Labels = new Dictionary<string, string> { ["alertname"] = name, ["node"] = node, ["severity"] = severity },
+            Fingerprint = AlertFingerprint.Of(new Dictionary<string, string> { ["alertname"] = name, ["node"] = node, ["severity"] = severity }) };
+
+    private static readonly InhibitionRule NodeDownInhibitsWarnings = new()
+    {
+        Name = "node-down", Source = [M("alertname=\"NodeDown\"")], Target = [M("severity=\"warning\"")], Equal = ["node"],
+    };
+
+    [Fact]
+    public void A_firing_source_inhibits_targets_with_equal_labels_only_and_never_itself()
+    {
+        var sources = new InhibitionSources();
+        var rules = new[] { NodeDownInhibitsWarnings };
+        var source = Alert("NodeDown", "node-a");
+
+        Assert.True(sources.Observe(source, rules));
+        Assert.False(sources.Observe(Alert("DiskSlow", "node-a"), rules)); // not a source
+
+        Assert.Equal("node-down: NodeDown is firing", sources.InhibitedBy(Alert("DiskSlow", "node-a"), rules, Alerts.T0));
+        Assert.Null(sources.InhibitedBy(Alert("DiskSlow", "node-b"), rules, Alerts.T0)); // equal label differs
+        Assert.Null(sources.InhibitedBy(Alert("DiskSlow", "node-a", severity: "critical"), rules, Alerts.T0)); // not a target
+        Assert.Null(sources.InhibitedBy(source, rules, Alerts.T0)); // a source that is also a target does not inhibit itself
+
+        Assert.True(sources.Observe(source.Resolved(Alerts.T0), rules));
+        Assert.Null(sources.InhibitedBy(Alert("DiskSlow", "node-a"), rules, Alerts.T0));
+    }
+
+    [Fact]
+    public void A_source_whose_announced_end_has_passed_no_longer_inhibits()
+    {
+        var sources = new InhibitionSources();
+        sources.Observe(Alert("NodeDown", "node-a") with { EndsAt = Alerts.T0.AddMinutes(5) }, [NodeDownInhibitsWarnings]);
+
+        Assert.NotNull(sources.InhibitedBy(Alert("DiskSlow", "node-a"), [NodeDownInhibitsWarnings], Alerts.T0.AddMinutes(4)));
+        Assert.Null(sources.InhibitedBy(Alert("DiskSlow", "node-a"), [NodeDownInhibitsWarnings], Alerts.T0.AddMinutes(5)));
+    }
+
+    [Fact]
+    public void Storm_mode_turns_on_above_the_rate_and_off_a_minute_after()
+    {
+        var storm = new StormDetector();
+
+        Assert.False(storm.Observe(10, Alerts.T0, perMinute: 10));
+        Assert.True(storm.Observe(1, Alerts.T0.AddSeconds(30), perMinute: 10));
+        Assert.Equal(11, storm.Rate);
+        Assert.True(storm.Observe(0, Alerts.T0.AddSeconds(59), perMinute: 10));
+        Assert.False(storm.Observe(0, Alerts.T0.AddSeconds(61), perMinute: 10));
+        Assert.False(new StormDetector().Observe(1000, Alerts.T0, perMinute: 0));
+    }
+
+    [Fact]
+    public void A_flapping_alert_opens_no_new_incident_until_it_has_been_quiet_and_storms_group_by_service()
+    {
+        var state = new CorrelatorState();
+        var flapping = new FlappingPolicy { Toggles = 3, Window = TimeSpan.FromMinutes(10), Quiet = TimeSpan.FromMinutes(5) };
+        var ids = 0;
+        string NewId() => $"inc-{++ids}";
+        var alert = Alerts.Firing("Flappy");
+        NormalizedAlert At(NormalizedAlert a, int minute) => a with { ReceivedAt = Alerts.T0.AddMinutes(minute) };
+        // Each resolve resolves the incident too (it is the only alert), so each firing would open a new incident.
+        state.Plan("acme", "api", [At(alert, 0)], ["alertname"], NewId, flapping: flapping);       // toggle 1
+        state.Forget("inc-1");
+        state.Plan("acme", "api", [At(alert.Resolved(Alerts.T0), 1)], ["alertname"], NewId, flapping: flapping); // toggle 2
+        var (second, _) = state.Plan("acme", "api", [At(alert, 2)], ["alertname"], NewId, flapping: flapping); // toggle 3
+        state.Forget(second[0].IncidentId);
+        state.Plan("acme", "api", [At(alert.Resolved(Alerts.T0), 3)], ["alertname"], NewId, flapping: flapping); // toggle 4
+        var (held, _) = state.Plan("acme", "api", [At(alert, 4)], ["alertname"], NewId, flapping: flapping);   // toggle 5: flapping
+
+        Assert.Equal(RouteKind.Suppressed, held[0].Kind);
+        Assert.Equal(new SuppressionReason("flapping", "Flappy", Alerts.T0.AddMinutes(9)), held[0].SuppressedBy);
+        var released = state.ReleaseDue(Alerts.T0.AddMinutes(9));
+        var (opened, _) = state.Plan("acme", "api", released, ["alertname"], NewId, replanning: true, flapping: flapping);
+        Assert.Equal(RouteKind.Opened, opened[0].Kind);
+
+        var (storm, _) = new CorrelatorState().Plan("acme", "api", [Alerts.Firing("A"), Alerts.Firing("B")], ["alertname"], NewId,
+            signals: new AccountSignals { StormRate = 250 });
+        Assert.Equal(storm[0].IncidentId, storm[1].IncidentId);
+        Assert.StartsWith("storm mode: 250 new alerts", storm[1].Rule);
+    }
+}
