@@ -101,6 +101,11 @@ public sealed class CorrelatorState
     [Id(11)] public FlappingPolicy Flapping { get; set; } = FlappingPolicy.Off;
     [Id(12)] public IReadOnlyList<InhibitionRule> Inhibit { get; set; } = [];
     [Id(13)] public int StormPerMinute { get; set; }
+    /// <summary>When each recently resolved alert ended, so a trigger sent before its resolve but received after it is recognised as late.</summary>
+    [Id(14)] public Dictionary<string, DateTimeOffset> RecentResolves { get; set; } = new(StringComparer.Ordinal);
+
+    private const int MaxRecentResolves = 10_000;
+    private static readonly TimeSpan RecentResolveHorizon = TimeSpan.FromHours(1);
 
     /// <summary>
     /// Decides where each alert goes, in order, updating the maps; alerts with nowhere to go (a resolve or an
@@ -122,7 +127,10 @@ public sealed class CorrelatorState
             var alert = alerts[index];
             if (!replanning) Counters.Received++;
             if (alert.Status == AlertStatus.Resolved && !replanning && alert.Action == AlertAction.Signal)
+            {
                 changed |= Toggle(alert.Fingerprint, alert.ReceivedAt, flapping);
+                RememberResolve(alert); // saved lazily: losing it only lets one late trigger through
+            }
             if (alert.Status == AlertStatus.Resolved && Suppressed.Remove(alert.Fingerprint))
             {
                 // It never reached an incident; its resolve ends its suppression and goes nowhere either.
@@ -149,6 +157,17 @@ public sealed class CorrelatorState
                 Counters.Deduplicated++;
                 routes.Add(new Route(index, existing, alert, RouteKind.Repeat, null));
                 continue;
+            }
+            if (RecentResolves.TryGetValue(alert.Fingerprint, out var ended))
+            {
+                // Out of order: a firing that started before the alert's last resolve was sent before it (a delayed
+                // Prometheus re-send, a retry). It is the resolved occurrence, not a new one.
+                if (alert.StartsAt < ended)
+                {
+                    if (!replanning) Counters.Unmatched++;
+                    continue;
+                }
+                RecentResolves.Remove(alert.Fingerprint);
             }
             if (!replanning && !Suppressed.ContainsKey(alert.Fingerprint)) changed |= Toggle(alert.Fingerprint, now, flapping);
             // Suppression holds back alerts that are not already part of an open incident: it prevents incidents and
@@ -222,6 +241,16 @@ public sealed class CorrelatorState
             }
         }
         return (routes, changed);
+    }
+
+    private void RememberResolve(NormalizedAlert alert)
+    {
+        var ended = alert.EndsAt ?? alert.ReceivedAt;
+        if (!RecentResolves.TryGetValue(alert.Fingerprint, out var known) || known < ended) RecentResolves[alert.Fingerprint] = ended;
+        if (RecentResolves.Count <= MaxRecentResolves) return;
+        foreach (var old in RecentResolves.Where(p => p.Value < alert.ReceivedAt - RecentResolveHorizon).Select(p => p.Key).ToList())
+            RecentResolves.Remove(old);
+        while (RecentResolves.Count > MaxRecentResolves) RecentResolves.Remove(RecentResolves.MinBy(p => p.Value).Key);
     }
 
     /// <summary>How long an inhibited alert waits before it is checked again against the account's firing sources.</summary>

@@ -301,3 +301,43 @@ public sealed class CorrelatorWindowAndTopologyTests
         Assert.Equal(RouteKind.Opened, tooOld[0].Kind);
     }
 }
+
+public sealed class LateEventTests
+{
+    private static readonly string[] ByAlertname = ["alertname"];
+
+    [Fact]
+    public void A_resolve_that_overtakes_its_trigger_keeps_the_late_trigger_from_opening_an_incident()
+    {
+        var state = new CorrelatorState();
+        var trigger = Alerts.Firing("Down") with { StartsAt = Alerts.T0 };
+        var resolve = trigger.Resolved(Alerts.T0.AddMinutes(5)) with { ReceivedAt = Alerts.T0.AddMinutes(5) };
+
+        state.Plan("acme", "api", [resolve], ByAlertname, () => "inc-1");
+        var (late, _) = state.Plan("acme", "api", [trigger with { ReceivedAt = Alerts.T0.AddMinutes(6) }], ByAlertname, () => "inc-1");
+
+        Assert.Empty(late);
+        Assert.Equal(0, state.Counters.IncidentsOpened);
+        Assert.Equal(2, state.Counters.Unmatched);
+    }
+
+    [Fact]
+    public void A_delayed_resend_of_a_resolved_alert_is_not_a_new_occurrence_but_a_later_start_is()
+    {
+        var state = new CorrelatorState();
+        var ids = new Queue<string>(["inc-1", "inc-2"]);
+        var firing = Alerts.Firing("Down") with { StartsAt = Alerts.T0 };
+        var (opened, _) = state.Plan("acme", "api", [firing], ByAlertname, ids.Dequeue);
+        var (resolve, _) = state.Plan("acme", "api", [firing.Resolved(Alerts.T0.AddMinutes(5))], ByAlertname, ids.Dequeue);
+        state.Settle(resolve[0], AlertOutcome.Applied);
+        state.Forget("inc-1");
+
+        var (resend, _) = state.Plan("acme", "api", [firing with { ReceivedAt = Alerts.T0.AddMinutes(6) }], ByAlertname, ids.Dequeue);
+        var (again, _) = state.Plan("acme", "api", [firing with { StartsAt = Alerts.T0.AddMinutes(7), ReceivedAt = Alerts.T0.AddMinutes(7) }], ByAlertname, ids.Dequeue);
+
+        Assert.Equal("inc-1", opened[0].IncidentId);
+        Assert.Empty(resend);
+        Assert.Equal(("inc-2", RouteKind.Opened), (again[0].IncidentId, again[0].Kind));
+        Assert.Empty(state.RecentResolves);
+    }
+}

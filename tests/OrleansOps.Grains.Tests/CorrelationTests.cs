@@ -30,7 +30,7 @@ public sealed class CorrelationTests(ClusterFixture fixture)
             Labels = labels,
             Severity = severity,
             Status = status,
-            StartsAt = ClusterFixture.Start,
+            StartsAt = status == AlertStatus.Firing ? now : ClusterFixture.Start, // each firing is its own occurrence
             EndsAt = status == AlertStatus.Resolved ? now : null,
             Fingerprint = AlertFingerprint.Of(labels),
             ReceivedAt = now,
