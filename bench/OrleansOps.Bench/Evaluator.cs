@@ -1,0 +1,218 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace OrleansOps.Bench;
+
+/// <summary>One system's figures: events in, alerts grouped, incidents out, and how well the grouping matches the truth.</summary>
+public sealed record Score(string System, long FiringEvents, int DistinctAlerts, long Incidents, double NoiseReduction, double Precision, double Recall);
+
+/// <summary>An alert as it landed in an incident (or a baseline group), with its ground-truth cluster and the rule that placed it.</summary>
+public sealed record GroupedAlert(string Group, string Alert, string Cluster, string Service, TimeSpan FirstSeen, string Rule);
+
+public static class Pairwise
+{
+    /// <summary>
+    /// Pairwise precision and recall: of the pairs of alerts in one group, the share in one ground-truth cluster; of the
+    /// pairs in one cluster, the share in one group. No pairs at all counts as perfect.
+    /// </summary>
+    public static (double Precision, double Recall) Of(IReadOnlyCollection<GroupedAlert> alerts)
+    {
+        static long Pairs(long n) => n * (n - 1) / 2;
+        var together = alerts.GroupBy(a => a.Group).Sum(g => Pairs(g.Count()));
+        var truth = alerts.GroupBy(a => a.Cluster).Sum(g => Pairs(g.Count()));
+        var both = alerts.GroupBy(a => (a.Group, a.Cluster)).Sum(g => Pairs(g.Count()));
+        return (together == 0 ? 1 : (double)both / together, truth == 0 ? 1 : (double)both / truth);
+    }
+}
+
+/// <summary>Reads back what the server made of the replay and scores it against the corpus' ground truth.</summary>
+public sealed class Evaluator(HttpClient http, string adminToken)
+{
+    public sealed record Result(Score Score, List<GroupedAlert> Alerts, int Unattributed, int MaintenanceEvents, int MaintenanceLeaked);
+
+    public async Task<Result> EvaluateAsync(Corpus corpus, string accountId, Receipt[] receipts, CancellationToken cancel)
+    {
+        // Which clusters each alert (fingerprint) in each incident stands for, from the ingest receipts.
+        var truth = new Dictionary<(string Incident, string Fingerprint), Dictionary<string, int>>();
+        var byFingerprint = new Dictionary<string, Dictionary<string, int>>();
+        for (var i = 0; i < receipts.Length; i++)
+        {
+            var (fingerprint, incident, _) = receipts[i];
+            var cluster = corpus.Events[i].Cluster;
+            Count(byFingerprint, fingerprint, cluster);
+            if (incident is not null) Count(truth, (incident, fingerprint), cluster);
+        }
+
+        var incidents = new List<string>();
+        for (string? cursor = null; ;)
+        {
+            var query = cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}";
+            using var page = await GetAsync($"api/v1/accounts/{accountId}/incidents?limit=500{query}", cancel);
+            incidents.AddRange(page.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
+            if (page.RootElement.GetProperty("next") is not { ValueKind: JsonValueKind.String } next) break;
+            cursor = next.GetString();
+        }
+
+        var alerts = new List<GroupedAlert>();
+        var unattributed = 0;
+        foreach (var chunk in incidents.Chunk(8))
+        {
+            foreach (var incident in await Task.WhenAll(chunk.Select(id => GetAsync($"api/v1/incidents/{id}", cancel))))
+            {
+                using var _ = incident;
+                var id = incident.RootElement.GetProperty("id").GetString()!;
+                foreach (var alert in incident.RootElement.GetProperty("alerts").EnumerateArray())
+                {
+                    var fingerprint = alert.GetProperty("fingerprint").GetString()!;
+                    var rule = alert.TryGetProperty("rule", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
+                    var service = alert.TryGetProperty("service", out var sv) && sv.ValueKind == JsonValueKind.String ? sv.GetString()! : "";
+                    var firstSeen = TimeSpan.FromTicks(alert.GetProperty("firstSeen").GetDateTimeOffset().UtcTicks);
+                    // An alert released from suppression reaches its incident without a receipt naming it: fall back to
+                    // what its fingerprint stood for in the corpus.
+                    var votes = truth.GetValueOrDefault((id, fingerprint));
+                    if (votes is null) unattributed++;
+                    votes ??= byFingerprint.GetValueOrDefault(fingerprint) ?? new() { ["unknown"] = 1 };
+                    alerts.Add(new GroupedAlert(id, fingerprint, votes.MaxBy(v => v.Value).Key, service, firstSeen, rule));
+                }
+            }
+        }
+
+        using var counters = await GetAsync($"api/v1/accounts/{accountId}/correlation", cancel);
+        var total = counters.RootElement.GetProperty("total");
+        var firing = total.GetProperty("firingEvents").GetInt64();
+        var opened = total.GetProperty("incidentsOpened").GetInt64();
+        var reduction = total.GetProperty("noiseReduction") is { ValueKind: JsonValueKind.Number } n ? n.GetDouble() : 0;
+        var (precision, recall) = Pairwise.Of(alerts);
+
+        var maintenance = Enumerable.Range(0, receipts.Length).Where(i => corpus.Events[i] is { Cluster: "maintenance", Firing: true }).ToList();
+        var leaked = maintenance.Count(i => receipts[i].IncidentId is not null);
+        return new Result(new Score("OrleansOps", firing, alerts.Count, opened, reduction, precision, recall), alerts, unattributed, maintenance.Count, leaked);
+    }
+
+    private static void Count<TKey>(Dictionary<TKey, Dictionary<string, int>> map, TKey key, string cluster) where TKey : notnull
+    {
+        if (!map.TryGetValue(key, out var votes)) map[key] = votes = [];
+        votes[cluster] = votes.GetValueOrDefault(cluster) + 1;
+    }
+
+    private async Task<JsonDocument> GetAsync(string path, CancellationToken cancel)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new("Bearer", adminToken);
+        using var response = await http.SendAsync(request, cancel);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancel)}");
+        return await response.Content.ReadFromJsonAsync<JsonDocument>(cancel) ?? throw new InvalidOperationException($"GET {path}: empty body");
+    }
+
+    /// <summary>
+    /// Where grouping went wrong. A pair of alerts of different clusters in one incident is put down to the rule that
+    /// placed the later of the two; a pair of one cluster in different incidents to how the alert outside the cluster's
+    /// main incident relates to the service where the cluster began (same service, a direct or an indirect dependant).
+    /// </summary>
+    public static IEnumerable<string> Diagnose(Corpus corpus, List<GroupedAlert> alerts)
+    {
+        static string Kind(string rule) => rule.Split(':', ' ') switch
+        {
+            ["time", "window", ..] => "time window",
+            ["topology", ..] => "topology",
+            ["group", "key", ..] => "group key",
+            ["storm", ..] => "storm mode",
+            ["new", "group", ..] => "new group",
+            _ => rule,
+        };
+        var clusters = corpus.Clusters.ToDictionary(c => c.Id);
+        var byId = corpus.Services.ToDictionary(s => s.Id);
+        string Relation(GroupedAlert alert)
+        {
+            if (!clusters.TryGetValue(alert.Cluster, out var cluster) || cluster.Service == alert.Service) return "same service as the cause";
+            if (byId[alert.Service].DependsOn.Contains(cluster.Service)) return "direct dependant of the cause";
+            return Depends(alert.Service, cluster.Service) ? "indirect dependant (2+ hops)" : "not a dependant";
+        }
+        bool Depends(string service, string upstream) => byId[service].DependsOn.Any(u => u == upstream || Depends(u, upstream));
+
+        var together = new Dictionary<string, int>();
+        var apart = new Dictionary<string, int>();
+        var examples = new List<(int Pairs, string Text)>();
+        foreach (var incident in alerts.GroupBy(a => a.Group))
+        {
+            var items = incident.OrderBy(a => a.FirstSeen).ToList();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var wrong = items.Take(i).Count(earlier => earlier.Cluster != items[i].Cluster);
+                if (wrong == 0) continue;
+                var kind = Kind(items[i].Rule);
+                together[kind] = together.GetValueOrDefault(kind) + wrong;
+                examples.Add((wrong, $"{items[i].Cluster} ({clusters.GetValueOrDefault(items[i].Cluster)?.Description}) on {items[i].Service} joined {wrong} alert(s) of "
+                    + string.Join(", ", items.Take(i).Where(e => e.Cluster != items[i].Cluster).Select(e => e.Cluster).Distinct()) + $": {items[i].Rule}"));
+            }
+        }
+        foreach (var cluster in alerts.GroupBy(a => a.Cluster))
+        {
+            var main = cluster.GroupBy(a => a.Group).MaxBy(g => g.Count())!.Key;
+            var items = cluster.ToList();
+            for (var i = 0; i < items.Count; i++)
+                for (var j = i + 1; j < items.Count; j++)
+                {
+                    if (items[i].Group == items[j].Group) continue;
+                    var outside = items[i].Group == main ? items[j] : items[j].Group == main ? items[i] : items[i].FirstSeen > items[j].FirstSeen ? items[i] : items[j];
+                    var relation = Relation(outside);
+                    apart[relation] = apart.GetValueOrDefault(relation) + 1;
+                }
+        }
+        yield return $"pairs wrongly together: {together.Values.Sum()}, by the rule that placed the later alert: "
+            + string.Join(", ", together.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}"));
+        foreach (var (_, text) in examples.OrderByDescending(e => e.Pairs).Take(8)) yield return "    " + text;
+        yield return $"pairs wrongly apart: {apart.Values.Sum()}, by where the alert outside its cluster's main incident fired: "
+            + string.Join(", ", apart.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}"));
+    }
+}
+
+/// <summary>
+/// The baseline, computed offline from the corpus: Alertmanager grouping by its default labels (alertname, service).
+/// An aggregation group lives while it has firing alerts and for one group_interval (5 min) after its last resolve;
+/// a firing after that starts a new group, i.e. a new notification thread. The maintenance window is applied as a
+/// silence (silenced alerts join no group), so the comparison is about grouping, not about suppression.
+/// </summary>
+public static class Baseline
+{
+    public static readonly TimeSpan GroupInterval = TimeSpan.FromMinutes(5);
+
+    private sealed class Group
+    {
+        public int Number;
+        public readonly HashSet<string> Firing = [];
+        public TimeSpan EmptySince;
+    }
+
+    public static (Score Score, List<GroupedAlert> Alerts) Evaluate(Corpus corpus)
+    {
+        var groups = new Dictionary<(string AlertName, string Service), Group>();
+        var members = new Dictionary<(string Group, string Alert), Dictionary<string, int>>();
+        var first = new Dictionary<(string Group, string Alert), AlertEvent>();
+        var count = 0;
+        foreach (var e in corpus.Events)
+        {
+            var m = corpus.Maintenance;
+            if (e.Service == m.Service && e.At >= m.Start && e.At < m.End) continue;
+            var key = (e.AlertName, e.Service);
+            var group = groups.GetValueOrDefault(key);
+            if (e.Firing)
+            {
+                if (group is null || (group.Firing.Count == 0 && e.At - group.EmptySince >= GroupInterval))
+                    groups[key] = group = new Group { Number = ++count };
+                group.Firing.Add(e.Key);
+                var member = ($"group-{group.Number}", e.Key);
+                first.TryAdd(member, e);
+                if (!members.TryGetValue(member, out var votes)) members[member] = votes = [];
+                votes[e.Cluster] = votes.GetValueOrDefault(e.Cluster) + 1;
+            }
+            else if (group is not null && group.Firing.Remove(e.Key) && group.Firing.Count == 0) group.EmptySince = e.At;
+        }
+        var alerts = members.Select(p => new GroupedAlert(p.Key.Group, p.Key.Alert, p.Value.MaxBy(v => v.Value).Key,
+            first[p.Key].Service, first[p.Key].At, "group key {alertname, service}")).ToList();
+        var firing = corpus.Events.Count(e => e.Firing);
+        var (precision, recall) = Pairwise.Of(alerts);
+        return (new Score("Alertmanager (alertname, service)", firing, alerts.Count, count, 1 - (double)count / firing, precision, recall), alerts);
+    }
+}

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using OrleansOps.Bench;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var seed = new Option<int>("--seed") { Description = "Corpus seed (same seed, same corpus)", DefaultValueFactory = _ => 1 };
+var url = new Option<string>("--url") { Description = "Base URL of a running OrleansOps server", Required = true };
+var token = new Option<string>("--token") { Description = "The server's admin token", Required = true };
+var speed = new Option<double>("--speed") { Description = "How many times faster than simulated time to replay", DefaultValueFactory = _ => 30 };
+var groupBy = new Option<string>("--group-by") { Description = "correlation.groupBy of the account, comma-separated", DefaultValueFactory = _ => "alertname,node" };
+var window = new Option<string>("--window") { Description = "correlation.window, in simulated time (0s = off: no time window, no topology)", DefaultValueFactory = _ => "5m" };
+var flapToggles = new Option<int>("--flap-toggles") { Description = "correlation.flapping.toggles (0 = off)", DefaultValueFactory = _ => 4 };
+var flapWindow = new Option<string>("--flap-window") { Description = "correlation.flapping.window, in simulated time", DefaultValueFactory = _ => "10m" };
+var flapQuiet = new Option<string>("--flap-quiet") { Description = "correlation.flapping.quiet, in simulated time", DefaultValueFactory = _ => "5m" };
+var transitive = new Option<bool>("--transitive-depends-on") { Description = "Declare every indirect upstream in dependsOn too (default: the direct edges only)" };
+var diagnose = new Option<bool>("--diagnose") { Description = "Also list the wrong merges and splits, by rule" };
+
+var correlation = new Command("correlation", "Replay a seeded, ground-truthed corpus through a server's HTTP ingest and score its grouping against Alertmanager's")
+{
+    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, transitive, diagnose,
+};
+correlation.SetAction(async (parse, cancel) =>
+{
+    var corpus = new CorpusGenerator(parse.GetValue(seed)).Generate();
+    var settings = new BenchSettings(
+        parse.GetValue(groupBy)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        Duration(parse.GetValue(window)!), parse.GetValue(flapToggles), Duration(parse.GetValue(flapWindow)!), Duration(parse.GetValue(flapQuiet)!),
+        parse.GetValue(speed), parse.GetValue(transitive));
+    Describe(corpus);
+
+    using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
+    var replayer = new Replayer(http, parse.GetValue(token)!, settings);
+    Console.WriteLine($"replaying {corpus.Events.Count} events at {settings.Speed}x (about {corpus.Events[^1].At.TotalSeconds / settings.Speed:0} s):");
+    var receipts = await replayer.RunAsync(corpus, cancel);
+    // Let timers that end suppression (flapping quiet periods) run before reading back.
+    await Task.Delay(TimeSpan.FromSeconds(2) + settings.FlapQuiet / settings.Speed, cancel);
+
+    var ours = await new Evaluator(http, parse.GetValue(token)!).EvaluateAsync(corpus, replayer.AccountId, receipts, cancel);
+    var (baseline, baselineAlerts) = Baseline.Evaluate(corpus);
+    Console.WriteLine();
+    Console.WriteLine($"{"",-36} {"alerts",7} {"distinct",8} {"incidents",9} {"noise red.",10} {"precision",9} {"recall",7}");
+    foreach (var s in new[] { ours.Score, baseline })
+        Console.WriteLine($"{s.System,-36} {s.FiringEvents,7} {s.DistinctAlerts,8} {s.Incidents,9} {s.NoiseReduction,10:0.0000} {s.Precision,9:0.0000} {s.Recall,7:0.0000}");
+    Console.WriteLine($"(alerts = firing events; distinct = alerts as they landed in incidents or groups; maintenance: {ours.MaintenanceLeaked} of "
+        + $"{ours.MaintenanceEvents} firing events reached an incident; {ours.Unattributed} incident alerts had no receipt naming their incident)");
+    if (parse.GetValue(diagnose))
+    {
+        Console.WriteLine("OrleansOps:");
+        foreach (var line in Evaluator.Diagnose(corpus, ours.Alerts)) Console.WriteLine("  " + line);
+        Console.WriteLine("baseline:");
+        foreach (var line in Evaluator.Diagnose(corpus, baselineAlerts)) Console.WriteLine("  " + line);
+    }
+    Console.WriteLine($"noise_reduction={ours.Score.NoiseReduction:0.0000} precision={ours.Score.Precision:0.0000} recall={ours.Score.Recall:0.0000}");
+    return 0;
+});
+
+var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed };
+corpusCommand.SetAction(parse =>
+{
+    var corpus = new CorpusGenerator(parse.GetValue(seed)).Generate();
+    Describe(corpus);
+    var (baseline, baselineAlerts) = Baseline.Evaluate(corpus);
+    Console.WriteLine($"{baseline.System}: {baseline.FiringEvents} alerts, {baseline.DistinctAlerts} distinct, {baseline.Incidents} groups, "
+        + $"noise reduction {baseline.NoiseReduction:0.0000}, precision {baseline.Precision:0.0000}, recall {baseline.Recall:0.0000}");
+    foreach (var line in Evaluator.Diagnose(corpus, baselineAlerts)) Console.WriteLine("  " + line);
+    return 0;
+});
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand };
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine(error.Message);
+    return 2;
+}
+return await parsed.InvokeAsync();
+
+static void Describe(Corpus corpus)
+{
+    Console.WriteLine($"corpus seed {corpus.Seed}: {corpus.Services.Count} services, {corpus.Services.Sum(s => s.Nodes.Count)} nodes, "
+        + $"{corpus.Span.TotalMinutes:0} simulated minutes, re-sends every {corpus.Resend.TotalSeconds:0} s");
+    foreach (var s in corpus.Services)
+        Console.WriteLine($"  {s.Id,-20} {s.Nodes.Count} nodes{(s.DependsOn.Count > 0 ? "  dependsOn " + string.Join(", ", s.DependsOn) : "")}");
+    foreach (var kind in corpus.Clusters.GroupBy(c => c.Kind))
+        Console.WriteLine($"  {kind.Count()} {kind.Key}: " + string.Join("; ", kind.Take(8).Select(c => $"{c.Id} at {c.Start:mm\\:ss} {c.Description}")) + (kind.Count() > 8 ? "; …" : ""));
+    var m = corpus.Maintenance;
+    Console.WriteLine($"  maintenance window {m.Start:mm\\:ss}–{m.End:mm\\:ss} on {m.Service}");
+    Console.WriteLine($"  {corpus.Events.Count} events ({corpus.Events.Count(e => e.Firing)} firing), {corpus.Events.Select(e => e.Episode).Distinct().Count()} alert episodes");
+}
+
+static TimeSpan Duration(string text)
+{
+    var unit = text[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => throw new ArgumentException($"'{text}' is not a duration like 90s, 5m or 1h") };
+    return TimeSpan.FromSeconds(double.Parse(text[..^1], CultureInfo.InvariantCulture) * unit);
+}
