@@ -153,7 +153,7 @@ public sealed class CorrelatorState
             var now = alert.ReceivedAt;
             if (FiringAlerts.TryGetValue(alert.Fingerprint, out var existing))
             {
-                Touch(existing, now);
+                // A re-send is not activity: otherwise one long-firing alert would keep its incident's window open forever.
                 Counters.Deduplicated++;
                 routes.Add(new Route(index, existing, alert, RouteKind.Repeat, null));
                 continue;
@@ -209,13 +209,13 @@ public sealed class CorrelatorState
             if (window > TimeSpan.Zero && LastActivity.Where(a => a.Value >= now - window).OrderByDescending(a => a.Value).FirstOrDefault() is { Key: { } recent } active)
             {
                 OpenGroups[groupKey] = recent;
-                Join(recent, $"time window: an incident of {service} was active {Durations.Format(now - active.Value)} ago (window {Durations.Format(window)})");
+                Join(recent, $"time window: an incident of {service} was active {Ago(now - active.Value)} ago (window {Durations.Format(window)})");
                 continue;
             }
             if (window > TimeSpan.Zero && upstream?.Where(u => u.OpenedAt >= now - window).MaxBy(u => u.OpenedAt) is { } cause)
             {
                 OpenGroups[groupKey] = cause.IncidentId;
-                Join(cause.IncidentId, $"topology: {service} depends on {cause.Service}, whose incident opened {Durations.Format(now - cause.OpenedAt)} ago");
+                Join(cause.IncidentId, $"topology: {service} depends on {cause.Service}, whose incident opened {Ago(now - cause.OpenedAt)} ago");
                 continue;
             }
             var id = newIncidentId();
@@ -277,6 +277,10 @@ public sealed class CorrelatorState
         var inWindow = times.Count(t => t > last - flapping.Window);
         return inWindow > flapping.Toggles && now < last + flapping.Quiet ? last + flapping.Quiet : null;
     }
+
+    /// <summary>A short, readable age for rule texts: seconds under two minutes, whole minutes above.</summary>
+    private static string Ago(TimeSpan age) =>
+        age < TimeSpan.FromMinutes(2) ? $"{Math.Max(0, (long)age.TotalSeconds)}s" : $"{(long)age.TotalMinutes}m";
 
     private void Touch(string incidentId, DateTimeOffset now)
     {

@@ -259,9 +259,11 @@ public sealed class CorrelatorWindowAndTopologyTests
         var state = new CorrelatorState();
         var ids = new Queue<string>(["inc-1", "inc-2"]);
         state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, ids.Dequeue, window: Window);
-        state.Plan("acme", "api", [At(Alerts.Firing("Down"), TimeSpan.FromMinutes(3))], ByAlertname, ids.Dequeue, window: Window); // activity at 3m
+        state.Plan("acme", "api", [At(Alerts.Firing("Down", instance: "b"), TimeSpan.FromMinutes(3))], ByAlertname, ids.Dequeue, window: Window); // a new alert: activity at 3m
+        state.Plan("acme", "api", [At(Alerts.Firing("Down", instance: "b"), TimeSpan.FromMinutes(6))], ByAlertname, ids.Dequeue, window: Window); // a re-send: no activity
 
         var (joined, _) = state.Plan("acme", "api", [At(Alerts.Firing("Latency"), TimeSpan.FromMinutes(7))], ByAlertname, ids.Dequeue, window: Window);
+        state.Plan("acme", "api", [At(Alerts.Firing("Down", instance: "b"), TimeSpan.FromMinutes(11))], ByAlertname, ids.Dequeue, window: Window); // re-sends keep nothing open
         var (opened, _) = state.Plan("acme", "api", [At(Alerts.Firing("Disk"), TimeSpan.FromMinutes(13))], ByAlertname, ids.Dequeue, window: Window);
 
         Assert.Equal(("inc-1", RouteKind.Grouped), (joined[0].IncidentId, joined[0].Kind));
