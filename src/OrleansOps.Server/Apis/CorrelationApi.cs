@@ -110,29 +110,33 @@ public static class CorrelationApi
     private static async Task<IResult> FleetCounters(IGrainFactory grains)
     {
         var ids = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
-        var accounts = (await Task.WhenAll(ids.Select(id => CountersOf(id, grains)))).OfType<AccountCountersView>().ToList();
+        var accounts = (await Task.WhenAll(ids.Select(id => CountersByServiceAsync(id, grains)))).OfType<CounterSet>().ToList();
         return TypedResults.Ok(new
         {
-            total = Sum(accounts.Select(a => a.Total)),
-            accounts,
+            total = CountersView.Of(accounts.SelectMany(a => a.Services.Select(s => s.Counters))),
+            accounts = accounts.Select(View).ToList(),
         });
     }
 
-    private static CountersView Sum(IEnumerable<CountersView> views) => CountersView.Of(views.Select(v => new CorrelationCounters
-    {
-        Received = v.Received, FiringEvents = v.FiringEvents, Deduplicated = v.Deduplicated, Suppressed = v.Suppressed,
-        Grouped = v.Grouped, IncidentsOpened = v.IncidentsOpened, Resolved = v.Resolved, Unmatched = v.Unmatched,
-    }));
+    private static async Task<AccountCountersView?> CountersOf(string accountId, IGrainFactory grains) =>
+        await CountersByServiceAsync(accountId, grains) is { } counters ? View(counters) : null;
 
-    private static async Task<AccountCountersView?> CountersOf(string accountId, IGrainFactory grains)
+    /// <summary>Each service's correlator counters of an account, or null when there is no such account.</summary>
+    private static async Task<CounterSet?> CountersByServiceAsync(string accountId, IGrainFactory grains)
     {
         var account = grains.GetGrain<IAccountGrain>(accountId);
         if (await account.Describe() is null) return null;
         var services = await account.Services();
         var counters = await Task.WhenAll(services.Select(service => grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(accountId, service)).GetCounters()));
-        return new AccountCountersView(accountId, CountersView.Of(counters),
-            services.Zip(counters, (service, c) => new ServiceCounters(service, CountersView.Of([c]))).ToList());
+        return new CounterSet(accountId, services.Zip(counters, (service, c) => (service, c)).ToList());
     }
+
+    private static AccountCountersView View(CounterSet account) => new(
+        account.Account,
+        CountersView.Of(account.Services.Select(s => s.Counters)),
+        account.Services.Select(s => new ServiceCounters(s.Service, CountersView.Of([s.Counters]))).ToList());
+
+    private sealed record CounterSet(string Account, IReadOnlyList<(string Service, CorrelationCounters Counters)> Services);
 
     /// <summary>
     /// A silence from JSON: <c>matchers</c> as strings (<c>name=~"regex"</c>) or Alertmanager objects
@@ -166,9 +170,9 @@ public static class CorrelationApi
         if (endsAt is null && !errors.Any(e => e.StartsWith("endsAt", StringComparison.Ordinal))) errors.Add("endsAt: required");
         else if (endsAt is { } end && end <= startsAt) errors.Add("endsAt: must be after startsAt");
         else if (endsAt is { } past && past <= now) errors.Add("endsAt: must be in the future");
-        var author = Text(body, "createdBy", MaxAuthorLength, errors);
+        var author = RequestBodies.OptionalString(body, "createdBy", MaxAuthorLength, errors);
         if (string.IsNullOrWhiteSpace(author) && !errors.Any(e => e.StartsWith("createdBy", StringComparison.Ordinal))) errors.Add("createdBy: required (who silences, for the record)");
-        var comment = Text(body, "comment", MaxCommentLength, errors) ?? "";
+        var comment = RequestBodies.OptionalString(body, "comment", MaxCommentLength, errors) ?? "";
         if (errors.Count > 0) return (null, errors);
         return (new Silence
         {
@@ -206,15 +210,6 @@ public static class CorrelationApi
             && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
             return instant;
         errors.Add($"{name}: must be an RFC 3339 timestamp like 2026-12-01T02:00:00Z");
-        return null;
-    }
-
-    private static string? Text(JsonElement body, string name, int maxLength, List<string> errors)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.String) errors.Add($"{name}: must be a string");
-        else if (value.GetString()!.Length > maxLength) errors.Add($"{name}: is longer than {maxLength} characters");
-        else return value.GetString();
         return null;
     }
 

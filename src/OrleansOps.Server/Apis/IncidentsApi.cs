@@ -66,9 +66,9 @@ public static class IncidentsApi
                 if (document.RootElement.ValueKind != JsonValueKind.Object) errors.Add("$: must be a JSON object");
                 else
                 {
-                    actor = OptionalString(document.RootElement, "actor", MaxActorLength, errors);
-                    text = OptionalString(document.RootElement, "text", MaxNoteLength, errors)
-                        ?? OptionalString(document.RootElement, "note", MaxNoteLength, errors);
+                    actor = RequestBodies.OptionalString(document.RootElement, "actor", MaxActorLength, errors);
+                    text = RequestBodies.OptionalString(document.RootElement, "text", MaxNoteLength, errors)
+                        ?? RequestBodies.OptionalString(document.RootElement, "note", MaxNoteLength, errors);
                 }
             }
             catch (JsonException e)
@@ -88,14 +88,6 @@ public static class IncidentsApi
         };
     }
 
-    private static string? OptionalString(JsonElement body, string name, int maxLength, List<string> errors)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.String) errors.Add($"{name}: must be a string");
-        else if (value.GetString()!.Length > maxLength) errors.Add($"{name}: is longer than {maxLength} characters");
-        else return value.GetString();
-        return null;
-    }
 
     private static ProblemHttpResult InvalidIncidentId(string incidentId) => Problems.BadRequest(
         "Invalid incident id", $"'{incidentId}' is not an incident id (inc- followed by 16 lower-case letters and digits 2-7).");
