@@ -147,10 +147,15 @@ public sealed class Evaluator(HttpClient http, string adminToken)
                     + string.Join(", ", items.Take(i).Where(e => e.Cluster != items[i].Cluster).Select(e => e.Cluster).Distinct()) + $": {items[i].Rule}"));
             }
         }
+        var outsiders = new List<(int Pairs, string Text)>();
         foreach (var cluster in alerts.GroupBy(a => a.Cluster))
         {
             var main = cluster.GroupBy(a => a.Group).MaxBy(g => g.Count())!.Key;
             var items = cluster.ToList();
+            var start = items.Where(a => a.Group == main).Min(a => a.FirstSeen);
+            foreach (var outside in items.Where(a => a.Group != main))
+                outsiders.Add((items.Count(a => a.Group == main), $"{outside.Cluster} on {outside.Service} ({Relation(outside)}), "
+                    + $"{(outside.FirstSeen - start).TotalMilliseconds:0} ms after its main incident's first alert, went elsewhere: {outside.Rule}"));
             for (var i = 0; i < items.Count; i++)
                 for (var j = i + 1; j < items.Count; j++)
                 {
@@ -165,6 +170,7 @@ public sealed class Evaluator(HttpClient http, string adminToken)
         foreach (var (_, text) in examples.OrderByDescending(e => e.Pairs).Take(8)) yield return "    " + text;
         yield return $"pairs wrongly apart: {apart.Values.Sum()}, by where the alert outside its cluster's main incident fired: "
             + string.Join(", ", apart.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}"));
+        foreach (var (_, text) in outsiders.OrderByDescending(e => e.Pairs).Take(12)) yield return "    " + text;
     }
 }
 

@@ -10,16 +10,16 @@ var url = new Option<string>("--url") { Description = "Base URL of a running Orl
 var token = new Option<string>("--token") { Description = "The server's admin token", Required = true };
 var speed = new Option<double>("--speed") { Description = "How many times faster than simulated time to replay", DefaultValueFactory = _ => 30 };
 var groupBy = new Option<string>("--group-by") { Description = "correlation.groupBy of the account, comma-separated", DefaultValueFactory = _ => "alertname,node" };
-var window = new Option<string>("--window") { Description = "correlation.window, in simulated time (0s = off: no time window, no topology)", DefaultValueFactory = _ => "5m" };
+var window = new Option<string>("--window") { Description = "correlation.window, in simulated time (0s = off: no time window, no topology)", DefaultValueFactory = _ => "3m" };
 var flapToggles = new Option<int>("--flap-toggles") { Description = "correlation.flapping.toggles (0 = off)", DefaultValueFactory = _ => 4 };
 var flapWindow = new Option<string>("--flap-window") { Description = "correlation.flapping.window, in simulated time", DefaultValueFactory = _ => "10m" };
-var flapQuiet = new Option<string>("--flap-quiet") { Description = "correlation.flapping.quiet, in simulated time", DefaultValueFactory = _ => "5m" };
-var transitive = new Option<bool>("--transitive-depends-on") { Description = "Declare every indirect upstream in dependsOn too (default: the direct edges only)" };
+var flapQuiet = new Option<string>("--flap-quiet") { Description = "correlation.flapping.quiet, in simulated time", DefaultValueFactory = _ => "3m" };
+var symptomSeverity = new Option<string>("--symptom-severity") { Description = "correlation.symptomSeverity: the least severe alert topology attaches to an upstream incident", DefaultValueFactory = _ => "sev2" };
 var diagnose = new Option<bool>("--diagnose") { Description = "Also list the wrong merges and splits, by rule" };
 
 var correlation = new Command("correlation", "Replay a seeded, ground-truthed corpus through a server's HTTP ingest and score its grouping against Alertmanager's")
 {
-    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, transitive, diagnose,
+    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, diagnose,
 };
 correlation.SetAction(async (parse, cancel) =>
 {
@@ -27,7 +27,7 @@ correlation.SetAction(async (parse, cancel) =>
     var settings = new BenchSettings(
         parse.GetValue(groupBy)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Duration(parse.GetValue(window)!), parse.GetValue(flapToggles), Duration(parse.GetValue(flapWindow)!), Duration(parse.GetValue(flapQuiet)!),
-        parse.GetValue(speed), parse.GetValue(transitive));
+        parse.GetValue(speed), parse.GetValue(symptomSeverity)!);
     Describe(corpus);
 
     using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };

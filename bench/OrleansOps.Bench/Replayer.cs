@@ -8,7 +8,7 @@ namespace OrleansOps.Bench;
 
 /// <summary>Correlation settings of the benchmark account, in simulated time.</summary>
 public sealed record BenchSettings(
-    IReadOnlyList<string> GroupBy, TimeSpan Window, int FlapToggles, TimeSpan FlapWindow, TimeSpan FlapQuiet, double Speed, bool TransitiveDependsOn);
+    IReadOnlyList<string> GroupBy, TimeSpan Window, int FlapToggles, TimeSpan FlapWindow, TimeSpan FlapQuiet, double Speed, string SymptomSeverity);
 
 /// <summary>What the server answered for one event: its fingerprint, incident and outcome.</summary>
 public sealed record Receipt(string Fingerprint, string? IncidentId, string Outcome);
@@ -70,7 +70,6 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
 
     private async Task ConfigureAsync(Corpus corpus, DateTimeOffset origin, CancellationToken cancel)
     {
-        var byId = corpus.Services.ToDictionary(s => s.Id);
         var config = new JsonObject
         {
             ["id"] = AccountId,
@@ -79,12 +78,13 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
             {
                 ["id"] = s.Id,
                 ["nodes"] = new JsonArray(s.Nodes.Select(n => (JsonNode)n!).ToArray()),
-                ["dependsOn"] = new JsonArray((settings.TransitiveDependsOn ? Upstreams(s, byId) : s.DependsOn).Select(d => (JsonNode)d!).ToArray()),
+                ["dependsOn"] = new JsonArray(s.DependsOn.Select(d => (JsonNode)d!).ToArray()),
             }).ToArray()),
             ["correlation"] = new JsonObject
             {
                 ["groupBy"] = new JsonArray(settings.GroupBy.Select(g => (JsonNode)g!).ToArray()),
                 ["window"] = settings.Window > TimeSpan.Zero ? Real(settings.Window) : null,
+                ["symptomSeverity"] = settings.SymptomSeverity,
                 ["flapping"] = settings.FlapToggles <= 0 ? null : new JsonObject
                 {
                     ["toggles"] = settings.FlapToggles,
@@ -107,20 +107,6 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"PUT config: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancel)}");
         Console.WriteLine($"  account {AccountId}: correlation {config["correlation"]!.ToJsonString()}");
-    }
-
-    /// <summary>Every service <paramref name="service"/> depends on, directly or through others.</summary>
-    private static List<string> Upstreams(BenchService service, Dictionary<string, BenchService> byId)
-    {
-        var seen = new List<string>();
-        var stack = new Stack<string>(service.DependsOn);
-        while (stack.TryPop(out var id))
-        {
-            if (seen.Contains(id)) continue;
-            seen.Add(id);
-            foreach (var up in byId[id].DependsOn) stack.Push(up);
-        }
-        return seen;
     }
 
     /// <summary>

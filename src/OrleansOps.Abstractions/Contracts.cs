@@ -33,11 +33,12 @@ public sealed record Routing
     [Id(1)] public required IReadOnlyList<string> DeclaredServices { get; init; }
     [Id(2)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
     [Id(3)] public TimeSpan Window { get; init; }
-    /// <summary>For each service with dependencies, its upstream services.</summary>
+    /// <summary>For each service with dependencies, the services it depends on directly.</summary>
     [Id(4)] public IReadOnlyDictionary<string, IReadOnlyList<string>> Upstream { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
     [Id(5)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
     [Id(6)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     [Id(7)] public int StormPerMinute { get; init; }
+    [Id(8)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
 }
 
 [GenerateSerializer, Immutable]
@@ -77,13 +78,15 @@ public sealed record CorrelationBatch
     [Id(2)] public required IReadOnlyList<string> GroupBy { get; init; }
     [Id(3)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
     [Id(4)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
-    /// <summary>A new alert joins an incident of its service active this recently; zero turns time grouping and topology off.</summary>
+    /// <summary>How recently a related alert must have joined an incident for a new one to follow; zero turns time grouping and topology off.</summary>
     [Id(5)] public TimeSpan Window { get; init; }
-    /// <summary>The services this one depends on: their open incidents that started within the window take its alerts as symptoms.</summary>
+    /// <summary>The services this one depends on: open incidents they joined with a failure within the window take its failures as symptoms.</summary>
     [Id(6)] public IReadOnlyList<string> Upstream { get; init; } = [];
     [Id(7)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
     [Id(8)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     [Id(9)] public int StormPerMinute { get; init; }
+    /// <summary>The least severe alert topology attaches to an upstream incident as a symptom.</summary>
+    [Id(10)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
 }
 
 /// <summary>What became of one alert of a batch, in the batch's order.</summary>

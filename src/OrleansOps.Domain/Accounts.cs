@@ -62,14 +62,16 @@ public sealed record AccountConfig
     /// <summary>Maintenance windows: alerts they match are suppressed while one is open.</summary>
     [Id(8)] public IReadOnlyList<MaintenanceWindow> Maintenance { get; init; } = [];
     /// <summary>
-    /// Time grouping and topology: a new alert joins an incident of its service active within this window, or an
-    /// upstream service's incident that opened within it. Zero (the default) groups by <see cref="GroupBy"/> only.
+    /// Time grouping and topology: a new alert joins an incident where a related alert of its service (same name, or
+    /// same node) or an upstream service joined within this window. Zero (the default) groups by <see cref="GroupBy"/> only.
     /// </summary>
     [Id(9)] public TimeSpan GroupWindow { get; init; }
     [Id(10)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
     [Id(11)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     /// <summary>New alerts per minute across the account above which grouping widens to service level; zero is off.</summary>
     [Id(12)] public int StormPerMinute { get; init; }
+    /// <summary>The least severe alert topology attaches to an upstream incident as a symptom; weaker ones join by node only.</summary>
+    [Id(13)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
     public bool NeedsAccountSignals => Inhibit.Count > 0 || StormPerMinute > 0;

@@ -61,9 +61,17 @@ public sealed record AccountSignals
     [Id(1)] public int? StormRate { get; init; }
 }
 
-/// <summary>An open incident of a service this one depends on, as topology sees it.</summary>
+/// <summary>
+/// An open incident that spans a service this one depends on, as topology sees it: <see cref="Since"/> is when that
+/// service's first alert joined the incident.
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record UpstreamIncident([property: Id(0)] string IncidentId, [property: Id(1)] string Service, [property: Id(2)] DateTimeOffset OpenedAt);
+public sealed record UpstreamIncident(
+    [property: Id(0)] string IncidentId, [property: Id(1)] string Service, [property: Id(2)] DateTimeOffset Since, [property: Id(3)] Severity Severity);
+
+/// <summary>A new alert this service placed in an incident: what, where, how severe, and when.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)] string? Node, [property: Id(2)] Severity Severity, [property: Id(3)] DateTimeOffset At);
 
 /// <summary>A firing alert held back by a suppression rule: counted, listed, and evaluated again when the rule ends.</summary>
 [GenerateSerializer]
@@ -92,8 +100,6 @@ public sealed class CorrelatorState
     /// <summary>The grouping and suppression rules of the latest batch, to evaluate held alerts again without one.</summary>
     [Id(5)] public IReadOnlyList<string> GroupBy { get; set; } = ["alertname"];
     [Id(6)] public SuppressionRules Rules { get; set; } = SuppressionRules.None;
-    /// <summary>The last alert activity of each open incident this correlator opened, for the time window.</summary>
-    [Id(7)] public Dictionary<string, DateTimeOffset> LastActivity { get; set; } = new(StringComparer.Ordinal);
     [Id(8)] public TimeSpan Window { get; set; }
     [Id(9)] public IReadOnlyList<string> Upstream { get; set; } = [];
     /// <summary>Recent state changes (new occurrence, resolve) per fingerprint, for flapping control.</summary>
@@ -103,6 +109,13 @@ public sealed class CorrelatorState
     [Id(13)] public int StormPerMinute { get; set; }
     /// <summary>When each recently resolved alert ended, so a trigger sent before its resolve but received after it is recognised as late.</summary>
     [Id(14)] public Dictionary<string, DateTimeOffset> RecentResolves { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The new alerts this service placed in each open incident (its own and upstream ones it joined as a symptom):
+    /// the time window relates a new alert to them.
+    /// </summary>
+    [Id(15)] public Dictionary<string, List<PlacedAlert>> Placed { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The least severe alert that counts as a failure for topology; weaker ones relate by node only.</summary>
+    [Id(16)] public Severity SymptomSeverity { get; set; } = Severity.Sev4;
 
     private const int MaxRecentResolves = 10_000;
     private static readonly TimeSpan RecentResolveHorizon = TimeSpan.FromHours(1);
@@ -115,7 +128,8 @@ public sealed class CorrelatorState
     public (List<Route> Routes, bool Changed) Plan(
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
         Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
-        TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null)
+        TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null,
+        Severity symptomSeverity = Severity.Sev4)
     {
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
@@ -204,25 +218,17 @@ public sealed class CorrelatorState
                 continue;
             }
             Suppressed.Remove(alert.Fingerprint);
-            // No incident for its group: an incident of the same service active within the window takes it, then an
-            // upstream service's incident that opened within the window (the alert is a symptom of that failure).
-            if (window > TimeSpan.Zero && LastActivity.Where(a => a.Value >= now - window).OrderByDescending(a => a.Value).FirstOrDefault() is { Key: { } recent } active)
+            if (window > TimeSpan.Zero && Related(alert, service, window, upstream ?? [], symptomSeverity) is { } related)
             {
-                OpenGroups[groupKey] = recent;
-                Join(recent, $"time window: an incident of {service} was active {Ago(now - active.Value)} ago (window {Durations.Format(window)})");
-                continue;
-            }
-            if (window > TimeSpan.Zero && upstream?.Where(u => u.OpenedAt >= now - window).MaxBy(u => u.OpenedAt) is { } cause)
-            {
-                OpenGroups[groupKey] = cause.IncidentId;
-                Join(cause.IncidentId, $"topology: {service} depends on {cause.Service}, whose incident opened {Ago(now - cause.OpenedAt)} ago");
+                OpenGroups[groupKey] = related.IncidentId;
+                Join(related.IncidentId, related.Rule);
                 continue;
             }
             var id = newIncidentId();
             Counters.IncidentsOpened++;
             OpenGroups[groupKey] = id;
             FiringAlerts[alert.Fingerprint] = id;
-            LastActivity[id] = now;
+            Place(id, alert);
             var origin = new IncidentOrigin
             {
                 AccountId = accountId,
@@ -236,7 +242,7 @@ public sealed class CorrelatorState
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
-                Touch(incidentId, now);
+                Place(incidentId, alert);
                 routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule));
             }
         }
@@ -282,10 +288,55 @@ public sealed class CorrelatorState
     private static string Ago(TimeSpan age) =>
         age < TimeSpan.FromMinutes(2) ? $"{Math.Max(0, (long)age.TotalSeconds)}s" : $"{(long)age.TotalMinutes}m";
 
-    private void Touch(string incidentId, DateTimeOffset now)
+    /// <summary>
+    /// The open incident a new alert with no group of its own belongs to, or null. A failure is an alert at least as
+    /// severe as <paramref name="symptomSeverity"/>. Three relations count, each within the window:
+    /// <list type="bullet">
+    /// <item>the same failure spreading: its alert name joined an incident from this service;</item>
+    /// <item>topology: a service it depends on (directly, or through others) joined an open incident with a failure;</item>
+    /// <item>its node: a failure on the same node, at least as severe as it, joined an incident.</item>
+    /// </list>
+    /// The most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
+    /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
+    /// noise never joins a failure by a coincidence of time.
+    /// </summary>
+    private (string IncidentId, string Rule)? Related(
+        NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream, Severity symptomSeverity)
     {
-        if (LastActivity.TryGetValue(incidentId, out var last) && last < now) LastActivity[incidentId] = now;
+        var now = alert.ReceivedAt;
+        var since = now - window;
+        var within = $"(window {Durations.Format(window)})";
+        var name = alert.Name;
+        var node = NodeLabel.Of(alert.Labels);
+        var failingNode = node is null ? null : Latest(p => p.Node == node && p.Severity <= symptomSeverity && p.Severity <= alert.Severity);
+        var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
+        if (Latest(p => p.Name == name) is { } family)
+            candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}"));
+        if (alert.Severity > symptomSeverity && failingNode is null) return Best();
+        if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
+            candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}"));
+        if (failingNode is { } onNode)
+            candidates.Add((onNode.IncidentId, onNode.At, $"time window: {service} node {node} failed in this incident {Ago(now - onNode.At)} ago {within}"));
+        return Best();
+
+        (string IncidentId, string Rule)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, _, rule) ? (id, rule) : null;
+
+        (string IncidentId, DateTimeOffset At)? Latest(Func<PlacedAlert, bool> related) => Placed
+            .SelectMany(incident => incident.Value.Where(p => p.At >= since && related(p)).Select(p => (incident.Key, p.At)))
+            .OrderByDescending(p => p.At)
+            .Select(p => ((string, DateTimeOffset)?)p)
+            .FirstOrDefault();
     }
+
+    private void Place(string incidentId, NormalizedAlert alert)
+    {
+        if (!Placed.TryGetValue(incidentId, out var placed)) Placed[incidentId] = placed = [];
+        // Only what the window can still see is kept; a long incident with many alerts stays small here.
+        if (placed.Count >= MaxPlacedPerIncident) placed.RemoveAt(0);
+        placed.Add(new PlacedAlert(alert.Name, NodeLabel.Of(alert.Labels), alert.Severity, alert.ReceivedAt));
+    }
+
+    private const int MaxPlacedPerIncident = 256;
 
     /// <summary>
     /// Learns from the incident's answer, route by route in batch order: a firing it took is held there (so a
@@ -363,7 +414,7 @@ public sealed class CorrelatorState
     /// <summary>The incident is resolved: its alerts and group no longer attract anything.</summary>
     public bool Forget(string incidentId)
     {
-        var removed = LastActivity.Remove(incidentId);
+        var removed = Placed.Remove(incidentId);
         removed |= RemoveValues(FiringAlerts, incidentId);
         removed |= RemoveValues(OpenGroups, incidentId);
         return removed;
@@ -374,6 +425,19 @@ public sealed class CorrelatorState
         var keys = map.Where(pair => pair.Value == value).Select(pair => pair.Key).ToList();
         foreach (var key in keys) map.Remove(key);
         return keys.Count > 0;
+    }
+}
+
+/// <summary>Which machine an alert is about: the first of the usual node labels it carries.</summary>
+public static class NodeLabel
+{
+    public static readonly IReadOnlyList<string> Names = ["node", "instance", "host"];
+
+    public static string? Of(IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var name in Names)
+            if (labels.TryGetValue(name, out var value) && value.Length > 0) return value;
+        return null;
     }
 }
 

@@ -65,6 +65,28 @@ public sealed record IncidentSummary
     [Id(10)] public DateTimeOffset? ResolvedAt { get; init; }
     [Id(11)] public int AlertCount { get; init; }
     [Id(12)] public int FiringAlertCount { get; init; }
+    /// <summary>The services the incident's alerts come from, for topology: a failure spreads through its dependants.</summary>
+    [Id(13)] public ServiceSpans Services { get; init; } = ServiceSpans.None;
+}
+
+/// <summary>A service with alerts in an incident: when the first of them joined, and the most severe of them.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ServiceSpan([property: Id(0)] string Service, [property: Id(1)] DateTimeOffset Since, [property: Id(2)] Severity Severity);
+
+/// <summary>The services an incident spans, by name; compared by content so that an unchanged summary stays equal.</summary>
+[GenerateSerializer, Immutable]
+public sealed class ServiceSpans : IEquatable<ServiceSpans>
+{
+    public static readonly ServiceSpans None = new() { Items = [] };
+
+    [Id(0)] public required IReadOnlyList<ServiceSpan> Items { get; init; }
+
+    public static ServiceSpans Of(IEnumerable<ServiceSpan> spans) =>
+        new() { Items = spans.OrderBy(s => s.Service, StringComparer.Ordinal).ToList() };
+
+    public bool Equals(ServiceSpans? other) => other is not null && Items.SequenceEqual(other.Items);
+    public override bool Equals(object? obj) => Equals(obj as ServiceSpans);
+    public override int GetHashCode() => Items.Aggregate(Items.Count, (hash, span) => HashCode.Combine(hash, span));
 }
 
 /// <summary>An event the incident owes its account (for the index and the SLA ledger); sequence numbered per incident.</summary>
@@ -333,6 +355,9 @@ public sealed class IncidentState
         ResolvedAt = ResolvedAt,
         AlertCount = Alerts.Count,
         FiringAlertCount = Alerts.Values.Count(a => a.Status == AlertStatus.Firing),
+        Services = ServiceSpans.Of(Alerts.Values
+            .GroupBy(a => a.Service ?? Service, StringComparer.Ordinal)
+            .Select(g => new ServiceSpan(g.Key, g.Min(a => a.FirstSeen), g.Min(a => a.Severity)))),
     };
 
     /// <summary>The account confirmed every event up to and including <paramref name="seq"/>.</summary>

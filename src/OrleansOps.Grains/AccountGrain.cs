@@ -118,17 +118,21 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 DeclaredServices = config.Services.Select(s => s.Id).ToList(),
                 Suppression = SuppressionRules(config),
                 Window = config.GroupWindow,
-                Upstream = config.Services.Where(s => s.DependsOn.Count > 0).ToDictionary(s => s.Id, s => s.DependsOn),
+                Upstream = Topology.Upstreams(config.Services),
                 Inhibit = config.Inhibit,
                 Flapping = config.Flapping,
                 StormPerMinute = config.StormPerMinute,
+                SymptomSeverity = config.SymptomSeverity,
             }
             : null);
 
+    /// <summary>Every open incident's part in each of <paramref name="services"/> it spans.</summary>
     public Task<IReadOnlyList<UpstreamIncident>> OpenIncidents(IReadOnlyList<string> services) =>
         Task.FromResult<IReadOnlyList<UpstreamIncident>>(_state.State.Incidents.Values
-            .Where(i => i.Status != IncidentStatus.Resolved && services.Contains(i.Service))
-            .Select(i => new UpstreamIncident(i.Id, i.Service, i.OpenedAt))
+            .Where(i => i.Status != IncidentStatus.Resolved)
+            .SelectMany(i => (i.Services.Items.Count > 0 ? i.Services.Items : [new ServiceSpan(i.Service, i.OpenedAt, i.Severity)])
+                .Where(span => services.Contains(span.Service))
+                .Select(span => new UpstreamIncident(i.Id, span.Service, span.Since, span.Severity)))
             .ToList());
 
     /// <summary>Windows from the configuration and the silences that have not ended.</summary>

@@ -43,6 +43,7 @@ public sealed class CorrelatorGrain(
         state.State.Inhibit = batch.Inhibit;
         state.State.Flapping = batch.Flapping;
         state.State.StormPerMinute = batch.StormPerMinute;
+        state.State.SymptomSeverity = batch.SymptomSeverity;
         var receipts = await CorrelateAsync(batch, alreadyCounted: false);
         await ScheduleReleaseAsync();
         return receipts;
@@ -91,7 +92,7 @@ public sealed class CorrelatorGrain(
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
             var (routes, changed) = state.State.Plan(
                 batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId,
-                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream, signals, batch.Flapping);
+                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream, signals, batch.Flapping, batch.SymptomSeverity);
             if (changed) await SaveNowAsync();
 
             foreach (var held in routes.Where(r => r.Kind == RouteKind.Suppressed))
@@ -169,6 +170,7 @@ public sealed class CorrelatorGrain(
                 Inhibit = state.State.Inhibit,
                 Flapping = state.State.Flapping,
                 StormPerMinute = state.State.StormPerMinute,
+                SymptomSeverity = state.State.SymptomSeverity,
                 Alerts = due,
             }, alreadyCounted: true);
         }

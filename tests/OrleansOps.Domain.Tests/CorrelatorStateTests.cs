@@ -248,59 +248,159 @@ public sealed class CorrelatorSuppressionTests
 
 public sealed class CorrelatorWindowAndTopologyTests
 {
-    private static readonly string[] ByAlertname = ["alertname"];
+    private static readonly string[] ByAlertnameAndNode = ["alertname", "instance"];
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
     private static NormalizedAlert At(NormalizedAlert alert, TimeSpan after) => alert with { ReceivedAt = Alerts.T0 + after };
 
+    private static NormalizedAlert Failure(string name, string node, TimeSpan after) => At(Alerts.Firing(name, Severity.Sev2, instance: node), after);
+
+    private static NormalizedAlert Warning(string name, string node, TimeSpan after) => At(Alerts.Firing(name, Severity.Sev3, instance: node), after);
+
+    private static Route PlanOne(CorrelatorState state, NormalizedAlert alert, Func<string> ids, IReadOnlyList<UpstreamIncident>? upstream = null) =>
+        Assert.Single(state.Plan("acme", "api", [alert], ByAlertnameAndNode, ids, window: Window, upstream: upstream, symptomSeverity: Severity.Sev2).Routes);
+
+    private static Func<string> Ids(params string[] ids)
+    {
+        var queue = new Queue<string>(ids);
+        return queue.Dequeue;
+    }
+
     [Fact]
-    public void A_new_group_joins_an_incident_of_its_service_active_within_the_window_and_says_why()
+    public void The_same_alert_on_another_node_joins_within_the_window_of_its_latest_arrival_and_says_why()
     {
         var state = new CorrelatorState();
-        var ids = new Queue<string>(["inc-1", "inc-2"]);
-        state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, ids.Dequeue, window: Window);
-        state.Plan("acme", "api", [At(Alerts.Firing("Down", instance: "b"), TimeSpan.FromMinutes(3))], ByAlertname, ids.Dequeue, window: Window); // a new alert: activity at 3m
-        state.Plan("acme", "api", [At(Alerts.Firing("Down", instance: "b"), TimeSpan.FromMinutes(6))], ByAlertname, ids.Dequeue, window: Window); // a re-send: no activity
+        var ids = Ids("inc-1", "inc-2");
+        PlanOne(state, Failure("Down", "a", TimeSpan.Zero), ids);
+        var spreading = PlanOne(state, Failure("Down", "b", TimeSpan.FromMinutes(3)), ids);
+        PlanOne(state, Failure("Down", "b", TimeSpan.FromMinutes(6)), ids); // a re-send is not a new arrival
+        var stillSpreading = PlanOne(state, Failure("Down", "c", TimeSpan.FromMinutes(8)), ids);
+        var anotherFailure = PlanOne(state, Failure("Down", "d", TimeSpan.FromMinutes(14)), ids);
 
-        var (joined, _) = state.Plan("acme", "api", [At(Alerts.Firing("Latency"), TimeSpan.FromMinutes(7))], ByAlertname, ids.Dequeue, window: Window);
-        state.Plan("acme", "api", [At(Alerts.Firing("Down", instance: "b"), TimeSpan.FromMinutes(11))], ByAlertname, ids.Dequeue, window: Window); // re-sends keep nothing open
-        var (opened, _) = state.Plan("acme", "api", [At(Alerts.Firing("Disk"), TimeSpan.FromMinutes(13))], ByAlertname, ids.Dequeue, window: Window);
+        Assert.Equal(("inc-1", RouteKind.Grouped), (spreading.IncidentId, spreading.Kind));
+        Assert.Equal("time window: Down of api joined this incident 3m ago (window 5m)", spreading.Rule);
+        Assert.Equal("inc-1", stillSpreading.IncidentId);
+        Assert.Equal(("inc-2", RouteKind.Opened), (anotherFailure.IncidentId, anotherFailure.Kind));
+        Assert.StartsWith("new group", anotherFailure.Rule);
+    }
 
-        Assert.Equal(("inc-1", RouteKind.Grouped), (joined[0].IncidentId, joined[0].Kind));
-        Assert.Equal("time window: an incident of api was active 4m ago (window 5m)", joined[0].Rule);
-        Assert.Equal(("inc-2", RouteKind.Opened), (opened[0].IncidentId, opened[0].Kind));
-        Assert.StartsWith("new group", opened[0].Rule);
+    [Fact]
+    public void An_unrelated_alert_of_the_same_service_opens_its_own_incident_however_recent_the_others()
+    {
+        var state = new CorrelatorState();
+        var ids = Ids("inc-1", "inc-2", "inc-3");
+        PlanOne(state, Failure("Down", "a", TimeSpan.Zero), ids);
+
+        var otherNode = PlanOne(state, Warning("DiskSpaceLow", "b", TimeSpan.FromSeconds(30)), ids);
+        var otherFailure = PlanOne(state, Failure("CertificateExpired", "c", TimeSpan.FromSeconds(40)), ids);
+
+        Assert.Equal(("inc-2", RouteKind.Opened), (otherNode.IncidentId, otherNode.Kind));
+        Assert.Equal(("inc-3", RouteKind.Opened), (otherFailure.IncidentId, otherFailure.Kind));
+    }
+
+    [Fact]
+    public void A_weaker_alert_on_a_failing_node_joins_the_failure_but_a_failure_never_joins_a_warning()
+    {
+        var state = new CorrelatorState();
+        var ids = Ids("inc-1", "inc-2", "inc-3", "inc-4");
+        PlanOne(state, Failure("Down", "a", TimeSpan.Zero), ids);
+        var latency = PlanOne(state, Warning("HighLatency", "a", TimeSpan.FromSeconds(20)), ids);
+        PlanOne(state, Warning("DiskSpaceLow", "b", TimeSpan.FromSeconds(30)), ids);
+        var failureOnWarnedNode = PlanOne(state, Failure("Errors", "b", TimeSpan.FromSeconds(40)), ids);
+        var lateLatency = PlanOne(state, Warning("SlowQueries", "a", TimeSpan.FromMinutes(6)), ids);
+
+        Assert.Equal(("inc-1", RouteKind.Grouped), (latency.IncidentId, latency.Kind));
+        Assert.Equal("time window: api node a failed in this incident 20s ago (window 5m)", latency.Rule);
+        Assert.Equal(("inc-3", RouteKind.Opened), (failureOnWarnedNode.IncidentId, failureOnWarnedNode.Kind));
+        Assert.Equal(RouteKind.Opened, lateLatency.Kind);
     }
 
     [Fact]
     public void Without_a_window_only_the_group_key_groups()
     {
         var state = new CorrelatorState();
-        var ids = new Queue<string>(["inc-1", "inc-2"]);
-        state.Plan("acme", "api", [Alerts.Firing("Down")], ByAlertname, ids.Dequeue);
+        var ids = Ids("inc-1", "inc-2");
+        state.Plan("acme", "api", [Failure("Down", "a", TimeSpan.Zero)], ByAlertnameAndNode, ids);
 
-        var (routes, _) = state.Plan("acme", "api", [At(Alerts.Firing("Latency"), TimeSpan.FromSeconds(1))], ByAlertname, ids.Dequeue,
-            upstream: [new UpstreamIncident("inc-db", "db", Alerts.T0)]);
+        var (routes, _) = state.Plan("acme", "api", [Failure("Down", "b", TimeSpan.FromSeconds(1))], ByAlertnameAndNode, ids,
+            upstream: [new UpstreamIncident("inc-db", "db", Alerts.T0, Severity.Sev1)]);
 
         Assert.Equal(RouteKind.Opened, routes[0].Kind);
     }
 
     [Fact]
-    public void An_alert_whose_upstream_service_has_a_recent_incident_joins_it_as_a_symptom_and_its_group_follows()
+    public void A_failure_whose_upstream_service_failed_within_the_window_joins_that_incident_as_a_symptom_and_its_group_follows()
     {
         var state = new CorrelatorState();
-        var upstream = new[] { new UpstreamIncident("inc-old", "db", Alerts.T0 - TimeSpan.FromMinutes(30)), new UpstreamIncident("inc-db", "db", Alerts.T0 - TimeSpan.FromMinutes(2)) };
+        UpstreamIncident[] upstream =
+        [
+            new("inc-old", "db", Alerts.T0 - TimeSpan.FromMinutes(30), Severity.Sev1),
+            new("inc-db", "db", Alerts.T0 - TimeSpan.FromMinutes(2), Severity.Sev1),
+        ];
 
-        var (symptom, _) = state.Plan("acme", "web", [Alerts.Firing("Errors")], ByAlertname, () => "inc-new", window: Window, upstream: upstream);
-        var (sameGroup, _) = state.Plan("acme", "web", [At(Alerts.Firing("Errors", instance: "b"), TimeSpan.FromHours(1))], ByAlertname, () => "inc-new", window: Window);
+        var symptom = PlanOne(state, Failure("Errors", "a", TimeSpan.Zero), Ids("inc-new"), upstream);
+        var sameGroup = PlanOne(state, Failure("Errors", "a", TimeSpan.FromHours(1)) with { Fingerprint = "refired" }, Ids("inc-new"));
 
-        Assert.Equal(("inc-db", RouteKind.Grouped), (symptom[0].IncidentId, symptom[0].Kind));
-        Assert.Equal("topology: web depends on db, whose incident opened 2m ago", symptom[0].Rule);
-        Assert.Equal("inc-db", sameGroup[0].IncidentId);
-        Assert.StartsWith("group key", sameGroup[0].Rule);
+        Assert.Equal(("inc-db", RouteKind.Grouped), (symptom.IncidentId, symptom.Kind));
+        Assert.Equal("topology: api depends on db, which joined this incident 2m ago (window 5m)", symptom.Rule);
+        Assert.Equal("inc-db", sameGroup.IncidentId);
+        Assert.StartsWith("group key", sameGroup.Rule);
 
-        var (tooOld, _) = new CorrelatorState().Plan("acme", "web", [Alerts.Firing("Errors")], ByAlertname, () => "inc-new", window: Window, upstream: [upstream[0]]);
-        Assert.Equal(RouteKind.Opened, tooOld[0].Kind);
+        var tooOld = PlanOne(new CorrelatorState(), Failure("Errors", "a", TimeSpan.Zero), Ids("inc-new"), [upstream[0]]);
+        Assert.Equal(RouteKind.Opened, tooOld.Kind);
+    }
+
+    [Fact]
+    public void Topology_takes_only_failures_to_failures_and_a_warning_only_from_a_failing_node()
+    {
+        UpstreamIncident[] warnedUpstream = [new("inc-db", "db", Alerts.T0 - TimeSpan.FromMinutes(1), Severity.Sev3)];
+        UpstreamIncident[] failedUpstream = [new("inc-db", "db", Alerts.T0 - TimeSpan.FromMinutes(1), Severity.Sev1)];
+
+        var toAWarning = PlanOne(new CorrelatorState(), Failure("Errors", "a", TimeSpan.Zero), Ids("inc-new"), warnedUpstream);
+        var warningElsewhere = PlanOne(new CorrelatorState(), Warning("DiskSpaceLow", "a", TimeSpan.Zero), Ids("inc-new"), failedUpstream);
+
+        Assert.Equal(RouteKind.Opened, toAWarning.Kind);
+        Assert.Equal(RouteKind.Opened, warningElsewhere.Kind);
+    }
+
+    [Fact]
+    public void When_failures_overlap_the_most_recent_relation_wins()
+    {
+        var state = new CorrelatorState();
+        PlanOne(state, Failure("Errors", "a", TimeSpan.Zero), Ids("inc-api"));
+        UpstreamIncident[] upstream = [new("inc-db", "db", Alerts.T0 + TimeSpan.FromMinutes(3), Severity.Sev1)];
+
+        var newer = PlanOne(state, Failure("Errors", "b", TimeSpan.FromMinutes(3.5)), Ids("inc-new"), upstream);
+        var latencyOnIt = PlanOne(state, Warning("HighLatency", "b", TimeSpan.FromMinutes(4)), Ids("inc-new"), upstream);
+
+        Assert.Equal("inc-db", newer.IncidentId);
+        Assert.StartsWith("topology", newer.Rule);
+        Assert.Equal("inc-db", latencyOnIt.IncidentId);
+    }
+}
+
+public sealed class TopologyTests
+{
+    [Fact]
+    public void Services_in_one_request_are_correlated_upstream_first_and_a_cycle_does_not_stall()
+    {
+        var upstream = new Dictionary<string, IReadOnlyList<string>> { ["web"] = ["api"], ["api"] = ["db"], ["x"] = ["y"], ["y"] = ["x"] };
+
+        Assert.Equal([["other", "db"], ["api"], ["web"]], Topology.Waves(["web", "other", "api", "db"], upstream));
+        Assert.Equal([["web", "db"]], Topology.Waves(["web", "db"], upstream)); // no path within the request: one wave
+        Assert.Equal([["x", "y"]], Topology.Waves(["x", "y"], upstream));
+    }
+
+    [Fact]
+    public void An_incident_summary_names_the_services_it_spans_and_equal_content_compares_equal()
+    {
+        var spans = ServiceSpans.Of([new ServiceSpan("web", Alerts.T0.AddMinutes(1), Severity.Sev2), new ServiceSpan("db", Alerts.T0, Severity.Sev1)]);
+        var same = ServiceSpans.Of([new ServiceSpan("db", Alerts.T0, Severity.Sev1), new ServiceSpan("web", Alerts.T0.AddMinutes(1), Severity.Sev2)]);
+
+        Assert.Equal(["db", "web"], spans.Items.Select(s => s.Service));
+        Assert.Equal(spans, same);
+        Assert.Equal(spans.GetHashCode(), same.GetHashCode());
+        Assert.NotEqual(spans, ServiceSpans.Of([new ServiceSpan("db", Alerts.T0, Severity.Sev1)]));
     }
 }
 

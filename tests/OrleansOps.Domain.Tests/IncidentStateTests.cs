@@ -27,6 +27,18 @@ public sealed class IncidentStateTests
     }
 
     [Fact]
+    public void The_summary_names_each_service_the_incident_spans_with_its_first_alert_and_worst_severity()
+    {
+        var incident = Opened(Firing("Down", Severity.Sev1));
+        incident.Apply(Firing("Errors", Severity.Sev3) with { Service = "web", ReceivedAt = T0.AddMinutes(1) }, T0.AddMinutes(1));
+        incident.Apply(Firing("Timeouts", Severity.Sev2, instance: "b") with { Service = "web", ReceivedAt = T0.AddMinutes(2) }, T0.AddMinutes(2));
+
+        Assert.Equal(
+            [new ServiceSpan("api", T0, Severity.Sev1), new ServiceSpan("web", T0.AddMinutes(1), Severity.Sev2)],
+            incident.Summarize().Services.Items);
+    }
+
+    [Fact]
     public void Repeats_only_count()
     {
         var alert = Firing("Down");

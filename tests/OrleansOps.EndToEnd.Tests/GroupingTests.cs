@@ -9,45 +9,82 @@ public sealed class GroupingTests(ServerFixture fixture)
     private ServerProcess Server => fixture.Server;
 
     [Fact]
-    public async Task A_downstream_alert_joins_the_upstream_incident_as_a_symptom_and_the_chronicle_says_which_rule_attached_each_alert()
+    public async Task A_failure_spreads_through_its_dependants_into_one_incident_and_the_chronicle_says_which_rule_attached_each_alert()
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var key = $"{id}-key-000000";
-        var yaml = $"id: {id}\nname: Topology\nservices:\n  - id: db\n  - id: web\n    dependsOn: [db]\ncorrelation:\n  groupBy: [alertname]\n  window: 5m\nintegrationKeys:\n  - name: main\n    key: {key}\n";
+        var yaml = $"""
+            id: {id}
+            name: Topology
+            services:
+              - id: db
+              - id: api
+                dependsOn: [db]
+              - id: web
+                dependsOn: [api]
+            correlation:
+              groupBy: [alertname, node]
+              window: 5m
+              symptomSeverity: error
+            integrationKeys:
+              - name: main
+                key: {key}
+            """;
         Assert.Equal(201, (await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml")).Status);
-        async Task<JsonNode> Send(string alertname, string service)
+        Assert.Equal("sev2", (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config"))["correlation"]!["symptomSeverity"]!.GetValue<string>());
+        async Task<JsonArray> Send(params (string Alertname, string Service, string Node, string Severity)[] alerts)
         {
-            var (status, body) = await Api.PostAsync(Server.Anonymous, "/api/v1/alerts",
-                $$"""{"alerts":[{"labels":{"alertname":"{{alertname}}"},"service":"{{service}}","severity":"P2"}]}""", bearer: key);
+            var items = string.Join(",", alerts.Select(a =>
+                $$"""{"labels":{"alertname":"{{a.Alertname}}","node":"{{a.Node}}"},"service":"{{a.Service}}","severity":"{{a.Severity}}"}"""));
+            var (status, body) = await Api.PostAsync(Server.Anonymous, "/api/v1/alerts", $$"""{"alerts":[{{items}}]}""", bearer: key);
             Assert.Equal(202, status);
-            return body!["alerts"]![0]!;
+            return body!["alerts"]!.AsArray();
         }
+        static string IncidentOf(JsonNode? receipt) => receipt!["incidentId"]!.GetValue<string>();
 
-        var root = await Send("PostgresDown", "db");
-        var symptom = await Send("HighErrorRate", "web");
-        var sameService = await Send("ReplicationLag", "db");
+        var root = await Send(("PostgresDown", "db", "db-1", "critical"));
+        var spreading = await Send(("PostgresDown", "db", "db-2", "critical"));
+        // The symptom two hops down comes first in its request; its cause one hop down is correlated before it.
+        var cascade = await Send(("HighErrorRate", "web", "web-1", "error"), ("HighErrorRate", "api", "api-1", "error"));
+        var latency = await Send(("SlowPageLoad", "web", "web-1", "warning"));
+        var unrelated = await Send(("DiskSpaceLow", "web", "web-2", "warning"));
 
-        var incidentId = root["incidentId"]!.GetValue<string>();
-        Assert.Equal(incidentId, symptom["incidentId"]!.GetValue<string>());
-        Assert.Equal(incidentId, sameService["incidentId"]!.GetValue<string>());
+        var incidentId = IncidentOf(root[0]);
+        Assert.All([spreading[0], cascade[0], cascade[1], latency[0]], receipt => Assert.Equal(incidentId, IncidentOf(receipt)));
+        Assert.NotEqual(incidentId, IncidentOf(unrelated[0]));
+
         var incident = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}");
-        var alerts = incident["alerts"]!.AsArray().ToDictionary(a => a!["labels"]!["alertname"]!.GetValue<string>());
-        Assert.Equal("web", alerts["HighErrorRate"]!["service"]!.GetValue<string>());
-        Assert.StartsWith("topology: web depends on db", alerts["HighErrorRate"]!["rule"]!.GetValue<string>());
-        Assert.StartsWith("time window: an incident of db was active", alerts["ReplicationLag"]!["rule"]!.GetValue<string>());
+        var rules = incident["alerts"]!.AsArray().ToDictionary(
+            a => $"{a!["labels"]!["alertname"]!.GetValue<string>()}@{a["labels"]!["node"]!.GetValue<string>()}",
+            a => a!["rule"]!.GetValue<string>());
+        Assert.StartsWith("new group {alertname=\"PostgresDown\",node=\"db-1\"}", rules["PostgresDown@db-1"]);
+        Assert.StartsWith("time window: PostgresDown of db joined this incident", rules["PostgresDown@db-2"]);
+        Assert.StartsWith("topology: api depends on db, which joined this incident", rules["HighErrorRate@api-1"]);
+        Assert.StartsWith("topology: web depends on api, which joined this incident", rules["HighErrorRate@web-1"]);
 
         var chronicle = (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"))["items"]!.AsArray();
-        var rules = chronicle.Select(e => e!["data"]?["rule"]?.GetValue<string>()).ToList();
-        Assert.StartsWith("new group {alertname=\"PostgresDown\"}", rules[0]);
-        var attached = chronicle.Single(e => e!["text"]!.GetValue<string>().Contains("HighErrorRate"))!;
-        Assert.Contains("attached as a symptom", attached["text"]!.GetValue<string>());
+        var attached = chronicle.Single(e => e!["text"]!.GetValue<string>().StartsWith("Alert HighErrorRate on web attached as a symptom", StringComparison.Ordinal))!;
         Assert.Equal("db", attached["data"]!["symptomOf"]!.GetValue<string>());
+        Assert.StartsWith("topology: web depends on api", attached["data"]!["rule"]!.GetValue<string>());
         Assert.True((await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle/verify"))["valid"]!.GetValue<bool>());
 
         var counters = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/correlation");
-        Assert.Equal(1, counters["total"]!["incidentsOpened"]!.GetValue<int>());
-        Assert.Equal(2, counters["total"]!["grouped"]!.GetValue<int>());
+        Assert.Equal(2, counters["total"]!["incidentsOpened"]!.GetValue<int>());
+        Assert.Equal(4, counters["total"]!["grouped"]!.GetValue<int>());
         Assert.Equal(0.6667, counters["total"]!["noiseReduction"]!.GetValue<double>(), 3);
+    }
+
+    [Fact]
+    public async Task A_symptom_severity_that_is_no_severity_is_refused_and_changes_nothing()
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var yaml = $"id: {id}\nname: Bad\ncorrelation:\n  symptomSeverity: loud\n";
+
+        var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+
+        Assert.Equal(400, status);
+        Assert.StartsWith("correlation.symptomSeverity: 'loud' is not a severity", Assert.Single(body!["errors"]!.AsArray())!.GetValue<string>());
+        Assert.Equal(404, (await Api.SendAsync(Server.Admin, HttpMethod.Get, $"/api/v1/accounts/{id}/config", null)).Status);
     }
 
     private async Task<(string Account, string Key)> AccountAsync(string correlation, string extra = "")

@@ -51,6 +51,8 @@ public sealed class AccountConfigDocument
         public FlappingDocument? Flapping { get; set; }
         /// <summary>New alerts per minute across the account above which grouping widens to the service.</summary>
         public int? StormPerMinute { get; set; }
+        /// <summary>The least severe alert (sev1–sev4) topology attaches to an upstream incident; default sev4, every alert.</summary>
+        public string? SymptomSeverity { get; set; }
     }
 
     public sealed class FlappingDocument
@@ -179,6 +181,7 @@ public sealed class AccountConfigDocument
             Inhibit = inhibit,
             Flapping = flapping,
             StormPerMinute = Correlation?.StormPerMinute ?? 0,
+            SymptomSeverity = SymptomSeverity(Correlation?.SymptomSeverity, errors),
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -211,6 +214,7 @@ public sealed class AccountConfigDocument
                 ? new FlappingDocument { Toggles = config.Flapping.Toggles, Window = Durations.Format(config.Flapping.Window), Quiet = Durations.Format(config.Flapping.Quiet) }
                 : null,
             StormPerMinute = config.StormPerMinute > 0 ? config.StormPerMinute : null,
+            SymptomSeverity = config.SymptomSeverity != Severity.Sev4 ? config.SymptomSeverity.ToWire() : null,
         },
         Inhibit = config.Inhibit.Select(r => new InhibitDocument
         {
@@ -299,6 +303,15 @@ public sealed class AccountConfigDocument
         {
             if (items![i] is null) errors.Add($"{path}[{i}]: must not be null");
         }
+    }
+
+    /// <summary>A severity by any name the ingest knows (sev2, error, P2…); absent means every alert (sev4).</summary>
+    private static Severity SymptomSeverity(string? word, List<string> errors)
+    {
+        if (word is null) return Severity.Sev4;
+        if (SeverityMapping.FromWord(word) is { } severity) return severity;
+        errors.Add($"correlation.symptomSeverity: '{word}' is not a severity (sev1–sev4, or critical, error, warning, info)");
+        return Severity.Sev4;
     }
 
     private static Dictionary<Severity, TimeSpan> Deadlines(Dictionary<string, string>? text, string path, List<string> errors)

@@ -30,10 +30,13 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
         var normalized = alerts.Select(alert => AlertNormalizer.Normalize(alert, context)).ToList();
 
         var receipts = new AlertReceipt[normalized.Count];
-        await Task.WhenAll(normalized
+        var byService = normalized
             .Select((alert, index) => (alert, index))
             .GroupBy(entry => entry.alert.Service, StringComparer.Ordinal)
-            .Select(async service =>
+            .ToDictionary(g => g.Key, StringComparer.Ordinal);
+        // Upstream services first: a cause and its symptom in one request must not both open an incident.
+        foreach (var wave in Topology.Waves(byService.Keys, routing.Upstream))
+            await Task.WhenAll(wave.Select(name => byService[name]).Select(async service =>
             {
                 var batch = new CorrelationBatch
                 {
@@ -46,6 +49,7 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
                     Inhibit = routing.Inhibit,
                     Flapping = routing.Flapping,
                     StormPerMinute = routing.StormPerMinute,
+                    SymptomSeverity = routing.SymptomSeverity,
                     Alerts = service.Select(entry => entry.alert).ToList(),
                 };
                 var serviceReceipts = await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(binding.AccountId, service.Key)).Ingest(batch);
