@@ -85,7 +85,7 @@ public sealed record CorrelationBatch
     [Id(7)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
     [Id(8)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     [Id(9)] public int StormPerMinute { get; init; }
-    /// <summary>The least severe alert topology attaches to an upstream incident as a symptom.</summary>
+    /// <summary>The least severe alert that counts as a failure: topology carries failures only; weaker alerts relate by node.</summary>
     [Id(10)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
 }
 

@@ -70,7 +70,7 @@ public sealed record AccountConfig
     [Id(11)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     /// <summary>New alerts per minute across the account above which grouping widens to service level; zero is off.</summary>
     [Id(12)] public int StormPerMinute { get; init; }
-    /// <summary>The least severe alert topology attaches to an upstream incident as a symptom; weaker ones join by node only.</summary>
+    /// <summary>The least severe alert that counts as a failure: topology carries failures only; weaker alerts relate by node.</summary>
     [Id(13)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>

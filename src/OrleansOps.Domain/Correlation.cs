@@ -293,7 +293,8 @@ public sealed class CorrelatorState
     /// severe as <paramref name="symptomSeverity"/>. Three relations count, each within the window:
     /// <list type="bullet">
     /// <item>the same failure spreading: its alert name joined an incident from this service;</item>
-    /// <item>topology: a service it depends on (directly, or through others) joined an open incident with a failure;</item>
+    /// <item>topology: a service it depends on joined an open incident with a failure (an incident spans every service
+    /// its alerts come from, so a failure reaches dependants hop by hop);</item>
     /// <item>its node: a failure on the same node, at least as severe as it, joined an incident.</item>
     /// </list>
     /// The most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
