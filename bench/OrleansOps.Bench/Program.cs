@@ -15,11 +15,12 @@ var flapToggles = new Option<int>("--flap-toggles") { Description = "correlation
 var flapWindow = new Option<string>("--flap-window") { Description = "correlation.flapping.window, in simulated time", DefaultValueFactory = _ => "10m" };
 var flapQuiet = new Option<string>("--flap-quiet") { Description = "correlation.flapping.quiet, in simulated time", DefaultValueFactory = _ => "3m" };
 var symptomSeverity = new Option<string>("--symptom-severity") { Description = "correlation.symptomSeverity: the least severe alert topology attaches to an upstream incident", DefaultValueFactory = _ => "sev2" };
+var symptomWait = new Option<string>("--symptom-wait") { Description = "correlation.symptomWait, in simulated time (0s = off)", DefaultValueFactory = _ => "0s" };
 var diagnose = new Option<bool>("--diagnose") { Description = "Also list the wrong merges and splits, by rule" };
 
 var correlation = new Command("correlation", "Replay a seeded, ground-truthed corpus through a server's HTTP ingest and score its grouping against Alertmanager's")
 {
-    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, diagnose,
+    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, symptomWait, diagnose,
 };
 correlation.SetAction(async (parse, cancel) =>
 {
@@ -27,7 +28,7 @@ correlation.SetAction(async (parse, cancel) =>
     var settings = new BenchSettings(
         parse.GetValue(groupBy)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Duration(parse.GetValue(window)!), parse.GetValue(flapToggles), Duration(parse.GetValue(flapWindow)!), Duration(parse.GetValue(flapQuiet)!),
-        parse.GetValue(speed), parse.GetValue(symptomSeverity)!);
+        parse.GetValue(speed), parse.GetValue(symptomSeverity)!, Duration(parse.GetValue(symptomWait)!));
     Describe(corpus);
 
     using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };

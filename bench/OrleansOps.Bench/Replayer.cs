@@ -8,7 +8,7 @@ namespace OrleansOps.Bench;
 
 /// <summary>Correlation settings of the benchmark account, in simulated time.</summary>
 public sealed record BenchSettings(
-    IReadOnlyList<string> GroupBy, TimeSpan Window, int FlapToggles, TimeSpan FlapWindow, TimeSpan FlapQuiet, double Speed, string SymptomSeverity);
+    IReadOnlyList<string> GroupBy, TimeSpan Window, int FlapToggles, TimeSpan FlapWindow, TimeSpan FlapQuiet, double Speed, string SymptomSeverity, TimeSpan SymptomWait);
 
 /// <summary>What the server answered for one event: its fingerprint, incident and outcome.</summary>
 public sealed record Receipt(string Fingerprint, string? IncidentId, string Outcome);
@@ -85,6 +85,7 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
                 ["groupBy"] = new JsonArray(settings.GroupBy.Select(g => (JsonNode)g!).ToArray()),
                 ["window"] = settings.Window > TimeSpan.Zero ? Real(settings.Window) : null,
                 ["symptomSeverity"] = settings.SymptomSeverity,
+                ["symptomWait"] = settings.SymptomWait > TimeSpan.Zero ? Real(settings.SymptomWait) : null,
                 ["flapping"] = settings.FlapToggles <= 0 ? null : new JsonObject
                 {
                     ["toggles"] = settings.FlapToggles,

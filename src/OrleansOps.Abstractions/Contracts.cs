@@ -39,6 +39,7 @@ public sealed record Routing
     [Id(6)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     [Id(7)] public int StormPerMinute { get; init; }
     [Id(8)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
+    [Id(9)] public TimeSpan SymptomWait { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -87,6 +88,8 @@ public sealed record CorrelationBatch
     [Id(9)] public int StormPerMinute { get; init; }
     /// <summary>The least severe alert that counts as a failure: topology carries failures only; weaker alerts relate by node.</summary>
     [Id(10)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
+    /// <summary>How long a weaker alert with no relation waits for a related failure before it opens an incident.</summary>
+    [Id(11)] public TimeSpan SymptomWait { get; init; }
 }
 
 /// <summary>What became of one alert of a batch, in the batch's order.</summary>

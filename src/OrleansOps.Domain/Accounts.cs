@@ -72,6 +72,8 @@ public sealed record AccountConfig
     [Id(12)] public int StormPerMinute { get; init; }
     /// <summary>The least severe alert that counts as a failure: topology carries failures only; weaker alerts relate by node.</summary>
     [Id(13)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
+    /// <summary>How long an alert weaker than <see cref="SymptomSeverity"/> with no relation waits for one before it opens an incident; zero is off.</summary>
+    [Id(14)] public TimeSpan SymptomWait { get; init; }
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
     public bool NeedsAccountSignals => Inhibit.Count > 0 || StormPerMinute > 0;
@@ -94,6 +96,8 @@ public sealed record AccountConfig
         if (Flapping.Toggles < 0 || Flapping.Window <= TimeSpan.Zero || Flapping.Quiet <= TimeSpan.Zero)
             errors.Add("correlation.flapping: toggles must be 0 (off) or more, window and quiet must be positive");
         if (StormPerMinute < 0) errors.Add("correlation.stormPerMinute: must be 0 (off) or more");
+        if (SymptomWait < TimeSpan.Zero || SymptomWait > TimeSpan.FromHours(1))
+            errors.Add("correlation.symptomWait: must be between 0 (off) and 1h");
         var windowNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Maintenance.Count; i++)
         {

@@ -13,7 +13,7 @@ public sealed class CorrelationCounters
     /// <summary>Resolves and acknowledgements for alerts that are not open here (late, out of order, or unknown).</summary>
     [Id(5)] public long Unmatched { get; set; }
     [Id(6)] public long FiringEvents { get; set; }
-    /// <summary>Firing events held back by a silence or a maintenance window.</summary>
+    /// <summary>Firing events held back: by a silence, a maintenance window or an inhibition, as flapping, or waiting for a related failure.</summary>
     [Id(7)] public long Suppressed { get; set; }
 }
 
@@ -116,6 +116,8 @@ public sealed class CorrelatorState
     [Id(15)] public Dictionary<string, List<PlacedAlert>> Placed { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The least severe alert that counts as a failure for topology; weaker ones relate by node only.</summary>
     [Id(16)] public Severity SymptomSeverity { get; set; } = Severity.Sev4;
+    /// <summary>How long a weaker alert with no relation waits for a related failure before it opens an incident.</summary>
+    [Id(17)] public TimeSpan SymptomWait { get; set; }
 
     private const int MaxRecentResolves = 10_000;
     private static readonly TimeSpan RecentResolveHorizon = TimeSpan.FromHours(1);
@@ -129,7 +131,7 @@ public sealed class CorrelatorState
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
         Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
         TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null,
-        Severity symptomSeverity = Severity.Sev4)
+        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default)
     {
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
@@ -217,11 +219,25 @@ public sealed class CorrelatorState
                 routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, flap));
                 continue;
             }
-            Suppressed.Remove(alert.Fingerprint);
-            if (window > TimeSpan.Zero && Related(alert, service, window, upstream ?? [], symptomSeverity) is { } related)
+            var related = window > TimeSpan.Zero ? Related(alert, service, window, upstream ?? [], symptomSeverity) : null;
+            if (related is null && window > TimeSpan.Zero && symptomWait > TimeSpan.Zero && alert.Severity > symptomSeverity && !replanning)
             {
-                OpenGroups[groupKey] = related.IncidentId;
-                Join(related.IncidentId, related.Rule);
+                // A weaker alert waits briefly for the failure it may be a symptom of (Alertmanager's group_wait): a
+                // latency warning often fires seconds before its node's error alert. Re-sends do not extend the wait.
+                Counters.Suppressed++;
+                var wait = Suppressed.TryGetValue(alert.Fingerprint, out var waiting) && waiting.Reason.Kind == SuppressionReason.WaitingKind
+                    ? waiting.Reason
+                    : new SuppressionReason(SuppressionReason.WaitingKind, "a related failure", now + symptomWait);
+                Hold(alert, wait);
+                changed = true;
+                routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, wait));
+                continue;
+            }
+            Suppressed.Remove(alert.Fingerprint);
+            if (related is { } home)
+            {
+                OpenGroups[groupKey] = home.IncidentId;
+                Join(home.IncidentId, home.Rule);
                 continue;
             }
             var id = newIncidentId();

@@ -255,7 +255,8 @@ public sealed record MaintenanceWindow
 [GenerateSerializer, Immutable]
 public sealed record SuppressionReason([property: Id(0)] string Kind, [property: Id(1)] string Name, [property: Id(2)] DateTimeOffset Until)
 {
-    public const string SilenceKind = "silence", MaintenanceKind = "maintenance", InhibitionKind = "inhibition", FlappingKind = "flapping";
+    public const string SilenceKind = "silence", MaintenanceKind = "maintenance", InhibitionKind = "inhibition", FlappingKind = "flapping",
+        WaitingKind = "waiting";
 
     public override string ToString() => $"{Kind} '{Name}' until {Until:O}";
 }

@@ -123,6 +123,7 @@ public sealed class AccountGrain : Grain, IAccountGrain
                 Flapping = config.Flapping,
                 StormPerMinute = config.StormPerMinute,
                 SymptomSeverity = config.SymptomSeverity,
+                SymptomWait = config.SymptomWait,
             }
             : null);
 

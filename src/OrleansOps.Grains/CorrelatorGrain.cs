@@ -44,6 +44,7 @@ public sealed class CorrelatorGrain(
         state.State.Flapping = batch.Flapping;
         state.State.StormPerMinute = batch.StormPerMinute;
         state.State.SymptomSeverity = batch.SymptomSeverity;
+        state.State.SymptomWait = batch.SymptomWait;
         var receipts = await CorrelateAsync(batch, alreadyCounted: false);
         await ScheduleReleaseAsync();
         return receipts;
@@ -92,7 +93,7 @@ public sealed class CorrelatorGrain(
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
             var (routes, changed) = state.State.Plan(
                 batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId,
-                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream, signals, batch.Flapping, batch.SymptomSeverity);
+                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream, signals, batch.Flapping, batch.SymptomSeverity, batch.SymptomWait);
             if (changed) await SaveNowAsync();
 
             foreach (var held in routes.Where(r => r.Kind == RouteKind.Suppressed))
@@ -171,6 +172,7 @@ public sealed class CorrelatorGrain(
                 Flapping = state.State.Flapping,
                 StormPerMinute = state.State.StormPerMinute,
                 SymptomSeverity = state.State.SymptomSeverity,
+                SymptomWait = state.State.SymptomWait,
                 Alerts = due,
             }, alreadyCounted: true);
         }

@@ -364,6 +364,34 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void A_weaker_alert_with_nothing_to_relate_to_waits_for_its_failure_and_re_sends_do_not_extend_the_wait()
+    {
+        var state = new CorrelatorState();
+        var wait = TimeSpan.FromSeconds(30);
+        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => Assert.Single(state.Plan(
+            "acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: wait).Routes);
+
+        var latency = Plan(Warning("HighLatency", "a", TimeSpan.Zero), Ids());
+        var resend = Plan(Warning("HighLatency", "a", TimeSpan.FromSeconds(20)), Ids());
+        var failure = Plan(Failure("Errors", "a", TimeSpan.FromSeconds(10)), Ids("inc-1"));
+
+        Assert.Equal((RouteKind.Suppressed, SuppressionReason.WaitingKind), (latency.Kind, latency.SuppressedBy!.Kind));
+        Assert.Equal(Alerts.T0 + wait, resend.SuppressedBy!.Until);
+        Assert.Equal(RouteKind.Opened, failure.Kind); // failures never wait
+        Assert.Empty(state.ReleaseDue(Alerts.T0 + TimeSpan.FromSeconds(29)));
+        var released = Assert.Single(state.ReleaseDue(Alerts.T0 + wait));
+        var joined = Plan(released, Ids(), replanning: true);
+        Assert.Equal(("inc-1", RouteKind.Grouped), (joined.IncidentId, joined.Kind));
+        Assert.StartsWith("time window: api node a failed in this incident", joined.Rule);
+
+        var alone = Plan(Warning("DiskSpaceLow", "b", TimeSpan.FromMinutes(1)), Ids());
+        var releasedAlone = Assert.Single(state.ReleaseDue(Alerts.T0 + TimeSpan.FromMinutes(2)));
+        Assert.Equal(RouteKind.Suppressed, alone.Kind);
+        Assert.Equal(RouteKind.Opened, Plan(releasedAlone, Ids("inc-2"), replanning: true).Kind); // waited once: now its own incident
+        Assert.Equal(3, state.Counters.Suppressed);
+    }
+
+    [Fact]
     public void When_failures_overlap_the_most_recent_relation_wins()
     {
         var state = new CorrelatorState();

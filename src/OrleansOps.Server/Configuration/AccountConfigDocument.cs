@@ -53,6 +53,8 @@ public sealed class AccountConfigDocument
         public int? StormPerMinute { get; set; }
         /// <summary>The least severe alert (sev1–sev4) topology attaches to an upstream incident; default sev4, every alert.</summary>
         public string? SymptomSeverity { get; set; }
+        /// <summary>How long a weaker alert with nothing to relate to waits for a related failure, e.g. <c>30s</c>; default off.</summary>
+        public string? SymptomWait { get; set; }
     }
 
     public sealed class FlappingDocument
@@ -182,6 +184,7 @@ public sealed class AccountConfigDocument
             Flapping = flapping,
             StormPerMinute = Correlation?.StormPerMinute ?? 0,
             SymptomSeverity = SymptomSeverity(Correlation?.SymptomSeverity, errors),
+            SymptomWait = Duration(Correlation?.SymptomWait, "correlation.symptomWait", errors) ?? TimeSpan.Zero,
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -215,6 +218,7 @@ public sealed class AccountConfigDocument
                 : null,
             StormPerMinute = config.StormPerMinute > 0 ? config.StormPerMinute : null,
             SymptomSeverity = config.SymptomSeverity != Severity.Sev4 ? config.SymptomSeverity.ToWire() : null,
+            SymptomWait = config.SymptomWait > TimeSpan.Zero ? Durations.Format(config.SymptomWait) : null,
         },
         Inhibit = config.Inhibit.Select(r => new InhibitDocument
         {

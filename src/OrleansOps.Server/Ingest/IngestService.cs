@@ -50,6 +50,7 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
                     Flapping = routing.Flapping,
                     StormPerMinute = routing.StormPerMinute,
                     SymptomSeverity = routing.SymptomSeverity,
+                    SymptomWait = routing.SymptomWait,
                     Alerts = service.Select(entry => entry.alert).ToList(),
                 };
                 var serviceReceipts = await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(binding.AccountId, service.Key)).Ingest(batch);
