@@ -86,7 +86,7 @@ public sealed record CorrelationBatch
     [Id(7)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
     [Id(8)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     [Id(9)] public int StormPerMinute { get; init; }
-    /// <summary>The least severe alert that counts as a failure: topology carries failures only; weaker alerts relate by node.</summary>
+    /// <summary>The least severe alert that counts as a failure: topology carries failures, and weaker alerts only from a failing node.</summary>
     [Id(10)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
     /// <summary>How long a weaker alert with no relation waits for a related failure before it opens an incident.</summary>
     [Id(11)] public TimeSpan SymptomWait { get; init; }

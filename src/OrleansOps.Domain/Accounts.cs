@@ -70,7 +70,7 @@ public sealed record AccountConfig
     [Id(11)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
     /// <summary>New alerts per minute across the account above which grouping widens to service level; zero is off.</summary>
     [Id(12)] public int StormPerMinute { get; init; }
-    /// <summary>The least severe alert that counts as a failure: topology carries failures only; weaker alerts relate by node.</summary>
+    /// <summary>The least severe alert that counts as a failure: topology carries failures, and weaker alerts only from a failing node.</summary>
     [Id(13)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
     /// <summary>How long an alert weaker than <see cref="SymptomSeverity"/> with no relation waits for one before it opens an incident; zero is off.</summary>
     [Id(14)] public TimeSpan SymptomWait { get; init; }
@@ -98,6 +98,8 @@ public sealed record AccountConfig
         if (StormPerMinute < 0) errors.Add("correlation.stormPerMinute: must be 0 (off) or more");
         if (SymptomWait < TimeSpan.Zero || SymptomWait > TimeSpan.FromHours(1))
             errors.Add("correlation.symptomWait: must be between 0 (off) and 1h");
+        else if (SymptomWait > TimeSpan.Zero && (GroupWindow == TimeSpan.Zero || SymptomSeverity == Severity.Sev4))
+            errors.Add("correlation.symptomWait: needs correlation.window and a symptomSeverity above sev4, or no alert would ever wait");
         var windowNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Maintenance.Count; i++)
         {

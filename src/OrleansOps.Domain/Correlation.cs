@@ -244,7 +244,7 @@ public sealed class CorrelatorState
             Counters.IncidentsOpened++;
             OpenGroups[groupKey] = id;
             FiringAlerts[alert.Fingerprint] = id;
-            Place(id, alert);
+            Place(id, alert, window);
             var origin = new IncidentOrigin
             {
                 AccountId = accountId,
@@ -258,7 +258,7 @@ public sealed class CorrelatorState
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
-                Place(incidentId, alert);
+                Place(incidentId, alert, window);
                 routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule));
             }
         }
@@ -345,10 +345,11 @@ public sealed class CorrelatorState
             .FirstOrDefault();
     }
 
-    private void Place(string incidentId, NormalizedAlert alert)
+    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window)
     {
         if (!Placed.TryGetValue(incidentId, out var placed)) Placed[incidentId] = placed = [];
-        // Only what the window can still see is kept; a long incident with many alerts stays small here.
+        // Only what the window can still see is kept, and at most a bounded burst of it.
+        placed.RemoveAll(p => p.At < alert.ReceivedAt - window);
         if (placed.Count >= MaxPlacedPerIncident) placed.RemoveAt(0);
         placed.Add(new PlacedAlert(alert.Name, NodeLabel.Of(alert.Labels), alert.Severity, alert.ReceivedAt));
     }
@@ -413,11 +414,15 @@ public sealed class CorrelatorState
         return due;
     }
 
-    /// <summary>Held alerts that <paramref name="rules"/> no longer suppress become due now (a silence was expired early).</summary>
+    /// <summary>
+    /// Alerts held by a silence or maintenance window that <paramref name="rules"/> no longer suppress become due now (a
+    /// silence was expired early). Holds of other kinds (inhibition, flapping, waiting) keep their own ends.
+    /// </summary>
     public void LiftEnded(SuppressionRules rules, DateTimeOffset now)
     {
         foreach (var held in Suppressed.Values)
-            if (rules.Check(held.Alert, now) is null) held.Reason = held.Reason with { Until = now };
+            if (held.Reason.Kind is SuppressionReason.SilenceKind or SuppressionReason.MaintenanceKind && rules.Check(held.Alert, now) is null)
+                held.Reason = held.Reason with { Until = now };
     }
 
     /// <summary>An operator reopened the incident: its still-firing alerts and its group lead to it again.</summary>

@@ -69,7 +69,7 @@ public sealed record IncidentSummary
     [Id(13)] public ServiceSpans Services { get; init; } = ServiceSpans.None;
 }
 
-/// <summary>A service with alerts in an incident: when the first of them joined, and the most severe of them.</summary>
+/// <summary>A service with alerts in an incident: the most severe of them, and when the first alert that severe joined.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ServiceSpan([property: Id(0)] string Service, [property: Id(1)] DateTimeOffset Since, [property: Id(2)] Severity Severity);
 
@@ -357,7 +357,11 @@ public sealed class IncidentState
         FiringAlertCount = Alerts.Values.Count(a => a.Status == AlertStatus.Firing),
         Services = ServiceSpans.Of(Alerts.Values
             .GroupBy(a => a.Service ?? Service, StringComparer.Ordinal)
-            .Select(g => new ServiceSpan(g.Key, g.Min(a => a.FirstSeen), g.Min(a => a.Severity)))),
+            .Select(g =>
+            {
+                var worst = g.Min(a => a.Severity);
+                return new ServiceSpan(g.Key, g.Where(a => a.Severity == worst).Min(a => a.FirstSeen), worst);
+            })),
     };
 
     /// <summary>The account confirmed every event up to and including <paramref name="seq"/>.</summary>

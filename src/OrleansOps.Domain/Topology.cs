@@ -9,7 +9,8 @@ public static class Topology
 
     /// <summary>
     /// Orders <paramref name="services"/> in waves so that a service comes after every upstream of it in the set:
-    /// a cause and its symptom in one request are correlated cause first. Services in a dependency cycle share a wave.
+    /// a cause and its symptom in one request are correlated cause first. When a dependency cycle blocks, every service
+    /// still waiting goes in one wave (cycles are rare and the order among them is arbitrary anyway).
     /// </summary>
     public static List<List<string>> Waves(IEnumerable<string> services, IReadOnlyDictionary<string, IReadOnlyList<string>> upstreams)
     {

@@ -378,6 +378,8 @@ public sealed class CorrelatorWindowAndTopologyTests
         Assert.Equal((RouteKind.Suppressed, SuppressionReason.WaitingKind), (latency.Kind, latency.SuppressedBy!.Kind));
         Assert.Equal(Alerts.T0 + wait, resend.SuppressedBy!.Until);
         Assert.Equal(RouteKind.Opened, failure.Kind); // failures never wait
+        state.LiftEnded(SuppressionRules.None, Alerts.T0 + TimeSpan.FromSeconds(15)); // an expired silence ends no wait
+        Assert.Equal(Alerts.T0 + wait, state.NextSuppressionEnd);
         Assert.Empty(state.ReleaseDue(Alerts.T0 + TimeSpan.FromSeconds(29)));
         var released = Assert.Single(state.ReleaseDue(Alerts.T0 + wait));
         var joined = Plan(released, Ids(), replanning: true);

@@ -27,14 +27,14 @@ public sealed class IncidentStateTests
     }
 
     [Fact]
-    public void The_summary_names_each_service_the_incident_spans_with_its_first_alert_and_worst_severity()
+    public void The_summary_names_each_service_the_incident_spans_with_its_worst_severity_and_when_that_first_joined()
     {
         var incident = Opened(Firing("Down", Severity.Sev1));
         incident.Apply(Firing("Errors", Severity.Sev3) with { Service = "web", ReceivedAt = T0.AddMinutes(1) }, T0.AddMinutes(1));
         incident.Apply(Firing("Timeouts", Severity.Sev2, instance: "b") with { Service = "web", ReceivedAt = T0.AddMinutes(2) }, T0.AddMinutes(2));
 
         Assert.Equal(
-            [new ServiceSpan("api", T0, Severity.Sev1), new ServiceSpan("web", T0.AddMinutes(1), Severity.Sev2)],
+            [new ServiceSpan("api", T0, Severity.Sev1), new ServiceSpan("web", T0.AddMinutes(2), Severity.Sev2)],
             incident.Summarize().Services.Items);
     }
 

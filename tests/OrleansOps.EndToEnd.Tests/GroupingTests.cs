@@ -88,16 +88,20 @@ public sealed class GroupingTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task A_symptom_wait_round_trips_and_one_beyond_an_hour_is_refused()
+    public async Task A_symptom_wait_round_trips_and_one_beyond_an_hour_or_without_a_window_is_refused()
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
-        string Yaml(string wait) => $"id: {id}\nname: Wait\ncorrelation:\n  window: 3m\n  symptomWait: {wait}\n";
+        string Yaml(string wait, bool window = true) =>
+            $"id: {id}\nname: Wait\ncorrelation:\n{(window ? "  window: 3m\n" : "")}  symptomSeverity: error\n  symptomWait: {wait}\n";
 
         Assert.Equal(201, (await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", Yaml("30s"), contentType: "application/yaml")).Status);
         var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", Yaml("2h"), contentType: "application/yaml");
 
         Assert.Equal(400, status);
         Assert.StartsWith("correlation.symptomWait: must be between 0 (off) and 1h", Assert.Single(body!["errors"]!.AsArray())!.GetValue<string>());
+        var (withoutWindow, problem) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", Yaml("30s", window: false), contentType: "application/yaml");
+        Assert.Equal(400, withoutWindow);
+        Assert.StartsWith("correlation.symptomWait: needs correlation.window", Assert.Single(problem!["errors"]!.AsArray())!.GetValue<string>());
         Assert.Equal("30s", (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config"))["correlation"]!["symptomWait"]!.GetValue<string>());
     }
 
