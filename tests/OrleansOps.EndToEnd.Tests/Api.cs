@@ -26,6 +26,10 @@ public static class Api
     public static Task<(int Status, JsonNode? Body)> PostAsync(HttpClient client, string path, string body, string? bearer = null) =>
         SendAsync(client, HttpMethod.Post, path, body, bearer);
 
+    /// <summary>PUT an account's configuration as YAML, the way operators write it.</summary>
+    public static Task<(int Status, JsonNode? Body)> PutYamlConfigAsync(HttpClient client, string accountId, string yaml) =>
+        SendAsync(client, HttpMethod.Put, $"/api/v1/accounts/{accountId}/config", yaml, contentType: "application/yaml");
+
     public static async Task<JsonNode> GetOkAsync(HttpClient client, string path)
     {
         var (status, body) = await SendAsync(client, HttpMethod.Get, path);

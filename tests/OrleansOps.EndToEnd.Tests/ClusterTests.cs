@@ -62,8 +62,8 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
 
             var account = "acct-" + Guid.NewGuid().ToString("N")[..10];
             var key = account + "-key-000000";
-            var (created, _) = await Api.SendAsync(first, HttpMethod.Put, $"/api/v1/accounts/{account}/config",
-                $"id: {account}\nname: Cluster test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {key}\n    defaultService: web\n", contentType: "application/yaml");
+            var (created, _) = await Api.PutYamlConfigAsync(first, account,
+                $"id: {account}\nname: Cluster test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {key}\n    defaultService: web\n");
             Assert.Equal(201, created);
 
             // Thirty incidents opened through all three silos; about a third of them live on the silo about to die.
@@ -218,8 +218,8 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
             var silos = SiloLine().Matches(up.Output).Select(m => Client(new Uri(m.Groups["url"].Value))).ToList();
             var account = "acct-" + Guid.NewGuid().ToString("N")[..10];
             var key = account + "-key-000000";
-            var (created, _) = await Api.SendAsync(silos[0], HttpMethod.Put, $"/api/v1/accounts/{account}/config",
-                $"id: {account}\nname: Outage test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {key}\n    defaultService: web\n", contentType: "application/yaml");
+            var (created, _) = await Api.PutYamlConfigAsync(silos[0], account,
+                $"id: {account}\nname: Outage test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {key}\n    defaultService: web\n");
             Assert.Equal(201, created);
             string Batch(string name) => $$"""{"alerts":[{"labels":{"alertname":"{{name}}","instance":"a"},"severity":"P2"}]}""";
             for (var i = 0; i < 6; i++) Assert.Equal(202, (await Api.PostAsync(silos[i % 2], "/api/v1/alerts", Batch($"Before-{i}"), bearer: key)).Status);

@@ -30,7 +30,7 @@ public sealed class GroupingTests(ServerFixture fixture)
               - name: main
                 key: {key}
             """;
-        Assert.Equal(201, (await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml")).Status);
+        Assert.Equal(201, (await Api.PutYamlConfigAsync(Server.Admin, id, yaml)).Status);
         Assert.Equal("sev2", (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config"))["correlation"]!["symptomSeverity"]!.GetValue<string>());
         async Task<JsonArray> Send(params (string Alertname, string Service, string Node, string Severity)[] alerts)
         {
@@ -80,7 +80,7 @@ public sealed class GroupingTests(ServerFixture fixture)
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var yaml = $"id: {id}\nname: Bad\ncorrelation:\n  symptomSeverity: loud\n";
 
-        var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+        var (status, body) = await Api.PutYamlConfigAsync(Server.Admin, id, yaml);
 
         Assert.Equal(400, status);
         Assert.StartsWith("correlation.symptomSeverity: 'loud' is not a severity", Assert.Single(body!["errors"]!.AsArray())!.GetValue<string>());
@@ -94,12 +94,12 @@ public sealed class GroupingTests(ServerFixture fixture)
         string Yaml(string wait, bool window = true) =>
             $"id: {id}\nname: Wait\ncorrelation:\n{(window ? "  window: 3m\n" : "")}  symptomSeverity: error\n  symptomWait: {wait}\n";
 
-        Assert.Equal(201, (await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", Yaml("30s"), contentType: "application/yaml")).Status);
-        var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", Yaml("2h"), contentType: "application/yaml");
+        Assert.Equal(201, (await Api.PutYamlConfigAsync(Server.Admin, id, Yaml("30s"))).Status);
+        var (status, body) = await Api.PutYamlConfigAsync(Server.Admin, id, Yaml("2h"));
 
         Assert.Equal(400, status);
         Assert.StartsWith("correlation.symptomWait: must be between 0 (off) and 1h", Assert.Single(body!["errors"]!.AsArray())!.GetValue<string>());
-        var (withoutWindow, problem) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", Yaml("30s", window: false), contentType: "application/yaml");
+        var (withoutWindow, problem) = await Api.PutYamlConfigAsync(Server.Admin, id, Yaml("30s", window: false));
         Assert.Equal(400, withoutWindow);
         Assert.StartsWith("correlation.symptomWait: needs correlation.window", Assert.Single(problem!["errors"]!.AsArray())!.GetValue<string>());
         Assert.Equal("30s", (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config"))["correlation"]!["symptomWait"]!.GetValue<string>());
@@ -110,7 +110,7 @@ public sealed class GroupingTests(ServerFixture fixture)
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var key = $"{id}-key-000000";
         var yaml = $"id: {id}\nname: Signals\nservices:\n  - id: net\n  - id: web\ncorrelation:\n{correlation}integrationKeys:\n  - name: main\n    key: {key}\n{extra}";
-        var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+        var (status, body) = await Api.PutYamlConfigAsync(Server.Admin, id, yaml);
         Assert.True(status == 201, body?.ToJsonString());
         return (id, key);
     }

@@ -161,7 +161,7 @@ public sealed class OperatorFlowTests(ServerFixture fixture)
                 key: {id}-key-000000
                 defaultService: web
             """;
-        var (created, _) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+        var (created, _) = await Api.PutYamlConfigAsync(Server.Admin, id, yaml);
         Assert.Equal(201, created);
         Assert.Equal(202, (await Api.PostAsync(Server.Anonymous, "/api/v1/alerts", """{"alerts":[{"labels":{"alertname":"X"}}]}""", bearer: $"{id}-key-000000")).Status);
 

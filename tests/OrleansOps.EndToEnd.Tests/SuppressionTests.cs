@@ -13,7 +13,7 @@ public sealed class SuppressionTests(ServerFixture fixture)
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var yaml = $"id: {id}\nname: Suppression test\nservices:\n  - id: web\nintegrationKeys:\n  - name: main\n    key: {id}-key-000000\n    defaultService: web\n{maintenance}";
-        var (status, body) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+        var (status, body) = await Api.PutYamlConfigAsync(Server.Admin, id, yaml);
         Assert.True(status == 201, body?.ToJsonString());
         return (id, $"{id}-key-000000");
     }
@@ -146,7 +146,7 @@ public sealed class SuppressionTests(ServerFixture fixture)
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var yaml = $"id: {id}\nname: x\nmaintenance:\n  - name: bad\n    cron: '0 2 * *'\n    duration: 2h\n  - name: worse\n    matchers: ['nope']\n    start: 2026-12-01T00:00:00Z\n    end: 2026-11-01T00:00:00Z\n";
 
-        var (status, problem) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{id}/config", yaml, contentType: "application/yaml");
+        var (status, problem) = await Api.PutYamlConfigAsync(Server.Admin, id, yaml);
 
         Assert.Equal(400, status);
         var text = problem!.ToJsonString();
