@@ -151,9 +151,17 @@ public sealed record IncidentView
     [Id(3)] public string? ResolvedBy { get; init; }
     [Id(4)] public required IReadOnlyList<IncidentAlert> Alerts { get; init; }
     [Id(5)] public required int ChronicleEntries { get; init; }
+    [Id(6)] public EscalationView Escalation { get; init; } = EscalationView.None;
+    /// <summary>How each notification ended, undeliverable ones included.</summary>
+    [Id(7)] public IReadOnlyList<NotificationOutcome> Notifications { get; init; } = [];
+    /// <summary>Notifications waiting for their time or for the receiver.</summary>
+    [Id(8)] public int PendingNotifications { get; init; }
 
     public static IncidentView Of(IncidentState state) => new()
     {
+        Escalation = EscalationView.Of(state.Escalation, state.Status),
+        Notifications = state.Notifications.ToList(),
+        PendingNotifications = state.PendingNotifications.Count,
         Summary = state.Summarize(),
         GroupKey = state.GroupKey,
         AcknowledgedBy = state.AcknowledgedBy,
@@ -161,4 +169,37 @@ public sealed record IncidentView
         ChronicleEntries = state.Chronicle.Count,
         Alerts = state.Alerts.Values.OrderBy(a => a.FirstSeen).ToList(),
     };
+}
+
+/// <summary>Where an incident stands in its escalation policy.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EscalationView
+{
+    public static readonly EscalationView None = new() { Assignees = [] };
+
+    /// <summary>Null until the policy was looked up, or when none applies.</summary>
+    [Id(0)] public string? Policy { get; init; }
+    /// <summary>The level that fires next, from 1; null when nothing is due (acknowledged, resolved, exhausted).</summary>
+    [Id(1)] public int? NextLevel { get; init; }
+    [Id(2)] public DateTimeOffset? NextAt { get; init; }
+    [Id(3)] public int Round { get; init; }
+    [Id(4)] public DateTimeOffset? AckTimeoutAt { get; init; }
+    [Id(5)] public required IReadOnlyList<string> Assignees { get; init; }
+    [Id(6)] public bool Exhausted { get; init; }
+
+    public static EscalationView Of(EscalationProgress progress, IncidentStatus status)
+    {
+        var levels = progress.Policy?.Levels.Count ?? 0;
+        var waiting = status == IncidentStatus.Triggered && progress.NextAt is not null;
+        return new EscalationView
+        {
+            Policy = progress.Policy?.Id,
+            NextLevel = waiting ? progress.NextLevel + 1 : null,
+            NextAt = waiting ? progress.NextAt : null,
+            Round = progress.Round + 1,
+            AckTimeoutAt = status == IncidentStatus.Acknowledged ? progress.AckTimeoutAt : null,
+            Assignees = progress.Assignees.ToList(),
+            Exhausted = levels > 0 && progress.NextLevel >= levels,
+        };
+    }
 }

@@ -79,6 +79,22 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task<CommandResult> Resolve(string actor, string? note);
     Task<CommandResult> Reopen(string actor, string? reason);
     Task<CommandResult> AddNote(string actor, string text);
+    /// <summary>Pages the next level of the escalation policy now.</summary>
+    Task<CommandResult> Escalate(string actor);
+    /// <summary>Hands the incident to a user, schedule, team or channel and pages it now.</summary>
+    Task<CommandResult> Reassign(string actor, EscalationTarget target);
+    /// <summary>How a notification the incident handed to the notifier went.</summary>
+    Task RecordDelivery(DeliveryReport report);
+}
+
+/// <summary>
+/// Sends notifications for incidents and reports back to each incident. A stateless worker on the caller's silo, so
+/// that slow receivers and retries never hold an incident's turn.
+/// </summary>
+public interface INotifierGrain : IGrainWithIntegerKey
+{
+    [Orleans.Concurrency.OneWay]
+    Task Send(Notification notification);
 }
 
 public static class GrainKeys

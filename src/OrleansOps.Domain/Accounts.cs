@@ -13,6 +13,8 @@ public sealed record ServiceDefinition
     [Id(2)] public IReadOnlyList<string> Nodes { get; init; } = [];
     /// <summary>Upstream services this one depends on (topology for correlation).</summary>
     [Id(3)] public IReadOnlyList<string> DependsOn { get; init; } = [];
+    /// <summary>The escalation policy its incidents follow; none: the account's default policy.</summary>
+    [Id(4)] public string? EscalationPolicy { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -74,11 +76,28 @@ public sealed record AccountConfig
     [Id(13)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
     /// <summary>How long an alert weaker than <see cref="SymptomSeverity"/> with no relation waits for one before it opens an incident; zero is off.</summary>
     [Id(14)] public TimeSpan SymptomWait { get; init; }
+    /// <summary>Users, teams, schedules, escalation policies, channels and stakeholders.</summary>
+    [Id(15)] public OnCallConfig OnCall { get; init; } = OnCallConfig.None;
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
     public bool NeedsAccountSignals => Inhibit.Count > 0 || StormPerMinute > 0;
 
     public bool Declares(string service) => Services.Any(s => s.Id == service);
+
+    /// <summary>The escalation policy an incident of <paramref name="service"/> follows, if any.</summary>
+    public EscalationPolicy? PolicyFor(string service)
+    {
+        var id = Services.FirstOrDefault(s => s.Id == service)?.EscalationPolicy ?? OnCall.DefaultPolicy;
+        return OnCall.Policies.FirstOrDefault(p => p.Id == id);
+    }
+
+    public bool Knows(EscalationTarget target) => target.Kind switch
+    {
+        TargetKind.User => OnCall.Users.Any(u => u.Id == target.Id),
+        TargetKind.Team => OnCall.Teams.Any(t => t.Id == target.Id),
+        TargetKind.Schedule => OnCall.Schedules.Any(s => s.Id == target.Id),
+        _ => OnCall.Channels.Any(c => c.Id == target.Id),
+    };
 
     /// <summary>Every problem with this configuration, as "field: message"; empty when it is valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -121,6 +140,12 @@ public sealed record AccountConfig
                 errors.Add($"services[{i}].dependsOn: '{upstream}' is not a declared service");
         }
         if (GroupBy.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.groupBy: label names cannot be empty");
+        errors.AddRange(OnCall.Problems(this));
+        for (var i = 0; i < Services.Count; i++)
+        {
+            if (Services[i].EscalationPolicy is { } policy && OnCall.Policies.All(p => p.Id != policy))
+                errors.Add($"services[{i}].escalationPolicy: '{policy}' is not a declared escalation policy");
+        }
 
         for (var i = 0; i < Sla.Availability.Count; i++)
         {

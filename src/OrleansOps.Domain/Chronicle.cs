@@ -30,6 +30,16 @@ public static class ChronicleKinds
     public const string Resolved = "incident.resolved";
     public const string Reopened = "incident.reopened";
     public const string Note = "note.added";
+    public const string EscalationPolicy = "escalation.policy";
+    public const string Escalated = "escalation.step";
+    public const string Reassigned = "incident.reassigned";
+    public const string AckTimedOut = "acknowledgement.timedout";
+    public const string Retriggered = "incident.retriggered";
+    public const string NotificationAttempt = "notification.attempt";
+    public const string NotificationDelivered = "notification.delivered";
+    public const string NotificationFailed = "notification.failed";
+    public const string NotificationCancelled = "notification.cancelled";
+    public const string StakeholdersUpdated = "stakeholders.updated";
 }
 
 [GenerateSerializer, Immutable]

@@ -46,6 +46,8 @@ public enum LifecycleKind
     Resolved = 2,
     Reopened = 3,
     SeverityChanged = 4,
+    /// <summary>An acknowledged incident is triggered again: its acknowledgement timed out, or someone escalated or reassigned it.</summary>
+    Retriggered = 5,
 }
 
 /// <summary>The incident as the account's index and lists see it.</summary>
@@ -130,7 +132,7 @@ public sealed record IncidentOrigin
 /// Every change appends a chronicle entry; lifecycle changes also queue an event for the account.
 /// </summary>
 [GenerateSerializer]
-public sealed class IncidentState
+public sealed partial class IncidentState
 {
     [Id(0)] public string? Id { get; set; }
     [Id(1)] public string AccountId { get; set; } = "";
@@ -180,6 +182,7 @@ public sealed class IncidentState
         if (rule is not null) data["rule"] = rule;
         Record(now, ChronicleKinds.Opened, first.Source, $"Incident opened: {Title}", data);
         Emit(LifecycleKind.Opened, now);
+        StartEscalation(now);
     }
 
     /// <param name="rule">Why correlation sent a new alert here (recorded with it and in the chronicle).</param>
@@ -311,6 +314,7 @@ public sealed class IncidentState
         AcknowledgedBy = actor;
         Record(now, ChronicleKinds.Acknowledged, actor, $"Acknowledged by {actor}");
         Emit(LifecycleKind.Acknowledged, now);
+        StopForAcknowledgement(now);
         return true;
     }
 
@@ -335,6 +339,7 @@ public sealed class IncidentState
         ReopenedAt = now;
         Record(now, ChronicleKinds.Reopened, actor, reason is null ? $"Reopened by {actor}" : $"Reopened by {actor}: {reason}");
         Emit(LifecycleKind.Reopened, now);
+        RestartEscalation(now);
     }
 
     public void AddNote(string actor, string text, DateTimeOffset now) =>
@@ -376,6 +381,7 @@ public sealed class IncidentState
         if (note is not null) data["note"] = note;
         Record(now, ChronicleKinds.Resolved, actor, note is null ? text : $"{text}: {note}", data);
         Emit(LifecycleKind.Resolved, resolvedAt);
+        StopForResolution(now);
     }
 
     private void RaiseSeverityTo(Severity severity, string actor, DateTimeOffset now)
@@ -387,6 +393,7 @@ public sealed class IncidentState
         Record(now, ChronicleKinds.SeverityChanged, actor, $"Severity raised from {before.ToWire()} to {worst.ToWire()}",
             new Dictionary<string, string> { ["from"] = before.ToWire(), ["to"] = worst.ToWire() });
         Emit(LifecycleKind.SeverityChanged, now);
+        Escalation.StakeholderReviewAt = now;
     }
 
     private static Dictionary<string, string> AlertData(NormalizedAlert alert) => new()

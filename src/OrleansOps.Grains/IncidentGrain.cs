@@ -6,26 +6,32 @@ using Orleans.Runtime;
 namespace OrleansOps.Grains;
 
 /// <summary>
-/// One incident: lifecycle, alerts and chronicle. Lifecycle events wait in the persisted outbox until the
-/// account confirms them, and are re-sent on the next activation or change. Alerts that announced an end
-/// (Prometheus' endsAt) expire then unless refreshed: a grain timer fires on time while the incident is active,
-/// and a reminder brings it back if it was deactivated or its silo died.
+/// One incident: lifecycle, alerts, escalation and chronicle. Lifecycle events wait in the persisted outbox until the
+/// account confirms them, and are re-sent on the next activation or change. Whatever is due by itself — an alert's
+/// announced end (Prometheus' endsAt), an escalation level, an acknowledgement timeout, a delayed notification — is
+/// woken by a grain timer on time while the incident is active, and by a reminder if it was deactivated or its silo
+/// died; an escalation step is saved before its notifications go out, so a step fires once even when both race.
 /// </summary>
 [RandomPlacement] // incidents are many and independent: spread them over the silos rather than crowd the correlator's
 public sealed class IncidentGrain(
     [PersistentState("incident", StorageNames.Grains)] IPersistentState<IncidentState> state,
     TimeProvider time,
     IOptions<BackstopReminderOptions> timing,
+    IOptions<NotificationDispatchOptions> dispatch,
     ILogger<IncidentGrain> logger)
     : Grain, IIncidentGrain, IRemindable
 {
-    private const string ExpiryReminder = "alert-expiry";
-    /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off expiry re-arms daily.</summary>
+    private const string WakeReminder = "incident-wake";
+    /// <summary>The name the reminder had when it only expired alerts; one left by an older version is treated alike, and removed.</summary>
+    private const string LegacyReminder = "alert-expiry";
+    /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off wake re-arms daily.</summary>
     private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
 
-    private IGrainTimer? _expiryTimer;
+    private IGrainTimer? _wakeTimer;
     private DateTimeOffset? _timerDueAt;
     private bool _reminderRegistered;
+    /// <summary>Notifications this activation handed to the notifier and has not heard back about, with when.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
 
     private IncidentState Incident => state.State;
 
@@ -37,20 +43,25 @@ public sealed class IncidentGrain(
         if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
         try
         {
-            await ExpireDueAlertsAsync();
+            await WakeAsync();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Reading and acting on the incident must not depend on the reminder table; the timer still runs.
-            logger.LogWarning(e, "Incident {IncidentId} could not arm its expiry reminder on activation", Incident.Id);
+            // Reading and acting on the incident must not depend on the reminder table or the account; the timer still runs.
+            logger.LogWarning(e, "Incident {IncidentId} could not act on what is due on activation", Incident.Id);
+            ScheduleWake();
         }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != ExpiryReminder) return;
-        _reminderRegistered = true; // it fired, so it exists; it is removed below once nothing is left to expire
-        await ExpireDueAlertsAsync();
+        if (reminderName == LegacyReminder)
+        {
+            if (await this.GetReminder(LegacyReminder) is { } legacy) await this.UnregisterReminder(legacy);
+        }
+        else if (reminderName != WakeReminder) return;
+        else _reminderRegistered = true; // it fired, so it exists; it is removed once nothing is left to wake for
+        await WakeAsync();
     }
 
     public async Task<DeliveryResult> Deliver(AlertDelivery delivery)
@@ -112,6 +123,36 @@ public sealed class IncidentGrain(
         return true;
     });
 
+    public async Task<CommandResult> Escalate(string actor)
+    {
+        if (!Incident.Exists) return await Command(_ => false);
+        var config = await AccountConfigAsync();
+        return await Command(now =>
+        {
+            Incident.EscalateNow(actor, config, now);
+            return true;
+        });
+    }
+
+    public async Task<CommandResult> Reassign(string actor, EscalationTarget target)
+    {
+        if (!Incident.Exists) return await Command(_ => false);
+        var config = await AccountConfigAsync();
+        if (!config.Knows(target))
+            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = $"The account declares no {target.Kind.ToString().ToLowerInvariant()} '{target.Id}'.", Incident = IncidentView.Of(Incident) };
+        return await Command(now =>
+        {
+            Incident.Reassign(actor, target, config, now);
+            return true;
+        });
+    }
+
+    public async Task RecordDelivery(DeliveryReport report)
+    {
+        _inFlight.Remove(report.Key);
+        if (Incident.Exists && Incident.RecordDelivery(report, time.GetUtcNow())) await SaveAsync();
+    }
+
     private async Task<CommandResult> Command(Func<DateTimeOffset, bool> change)
     {
         if (!Incident.Exists) return new CommandResult { Outcome = CommandOutcome.NotFound, Message = "No such incident." };
@@ -139,7 +180,7 @@ public sealed class IncidentGrain(
         // removes itself when it fires, never a missing one.
         try
         {
-            await EnsureExpiryReminderAsync();
+            await EnsureWakeReminderAsync();
         }
         catch
         {
@@ -148,53 +189,85 @@ public sealed class IncidentGrain(
         }
         await state.WriteOrDiscardAsync(this);
         if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
-        await ScheduleExpiryAsync();
+        DispatchDueNotifications();
+        ScheduleWake();
+        await RemoveIdleReminderAsync();
     }
 
-    private async Task ExpireDueAlertsAsync()
+    /// <summary>Acts on everything due: expired alerts, escalation, and notifications whose time came or whose report never did.</summary>
+    private async Task WakeAsync()
     {
-        if (Incident.Exists && Incident.ExpireAlerts(time.GetUtcNow()))
+        if (!Incident.Exists) return;
+        var now = time.GetUtcNow();
+        foreach (var (key, at) in _inFlight.Where(p => now - p.Value > dispatch.Value.RedispatchAfter).ToList())
+        {
+            logger.LogWarning("Incident {IncidentId} heard nothing about notification {Key} since {At}; sending it again", Incident.Id, key, at);
+            _inFlight.Remove(key);
+        }
+        var changed = Incident.ExpireAlerts(now);
+        if (Incident.EscalationDue(now)) changed |= Incident.Escalate(await AccountConfigAsync(), now);
+        if (changed)
         {
             await SaveAsync();
             return;
         }
-        await EnsureExpiryReminderAsync();
-        await ScheduleExpiryAsync();
+        await EnsureWakeReminderAsync();
+        DispatchDueNotifications();
+        ScheduleWake();
+        await RemoveIdleReminderAsync();
     }
 
-    private async Task EnsureExpiryReminderAsync()
+    /// <summary>The account's configuration; an account that is gone pages nobody, and says so on the chronicle.</summary>
+    private async Task<AccountConfig> AccountConfigAsync() =>
+        await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).GetConfig()
+        ?? new AccountConfig { Id = Incident.AccountId, Name = Incident.AccountId };
+
+    /// <summary>Hands due notifications to the notifier, after the step that made them was saved; reports come back through <see cref="RecordDelivery"/>.</summary>
+    private void DispatchDueNotifications()
     {
-        if (Incident.NextExpiry is null || _reminderRegistered) return;
+        var now = time.GetUtcNow();
+        foreach (var notification in Incident.DispatchDue(now, _inFlight.ContainsKey))
+        {
+            _inFlight[notification.Key] = now;
+            var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/api/v1/incidents/{Incident.Id}" : null;
+            GrainFactory.GetGrain<INotifierGrain>(0).Send(notification with { IncidentUrl = link }).Ignore();
+        }
+    }
+
+    private async Task EnsureWakeReminderAsync()
+    {
+        if (Incident.NextWake is null && _inFlight.Count == 0 || _reminderRegistered) return;
         var period = timing.Value.Period;
-        await this.RegisterOrUpdateReminder(ExpiryReminder, period, period);
+        await this.RegisterOrUpdateReminder(WakeReminder, period, period);
         _reminderRegistered = true;
     }
 
-    /// <summary>Arms the timer for the next expiry, and removes the reminder once nothing is left to expire.</summary>
-    private async Task ScheduleExpiryAsync()
+    /// <summary>Arms the timer for the next thing due.</summary>
+    private void ScheduleWake()
     {
-        var next = Incident.NextExpiry;
-        if (next != _timerDueAt)
-        {
-            _expiryTimer?.Dispose();
-            _expiryTimer = next is { } due
-                ? this.RegisterGrainTimer(() =>
-                {
-                    _timerDueAt = null;
-                    return ExpireDueAlertsAsync();
-                }, new GrainTimerCreationOptions
-                {
-                    DueTime = TimeSpan.FromTicks(Math.Clamp((due - time.GetUtcNow()).Ticks, 0, MaxTimerWait.Ticks)),
-                    Period = Timeout.InfiniteTimeSpan,
-                })
-                : null;
-            _timerDueAt = next;
-        }
-        if (next is null && _reminderRegistered)
-        {
-            if (await this.GetReminder(ExpiryReminder) is { } reminder) await this.UnregisterReminder(reminder);
-            _reminderRegistered = false;
-        }
+        var next = Incident.NextWake;
+        if (next == _timerDueAt) return;
+        _wakeTimer?.Dispose();
+        _wakeTimer = next is { } due
+            ? this.RegisterGrainTimer(() =>
+            {
+                _timerDueAt = null;
+                return WakeAsync();
+            }, new GrainTimerCreationOptions
+            {
+                DueTime = TimeSpan.FromTicks(Math.Clamp((due - time.GetUtcNow()).Ticks, 0, MaxTimerWait.Ticks)),
+                Period = Timeout.InfiniteTimeSpan,
+            })
+            : null;
+        _timerDueAt = next;
+    }
+
+    /// <summary>The reminder goes once nothing is due and no notification awaits its report.</summary>
+    private async Task RemoveIdleReminderAsync()
+    {
+        if (Incident.NextWake is not null || _inFlight.Count > 0 || !_reminderRegistered) return;
+        if (await this.GetReminder(WakeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        _reminderRegistered = false;
     }
 
     private async Task TryUpdateAccountAsync()

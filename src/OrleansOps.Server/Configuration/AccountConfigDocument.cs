@@ -6,7 +6,7 @@ namespace OrleansOps.Server.Configuration;
 /// An account's configuration as people write it, in YAML files or as JSON over the admin API (same shape,
 /// camelCase). Integration keys may be given in clear (<c>key</c>, hashed on load) or as <c>keySha256</c>.
 /// </summary>
-public sealed class AccountConfigDocument
+public sealed partial class AccountConfigDocument
 {
     public string? Id { get; set; }
     public string? Name { get; set; }
@@ -41,6 +41,8 @@ public sealed class AccountConfigDocument
         public string? Name { get; set; }
         public List<string>? Nodes { get; set; }
         public List<string>? DependsOn { get; set; }
+        /// <summary>The escalation policy its incidents follow; absent: <c>escalation.defaultPolicy</c>.</summary>
+        public string? EscalationPolicy { get; set; }
     }
 
     public sealed class CorrelationDocument
@@ -174,6 +176,7 @@ public sealed class AccountConfigDocument
                 Name = s.Name,
                 Nodes = s.Nodes ?? [],
                 DependsOn = s.DependsOn ?? [],
+                EscalationPolicy = s.EscalationPolicy,
             }).ToList(),
             GroupBy = Correlation?.GroupBy ?? ["alertname"],
             GroupWindow = Duration(Correlation?.Window, "correlation.window", errors) ?? TimeSpan.Zero,
@@ -185,6 +188,7 @@ public sealed class AccountConfigDocument
             StormPerMinute = Correlation?.StormPerMinute ?? 0,
             SymptomSeverity = SymptomSeverity(Correlation?.SymptomSeverity, errors),
             SymptomWait = Duration(Correlation?.SymptomWait, "correlation.symptomWait", errors) ?? TimeSpan.Zero,
+            OnCall = OnCallToDomain(TimeZone ?? "UTC", errors),
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -196,7 +200,7 @@ public sealed class AccountConfigDocument
         return (errors.Count == 0 ? config : null, errors);
     }
 
-    public static AccountConfigDocument FromDomain(AccountConfig config) => new()
+    public static AccountConfigDocument FromDomain(AccountConfig config) => new AccountConfigDocument()
     {
         Id = config.Id,
         Name = config.Name,
@@ -208,6 +212,7 @@ public sealed class AccountConfigDocument
             Name = s.Name,
             Nodes = s.Nodes.ToList(),
             DependsOn = s.DependsOn.ToList(),
+            EscalationPolicy = s.EscalationPolicy,
         }).ToList(),
         Correlation = new CorrelationDocument
         {
@@ -257,7 +262,7 @@ public sealed class AccountConfigDocument
             Duration = m.Duration is { } d ? Durations.Format(d) : null,
             TimeZone = m.TimeZone,
         }).ToList(),
-    };
+    }.WithOnCall(config.OnCall);
 
     private static List<LabelMatcher> Matchers(List<string>? texts, string path, List<string> errors)
     {

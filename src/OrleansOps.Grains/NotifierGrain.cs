@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace OrleansOps.Grains;
+
+/// <summary>
+/// Sends each notification through the channels (retries and rate limits included) and reports the outcome to its
+/// incident. Reentrant, so one slow receiver never holds up the others.
+/// </summary>
+[StatelessWorker, Reentrant]
+public sealed class NotifierGrain(INotificationSender sender, ILogger<NotifierGrain> logger) : Grain, INotifierGrain
+{
+    private static readonly TimeSpan[] ReportRetries = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
+
+    public async Task Send(Notification notification)
+    {
+        DeliveryReport report;
+        try
+        {
+            report = await sender.SendAsync(notification, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Notification {Key} could not be sent", notification.Key);
+            report = new DeliveryReport { Key = notification.Key, Delivered = false, Attempts = [], Error = $"the sender failed: {e.GetType().Name}" };
+        }
+        var incident = GrainFactory.GetGrain<IIncidentGrain>(notification.IncidentId);
+        foreach (var wait in ReportRetries.Prepend(TimeSpan.Zero))
+        {
+            await Task.Delay(wait);
+            try
+            {
+                await incident.RecordDelivery(report);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Notification {Key}: could not report to incident {IncidentId}", notification.Key, notification.IncidentId);
+            }
+        }
+        // The incident sends it again after NotificationDispatchOptions.RedispatchAfter, having heard nothing.
+    }
+}
