@@ -84,6 +84,8 @@ public sealed class IncidentGrain(
             outcomes.Add(Incident.Apply(alert, now, rule));
         }
 
+        // A new incident learns its policy and pages its first level in the same write that opens it.
+        if (Incident.Exists && Incident.EscalationDue(now)) Incident.Escalate(await AccountConfigAsync(), now);
         if (outcomes.Any(o => o is AlertOutcome.Applied or AlertOutcome.Repeated)) await SaveAsync();
         return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
     }

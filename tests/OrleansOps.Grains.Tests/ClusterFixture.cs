@@ -12,6 +12,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly DateTimeOffset Start = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
 
     public FakeTimeProvider Time { get; } = new(Start);
+    /// <summary>Every notification any silo sent, delivered at once.</summary>
+    public RecordingSender Sender { get; } = new();
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "orleansops-grains-" + Guid.NewGuid().ToString("N"));
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
@@ -22,6 +24,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddSingleton<INotificationSender>(Sender);
             silo.UseSqliteStorage(StorageNames.Grains, DataPath, SqliteDurability.Normal);
         });
         Cluster = builder.Build();

@@ -55,7 +55,7 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         Assert.All(third, r => Assert.Equal(AlertOutcome.Repeated, r.Outcome));
         var incident = await fixture.Grains.GetGrain<IIncidentGrain>(first[0].IncidentId!).Describe();
         Assert.Equal(4, Assert.Single(incident!.Alerts).Count);
-        Assert.Equal(2, incident.ChronicleEntries);
+        Assert.Equal(3, incident.ChronicleEntries); // opened, attached, and which escalation policy applies (none)
         var page = await fixture.Grains.GetGrain<IAccountGrain>(account).ListIncidents(IncidentStatusFilter.All, null, 10);
         Assert.Single(page.Items);
     }
@@ -132,7 +132,7 @@ public sealed class CorrelationTests(ClusterFixture fixture)
 
         var chronicle = await incident.GetChronicle();
         Assert.Equal(
-            [ChronicleKinds.Opened, ChronicleKinds.AlertAttached, ChronicleKinds.Acknowledged, ChronicleKinds.Note, ChronicleKinds.Resolved],
+            [ChronicleKinds.Opened, ChronicleKinds.AlertAttached, ChronicleKinds.EscalationPolicy, ChronicleKinds.Acknowledged, ChronicleKinds.Note, ChronicleKinds.Resolved],
             chronicle!.Select(e => e.Kind));
         Assert.True((await incident.VerifyChronicle())!.Valid);
     }

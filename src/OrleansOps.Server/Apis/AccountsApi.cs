@@ -19,6 +19,8 @@ public static class AccountsApi
         accounts.MapGet("/{accountId}/config", GetConfig).WithSummary("An account's configuration (integration keys as SHA-256 only)");
         accounts.MapPut("/{accountId}/config", PutConfig).WithSummary("Create or replace an account's configuration (JSON, or YAML with a YAML content type)");
         accounts.MapGet("/{accountId}/incidents", ListIncidents).WithSummary("An account's incidents, newest first; status = triggered|acknowledged|resolved|open");
+        accounts.MapGet("/{accountId}/schedules/{scheduleId}/oncall", WhoIsOnCall)
+            .WithSummary("Who is on call in a schedule at ?at= (default now), and the shifts until ?until= (default a week later)");
         return app;
     }
 
@@ -113,4 +115,30 @@ public static class AccountsApi
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
     };
+
+    public sealed record OnCallResponse(string Account, string Schedule, string TimeZone, DateTimeOffset At, IReadOnlyList<string> OnCall, IReadOnlyList<OnCallShift> Shifts);
+
+    private static async Task<Results<Ok<OnCallResponse>, ProblemHttpResult>> WhoIsOnCall(
+        string accountId, string scheduleId, string? at, string? until, IGrainFactory grains, TimeProvider time)
+    {
+        if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        var errors = new List<string>();
+        var from = Instant(at, "at", errors) ?? time.GetUtcNow();
+        var to = Instant(until, "until", errors) ?? from.AddDays(7);
+        if (errors.Count == 0 && (to <= from || to - from > TimeSpan.FromDays(92))) errors.Add("until: must be after at, and at most 92 days later");
+        if (errors.Count > 0) return Problems.Invalid("The query is invalid", errors);
+        var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();
+        if (config is null) return Problems.NotFound($"No account '{accountId}'.");
+        var schedule = config.OnCall.Schedules.FirstOrDefault(s => s.Id == scheduleId);
+        if (schedule is null) return Problems.NotFound($"Account '{accountId}' has no schedule '{scheduleId}'.");
+        return TypedResults.Ok(new OnCallResponse(accountId, schedule.Id, schedule.TimeZone, from, schedule.OnCallAt(from), schedule.ShiftsBetween(from, to)));
+    }
+
+    private static DateTimeOffset? Instant(string? text, string name, List<string> errors)
+    {
+        if (text is null) return null;
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant)) return instant;
+        errors.Add($"{name}: '{text}' is not a timestamp like 2026-11-26T09:00:00Z");
+        return null;
+    }
 }

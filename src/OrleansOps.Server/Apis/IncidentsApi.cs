@@ -23,6 +23,11 @@ public static class IncidentsApi
             Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Reopen(body.Actor, body.Text))).WithSummary("Reopen a resolved incident");
         incidents.MapPost("/notes", (string incidentId, HttpRequest request, IGrainFactory grains) =>
             Command(incidentId, request, grains, requireText: true, (incident, body) => incident.AddNote(body.Actor, body.Text!))).WithSummary("Add a note to the chronicle");
+        incidents.MapPost("/escalate", (string incidentId, HttpRequest request, IGrainFactory grains) =>
+            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Escalate(body.Actor))).WithSummary("Page the next escalation level now");
+        incidents.MapPost("/reassign", (string incidentId, HttpRequest request, IGrainFactory grains) =>
+            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Reassign(body.Actor, body.To!), requireTarget: true))
+            .WithSummary("Hand the incident to {\"to\": \"user:<id>\" | \"schedule:<id>\" | \"team:<id>\" | \"channel:<id>\"} and page it now");
         return app;
     }
 
@@ -47,17 +52,18 @@ public static class IncidentsApi
         return verification is null ? NoIncident(incidentId) : TypedResults.Ok(verification);
     }
 
-    private sealed record CommandBody(string Actor, string? Text);
+    private sealed record CommandBody(string Actor, string? Text, EscalationTarget? To);
 
     private static async Task<IResult> Command(
-        string incidentId, HttpRequest request, IGrainFactory grains, bool requireText, Func<IIncidentGrain, CommandBody, Task<CommandResult>> act)
+        string incidentId, HttpRequest request, IGrainFactory grains, bool requireText, Func<IIncidentGrain, CommandBody, Task<CommandResult>> act,
+        bool requireTarget = false)
     {
         if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
         var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
         if (tooLarge is not null) return tooLarge;
 
         var errors = new List<string>();
-        string? actor = null, text = null;
+        string? actor = null, text = null, to = null;
         if (bytes!.Length > 0)
         {
             try
@@ -69,6 +75,7 @@ public static class IncidentsApi
                     actor = RequestBodies.OptionalString(document.RootElement, "actor", MaxActorLength, errors);
                     text = RequestBodies.OptionalString(document.RootElement, "text", MaxNoteLength, errors)
                         ?? RequestBodies.OptionalString(document.RootElement, "note", MaxNoteLength, errors);
+                    if (requireTarget) to = RequestBodies.OptionalString(document.RootElement, "to", MaxActorLength, errors);
                 }
             }
             catch (JsonException e)
@@ -77,9 +84,12 @@ public static class IncidentsApi
             }
         }
         if (requireText && string.IsNullOrWhiteSpace(text) && errors.Count == 0) errors.Add("text: is required");
+        var target = EscalationTarget.Parse(to);
+        if (requireTarget && target is null && errors.Count == 0)
+            errors.Add(to is null ? "to: is required (user:<id>, schedule:<id>, team:<id> or channel:<id>)" : $"to: '{to}' is not a target; write user:<id>, schedule:<id>, team:<id> or channel:<id>");
         if (errors.Count > 0) return Problems.Invalid("The request is invalid; nothing was changed", errors);
 
-        var result = await act(grains.GetGrain<IIncidentGrain>(incidentId), new CommandBody(actor ?? "admin", text));
+        var result = await act(grains.GetGrain<IIncidentGrain>(incidentId), new CommandBody(actor ?? "admin", text, target));
         return result.Outcome switch
         {
             CommandOutcome.NotFound => NoIncident(incidentId),

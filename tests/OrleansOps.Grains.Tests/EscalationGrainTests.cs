@@ -1,0 +1,93 @@
+namespace OrleansOps.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class EscalationGrainTests(ClusterFixture fixture)
+{
+    private async Task<string> NewAccountAsync(TimeSpan secondLevelDelay)
+    {
+        var id = "esc-" + Guid.NewGuid().ToString("N")[..10];
+        UserDefinition Emailed(string user) => new() { Id = user, Contacts = [new ContactMethod { Id = "work", Kind = ChannelKind.Email, Address = $"{user}@example.com" }] };
+        var result = await fixture.Grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
+        {
+            Id = id,
+            Name = id,
+            Services = [new ServiceDefinition { Id = "api", EscalationPolicy = "standard" }],
+            OnCall = new OnCallConfig
+            {
+                Users = [Emailed("ana"), Emailed("ben")],
+                Policies =
+                [
+                    new EscalationPolicy
+                    {
+                        Id = "standard",
+                        Levels =
+                        [
+                            new EscalationLevel { Targets = [new EscalationTarget(TargetKind.User, "ana")] },
+                            new EscalationLevel { Delay = secondLevelDelay, Targets = [new EscalationTarget(TargetKind.User, "ben")] },
+                        ],
+                    },
+                ],
+            },
+        }, ConfigSource.Api);
+        Assert.True(result.Applied, string.Join("; ", result.Errors));
+        return id;
+    }
+
+    private async Task<string> OpenIncidentAsync(string account)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
+        var now = fixture.Time.GetUtcNow();
+        var receipts = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
+        {
+            AccountId = account,
+            Service = "api",
+            GroupBy = ["alertname"],
+            Alerts = [new NormalizedAlert
+            {
+                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
+                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
+            }],
+        });
+        return receipts[0].IncidentId!;
+    }
+
+    [Fact]
+    public async Task A_new_incident_pages_its_first_level_and_the_delivery_lands_on_the_incident()
+    {
+        var account = await NewAccountAsync(TimeSpan.FromMinutes(5));
+        var id = await OpenIncidentAsync(account);
+
+        var sent = await fixture.Sender.WaitForAsync(id, s => s.Count >= 1, "level 1");
+        var page = Assert.Single(sent);
+        Assert.Equal($"{id}/g0.r0.l0/user:ana/work", page.Key);
+        Assert.Equal("ana@example.com", page.Destination);
+
+        var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        IncidentView view;
+        while ((view = (await incident.Describe())!).Notifications.Count == 0) { Assert.True(DateTime.UtcNow < deadline); await Task.Delay(20); }
+        Assert.True(Assert.Single(view.Notifications).Delivered);
+        Assert.Equal("standard", view.Escalation.Policy);
+        Assert.Equal(2, view.Escalation.NextLevel);
+        Assert.Equal(["ana"], view.Escalation.Assignees);
+        var chronicle = (await incident.GetChronicle())!;
+        Assert.Contains(chronicle, e => e.Kind == ChronicleKinds.NotificationDelivered && e.Data["key"] == page.Key);
+    }
+
+    [Fact]
+    public async Task The_grain_timer_fires_the_next_level_when_its_delay_has_passed_and_not_after_an_acknowledgement()
+    {
+        var account = await NewAccountAsync(TimeSpan.FromMinutes(5));
+        var paged = await OpenIncidentAsync(account);
+        var acknowledged = await OpenIncidentAsync(await NewAccountAsync(TimeSpan.FromMinutes(5)));
+        await fixture.Sender.WaitForAsync(paged, s => s.Count >= 1, "level 1");
+        await fixture.Sender.WaitForAsync(acknowledged, s => s.Count >= 1, "level 1");
+        await fixture.Grains.GetGrain<IIncidentGrain>(acknowledged).Acknowledge("ana");
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(5));
+        var sent = await fixture.Sender.WaitForAsync(paged, s => s.Count >= 2, "level 2");
+        Assert.Equal($"{paged}/g0.r0.l1/user:ben/work", sent[1].Key);
+        await Task.Delay(300);
+        Assert.Single(fixture.Sender.SentFor(acknowledged));
+    }
+}
