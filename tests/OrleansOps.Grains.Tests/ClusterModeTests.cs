@@ -45,7 +45,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             // Everything a restart needs is in PostgreSQL, through Orleans' own providers.
             Assert.Equal(3, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = '{clusterId}' AND status = 3"));
             Assert.True(await cluster.CountRowsAsync($"SELECT count(*) FROM orleansstorage WHERE serviceid = '{PostgresCluster.ServiceId}' AND graintypestring LIKE '%incident%'") >= 30);
-            Assert.Equal(6, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansreminderstable WHERE serviceid = '{PostgresCluster.ServiceId}' AND remindername = 'alert-expiry'"));
+            Assert.Equal(6, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansreminderstable WHERE serviceid = '{PostgresCluster.ServiceId}' AND remindername = 'incident-wake'"));
 
             before = [];
             foreach (var id in incidentIds) before[id] = await cluster.IncidentRecordAsync(id);
@@ -157,6 +157,50 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             Assert.True(stream.SelectMany(i => i.Alerts).Where(a => a.Fingerprint == fingerprint).Sum(a => a.Count) >= count);
     }
 
+    [RequiresPostgresFact]
+    public async Task An_escalation_step_whose_silo_dies_fires_once_on_a_survivor()
+    {
+        var database = await postgres.CreateDatabaseAsync("escalation");
+        await new PostgresMigrator(database).MigrateAsync();
+        await using var cluster = await PostgresCluster.StartAsync(database, "escalation-" + Guid.NewGuid().ToString("N")[..8]);
+        var account = await NewAccountAsync(cluster.Grains, secondLevelAfter: TimeSpan.FromSeconds(8));
+        var now = DateTimeOffset.UtcNow;
+        var incidents = new List<string>();
+        for (var i = 0; i < 12; i++) incidents.Add((await IngestAsync(cluster.Grains, account, Alert($"Down-{i}", "a", now)))[0].IncidentId!);
+        while (incidents.Any(id => cluster.Sender.SentFor(id).Count == 0))
+        {
+            Assert.True(DateTimeOffset.UtcNow - now < TimeSpan.FromSeconds(20), "level 1 was not paged for every incident");
+            await Task.Delay(100);
+        }
+
+        // Kill the silo that holds most incidents before their second level is due.
+        var placement = await cluster.ActivationSilosAsync("incident");
+        var victim = cluster.Silos.Skip(1).OrderByDescending(s => incidents.Count(id => placement[id].Equals(s.Address))).First();
+        var orphaned = incidents.Where(id => placement[id].Equals(victim.Address)).ToList();
+        Assert.NotEmpty(orphaned);
+        await cluster.KillAsync(victim);
+        var killedAt = DateTimeOffset.UtcNow;
+        Assert.True(killedAt - now < TimeSpan.FromSeconds(8), "the silo died after the second level was due; the test proves nothing");
+
+        // Nothing touches the incidents: only their reminders, now on a survivor, can wake the orphaned ones.
+        while (incidents.Any(id => cluster.Sender.SentFor(id).Count < 2))
+        {
+            Assert.True(DateTimeOffset.UtcNow - killedAt < TimeSpan.FromSeconds(90), "a second level never fired on a survivor");
+            await Task.Delay(250);
+        }
+        await Task.Delay(3000); // time for any duplicate to show up
+        var after = await cluster.ActivationSilosAsync("incident");
+        output.WriteLine($"{orphaned.Count} of 12 incidents were on the killed silo; every second level fired {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0} s or less after the kill");
+        foreach (var id in incidents)
+        {
+            var sent = cluster.Sender.SentFor(id);
+            Assert.Equal([$"{id}/g0.r0.l0/user:ana/work", $"{id}/g0.r0.l1/user:ben/work"], sent.Select(n => n.Key).Order(StringComparer.Ordinal));
+            var chronicle = (await cluster.Grains.GetGrain<IIncidentGrain>(id).GetChronicle())!;
+            Assert.Equal(2, chronicle.Count(e => e.Kind == ChronicleKinds.Escalated));
+            if (orphaned.Contains(id)) Assert.NotEqual(victim.Address, after[id]);
+        }
+    }
+
     private static async Task<List<IncidentView>> IncidentsAsync(IGrainFactory grains, string account, IReadOnlyCollection<string> except)
     {
         var views = new List<IncidentView>();
@@ -169,7 +213,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         } while (cursor is not null);
         return views;    }
 
-    private static async Task<string> NewAccountAsync(IGrainFactory grains)
+    private static async Task<string> NewAccountAsync(IGrainFactory grains, TimeSpan? secondLevelAfter = null)
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var result = await grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
@@ -178,6 +222,27 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             Name = id,
             Services = [new ServiceDefinition { Id = Service }],
             GroupBy = ["alertname"],
+            OnCall = secondLevelAfter is not { } delay ? OnCallConfig.None : new OnCallConfig
+            {
+                Users =
+                [
+                    new UserDefinition { Id = "ana", Contacts = [new ContactMethod { Id = "work", Kind = ChannelKind.Email, Address = "ana@example.com" }] },
+                    new UserDefinition { Id = "ben", Contacts = [new ContactMethod { Id = "work", Kind = ChannelKind.Email, Address = "ben@example.com" }] },
+                ],
+                Policies =
+                [
+                    new EscalationPolicy
+                    {
+                        Id = "standard",
+                        Levels =
+                        [
+                            new EscalationLevel { Targets = [new EscalationTarget(TargetKind.User, "ana")] },
+                            new EscalationLevel { Delay = delay, Targets = [new EscalationTarget(TargetKind.User, "ben")] },
+                        ],
+                    },
+                ],
+                DefaultPolicy = "standard",
+            },
         }, ConfigSource.Api);
         Assert.True(result.Applied, string.Join("; ", result.Errors));
         return id;

@@ -25,11 +25,12 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly List<Silo> _silos;
     private readonly IHost _client;
 
-    private PostgresCluster(List<Silo> silos, IHost client, string connectionString)
+    private PostgresCluster(List<Silo> silos, IHost client, string connectionString, RecordingSender sender)
     {
         _silos = silos;
         _client = client;
         ConnectionString = connectionString;
+        Sender = sender;
     }
 
     /// <summary>A silo of the cluster: its host and the address Orleans knows it by.</summary>
@@ -37,23 +38,26 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public IReadOnlyList<Silo> Silos => _silos;
     public string ConnectionString { get; }
+    /// <summary>What every silo's notifier sent (they share this process).</summary>
+    public RecordingSender Sender { get; }
     public IGrainFactory Grains => _client.Services.GetRequiredService<IClusterClient>();
 
     public static async Task<PostgresCluster> StartAsync(string connectionString, string clusterId, int silos = 3)
     {
         var started = new List<Silo>();
-        for (var i = 0; i < silos; i++) started.Add(await StartSiloAsync(connectionString, clusterId));
+        var sender = new RecordingSender();
+        for (var i = 0; i < silos; i++) started.Add(await StartSiloAsync(connectionString, clusterId, sender));
         var client = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         client.UseOrleansClient(builder => builder
             .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, ServiceId))
             .UsePostgresGateways(connectionString));
         var clientHost = client.Build();
         await clientHost.StartAsync();
-        return new PostgresCluster(started, clientHost, connectionString);
+        return new PostgresCluster(started, clientHost, connectionString, sender);
     }
 
     /// <summary>A silo host on real loopback TCP ports, wired as the server wires cluster mode.</summary>
-    private static async Task<Silo> StartSiloAsync(string connectionString, string clusterId)
+    private static async Task<Silo> StartSiloAsync(string connectionString, string clusterId, RecordingSender sender)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleans(silo =>
@@ -62,6 +66,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
             silo.UsePostgresCluster(StorageNames.Grains, connectionString);
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<INotificationSender>(sender);
             silo.Services.Configure<BackstopReminderOptions>(o => o.Period = ReminderPeriod);
             silo.Services.Configure<ReminderOptions>(o =>
             {
