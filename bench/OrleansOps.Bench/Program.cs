@@ -69,7 +69,21 @@ corpusCommand.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand };
+var incidentCount = new Option<int>("--incidents") { Description = "How many incidents to open, each with a pending escalation level", DefaultValueFactory = _ => 10_000 };
+var levelDelay = new Option<string>("--delay") { Description = "The escalation level's delay after each incident opens", DefaultValueFactory = _ => "60s" };
+var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, to report its memory (same machine only)" };
+var escalation = new Command("escalation", "Open many incidents with a pending escalation level on a running server and measure how late the steps fire")
+{
+    url, token, incidentCount, levelDelay, serverPid,
+};
+escalation.SetAction(async (parse, cancel) =>
+{
+    using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(120) };
+    return await new EscalationBench(http, parse.GetValue(token)!, parse.GetValue(incidentCount), Duration(parse.GetValue(levelDelay)!), parse.GetValue(serverPid))
+        .RunAsync(cancel);
+});
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
