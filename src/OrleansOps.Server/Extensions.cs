@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using OrleansOps.Grains;
+using OrleansOps.Integrations.Notifications;
 using OrleansOps.Server.Apis;
 using OrleansOps.Server.Configuration;
 using OrleansOps.Server.Ingest;
@@ -33,6 +34,8 @@ public static class Extensions
         var generated = string.IsNullOrWhiteSpace(options.AdminToken);
         builder.Services.AddSingleton(new AdminToken(generated ? RandomNumberGenerator.GetHexString(32, lowercase: true) : options.AdminToken!));
         builder.Services.AddSingleton<IngestService>();
+        builder.Services.AddNotificationSender(builder.Configuration);
+        builder.Services.Configure<NotificationDispatchOptions>(builder.Configuration.GetSection(NotificationServiceCollectionExtensions.Section));
         builder.Services.AddSingleton<ConfigLoader>();
         builder.Services.AddHostedService<StartupConfiguration>();
 

@@ -131,7 +131,8 @@ public static class AccountsApi
         if (config is null) return Problems.NotFound($"No account '{accountId}'.");
         var schedule = config.OnCall.Schedules.FirstOrDefault(s => s.Id == scheduleId);
         if (schedule is null) return Problems.NotFound($"Account '{accountId}' has no schedule '{scheduleId}'.");
-        return TypedResults.Ok(new OnCallResponse(accountId, schedule.Id, schedule.TimeZone, from, schedule.OnCallAt(from), schedule.ShiftsBetween(from, to)));
+        return TypedResults.Ok(new OnCallResponse(accountId, schedule.Id, schedule.TimeZone, from, schedule.OnCallAt(from),
+            schedule.ShiftsBetween(from, to).Select(s => s with { Start = s.Start.ToUniversalTime(), End = s.End.ToUniversalTime() }).ToList()));
     }
 
     private static DateTimeOffset? Instant(string? text, string name, List<string> errors)

@@ -1,3 +1,4 @@
+using OrleansOps.Testing;
 using OrleansOps.Integrations.Notifications;
 
 namespace OrleansOps.Integrations.Tests.Notifications;

@@ -8,10 +8,10 @@ using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
-namespace OrleansOps.Integrations.Tests.Notifications;
+namespace OrleansOps.Testing;
 
 /// <summary>A real SMTP server (the SmtpServer package) on a loopback port of its own, keeping what it receives.</summary>
-internal sealed class SmtpTestServer : IAsyncDisposable
+public sealed class SmtpTestServer : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly SmtpServer.SmtpServer _server;
