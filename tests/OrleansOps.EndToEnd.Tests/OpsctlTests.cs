@@ -70,7 +70,7 @@ public sealed class OpsctlTests(ServerFixture fixture)
         Assert.Equal(0, showCode);
         Assert.Contains(name, show);
         Assert.Contains("rolled back the deploy", show);
-        Assert.Contains("Chronicle verified: 5 entries", show);
+        Assert.Contains("Chronicle verified: 6 entries", show); // opened, attached, escalation policy (none), ack, note, resolve
 
         // The same incident over HTTP: opsctl acted on the real thing.
         var incident = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}");
