@@ -228,4 +228,18 @@ public sealed class OperatorFlowTests(ServerFixture fixture)
         Assert.DoesNotContain("secret-path-key-123456", output);
         Assert.DoesNotContain("demo-key-healthnet", output);
     }
+
+    [Fact]
+    public async Task The_account_file_in_the_readme_is_accepted_as_written()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(ServerProcess.RepositoryRoot, "README.md"));
+        var start = readme.IndexOf("```yaml", readme.IndexOf("An account file:", StringComparison.Ordinal), StringComparison.Ordinal) + "```yaml".Length;
+        var yaml = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+        var id = Unique("acct-readme-");
+        var (status, body) = await Api.PutYamlConfigAsync(Server.Admin, id, yaml.Replace("id: healthnet ", $"id: {id} "));
+        Assert.True(status == 201, body?.ToJsonString());
+        var config = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config");
+        Assert.Equal("standard", config["escalation"]!["defaultPolicy"]!.GetValue<string>());
+        Assert.Equal(["schedule:primary", "channel:ops-slack"], config["escalationPolicies"]![0]!["levels"]![0]!["targets"]!.AsArray().Select(t => t!.GetValue<string>()));
+    }
 }
