@@ -35,6 +35,10 @@ public sealed class PendingNotification
     [Id(2)] public DateTimeOffset? DispatchedAt { get; set; }
     /// <summary>A page that has not gone out yet is dropped when someone acknowledges; an update to stakeholders is not.</summary>
     [Id(3)] public bool IsPage { get; init; }
+    /// <summary>When to hand it over again if no report has come back by then (the notifier's silo died while sending).</summary>
+    [Id(4)] public DateTimeOffset? ResendAt { get; set; }
+
+    public DateTimeOffset NextDue => DispatchedAt is null ? DueAt : ResendAt ?? DateTimeOffset.MaxValue;
 }
 
 /// <summary>How a notification ended, kept on the incident so that an undeliverable one is visible there.</summary>
@@ -56,6 +60,9 @@ public sealed partial class IncidentState
     [Id(21)] public List<PendingNotification> PendingNotifications { get; set; } = [];
     [Id(22)] public List<NotificationOutcome> Notifications { get; set; } = [];
 
+    /// <summary>Outcomes kept on the incident: the latest ones; the chronicle keeps every one.</summary>
+    public const int MaxNotificationOutcomes = 200;
+
     /// <summary>The next moment something is due by itself: an alert expiry, an escalation level, an acknowledgement timeout, a notification or a stakeholder update.</summary>
     public DateTimeOffset? NextWake => Earliest(
         NextExpiry,
@@ -63,7 +70,7 @@ public sealed partial class IncidentState
         Status == IncidentStatus.Acknowledged ? Escalation.AckTimeoutAt : null,
         Status != IncidentStatus.Resolved ? Escalation.StakeholderReviewAt : null,
         Escalation.StakeholderNextAt, // after the resolve too: the last update says it is over
-        PendingNotifications.Where(p => p.DispatchedAt is null).Select(p => (DateTimeOffset?)p.DueAt).Min());
+        PendingNotifications.Select(p => (DateTimeOffset?)p.NextDue).Min());
 
     /// <summary>Whether the account's configuration is needed to act on what is due at <paramref name="now"/>.</summary>
     public bool EscalationDue(DateTimeOffset now) =>
@@ -102,9 +109,10 @@ public sealed partial class IncidentState
     public void EscalateNow(string actor, AccountConfig config, DateTimeOffset now)
     {
         if (Status == IncidentStatus.Resolved) throw new IncidentTransitionException($"Incident {Id} is resolved; reopen it before escalating.");
-        if (!Escalation.PolicyChosen) ChoosePolicy(config.PolicyFor(Service), now);
-        if (Escalation.Policy is not { } policy)
+        if ((Escalation.PolicyChosen ? Escalation.Policy : config.PolicyFor(Service)) is null)
             throw new IncidentTransitionException($"Incident {Id} has no escalation policy to escalate through; reassign it instead.");
+        if (!Escalation.PolicyChosen) ChoosePolicy(config.PolicyFor(Service), now);
+        var policy = Escalation.Policy!;
         Retrigger(actor, now);
         var level = Math.Min(Escalation.NextLevel, policy.Levels.Count - 1);
         Page(policy, level, $"m{++Escalation.ManualSteps}", config.OnCall, now, actor);
@@ -128,11 +136,21 @@ public sealed partial class IncidentState
             Escalation.NextAt = now + policy.Levels[Escalation.NextLevel].Delay;
     }
 
-    /// <summary>Notifications due at <paramref name="now"/> and not yet handed to a sender; marks them handed over.</summary>
-    public IReadOnlyList<Notification> DispatchDue(DateTimeOffset now, Func<string, bool> alreadyInFlight)
+    public bool NotificationsDue(DateTimeOffset now) => PendingNotifications.Any(p => p.NextDue <= now);
+
+    /// <summary>
+    /// Notifications due at <paramref name="now"/>, marked handed over: saved with that mark before they are sent, so
+    /// a new activation does not send them again; only one whose report has not come back after
+    /// <paramref name="resendAfter"/> goes out again, under the same key.
+    /// </summary>
+    public IReadOnlyList<Notification> DispatchDue(DateTimeOffset now, TimeSpan resendAfter)
     {
-        var due = PendingNotifications.Where(p => p.DueAt <= now && !alreadyInFlight(p.Notification.Key)).ToList();
-        foreach (var pending in due) pending.DispatchedAt ??= now;
+        var due = PendingNotifications.Where(p => p.NextDue <= now).ToList();
+        foreach (var pending in due)
+        {
+            pending.DispatchedAt = now;
+            pending.ResendAt = now + resendAfter;
+        }
         return due.Select(p => p.Notification).ToList();
     }
 
@@ -169,6 +187,7 @@ public sealed partial class IncidentState
             At = now,
         };
         Notifications.Add(outcome);
+        if (Notifications.Count > MaxNotificationOutcomes) Notifications.RemoveRange(0, Notifications.Count - MaxNotificationOutcomes);
         var final = new Dictionary<string, string> { ["key"] = report.Key, ["attempts"] = outcome.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (report.Error is { } error) final["error"] = error;
         Record(now, report.Delivered ? ChronicleKinds.NotificationDelivered : ChronicleKinds.NotificationFailed, "notifier",
@@ -194,7 +213,8 @@ public sealed partial class IncidentState
         Escalation.NextAt = null;
         Escalation.AckTimeoutAt = null;
         CancelPending(p => p.IsPage, "resolved", now);
-        if (Escalation.StakeholderUpdates > 0) Escalation.StakeholderNextAt = now; // the last update says it is over
+        // Stakeholders who heard of it hear that it is over; those who never did are not told now.
+        Escalation.StakeholderNextAt = Escalation.StakeholderUpdates > 0 ? now : null;
         Escalation.StakeholderReviewAt = null;
     }
 
@@ -342,9 +362,14 @@ public sealed partial class IncidentState
         var rule = oncall.StakeholderRules.FirstOrDefault(r => r.Severities.Contains(Severity));
         if (Escalation.StakeholderReviewAt <= now)
         {
+            // The first update is due the rule's delay after opening (at once if the incident became that severe
+            // later); a reopened incident, whose stakeholders heard it was over, is news at once.
             Escalation.StakeholderReviewAt = null;
-            if (rule is not null && Escalation.StakeholderUpdates == 0 && Status != IncidentStatus.Resolved)
-                Escalation.StakeholderNextAt ??= OpenedAt + rule.First;
+            if (rule is not null && Status != IncidentStatus.Resolved)
+            {
+                var next = Escalation.StakeholderUpdates == 0 ? OpenedAt + rule.First : Escalation.StakeholderNextAt ?? now;
+                if (Escalation.StakeholderNextAt is not { } planned || next < planned) Escalation.StakeholderNextAt = next;
+            }
             changed = true;
         }
         if (Escalation.StakeholderNextAt is { } due && due <= now)
@@ -370,7 +395,7 @@ public sealed partial class IncidentState
     }
 
     private Notification ToChannel(string key, ChannelDefinition channel, string why, DateTimeOffset now) =>
-        Message(key, channel.Kind, channel.Id, channel.Url, channel.UrlRef, channel.SecretRef, channel.RatePerMinute, $"channel:{channel.Id}", why, now);
+        Message(key, channel.Kind, channel.Id, channel.Url, channel.UrlRef, channel.SecretRef, channel.RatePerMinute, $"{AccountId}/channel:{channel.Id}", why, now);
 
     private Notification Message(string key, ChannelKind kind, string recipient, string? destination, string? destinationRef, string? secretRef,
         int ratePerMinute, string rateKey, string why, DateTimeOffset now)

@@ -155,7 +155,8 @@ public sealed record RotationLayer
         if (Users.Count == 0) yield return $"{prefix}.users: at least one user is required";
         for (var i = 0; i < Users.Count; i++)
             if (string.IsNullOrWhiteSpace(Users[i])) yield return $"{prefix}.users[{i}]: a user id cannot be blank";
-        if (TurnLength <= TimeSpan.Zero) yield return $"{prefix}.turnLength: must be positive";
+        // Shorter turns are no rotation anyone staffs, and would make a week's shifts number in the thousands.
+        if (TurnLength < TimeSpan.FromHours(1)) yield return $"{prefix}.turnLength: must be at least 1h";
         for (var i = 0; i < Restrictions.Count; i++)
             foreach (var problem in Restrictions[i].Problems($"{prefix}.restrictions[{i}]"))
                 yield return problem;

@@ -30,8 +30,6 @@ public sealed class IncidentGrain(
     private IGrainTimer? _wakeTimer;
     private DateTimeOffset? _timerDueAt;
     private bool _reminderRegistered;
-    /// <summary>Notifications this activation handed to the notifier and has not heard back about, with when.</summary>
-    private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
 
     private IncidentState Incident => state.State;
 
@@ -85,8 +83,8 @@ public sealed class IncidentGrain(
         }
 
         // A new incident learns its policy and pages its first level in the same write that opens it.
-        if (Incident.Exists && Incident.EscalationDue(now)) Incident.Escalate(await AccountConfigAsync(), now);
-        if (outcomes.Any(o => o is AlertOutcome.Applied or AlertOutcome.Repeated)) await SaveAsync();
+        var escalated = Incident.Exists && Incident.EscalationDue(now) && Incident.Escalate(await AccountConfigAsync(), now);
+        if (escalated || outcomes.Any(o => o is AlertOutcome.Applied or AlertOutcome.Repeated)) await SaveAsync();
         return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
     }
 
@@ -151,7 +149,6 @@ public sealed class IncidentGrain(
 
     public async Task RecordDelivery(DeliveryReport report)
     {
-        _inFlight.Remove(report.Key);
         if (Incident.Exists && Incident.RecordDelivery(report, time.GetUtcNow())) await SaveAsync();
     }
 
@@ -180,6 +177,8 @@ public sealed class IncidentGrain(
     {
         // The reminder exists before the state that needs it: a crash in between leaves a spare reminder, which
         // removes itself when it fires, never a missing one.
+        // Notifications due now are marked handed over in the same write, so a new activation does not send them again.
+        var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter);
         try
         {
             await EnsureWakeReminderAsync();
@@ -191,7 +190,7 @@ public sealed class IncidentGrain(
         }
         await state.WriteOrDiscardAsync(this);
         if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
-        DispatchDueNotifications();
+        Send(toSend);
         ScheduleWake();
         await RemoveIdleReminderAsync();
     }
@@ -201,44 +200,47 @@ public sealed class IncidentGrain(
     {
         if (!Incident.Exists) return;
         var now = time.GetUtcNow();
-        foreach (var (key, at) in _inFlight.Where(p => now - p.Value > dispatch.Value.RedispatchAfter).ToList())
-        {
-            logger.LogWarning("Incident {IncidentId} heard nothing about notification {Key} since {At}; sending it again", Incident.Id, key, at);
-            _inFlight.Remove(key);
-        }
         var changed = Incident.ExpireAlerts(now);
         if (Incident.EscalationDue(now)) changed |= Incident.Escalate(await AccountConfigAsync(), now);
-        if (changed)
+        if (changed || Incident.NotificationsDue(now))
         {
             await SaveAsync();
             return;
         }
         await EnsureWakeReminderAsync();
-        DispatchDueNotifications();
         ScheduleWake();
         await RemoveIdleReminderAsync();
     }
 
-    /// <summary>The account's configuration; an account that is gone pages nobody, and says so on the chronicle.</summary>
-    private async Task<AccountConfig> AccountConfigAsync() =>
-        await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).GetConfig()
-        ?? new AccountConfig { Id = Incident.AccountId, Name = Incident.AccountId };
-
-    /// <summary>Hands due notifications to the notifier, after the step that made them was saved; reports come back through <see cref="RecordDelivery"/>.</summary>
-    private void DispatchDueNotifications()
+    /// <summary>
+    /// The account's configuration; an account that is gone pages nobody, and says so on the chronicle. When the
+    /// account cannot be reached, the activation is dropped: changes made in memory before the call were not saved.
+    /// </summary>
+    private async Task<AccountConfig> AccountConfigAsync()
     {
-        var now = time.GetUtcNow();
-        foreach (var notification in Incident.DispatchDue(now, _inFlight.ContainsKey))
+        try
         {
-            _inFlight[notification.Key] = now;
-            var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/api/v1/incidents/{Incident.Id}" : null;
-            GrainFactory.GetGrain<INotifierGrain>(0).Send(notification with { IncidentUrl = link }).Ignore();
+            return await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).GetConfig()
+                ?? new AccountConfig { Id = Incident.AccountId, Name = Incident.AccountId };
         }
+        catch
+        {
+            this.DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    /// <summary>Hands notifications to the notifier (after the write that marked them); reports come back through <see cref="RecordDelivery"/>.</summary>
+    private void Send(IReadOnlyList<Notification> notifications)
+    {
+        var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/api/v1/incidents/{Incident.Id}" : null;
+        foreach (var notification in notifications)
+            GrainFactory.GetGrain<INotifierGrain>(0).Send(notification with { IncidentUrl = link }).Ignore();
     }
 
     private async Task EnsureWakeReminderAsync()
     {
-        if (Incident.NextWake is null && _inFlight.Count == 0 || _reminderRegistered) return;
+        if (Incident.NextWake is null || _reminderRegistered) return;
         var period = timing.Value.Period;
         await this.RegisterOrUpdateReminder(WakeReminder, period, period);
         _reminderRegistered = true;
@@ -267,7 +269,7 @@ public sealed class IncidentGrain(
     /// <summary>The reminder goes once nothing is due and no notification awaits its report.</summary>
     private async Task RemoveIdleReminderAsync()
     {
-        if (Incident.NextWake is not null || _inFlight.Count > 0 || !_reminderRegistered) return;
+        if (Incident.NextWake is not null || !_reminderRegistered) return;
         if (await this.GetReminder(WakeReminder) is { } reminder) await this.UnregisterReminder(reminder);
         _reminderRegistered = false;
     }

@@ -7,8 +7,9 @@ public sealed class NotificationDispatchOptions
     public string? PublicUrl { get; set; }
 
     /// <summary>
-    /// A notification whose report has not come back after this long (its notifier's silo died) is sent again. Long
-    /// enough to cover every retry the sender makes, since a second send may reach the receiver twice.
+    /// A notification whose report has not come back after this long (its notifier's silo died) is sent again. Longer
+    /// than the sender's worst case with its default settings (about 18 minutes: rate-limit wait, attempts,
+    /// back-off and Retry-After), since a second send may reach the receiver twice.
     /// </summary>
-    public TimeSpan RedispatchAfter { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan RedispatchAfter { get; set; } = TimeSpan.FromMinutes(30);
 }

@@ -21,7 +21,8 @@ public sealed class NotifierGrain(INotificationSender sender, ILogger<NotifierGr
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Notification {Key} could not be sent", notification.Key);
+            // The exception's type only: its message may hold a destination.
+            logger.LogError("Notification {Key} could not be sent: the sender failed with {Exception}", notification.Key, e.GetType().Name);
             report = new DeliveryReport { Key = notification.Key, Delivered = false, Attempts = [], Error = $"the sender failed: {e.GetType().Name}" };
         }
         var incident = GrainFactory.GetGrain<IIncidentGrain>(notification.IncidentId);
@@ -35,7 +36,7 @@ public sealed class NotifierGrain(INotificationSender sender, ILogger<NotifierGr
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Notification {Key}: could not report to incident {IncidentId}", notification.Key, notification.IncidentId);
+                logger.LogWarning("Notification {Key}: could not report to incident {IncidentId} ({Exception})", notification.Key, notification.IncidentId, e.GetType().Name);
             }
         }
         // The incident sends it again after NotificationDispatchOptions.RedispatchAfter, having heard nothing.

@@ -7,6 +7,9 @@ namespace OrleansOps.Domain.Tests;
 public sealed class EscalationTests
 {
     private readonly FakeTimeProvider _clock = new(T0);
+    private static readonly TimeSpan Resend = TimeSpan.FromMinutes(30);
+    /// <summary>What the incident handed to the notifier during <see cref="RunUntil"/>.</summary>
+    private readonly List<Notification> _sent = [];
 
     private static readonly UserDefinition Ana = new()
     {
@@ -69,7 +72,10 @@ public sealed class EscalationTests
         return incident;
     }
 
-    /// <summary>What the incident's timer does: wake at the next due instant (if it is not later than <paramref name="until"/>) and act.</summary>
+    /// <summary>
+    /// What the incident's timer does: wake at the next due instant (if it is not later than <paramref name="until"/>)
+    /// and act; notifications due are handed over and reported delivered at once.
+    /// </summary>
     private void RunUntil(IncidentState incident, AccountConfig config, DateTimeOffset until)
     {
         while (incident.NextWake is { } due && due <= until)
@@ -77,7 +83,16 @@ public sealed class EscalationTests
             if (due > _clock.GetUtcNow()) _clock.SetUtcNow(due);
             var now = _clock.GetUtcNow();
             if (incident.EscalationDue(now)) incident.Escalate(config, now);
-            else incident.DispatchDue(now, _ => false); // handed to the notifier, as the grain does
+            foreach (var sent in incident.DispatchDue(now, Resend))
+            {
+                _sent.Add(sent);
+                incident.RecordDelivery(new DeliveryReport
+                {
+                    Key = sent.Key,
+                    Delivered = true,
+                    Attempts = [new DeliveryAttempt { Number = 1, At = now, Succeeded = true, Outcome = "delivered" }],
+                }, now);
+            }
         }
         if (until > _clock.GetUtcNow()) _clock.SetUtcNow(until);
     }
@@ -109,7 +124,7 @@ public sealed class EscalationTests
     {
         var config = Config(TwoLevels());
         var incident = Open(Severity.Sev1);
-        RunUntil(incident, config, T0);
+        incident.Escalate(config, T0);
 
         var pending = incident.PendingNotifications.ToDictionary(p => p.Notification.Key);
         Assert.Equal(
@@ -120,10 +135,10 @@ public sealed class EscalationTests
         Assert.Equal("OPS_SLACK", pending["inc-aaaaaaaaaaaaaaaa/g0.r0.l0/channel:ops"].Notification.DestinationRef);
         Assert.Equal("+15551230001", pending["inc-aaaaaaaaaaaaaaaa/g0.r0.l0/user:ana/mobile"].Notification.Destination);
 
-        var now = incident.DispatchDue(T0, _ => false).Select(n => n.Channel).Order();
+        var now = incident.DispatchDue(T0, Resend).Select(n => n.Channel).Order();
         Assert.Equal([ChannelKind.Slack, ChannelKind.Email, ChannelKind.Sms], now);
-        Assert.Empty(incident.DispatchDue(T0.AddMinutes(1), key => pending[key].DispatchedAt is not null));
-        Assert.Equal(ChannelKind.Voice, Assert.Single(incident.DispatchDue(T0.AddMinutes(2), key => pending[key].DispatchedAt is not null)).Channel);
+        Assert.Empty(incident.DispatchDue(T0.AddMinutes(1), Resend));
+        Assert.Equal(ChannelKind.Voice, Assert.Single(incident.DispatchDue(T0.AddMinutes(2), Resend)).Channel);
     }
 
     [Fact]
@@ -131,7 +146,7 @@ public sealed class EscalationTests
     {
         var config = Config(TwoLevels());
         var incident = Open(Severity.Sev3);
-        RunUntil(incident, config, T0);
+        incident.Escalate(config, T0);
         Assert.Equal(["channel:ops", "user:ana/work"],
             incident.PendingNotifications.Select(p => p.Notification.Key["inc-aaaaaaaaaaaaaaaa/g0.r0.l0/".Length..]).Order(StringComparer.Ordinal));
     }
@@ -141,8 +156,8 @@ public sealed class EscalationTests
     {
         var config = Config(TwoLevels());
         var incident = Open();
-        RunUntil(incident, config, T0);
-        incident.DispatchDue(T0, _ => false);
+        incident.Escalate(config, T0);
+        incident.DispatchDue(T0, Resend);
         _clock.Advance(TimeSpan.FromMinutes(1));
         incident.Acknowledge("ana", _clock.GetUtcNow());
 
@@ -257,11 +272,8 @@ public sealed class EscalationTests
         Assert.Equal("inc-aaaaaaaaaaaaaaaa/g0.m1", incident.Chronicle.Last(e => e.Kind == ChronicleKinds.Escalated).Data["step"]);
         Assert.Contains(incident.Chronicle, e => e.Kind == ChronicleKinds.Retriggered && e.Actor == "lead");
         Assert.Null(incident.Escalation.NextAt); // that was the last level
-        Assert.Throws<IncidentTransitionException>(() =>
-        {
-            incident.Resolve("lead", null, _clock.GetUtcNow());
-            incident.EscalateNow("lead", config, _clock.GetUtcNow());
-        });
+        Assert.True(incident.Resolve("lead", null, _clock.GetUtcNow()));
+        Assert.Throws<IncidentTransitionException>(() => incident.EscalateNow("lead", config, _clock.GetUtcNow()));
     }
 
     [Fact]
@@ -299,8 +311,8 @@ public sealed class EscalationTests
     {
         var config = Config(TwoLevels());
         var incident = Open(Severity.Sev3);
-        RunUntil(incident, config, T0);
-        var email = incident.DispatchDue(T0, _ => false).Single(n => n.Channel == ChannelKind.Email);
+        incident.Escalate(config, T0);
+        var email = incident.DispatchDue(T0, Resend).Single(n => n.Channel == ChannelKind.Email);
         var report = new DeliveryReport
         {
             Key = email.Key,
@@ -336,6 +348,7 @@ public sealed class EscalationTests
             StakeholderRules = [new StakeholderRule { Severities = [Severity.Sev1], First = TimeSpan.FromMinutes(15), Every = TimeSpan.FromMinutes(30) }],
         });
         var incident = Open(Severity.Sev1);
+        RunUntil(incident, config, T0.AddMinutes(1));
         incident.Acknowledge("ana", T0.AddMinutes(1)); // acknowledging does not keep the customer in the dark
         RunUntil(incident, config, T0.AddMinutes(50));
         _clock.SetUtcNow(T0.AddMinutes(50));
@@ -344,8 +357,10 @@ public sealed class EscalationTests
 
         var updates = incident.Chronicle.Where(e => e.Kind == ChronicleKinds.StakeholdersUpdated).Select(e => e.At).ToList();
         Assert.Equal([T0.AddMinutes(15), T0.AddMinutes(45), T0.AddMinutes(50)], updates);
-        Assert.Equal(3, incident.PendingNotifications.Count(p => p.Notification.Recipient == "cio"));
-        Assert.StartsWith("Resolved.", incident.PendingNotifications.Last().Notification.Text);
+        var told = _sent.Where(n => n.Recipient == "cio").ToList();
+        Assert.Equal([T0.AddMinutes(15), T0.AddMinutes(45), T0.AddMinutes(50)], told.Select(n => n.CreatedAt));
+        Assert.StartsWith("Resolved.", told[^1].Text);
+        Assert.Equal(3, incident.Notifications.Count(n => n.Recipient == "cio" && n.Delivered));
     }
 
     [Fact]
@@ -364,5 +379,78 @@ public sealed class EscalationTests
         RunUntil(incident, config, T0.AddHours(2));
         var update = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.StakeholdersUpdated);
         Assert.Equal(T0.AddMinutes(20), update.At); // already more than 15 minutes since it opened
+    }
+
+    private AccountConfig WithStakeholders(params StakeholderRule[] rules) => Config(TwoLevels(), new OnCallConfig
+    {
+        Stakeholders = [new Stakeholder { Id = "cio", Kind = ChannelKind.Email, Address = "cio@customer.example" }],
+        StakeholderRules = rules,
+    });
+
+    private static List<DateTimeOffset> StakeholderUpdates(IncidentState incident) =>
+        incident.Chronicle.Where(e => e.Kind == ChronicleKinds.StakeholdersUpdated).Select(e => e.At).ToList();
+
+    [Fact]
+    public void Stakeholders_who_never_heard_of_an_incident_are_not_told_it_is_over()
+    {
+        var config = WithStakeholders(new StakeholderRule { Severities = [Severity.Sev1], First = TimeSpan.FromMinutes(15), Every = TimeSpan.FromMinutes(30) });
+        var incident = Open(Severity.Sev1);
+        RunUntil(incident, config, T0.AddMinutes(3));
+        incident.Resolve("ana", null, _clock.GetUtcNow());
+        RunUntil(incident, config, T0.AddHours(2));
+        Assert.Empty(StakeholderUpdates(incident));
+        Assert.Null(incident.NextWake);
+    }
+
+    [Fact]
+    public void A_reopened_incident_is_news_to_stakeholders_at_once()
+    {
+        var config = WithStakeholders(new StakeholderRule { Severities = [Severity.Sev1], First = TimeSpan.FromMinutes(15), Every = TimeSpan.FromMinutes(30) });
+        var incident = Open(Severity.Sev1);
+        RunUntil(incident, config, T0.AddMinutes(20));
+        incident.Resolve("ana", null, _clock.GetUtcNow());
+        RunUntil(incident, config, T0.AddMinutes(30));
+        incident.Reopen("ana", "back", _clock.GetUtcNow());
+        RunUntil(incident, config, T0.AddMinutes(70));
+        // first, resolved, reopened at once, then every 30 minutes again
+        Assert.Equal([T0.AddMinutes(15), T0.AddMinutes(20), T0.AddMinutes(30), T0.AddMinutes(60)], StakeholderUpdates(incident));
+    }
+
+    [Fact]
+    public void A_stricter_rule_brings_the_first_update_forward_when_the_severity_rises()
+    {
+        var config = WithStakeholders(
+            new StakeholderRule { Severities = [Severity.Sev2], First = TimeSpan.FromMinutes(60) },
+            new StakeholderRule { Severities = [Severity.Sev1], First = TimeSpan.FromMinutes(15) });
+        var incident = Open(Severity.Sev2);
+        RunUntil(incident, config, T0.AddMinutes(5));
+        Assert.Equal(T0.AddMinutes(60), incident.Escalation.StakeholderNextAt);
+        incident.Apply(Firing("Outage", Severity.Sev1), _clock.GetUtcNow());
+        RunUntil(incident, config, T0.AddHours(3));
+        Assert.Equal([T0.AddMinutes(15)], StakeholderUpdates(incident));
+    }
+
+    [Fact]
+    public void A_notification_handed_over_is_not_handed_over_again_until_its_report_is_overdue()
+    {
+        var config = Config(TwoLevels());
+        var incident = Open(Severity.Sev3);
+        incident.Escalate(config, T0);
+        var first = incident.DispatchDue(T0, Resend).Select(n => n.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, first.Count);
+        Assert.Empty(incident.DispatchDue(T0.AddMinutes(29), Resend));
+        Assert.Equal(T0.AddMinutes(5), incident.NextWake); // level 2 comes first
+        Assert.Equal(first, incident.DispatchDue(T0.AddMinutes(30), Resend).Select(n => n.Key).Order(StringComparer.Ordinal));
+
+        incident.RecordDelivery(new DeliveryReport { Key = first[0], Delivered = true, Attempts = [] }, T0.AddMinutes(31));
+        Assert.Equal([first[1]], incident.DispatchDue(T0.AddHours(1), Resend).Select(n => n.Key));
+    }
+
+    [Fact]
+    public void Channel_rate_limits_belong_to_the_account()
+    {
+        var incident = Open();
+        incident.Escalate(Config(TwoLevels()), T0);
+        Assert.Equal("acme/channel:ops", incident.PendingNotifications.Single(p => p.Notification.Channel == ChannelKind.Slack).Notification.RateKey);
     }
 }

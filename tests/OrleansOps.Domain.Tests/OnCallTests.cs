@@ -385,7 +385,7 @@ public sealed class OnCallTests
                 "schedules[0].id: required",
                 "schedules[0].timeZone: 'Mars/Olympus_Mons' is not a known IANA time zone",
                 "schedules[0].layers[0].users: at least one user is required",
-                "schedules[0].layers[0].turnLength: must be positive",
+                "schedules[0].layers[0].turnLength: must be at least 1h",
                 "schedules[0].layers[1].users[1]: a user id cannot be blank",
                 "schedules[0].layers[1].restrictions[0].duration: a daily restriction lasts more than 0 and at most 1d",
                 "schedules[0].layers[1].restrictions[0].startDay: only a weekly restriction has a start day",
@@ -411,10 +411,13 @@ public sealed class OnCallTests
         Assert.Empty(schedule.Problems("schedules[0]"));
     }
 
-    [Fact]
-    public void A_negative_turn_length_is_refused()
+    [Theory]
+    [InlineData(-60)]
+    [InlineData(59)]
+    public void A_turn_shorter_than_an_hour_is_refused(int minutes)
     {
-        var schedule = Schedule("UTC", Layer("2026-01-05T09:00", TimeSpan.FromHours(-1), "ann"));
-        Assert.Equal(["s.layers[0].turnLength: must be positive"], schedule.Problems("s"));
+        var schedule = Schedule("UTC", Layer("2026-01-05T09:00", TimeSpan.FromMinutes(minutes), "ann"));
+        Assert.Equal(["s.layers[0].turnLength: must be at least 1h"], schedule.Problems("s"));
+        Assert.Empty(Schedule("UTC", Layer("2026-01-05T09:00", TimeSpan.FromHours(1), "ann")).Problems("s"));
     }
 }

@@ -183,6 +183,8 @@ public sealed class EscalationFlowTests : IAsyncLifetime
         var (bad, problem) = await Api.SendAsync(_server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}/schedules/primary/oncall?at=yesterday");
         Assert.Equal(400, bad);
         Assert.Contains("at: 'yesterday' is not a timestamp", problem!["detail"]!.GetValue<string>());
+        foreach (var edge in new[] { "9999-12-30T00:00:00Z", "0001-01-01T00:00:00Z" })
+            Assert.Equal(400, (await Api.SendAsync(_server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}/schedules/primary/oncall?at={edge}")).Status);
         var (missing, _) = await Api.SendAsync(_server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}/schedules/nope/oncall");
         Assert.Equal(404, missing);
     }

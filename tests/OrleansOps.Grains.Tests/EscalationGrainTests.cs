@@ -84,10 +84,46 @@ public sealed class EscalationGrainTests(ClusterFixture fixture)
         await fixture.Sender.WaitForAsync(acknowledged, s => s.Count >= 1, "level 1");
         await fixture.Grains.GetGrain<IIncidentGrain>(acknowledged).Acknowledge("ana");
 
+        var stopped = (await fixture.Grains.GetGrain<IIncidentGrain>(acknowledged).Describe())!;
+        Assert.Null(stopped.Escalation.NextAt);
+
         fixture.Time.Advance(TimeSpan.FromMinutes(5));
         var sent = await fixture.Sender.WaitForAsync(paged, s => s.Count >= 2, "level 2");
         Assert.Equal($"{paged}/g0.r0.l1/user:ben/work", sent[1].Key);
         await Task.Delay(300);
         Assert.Single(fixture.Sender.SentFor(acknowledged));
+        Assert.Null((await fixture.Grains.GetGrain<IIncidentGrain>(acknowledged).Describe())!.Escalation.NextLevel);
+    }
+
+    [Fact]
+    public async Task A_notification_in_flight_is_not_sent_again_by_a_new_activation_and_its_late_report_still_lands()
+    {
+        var account = await NewAccountAsync(TimeSpan.FromHours(1));
+        var release = fixture.Sender.HoldReports();
+        string id;
+        try
+        {
+            id = await OpenIncidentAsync(account);
+            await fixture.Sender.WaitForAsync(id, s => s.Count >= 1, "level 1");
+            var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
+            await fixture.Cluster.DeactivateAsync(incident);
+            Assert.Equal(1, (await incident.Describe())!.PendingNotifications); // a new activation, the page still out
+            await Task.Delay(300);
+            Assert.Single(fixture.Sender.SentFor(id));
+        }
+        finally
+        {
+            release.SetResult();
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        IncidentView view;
+        while ((view = (await fixture.Grains.GetGrain<IIncidentGrain>(id).Describe())!).Notifications.Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the late report never landed");
+            await Task.Delay(20);
+        }
+        Assert.True(view.Notifications[0].Delivered);
+        Assert.Equal(0, view.PendingNotifications);
+        Assert.Single(fixture.Sender.SentFor(id));
     }
 }

@@ -6,20 +6,25 @@ namespace OrleansOps.Grains.Tests;
 public sealed class RecordingSender : INotificationSender
 {
     private readonly ConcurrentQueue<Notification> _sent = new();
+    private volatile TaskCompletionSource? _gate;
+
+    /// <summary>Until the returned source is completed, sends are recorded but their reports are held back.</summary>
+    public TaskCompletionSource HoldReports() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IReadOnlyList<Notification> Sent => _sent.ToList();
 
     public IReadOnlyList<Notification> SentFor(string incidentId) => _sent.Where(n => n.IncidentId == incidentId).ToList();
 
-    public Task<DeliveryReport> SendAsync(Notification notification, CancellationToken cancellationToken)
+    public async Task<DeliveryReport> SendAsync(Notification notification, CancellationToken cancellationToken)
     {
         _sent.Enqueue(notification);
-        return Task.FromResult(new DeliveryReport
+        if (_gate is { } gate) await gate.Task;
+        return new DeliveryReport
         {
             Key = notification.Key,
             Delivered = true,
             Attempts = [new DeliveryAttempt { Number = 1, At = notification.CreatedAt, Succeeded = true, Outcome = "delivered" }],
-        });
+        };
     }
 
     /// <summary>Waits (in real time: the notifier runs on its own) until <paramref name="condition"/> holds for what was sent.</summary>

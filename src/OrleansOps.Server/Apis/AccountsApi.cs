@@ -138,8 +138,9 @@ public static class AccountsApi
     private static DateTimeOffset? Instant(string? text, string name, List<string> errors)
     {
         if (text is null) return null;
-        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant)) return instant;
-        errors.Add($"{name}: '{text}' is not a timestamp like 2026-11-26T09:00:00Z");
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant)
+            && instant.Year is >= 1970 and <= 9000) return instant;
+        errors.Add($"{name}: '{text}' is not a timestamp like 2026-11-26T09:00:00Z between the years 1970 and 9000");
         return null;
     }
 }
