@@ -84,10 +84,17 @@ public sealed record AccountConfig
 
     public bool Declares(string service) => Services.Any(s => s.Id == service);
 
-    /// <summary>The escalation policy an incident of <paramref name="service"/> follows, if any.</summary>
-    public EscalationPolicy? PolicyFor(string service)
+    /// <summary>
+    /// The escalation policy an incident of <paramref name="service"/> whose first alert has <paramref name="labels"/>
+    /// follows, if any: the first matching route's, else the service's, else the account's default. Matchers see the
+    /// service as the <c>service</c> label, as silences do.
+    /// </summary>
+    public EscalationPolicy? PolicyFor(string service, IReadOnlyDictionary<string, string> labels)
     {
-        var id = Services.FirstOrDefault(s => s.Id == service)?.EscalationPolicy ?? OnCall.DefaultPolicy;
+        var withService = new Dictionary<string, string>(labels) { ["service"] = service };
+        var id = OnCall.Routes.FirstOrDefault(r => r.Matchers.All(m => m.Matches(withService)))?.Policy
+            ?? Services.FirstOrDefault(s => s.Id == service)?.EscalationPolicy
+            ?? OnCall.DefaultPolicy;
         return OnCall.Policies.FirstOrDefault(p => p.Id == id);
     }
 

@@ -161,6 +161,14 @@ public sealed record Stakeholder
     [Id(3)] public required string Address { get; init; }
 }
 
+/// <summary>An incident whose first alert matches every matcher follows <see cref="Policy"/>, whatever its service names.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EscalationRoute
+{
+    [Id(0)] public required IReadOnlyList<LabelMatcher> Matchers { get; init; }
+    [Id(1)] public required string Policy { get; init; }
+}
+
 /// <summary>Who pages whom, and how, for one account.</summary>
 [GenerateSerializer, Immutable]
 public sealed record OnCallConfig
@@ -176,6 +184,8 @@ public sealed record OnCallConfig
     [Id(5)] public string? DefaultPolicy { get; init; }
     [Id(6)] public IReadOnlyList<Stakeholder> Stakeholders { get; init; } = [];
     [Id(7)] public IReadOnlyList<StakeholderRule> StakeholderRules { get; init; } = [];
+    /// <summary>Tried in order before the service's policy: the first route whose matchers all match the incident's first alert wins.</summary>
+    [Id(8)] public IReadOnlyList<EscalationRoute> Routes { get; init; } = [];
 
     public IEnumerable<string> Problems(AccountConfig account)
     {
@@ -241,6 +251,12 @@ public sealed record OnCallConfig
         }
         if (DefaultPolicy is { } fallback && Policies.All(p => p.Id != fallback))
             yield return $"escalation.defaultPolicy: '{fallback}' is not a declared escalation policy";
+        for (var i = 0; i < Routes.Count; i++)
+        {
+            if (Routes[i].Matchers.Count == 0) yield return $"escalation.routes[{i}].matchers: a route needs at least one matcher";
+            if (Policies.All(p => p.Id != Routes[i].Policy))
+                yield return $"escalation.routes[{i}].policy: '{Routes[i].Policy}' is not a declared escalation policy";
+        }
         for (var i = 0; i < Stakeholders.Count; i++)
         {
             var stakeholder = Stakeholders[i];

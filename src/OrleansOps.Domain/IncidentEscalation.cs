@@ -96,7 +96,7 @@ public sealed partial class IncidentState
         }
         if (Status == IncidentStatus.Triggered && Escalation.NextAt <= now)
         {
-            if (!Escalation.PolicyChosen) ChoosePolicy(config.PolicyFor(Service), now);
+            if (!Escalation.PolicyChosen) ChoosePolicy(PolicyIn(config), now);
             while (Status == IncidentStatus.Triggered && Escalation is { Policy: { } policy, NextAt: { } due } && due <= now)
                 FireLevel(policy, config.OnCall, now);
             changed = true;
@@ -109,9 +109,9 @@ public sealed partial class IncidentState
     public void EscalateNow(string actor, AccountConfig config, DateTimeOffset now)
     {
         if (Status == IncidentStatus.Resolved) throw new IncidentTransitionException($"Incident {Id} is resolved; reopen it before escalating.");
-        if ((Escalation.PolicyChosen ? Escalation.Policy : config.PolicyFor(Service)) is null)
+        if ((Escalation.PolicyChosen ? Escalation.Policy : PolicyIn(config)) is null)
             throw new IncidentTransitionException($"Incident {Id} has no escalation policy to escalate through; reassign it instead.");
-        if (!Escalation.PolicyChosen) ChoosePolicy(config.PolicyFor(Service), now);
+        if (!Escalation.PolicyChosen) ChoosePolicy(PolicyIn(config), now);
         var policy = Escalation.Policy!;
         Retrigger(actor, now);
         var level = Math.Min(Escalation.NextLevel, policy.Levels.Count - 1);
@@ -124,7 +124,7 @@ public sealed partial class IncidentState
     public void Reassign(string actor, EscalationTarget target, AccountConfig config, DateTimeOffset now)
     {
         if (Status == IncidentStatus.Resolved) throw new IncidentTransitionException($"Incident {Id} is resolved; reopen it before reassigning.");
-        if (!Escalation.PolicyChosen) ChoosePolicy(config.PolicyFor(Service), now);
+        if (!Escalation.PolicyChosen) ChoosePolicy(PolicyIn(config), now);
         var wasAcknowledged = Retrigger(actor, now);
         var step = $"{Id}/g{Escalation.Generation}.a{++Escalation.ManualSteps}";
         var reached = Reach([target], config.OnCall, now);
@@ -241,6 +241,10 @@ public sealed partial class IncidentState
         Emit(LifecycleKind.Retriggered, now);
         return true;
     }
+
+    /// <summary>The policy this incident follows under <paramref name="config"/>, by its service and its first alert's labels.</summary>
+    private EscalationPolicy? PolicyIn(AccountConfig config) =>
+        config.PolicyFor(Service, Alerts.Values.OrderBy(a => a.FirstSeen).FirstOrDefault()?.Labels ?? new Dictionary<string, string>());
 
     private void ChoosePolicy(EscalationPolicy? policy, DateTimeOffset now)
     {

@@ -453,4 +453,37 @@ public sealed class EscalationTests
         incident.Escalate(Config(TwoLevels()), T0);
         Assert.Equal("acme/channel:ops", incident.PendingNotifications.Single(p => p.Notification.Channel == ChannelKind.Slack).Notification.RateKey);
     }
+
+    [Fact]
+    public void A_route_matching_the_first_alert_picks_the_policy_before_the_service_does()
+    {
+        var dba = new EscalationPolicy { Id = "dba", Levels = [new EscalationLevel { Targets = [new EscalationTarget(TargetKind.Team, "dba")] }] };
+        var baseConfig = Config(TwoLevels());
+        var config = baseConfig with
+        {
+            OnCall = baseConfig.OnCall with
+            {
+                Policies = [.. baseConfig.OnCall.Policies, dba],
+                Routes = [new EscalationRoute { Matchers = [LabelMatcher.Parse("alertname=~\"Db.*\"", out _)!, LabelMatcher.Parse("service=\"api\"", out _)!], Policy = "dba" }],
+            },
+        };
+        Assert.Empty(config.Validate());
+
+        var routed = new IncidentState();
+        var first = Firing("DbDown", Severity.Sev2);
+        routed.Open("inc-bbbbbbbbbbbbbbbb", new IncidentOrigin { AccountId = "acme", Service = "api", GroupKey = "g" }, first, T0);
+        routed.Apply(first, T0);
+        RunUntil(routed, config, T0);
+        Assert.Equal("dba", routed.Escalation.Policy!.Id);
+        Assert.Equal(["ben", "cy"], routed.Escalation.Assignees);
+
+        var other = Open(Severity.Sev2); // alertname Down: no route matches, the default policy applies
+        RunUntil(other, config, T0);
+        Assert.Equal("standard", other.Escalation.Policy!.Id);
+
+        var broken = config with { OnCall = config.OnCall with { Routes = [new EscalationRoute { Matchers = [], Policy = "nope" }] } };
+        Assert.Equal(
+            ["escalation.routes[0].matchers: a route needs at least one matcher", "escalation.routes[0].policy: 'nope' is not a declared escalation policy"],
+            broken.Validate());
+    }
 }

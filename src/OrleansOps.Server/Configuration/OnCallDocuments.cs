@@ -113,6 +113,14 @@ public sealed partial class AccountConfigDocument
     public sealed class EscalationDocument
     {
         public string? DefaultPolicy { get; set; }
+        /// <summary><c>[{matchers: ['team="dba"'], policy: dba}]</c>: tried in order before the service's policy.</summary>
+        public List<RouteDocument>? Routes { get; set; }
+    }
+
+    public sealed class RouteDocument
+    {
+        public List<string>? Matchers { get; set; }
+        public string? Policy { get; set; }
     }
 
     /// <summary><c>{id: cio, kind: email, address: cio@example.com}</c>; for slack, teams, webhook or log, address is a channel id.</summary>
@@ -197,6 +205,11 @@ public sealed partial class AccountConfigDocument
                 AckTimeout = DurationOrZero(p.AckTimeout, $"escalationPolicies[{i}].ackTimeout", errors),
             }).ToList(),
             DefaultPolicy = Escalation?.DefaultPolicy,
+            Routes = Present(Escalation?.Routes).Select((r, i) => new EscalationRoute
+            {
+                Matchers = Matchers(r.Matchers, $"escalation.routes[{i}].matchers", errors),
+                Policy = r.Policy ?? "",
+            }).ToList(),
             Stakeholders = Present(Stakeholders).Select((s, i) => new Stakeholder
             {
                 Id = s.Id ?? "",
@@ -356,7 +369,15 @@ public sealed partial class AccountConfigDocument
             RepeatAfter = p.Repeat > 0 ? Durations.Format(p.RepeatAfter) : null,
             AckTimeout = p.AckTimeout > TimeSpan.Zero ? Durations.Format(p.AckTimeout) : null,
         }).ToList();
-        Escalation = oncall.DefaultPolicy is null ? null : new EscalationDocument { DefaultPolicy = oncall.DefaultPolicy };
+        Escalation = oncall.DefaultPolicy is null && oncall.Routes.Count == 0 ? null : new EscalationDocument
+        {
+            DefaultPolicy = oncall.DefaultPolicy,
+            Routes = oncall.Routes.Count == 0 ? null : oncall.Routes.Select(r => new RouteDocument
+            {
+                Matchers = r.Matchers.Select(m => m.ToString()).ToList(),
+                Policy = r.Policy,
+            }).ToList(),
+        };
         Stakeholders = oncall.Stakeholders.Select(s => new StakeholderDocument { Id = s.Id, Name = s.Name, Kind = s.Kind.ToWire(), Address = s.Address }).ToList();
         StakeholderRules = oncall.StakeholderRules.Select(r => new StakeholderRuleDocument
         {
