@@ -28,7 +28,27 @@ public sealed record AvailabilitySlo
     [Id(3)] public IReadOnlyList<string> Services { get; init; } = [];
     /// <summary>When set, uptime is committed per node (each node is its own scope).</summary>
     [Id(4)] public IReadOnlyList<string> Nodes { get; init; } = [];
+    /// <summary>How much of an outage an incident of each severity is: 1 a full outage, 0.5 degraded, 0 none.</summary>
+    [Id(5)] public IReadOnlyDictionary<Severity, double> Weights { get; init; } = DefaultWeights;
+    /// <summary>Whether time inside the account's maintenance windows is excluded from downtime.</summary>
+    [Id(6)] public bool ExcludeMaintenance { get; init; } = true;
+    /// <summary>Service credits owed when the period closes below a tier's SLI.</summary>
+    [Id(7)] public IReadOnlyList<CreditTier> Credits { get; init; } = [];
+
+    public static readonly IReadOnlyDictionary<Severity, double> DefaultWeights = new Dictionary<Severity, double>
+    {
+        [Severity.Sev1] = 1.0,
+        [Severity.Sev2] = 0.5,
+        [Severity.Sev3] = 0,
+        [Severity.Sev4] = 0,
+    };
+
+    public double WeightOf(Severity severity) => Weights.TryGetValue(severity, out var weight) ? weight : 0;
 }
+
+/// <summary>An SLI below <see cref="Below"/> percent owes <see cref="Credit"/> percent of the period's fee.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CreditTier([property: Id(0)] double Below, [property: Id(1)] double Credit);
 
 [GenerateSerializer, Immutable]
 public sealed record SlaContract
