@@ -184,6 +184,15 @@ public sealed record AccountConfig
                 errors.Add($"sla.availability[{i}].window: '{slo.Window}' is neither a duration such as 30d nor calendar-month");
             foreach (var unknown in slo.Services.Where(s => !serviceIds.Contains(s)))
                 errors.Add($"sla.availability[{i}].services: '{unknown}' is not a declared service");
+            foreach (var (severity, weight) in slo.Weights.Where(w => !(w.Value is >= 0 and <= 1)))
+                errors.Add($"sla.availability[{i}].weights.{severity.ToWire()}: {weight.ToString(CultureInfo.InvariantCulture)} must be between 0 (no impact) and 1 (a full outage)");
+            for (var c = 0; c < slo.Credits.Count; c++)
+            {
+                if (!(slo.Credits[c].Below is > 0 and <= 100) || !(slo.Credits[c].Credit is >= 0 and <= 100))
+                    errors.Add($"sla.availability[{i}].credits[{c}]: below and credit are percentages (0–100]");
+            }
+            if (Sla.Availability.Take(i).Any(other => other.Name == slo.Name))
+                errors.Add($"sla.availability[{i}].name: '{slo.Name}' is used twice");
         }
         foreach (var (severity, limit) in Sla.Response.Concat(Sla.Resolution))
         {

@@ -40,6 +40,8 @@ public static class ChronicleKinds
     public const string NotificationFailed = "notification.failed";
     public const string NotificationCancelled = "notification.cancelled";
     public const string StakeholdersUpdated = "stakeholders.updated";
+    public const string SlaWarning = "sla.warning";
+    public const string SlaBreached = "sla.breached";
 }
 
 [GenerateSerializer, Immutable]

@@ -48,6 +48,10 @@ public enum LifecycleKind
     SeverityChanged = 4,
     /// <summary>An acknowledged incident is triggered again: its acknowledgement timed out, or someone escalated or reassigned it.</summary>
     Retriggered = 5,
+    /// <summary>A response or resolution clock of the contract is close to its deadline (<see cref="IncidentLifecycleEvent.Clock"/> names it).</summary>
+    SlaWarning = 6,
+    /// <summary>A response or resolution clock passed its deadline.</summary>
+    SlaBreached = 7,
 }
 
 /// <summary>The incident as the account's index and lists see it.</summary>
@@ -100,6 +104,8 @@ public sealed record IncidentLifecycleEvent
     [Id(2)] public required LifecycleKind Kind { get; init; }
     [Id(3)] public required DateTimeOffset At { get; init; }
     [Id(4)] public required IncidentSummary Summary { get; init; }
+    /// <summary>For SLA clock events: the clock, e.g. <c>sev1-response</c>.</summary>
+    [Id(5)] public string? Clock { get; init; }
 }
 
 [GenerateSerializer]
@@ -406,8 +412,8 @@ public sealed partial class IncidentState
     private void Record(DateTimeOffset at, string kind, string actor, string text, IReadOnlyDictionary<string, string>? data = null) =>
         Chronicle.Add(Domain.Chronicle.Next(Chronicle, at, kind, actor, text, data));
 
-    private void Emit(LifecycleKind kind, DateTimeOffset at) =>
-        Outbox.Add(new IncidentLifecycleEvent { IncidentId = Id!, Seq = ++LastEventSeq, Kind = kind, At = at, Summary = Summarize() });
+    private void Emit(LifecycleKind kind, DateTimeOffset at, string? clock = null) =>
+        Outbox.Add(new IncidentLifecycleEvent { IncidentId = Id!, Seq = ++LastEventSeq, Kind = kind, At = at, Summary = Summarize(), Clock = clock });
 }
 
 [GenerateSerializer]

@@ -70,6 +70,7 @@ public sealed partial class IncidentState
         Status == IncidentStatus.Acknowledged ? Escalation.AckTimeoutAt : null,
         Status != IncidentStatus.Resolved ? Escalation.StakeholderReviewAt : null,
         Escalation.StakeholderNextAt, // after the resolve too: the last update says it is over
+        NextClockDue,
         PendingNotifications.Select(p => (DateTimeOffset?)p.NextDue).Min());
 
     /// <summary>Whether the account's configuration is needed to act on what is due at <paramref name="now"/>.</summary>
@@ -77,7 +78,8 @@ public sealed partial class IncidentState
         (Status == IncidentStatus.Triggered && Escalation.NextAt <= now)
         || (Status == IncidentStatus.Acknowledged && Escalation.AckTimeoutAt <= now)
         || (Status != IncidentStatus.Resolved && Escalation.StakeholderReviewAt <= now)
-        || Escalation.StakeholderNextAt <= now;
+        || Escalation.StakeholderNextAt <= now
+        || NextClockDue <= now;
 
     /// <summary>Fires what is due: an acknowledgement that timed out, escalation levels, stakeholder updates. Returns whether anything changed.</summary>
     public bool Escalate(AccountConfig config, DateTimeOffset now)
@@ -101,6 +103,7 @@ public sealed partial class IncidentState
                 FireLevel(policy, config.OnCall, now);
             changed = true;
         }
+        changed |= ReviewClocks(config.Sla, now);
         return ReviewStakeholders(config.OnCall, now) | changed;
     }
 
@@ -203,6 +206,7 @@ public sealed partial class IncidentState
     /// <summary>Acknowledging stops the policy, drops pages not yet sent, and starts the acknowledgement timeout.</summary>
     private void StopForAcknowledgement(DateTimeOffset now)
     {
+        StopClocks(ClockKind.Response, now);
         Escalation.NextAt = null;
         Escalation.AckTimeoutAt = Escalation.Policy is { AckTimeout: var timeout } && timeout > TimeSpan.Zero ? now + timeout : null;
         CancelPending(p => p.IsPage, "acknowledged", now);
@@ -210,6 +214,7 @@ public sealed partial class IncidentState
 
     private void StopForResolution(DateTimeOffset now)
     {
+        StopClocks(null, now);
         Escalation.NextAt = null;
         Escalation.AckTimeoutAt = null;
         CancelPending(p => p.IsPage, "resolved", now);

@@ -89,6 +89,18 @@ public sealed partial class AccountConfigDocument
         public string? Window { get; set; }
         public List<string>? Services { get; set; }
         public List<string>? Nodes { get; set; }
+        /// <summary>Impact weight per severity (0–1), e.g. <c>{sev1: 1.0, sev2: 0.5}</c>; absent: sev1 1, sev2 0.5, sev3 and sev4 0.</summary>
+        public Dictionary<string, double>? Weights { get; set; }
+        /// <summary>Whether maintenance windows are excluded from downtime (default true).</summary>
+        public bool? ExcludeMaintenance { get; set; }
+        /// <summary><c>[{below: 99.95, credit: 10}, {below: 99.0, credit: 25}]</c>: percent of the fee owed below each SLI.</summary>
+        public List<CreditDocument>? Credits { get; set; }
+    }
+
+    public sealed class CreditDocument
+    {
+        public double? Below { get; set; }
+        public double? Credit { get; set; }
     }
 
     public sealed class IntegrationKeyDocument
@@ -130,6 +142,13 @@ public sealed partial class AccountConfigDocument
                     Window = slo.Window ?? "30d",
                     Services = slo.Services ?? [],
                     Nodes = slo.Nodes ?? [],
+                    Weights = Weights(slo.Weights, $"sla.availability[{i}].weights", errors),
+                    ExcludeMaintenance = slo.ExcludeMaintenance ?? true,
+                    Credits = (slo.Credits ?? []).Where(c => c is not null).Select((c, k) =>
+                    {
+                        if (c.Below is null || c.Credit is null) errors.Add($"sla.availability[{i}].credits[{k}]: below and credit are both required");
+                        return new CreditTier(c.Below ?? 0, c.Credit ?? 0);
+                    }).ToList(),
                 };
             }).ToList(),
             Response = Deadlines(Sla?.Response, "sla.response", errors),
@@ -241,6 +260,9 @@ public sealed partial class AccountConfigDocument
                 Window = slo.Window,
                 Services = slo.Services.ToList(),
                 Nodes = slo.Nodes.ToList(),
+                Weights = slo.Weights.OrderBy(w => w.Key).ToDictionary(w => w.Key.ToWire(), w => w.Value),
+                ExcludeMaintenance = slo.ExcludeMaintenance ? null : false,
+                Credits = slo.Credits.Count == 0 ? null : slo.Credits.Select(c => new CreditDocument { Below = c.Below, Credit = c.Credit }).ToList(),
             }).ToList(),
             Response = config.Sla.Response.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
             Resolution = config.Sla.Resolution.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
@@ -321,6 +343,19 @@ public sealed partial class AccountConfigDocument
         if (SeverityMapping.FromWord(word) is { } severity) return severity;
         errors.Add($"correlation.symptomSeverity: '{word}' is not a severity (sev1–sev4, or critical, error, warning, info)");
         return Severity.Sev4;
+    }
+
+    /// <summary>Weights given override the defaults severity by severity.</summary>
+    private static IReadOnlyDictionary<Severity, double> Weights(Dictionary<string, double>? given, string path, List<string> errors)
+    {
+        if (given is null) return AvailabilitySlo.DefaultWeights;
+        var weights = new Dictionary<Severity, double>(AvailabilitySlo.DefaultWeights);
+        foreach (var (word, weight) in given)
+        {
+            if (SeverityMapping.TryParseWire(word, out var severity)) weights[severity] = weight;
+            else errors.Add($"{path}.{word}: not a severity (sev1, sev2, sev3, sev4)");
+        }
+        return weights;
     }
 
     private static Dictionary<Severity, TimeSpan> Deadlines(Dictionary<string, string>? text, string path, List<string> errors)

@@ -1,0 +1,94 @@
+using static OrleansOps.Domain.Tests.Alerts;
+
+namespace OrleansOps.Domain.Tests;
+
+/// <summary>Response and resolution clocks: the incident is woken at the instants it asks for, as its timer would.</summary>
+public sealed class SlaClockTests
+{
+    private static readonly AccountConfig Contract = new()
+    {
+        Id = "acme",
+        Name = "Acme",
+        Sla = new SlaContract
+        {
+            Response = new Dictionary<Severity, TimeSpan> { [Severity.Sev1] = TimeSpan.FromMinutes(15), [Severity.Sev2] = TimeSpan.FromHours(1) },
+            Resolution = new Dictionary<Severity, TimeSpan> { [Severity.Sev1] = TimeSpan.FromHours(2) },
+        },
+    };
+
+    private static IncidentState Open(Severity severity)
+    {
+        var incident = new IncidentState();
+        var first = Firing("Down", severity);
+        incident.Open("inc-aaaaaaaaaaaaaaaa", new IncidentOrigin { AccountId = "acme", Service = "api", GroupKey = "g" }, first, T0);
+        incident.Apply(first, T0);
+        return incident;
+    }
+
+    private static void RunUntil(IncidentState incident, DateTimeOffset until)
+    {
+        while (incident.NextWake is { } due && due <= until && incident.EscalationDue(due)) incident.Escalate(Contract, due);
+    }
+
+    private static List<(string Kind, DateTimeOffset At, string Clock)> ClockEntries(IncidentState incident) =>
+        incident.Chronicle.Where(e => e.Kind is ChronicleKinds.SlaWarning or ChronicleKinds.SlaBreached)
+            .Select(e => (e.Kind, e.At, e.Data["clock"])).ToList();
+
+    [Fact]
+    public void A_sev1_warns_at_80_percent_of_each_window_and_breaches_at_the_deadline()
+    {
+        var incident = Open(Severity.Sev1);
+        RunUntil(incident, T0.AddHours(3));
+
+        // 15 min response: warning at 12 min, breach at 15; 2 h resolution: warning at 96 min, breach at 120.
+        Assert.Equal(
+            [(ChronicleKinds.SlaWarning, T0.AddMinutes(12), "sev1-response"), (ChronicleKinds.SlaBreached, T0.AddMinutes(15), "sev1-response"),
+             (ChronicleKinds.SlaWarning, T0.AddMinutes(96), "sev1-resolution"), (ChronicleKinds.SlaBreached, T0.AddMinutes(120), "sev1-resolution")],
+            ClockEntries(incident));
+        Assert.Equal(
+            [(LifecycleKind.SlaWarning, T0.AddMinutes(12), "sev1-response"), (LifecycleKind.SlaBreached, T0.AddMinutes(15), "sev1-response"),
+             (LifecycleKind.SlaWarning, T0.AddMinutes(96), "sev1-resolution"), (LifecycleKind.SlaBreached, T0.AddMinutes(120), "sev1-resolution")],
+            incident.Outbox.Where(e => e.Clock is not null).Select(e => (e.Kind, e.At, e.Clock!)));
+        Assert.Null(incident.NextWake);
+    }
+
+    [Fact]
+    public void Acknowledging_in_time_stops_the_response_clock_and_resolving_stops_the_resolution_clock()
+    {
+        var incident = Open(Severity.Sev1);
+        RunUntil(incident, T0.AddMinutes(13));
+        incident.Acknowledge("ana", T0.AddMinutes(13));
+        RunUntil(incident, T0.AddMinutes(100));
+        incident.Resolve("ana", null, T0.AddMinutes(100));
+        RunUntil(incident, T0.AddHours(5));
+
+        Assert.Equal(
+            [(ChronicleKinds.SlaWarning, T0.AddMinutes(12), "sev1-response"), (ChronicleKinds.SlaWarning, T0.AddMinutes(96), "sev1-resolution")],
+            ClockEntries(incident));
+        Assert.All(incident.Clocks, c => Assert.False(c.Breached));
+        Assert.Equal(T0.AddMinutes(13), incident.Clocks.Single(c => c.Kind == ClockKind.Response).MetAt);
+    }
+
+    [Fact]
+    public void A_severity_raise_moves_the_deadline_to_the_stricter_one_counted_from_the_opening()
+    {
+        var incident = Open(Severity.Sev2);
+        RunUntil(incident, T0.AddMinutes(20));
+        Assert.Equal(T0.AddHours(1), incident.Clocks.Single().Deadline); // sev2: 1 h to respond, no resolution clock
+
+        incident.Apply(Firing("Outage", Severity.Sev1), T0.AddMinutes(20));
+        RunUntil(incident, T0.AddMinutes(20));
+        // sev1 owes a response 15 minutes after the opening: already late when it became sev1.
+        Assert.Equal([(ChronicleKinds.SlaBreached, T0.AddMinutes(20), "sev1-response")], ClockEntries(incident));
+        Assert.Equal(T0.AddHours(2), incident.Clocks.Single(c => c.Kind == ClockKind.Resolution).Deadline);
+    }
+
+    [Fact]
+    public void Without_deadlines_for_its_severity_an_incident_runs_no_clock()
+    {
+        var incident = Open(Severity.Sev3);
+        RunUntil(incident, T0.AddDays(1));
+        Assert.Empty(incident.Clocks);
+        Assert.Empty(ClockEntries(incident));
+    }
+}
