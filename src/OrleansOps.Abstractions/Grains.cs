@@ -83,6 +83,8 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task<CommandResult> Escalate(string actor);
     /// <summary>Hands the incident to a user, schedule, team or channel and pages it now.</summary>
     Task<CommandResult> Reassign(string actor, EscalationTarget target);
+    /// <summary>Records a past incident (backfill); false when it was imported before.</summary>
+    Task<bool> Import(ImportedIncident past);
     /// <summary>How a notification the incident handed to the notifier went.</summary>
     Task RecordDelivery(DeliveryReport report);
 }

@@ -41,6 +41,7 @@ public static class ChronicleKinds
     public const string NotificationCancelled = "notification.cancelled";
     public const string StakeholdersUpdated = "stakeholders.updated";
     public const string SlaWarning = "sla.warning";
+    public const string Imported = "incident.imported";
     public const string SlaBreached = "sla.breached";
 }
 

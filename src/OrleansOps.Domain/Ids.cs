@@ -19,6 +19,17 @@ public static partial class Ids
         });
     }
 
+    /// <summary>An incident id derived from <paramref name="parts"/>: the same parts, the same id.</summary>
+    public static string Derived(params string[] parts)
+    {
+        var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\u001f', parts)));
+        return string.Create(20, hash, static (chars, bytes) =>
+        {
+            "inc-".CopyTo(chars);
+            for (var i = 0; i < 16; i++) chars[4 + i] = Base32[bytes[i] & 31];
+        });
+    }
+
     public static bool IsIncidentId(string? id) => id is not null && IncidentIdPattern().IsMatch(id);
 
     /// <summary>Account ids are slugs that start with a letter: <c>[a-z][a-z0-9-]{0,62}</c>.</summary>

@@ -73,11 +73,34 @@ public sealed record IncidentSummary
     [Id(12)] public int FiringAlertCount { get; init; }
     /// <summary>The services the incident's alerts come from, for topology: a failure spreads through its dependants.</summary>
     [Id(13)] public ServiceSpans Services { get; init; } = ServiceSpans.None;
+    /// <summary>The nodes its alerts name (label node, instance or host), for per-node commitments.</summary>
+    [Id(14)] public NodeList Nodes { get; init; } = NodeList.None;
+    /// <summary>How many escalation levels paged (for the escalations-per-incident KPI).</summary>
+    [Id(15)] public int Escalations { get; init; }
+    /// <summary>The first acknowledgement, kept when a timed-out acknowledgement or a reopen clears <see cref="AcknowledgedAt"/> (for MTTA).</summary>
+    [Id(16)] public DateTimeOffset? FirstAcknowledgedAt { get; init; }
 }
 
 /// <summary>A service with alerts in an incident: the most severe of them, and when the first alert that severe joined.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ServiceSpan([property: Id(0)] string Service, [property: Id(1)] DateTimeOffset Since, [property: Id(2)] Severity Severity);
+
+/// <summary>Node names compared by content, so that an unchanged summary stays equal.</summary>
+[GenerateSerializer, Immutable]
+public sealed class NodeList : IReadOnlyList<string>, IEquatable<NodeList>
+{
+    public static readonly NodeList None = new() { Items = [] };
+
+    [Id(0)] public required IReadOnlyList<string> Items { get; init; }
+
+    public string this[int index] => Items[index];
+    public int Count => Items.Count;
+    public IEnumerator<string> GetEnumerator() => Items.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    public bool Equals(NodeList? other) => other is not null && Items.SequenceEqual(other.Items);
+    public override bool Equals(object? obj) => Equals(obj as NodeList);
+    public override int GetHashCode() => Items.Aggregate(Items.Count, (hash, node) => HashCode.Combine(hash, node));
+}
 
 /// <summary>The services an incident spans, by name; compared by content so that an unchanged summary stays equal.</summary>
 [GenerateSerializer, Immutable]
@@ -123,6 +146,23 @@ public enum AlertOutcome
     Suppressed = 4,
 }
 
+/// <summary>A past incident brought in so that the account's SLA window is complete from its first day.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ImportedIncident
+{
+    [Id(0)] public required string AccountId { get; init; }
+    [Id(1)] public required string Service { get; init; }
+    [Id(2)] public bool ServiceDeclared { get; init; } = true;
+    [Id(3)] public required Severity Severity { get; init; }
+    [Id(4)] public required string Title { get; init; }
+    [Id(5)] public required DateTimeOffset StartedAt { get; init; }
+    [Id(6)] public DateTimeOffset? AcknowledgedAt { get; init; }
+    [Id(7)] public required DateTimeOffset ResolvedAt { get; init; }
+
+    /// <summary>The same past incident imported twice is one incident: its id comes from what identifies it.</summary>
+    public string IncidentId => Ids.Derived("import", AccountId, Service, StartedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), Title);
+}
+
 /// <summary>Where a new incident comes from: everything it needs to exist on its own.</summary>
 [GenerateSerializer, Immutable]
 public sealed record IncidentOrigin
@@ -161,8 +201,39 @@ public sealed partial class IncidentState
     [Id(18)] public long LastEventSeq { get; set; }
     /// <summary>When an operator last reopened it: a later automatic resolve cannot date itself before that.</summary>
     [Id(19)] public DateTimeOffset? ReopenedAt { get; set; }
+    [Id(24)] public DateTimeOffset? FirstAcknowledgedAt { get; set; }
 
     public bool Exists => Id is not null;
+
+    /// <summary>Records a past incident as it happened: opened when it started, acknowledged and resolved at its times.</summary>
+    public void Import(ImportedIncident past, DateTimeOffset now)
+    {
+        Id = past.IncidentId;
+        AccountId = past.AccountId;
+        Service = past.Service;
+        ServiceDeclared = past.ServiceDeclared;
+        GroupKey = "imported";
+        Title = past.Title;
+        Severity = past.Severity;
+        OpenedAt = StartedAt = past.StartedAt;
+        Status = IncidentStatus.Resolved;
+        AcknowledgedAt = FirstAcknowledgedAt = past.AcknowledgedAt;
+        AcknowledgedBy = past.AcknowledgedAt is null ? null : "import";
+        ResolvedAt = past.ResolvedAt;
+        ResolvedBy = "import";
+        var data = new Dictionary<string, string>
+        {
+            ["service"] = Service,
+            ["severity"] = Severity.ToWire(),
+            ["startedAt"] = past.StartedAt.ToString("O"),
+            ["resolvedAt"] = past.ResolvedAt.ToString("O"),
+        };
+        if (past.AcknowledgedAt is { } acknowledged) data["acknowledgedAt"] = acknowledged.ToString("O");
+        Record(now, ChronicleKinds.Imported, "import", $"Imported: {Title}", data);
+        Emit(LifecycleKind.Opened, past.StartedAt);
+        if (past.AcknowledgedAt is { } ack) Emit(LifecycleKind.Acknowledged, ack);
+        Emit(LifecycleKind.Resolved, past.ResolvedAt);
+    }
 
     public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
 
@@ -317,6 +388,7 @@ public sealed partial class IncidentState
         if (Status == IncidentStatus.Acknowledged) return false;
         Status = IncidentStatus.Acknowledged;
         AcknowledgedAt = now;
+        FirstAcknowledgedAt ??= now;
         AcknowledgedBy = actor;
         Record(now, ChronicleKinds.Acknowledged, actor, $"Acknowledged by {actor}");
         Emit(LifecycleKind.Acknowledged, now);
@@ -373,6 +445,14 @@ public sealed partial class IncidentState
                 var worst = g.Min(a => a.Severity);
                 return new ServiceSpan(g.Key, g.Where(a => a.Severity == worst).Min(a => a.FirstSeen), worst);
             })),
+        Nodes = new NodeList
+        {
+            Items = Alerts.Values
+                .Select(a => a.Labels.GetValueOrDefault("node") ?? a.Labels.GetValueOrDefault("instance") ?? a.Labels.GetValueOrDefault("host"))
+                .OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+        },
+        Escalations = Chronicle.Count(e => e.Kind == ChronicleKinds.Escalated),
+        FirstAcknowledgedAt = FirstAcknowledgedAt,
     };
 
     /// <summary>The account confirmed every event up to and including <paramref name="seq"/>.</summary>

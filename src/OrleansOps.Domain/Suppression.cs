@@ -170,6 +170,29 @@ public sealed record MaintenanceWindow
         return candidate is { } begin && begin <= t ? (begin, begin + duration) : null;
     }
 
+    /// <summary>The occurrences that overlap [<paramref name="from"/>, <paramref name="to"/>), in order (at most 10,000).</summary>
+    public IEnumerable<(DateTimeOffset Start, DateTimeOffset End)> OccurrencesBetween(DateTimeOffset from, DateTimeOffset to, string accountTimeZone)
+    {
+        if (End is { } end)
+        {
+            if (Start is { } start && start < to && end > from) yield return (start, end);
+            yield break;
+        }
+        var duration = Duration ?? TimeSpan.Zero;
+        if (duration <= TimeSpan.Zero) yield break;
+        var after = from - duration;
+        for (var n = 0; n < 10_000; n++)
+        {
+            var begin = Cron is not null ? NextCron(after, ZoneOf(accountTimeZone)) : NextRRule(after, TimeZone ?? accountTimeZone);
+            if (begin is not { } next || next >= to) yield break;
+            if (next + duration > from) yield return (next, next + duration);
+            after = next;
+        }
+    }
+
+    /// <summary>Whether the window holds back alerts carrying <paramref name="labels"/> (a missing label reads as empty).</summary>
+    public bool Covers(IReadOnlyDictionary<string, string> labels) => Matchers.All(m => m.Matches(labels));
+
     /// <summary>Every problem, as "field: message", for the window at <paramref name="path"/>.</summary>
     public IEnumerable<string> Problems(string path, string accountTimeZone)
     {

@@ -147,6 +147,14 @@ public sealed class IncidentGrain(
         });
     }
 
+    public async Task<bool> Import(ImportedIncident past)
+    {
+        if (Incident.Exists) return false;
+        Incident.Import(past, time.GetUtcNow());
+        await SaveAsync();
+        return true;
+    }
+
     public async Task RecordDelivery(DeliveryReport report)
     {
         if (Incident.Exists && Incident.RecordDelivery(report, time.GetUtcNow())) await SaveAsync();

@@ -138,6 +138,7 @@ public static class Extensions
         app.MapIngestApi();
         app.MapAccountsApi();
         app.MapIncidentsApi();
+        app.MapSlaApi();
         app.MapClusterApi();
         app.MapCorrelationApi();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
