@@ -203,3 +203,39 @@ public sealed record EscalationView
         };
     }
 }
+
+[GenerateSerializer]
+public enum SlaEventKind
+{
+    /// <summary>An SLO's status changed.</summary>
+    Status = 0,
+    /// <summary>A burn-rate episode began: a pair of windows fires.</summary>
+    BurnStarted = 1,
+    /// <summary>The episode ended: no pair fires any more.</summary>
+    BurnEnded = 2,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record SlaEvent
+{
+    [Id(0)] public required DateTimeOffset At { get; init; }
+    [Id(1)] public required string Slo { get; init; }
+    [Id(2)] public required SlaEventKind Kind { get; init; }
+    [Id(3)] public SloHealth? From { get; init; }
+    [Id(4)] public required SloHealth To { get; init; }
+    [Id(5)] public string? Detail { get; init; }
+}
+
+/// <summary>An account as the fleet sees it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record FleetEntry
+{
+    [Id(0)] public required string AccountId { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public required SloHealth Status { get; init; }
+    /// <summary>Whole minutes of budget left in the account's tightest availability SLO; null without one.</summary>
+    [Id(3)] public double? RemainingMinutes { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record FleetPage([property: Id(0)] IReadOnlyList<FleetEntry> Items, [property: Id(1)] int Total);

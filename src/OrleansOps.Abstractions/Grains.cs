@@ -36,6 +36,23 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<IReadOnlyList<UpstreamIncident>> OpenIncidents(IReadOnlyList<string> services);
     /// <summary>The services alerts have been correlated under: declared ones and any seen undeclared.</summary>
     Task<IReadOnlyList<string>> Services();
+    /// <summary>Every commitment evaluated now; null when the account does not exist.</summary>
+    Task<SlaSnapshot?> GetSla();
+    /// <summary>SLA status transitions and burn-rate episodes, oldest first.</summary>
+    Task<IReadOnlyList<SlaEvent>> GetSlaEvents();
+    /// <summary>Each incident's times, for KPIs.</summary>
+    Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes();
+    /// <summary>The account's standing for the fleet index (rebuilt from the accounts when the index restarts).</summary>
+    Task<FleetEntry?> FleetStanding();
+}
+
+/// <summary>Keyed by <see cref="GrainKeys.Fleet"/>: every account's SLA standing, ordered by risk.</summary>
+public interface IFleetGrain : IGrainWithStringKey
+{
+    /// <summary>An account's standing changed (status, or whole minutes of budget left).</summary>
+    Task Update(FleetEntry entry);
+    /// <summary>The accounts most at risk first: breached, at-risk, then by the least budget left.</summary>
+    Task<FleetPage> List(int limit, int offset);
 }
 
 /// <summary>The one directory of accounts (key <see cref="GrainKeys.Directory"/>).</summary>
@@ -102,6 +119,7 @@ public interface INotifierGrain : IGrainWithIntegerKey
 public static class GrainKeys
 {
     public const string Directory = "directory";
+    public const string Fleet = "fleet";
 
     /// <summary>"key-" and the key's SHA-256: never all digits, and the key itself never becomes an identifier.</summary>
     public static string IntegrationKey(string keySha256) => "key-" + keySha256;

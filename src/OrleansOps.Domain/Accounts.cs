@@ -58,6 +58,8 @@ public sealed record SlaContract
     [Id(1)] public IReadOnlyDictionary<Severity, TimeSpan> Response { get; init; } = new Dictionary<Severity, TimeSpan>();
     /// <summary>Time to resolve, per severity.</summary>
     [Id(2)] public IReadOnlyDictionary<Severity, TimeSpan> Resolution { get; init; } = new Dictionary<Severity, TimeSpan>();
+    /// <summary>KPI targets are the SLA windows times this (0.5: a 4 h resolution SLA gives a 2 h MTTR target).</summary>
+    [Id(3)] public double KpiBuffer { get; init; } = 0.5;
 }
 
 [GenerateSerializer, Immutable]
@@ -194,6 +196,7 @@ public sealed record AccountConfig
             if (Sla.Availability.Take(i).Any(other => other.Name == slo.Name))
                 errors.Add($"sla.availability[{i}].name: '{slo.Name}' is used twice");
         }
+        if (!(Sla.KpiBuffer is > 0 and <= 1)) errors.Add("sla.kpiBuffer: must be more than 0 and at most 1");
         foreach (var (severity, limit) in Sla.Response.Concat(Sla.Resolution))
         {
             if (limit <= TimeSpan.Zero) errors.Add($"sla: the {severity.ToWire()} deadline must be positive");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text;
 using Orleans.Runtime;
 
@@ -17,6 +18,12 @@ public sealed class AccountState
     [Id(6)] public Dictionary<string, long> LastEventSeq { get; set; } = new(StringComparer.Ordinal);
     [Id(7)] public SortedSet<string> UndeclaredServices { get; set; } = new(StringComparer.Ordinal);
     [Id(8)] public List<Silence> Silences { get; set; } = [];
+    /// <summary>The status each SLO had at the last review, and burn-rate episodes in progress.</summary>
+    [Id(9)] public Dictionary<string, SloMemory> Slos { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>SLA transitions and burn episodes, newest last (the latest <see cref="MaxSlaEvents"/>).</summary>
+    [Id(10)] public List<SlaEvent> SlaEvents { get; set; } = [];
+
+    public const int MaxSlaEvents = 1000;
 
     /// <summary>Applies the events not seen before and the incident's current summary; returns whether anything changed.</summary>
     public bool Record(IncidentSummary current, IEnumerable<IncidentLifecycleEvent> events)
@@ -39,16 +46,18 @@ public sealed class AccountState
     }
 }
 
-public sealed class AccountGrain : Grain, IAccountGrain
+public sealed partial class AccountGrain : Grain, IAccountGrain
 {
     private readonly IPersistentState<AccountState> _state;
     private readonly TimeProvider _time;
     private readonly CoalescedWriter _writer;
+    private readonly ILogger<AccountGrain> _logger;
 
-    public AccountGrain([PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state, TimeProvider time)
+    public AccountGrain([PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state, TimeProvider time, ILogger<AccountGrain> logger)
     {
         _state = state;
         _time = time;
+        _logger = logger;
         // Every incident reports here: concurrent reports share one write instead of queueing one write each.
         _writer = new CoalescedWriter(() => state.WriteOrDiscardAsync(this));
     }
@@ -192,7 +201,11 @@ public sealed class AccountGrain : Grain, IAccountGrain
 
     public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
     {
-        if (_state.State.Record(current, events)) await _writer.SaveAsync();
+        if (_state.State.Record(current, events))
+        {
+            await _writer.SaveAsync();
+            ScheduleSlaReview(SlaReviewDebounce);
+        }
         return _state.State.LastEventSeq.GetValueOrDefault(current.Id);
     }
 

@@ -118,7 +118,7 @@ public static class CorrelationApi
         });
     }
 
-    private static async Task<AccountCountersView?> CountersOf(string accountId, IGrainFactory grains) =>
+    internal static async Task<AccountCountersView?> CountersOf(string accountId, IGrainFactory grains) =>
         await CountersByServiceAsync(accountId, grains) is { } counters ? View(counters) : null;
 
     /// <summary>Each service's correlator counters of an account, or null when there is no such account.</summary>

@@ -80,6 +80,8 @@ public sealed partial class AccountConfigDocument
         public List<AvailabilityDocument>? Availability { get; set; }
         public Dictionary<string, string>? Response { get; set; }
         public Dictionary<string, string>? Resolution { get; set; }
+        /// <summary>KPI targets as a fraction of the SLA windows (default 0.5).</summary>
+        public double? KpiBuffer { get; set; }
     }
 
     public sealed class AvailabilityDocument
@@ -153,6 +155,7 @@ public sealed partial class AccountConfigDocument
             }).ToList(),
             Response = Deadlines(Sla?.Response, "sla.response", errors),
             Resolution = Deadlines(Sla?.Resolution, "sla.resolution", errors),
+            KpiBuffer = Sla?.KpiBuffer ?? 0.5,
         };
         var keys = (IntegrationKeys ?? []).Select((key, i) =>
         {
@@ -266,6 +269,7 @@ public sealed partial class AccountConfigDocument
             }).ToList(),
             Response = config.Sla.Response.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
             Resolution = config.Sla.Resolution.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
+            KpiBuffer = config.Sla.KpiBuffer != 0.5 ? config.Sla.KpiBuffer : null,
         },
         IntegrationKeys = config.IntegrationKeys.Select(k => new IntegrationKeyDocument
         {

@@ -1,0 +1,122 @@
+namespace OrleansOps.Domain;
+
+/// <summary>How one response or resolution commitment stands: the incidents of the last 30 days that met or missed it, and the trend.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ClockSloReport
+{
+    [Id(0)] public required string Slo { get; init; }
+    [Id(1)] public required ClockKind Kind { get; init; }
+    [Id(2)] public required Severity Severity { get; init; }
+    [Id(3)] public required TimeSpan Limit { get; init; }
+    [Id(4)] public required DateTimeOffset WindowStart { get; init; }
+    [Id(5)] public required DateTimeOffset WindowEnd { get; init; }
+    [Id(6)] public required int Incidents { get; init; }
+    [Id(7)] public required int Met { get; init; }
+    [Id(8)] public required int Breached { get; init; }
+    /// <summary>Open incidents whose clock runs, with their deadlines.</summary>
+    [Id(9)] public required IReadOnlyList<RunningClock> Running { get; init; }
+    [Id(10)] public required DriftResult Drift { get; init; }
+    [Id(11)] public required SloHealth Status { get; init; }
+    /// <summary>Met ÷ (met + breached), in percent; null before any incident completed or missed.</summary>
+    [Id(12)] public double? CompliancePercent { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record RunningClock([property: Id(0)] string IncidentId, [property: Id(1)] DateTimeOffset Deadline);
+
+/// <summary>Every commitment of an account at one instant.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SlaSnapshot
+{
+    [Id(0)] public required DateTimeOffset At { get; init; }
+    [Id(1)] public required IReadOnlyList<AvailabilityReport> Availability { get; init; }
+    [Id(2)] public required IReadOnlyList<ClockSloReport> Clocks { get; init; }
+    /// <summary>The worst status of every SLO.</summary>
+    [Id(3)] public required SloHealth Status { get; init; }
+    /// <summary>The next instant an availability SLO changes status if the current burn goes on (for the account's timer).</summary>
+    [Id(4)] public DateTimeOffset? NextTransitionAt { get; init; }
+    /// <summary>Whether any open incident burns budget now (the account keeps a reminder while it does).</summary>
+    [Id(5)] public bool Burning { get; init; }
+
+    /// <summary>The SLO with the least budget left, in minutes (for the fleet's ranking); null without availability SLOs.</summary>
+    public double? LowestRemainingMinutes => Availability.Count == 0 ? null : Availability.Min(a => a.RemainingMinutes);
+}
+
+public static class SlaEvaluation
+{
+    /// <summary>Response and resolution commitments are measured over the incidents opened in the last 30 days.</summary>
+    public static readonly TimeSpan ClockWindow = TimeSpan.FromDays(30);
+
+    /// <summary>How many completed incidents the drift trend looks at.</summary>
+    public const int DriftWindow = 10;
+
+    public static SlaSnapshot Evaluate(AccountConfig config, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.TimeZone);
+        var ledger = SlaLedger.From(incidents);
+        var availability = config.Sla.Availability.Select(slo =>
+        {
+            var window = AvailabilityMath.Window(slo, zone, now);
+            var longestLookBack = now - TimeSpan.FromDays(3);
+            var range = new TimeRange(window.Start < longestLookBack ? window.Start : longestLookBack, now);
+            return AvailabilityMath.Evaluate(slo, zone, ledger, SlaLedger.Maintenance(config, slo, range), now);
+        }).ToList();
+        var clocks = Clocks(config.Sla, incidents, now).ToList();
+        var statuses = availability.Select(a => a.Status).Concat(clocks.Select(c => c.Status)).ToList();
+        return new SlaSnapshot
+        {
+            At = now,
+            Availability = availability,
+            Clocks = clocks,
+            Status = statuses.Count == 0 ? SloHealth.Healthy : statuses.Max(),
+            NextTransitionAt = availability.Select(a => a.NextTransitionAt).Where(t => t is not null).Min(),
+            Burning = availability.Any(a => a.CurrentBurnWeight > 0),
+        };
+    }
+
+    private static IEnumerable<ClockSloReport> Clocks(SlaContract contract, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now)
+    {
+        var from = now - ClockWindow;
+        foreach (var (kind, limits) in new[] { (ClockKind.Response, contract.Response), (ClockKind.Resolution, contract.Resolution) })
+        {
+            foreach (var (severity, limit) in limits.OrderBy(l => l.Key))
+            {
+                var ofSeverity = incidents.Where(i => i.Severity == severity).ToList();
+                var inWindow = ofSeverity.Where(i => i.OpenedAt >= from && i.OpenedAt <= now).ToList();
+                var taken = inWindow.Select(i => (Incident: i, Took: Took(kind, i))).ToList();
+                var met = taken.Count(t => t.Took is { } took && took <= limit);
+                var breached = taken.Count(t => t.Took is { } took ? took > limit : now - t.Incident.OpenedAt > limit);
+                var running = taken.Where(t => t.Took is null && now - t.Incident.OpenedAt <= limit)
+                    .Select(t => new RunningClock(t.Incident.Id, t.Incident.OpenedAt + limit))
+                    .OrderBy(r => r.Deadline).ToList();
+                var completed = ofSeverity.Select(i => (Done: Done(kind, i), Took: Took(kind, i)))
+                    .Where(c => c.Done is not null).OrderBy(c => c.Done).TakeLast(DriftWindow)
+                    .Select(c => c.Took!.Value.TotalMinutes).ToList();
+                var drift = Drift.Detect(completed, limit.TotalMinutes);
+                var warned = running.Any(r => r.Deadline - now <= limit * (1 - SlaClocks.WarnAtFraction));
+                yield return new ClockSloReport
+                {
+                    Slo = $"{severity.ToWire()}-{kind.ToString().ToLowerInvariant()}",
+                    Kind = kind,
+                    Severity = severity,
+                    Limit = limit,
+                    WindowStart = from,
+                    WindowEnd = now,
+                    Incidents = inWindow.Count,
+                    Met = met,
+                    Breached = breached,
+                    Running = running,
+                    Drift = drift,
+                    Status = breached > 0 ? SloHealth.Breached : warned || drift.Drifting ? SloHealth.AtRisk : SloHealth.Healthy,
+                    CompliancePercent = met + breached == 0 ? null : 100.0 * met / (met + breached),
+                };
+            }
+        }
+    }
+
+    /// <summary>How long the incident took to be acknowledged (first acknowledgement) or resolved; null while it has not been.</summary>
+    private static TimeSpan? Took(ClockKind kind, IncidentSummary incident) => Done(kind, incident) - incident.OpenedAt;
+
+    private static DateTimeOffset? Done(ClockKind kind, IncidentSummary incident) =>
+        kind == ClockKind.Response ? incident.FirstAcknowledgedAt ?? incident.AcknowledgedAt : incident.ResolvedAt;
+}

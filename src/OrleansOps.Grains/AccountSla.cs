@@ -1,0 +1,168 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace OrleansOps.Grains;
+
+/// <summary>An SLO's status as of the last review, and its burn-rate episode if one is in progress.</summary>
+[GenerateSerializer]
+public sealed class SloMemory
+{
+    [Id(0)] public SloHealth Status { get; set; }
+    [Id(1)] public DateTimeOffset Since { get; set; }
+    /// <summary>When the current burn-rate episode began (any pair of windows firing), null outside one.</summary>
+    [Id(2)] public DateTimeOffset? BurningSince { get; set; }
+}
+
+/// <summary>
+/// The live SLA: the account evaluates its commitments from its incidents whenever they change (shortly after, so a
+/// burst of reports costs one evaluation), at the instant the current burn changes a status, and every minute while
+/// an open incident burns budget (a reminder keeps that going if the account is deactivated). Transitions and burn
+/// episodes are recorded once each, and the fleet index hears of the account only when its status or rank changes.
+/// </summary>
+public sealed partial class AccountGrain : IRemindable
+{
+    private const string SlaReminder = "sla-review";
+    private static readonly TimeSpan SlaReviewDebounce = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan BurningReviewPeriod = TimeSpan.FromMinutes(1);
+
+    private IGrainTimer? _slaTimer;
+    private DateTimeOffset? _slaTimerDueAt;
+    private FleetEntry? _fleetHas;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_state.State.Config is { Sla.Availability.Count: > 0 } || _state.State.Config is { Sla: { } sla } && sla.Response.Count + sla.Resolution.Count > 0)
+            ScheduleSlaReview(TimeSpan.Zero);
+        return Task.CompletedTask;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == SlaReminder) ScheduleSlaReview(TimeSpan.Zero);
+        return Task.CompletedTask;
+    }
+
+    public Task<SlaSnapshot?> GetSla() =>
+        Task.FromResult(_state.State.Config is { } config ? SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, _time.GetUtcNow()) : null);
+
+    public Task<IReadOnlyList<SlaEvent>> GetSlaEvents() => Task.FromResult<IReadOnlyList<SlaEvent>>(_state.State.SlaEvents.ToList());
+
+    public Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes() => Task.FromResult<IReadOnlyList<IncidentTimes>>(
+        _state.State.Incidents.Values.Select(i => new IncidentTimes(
+            i.Id, i.Severity, i.StartedAt, i.OpenedAt, i.FirstAcknowledgedAt ?? i.AcknowledgedAt, i.ResolvedAt, i.Escalations)).ToList());
+
+    public Task<FleetEntry?> FleetStanding() =>
+        Task.FromResult(_state.State.Config is { } config ? Standing(config, SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, _time.GetUtcNow())) : null);
+
+    private void ScheduleSlaReview(TimeSpan after)
+    {
+        var due = _time.GetUtcNow() + after;
+        if (_slaTimerDueAt is { } planned && planned <= due) return;
+        _slaTimer?.Dispose();
+        _slaTimerDueAt = due;
+        _slaTimer = this.RegisterGrainTimer(ReviewSlaAsync, new GrainTimerCreationOptions { DueTime = after, Period = Timeout.InfiniteTimeSpan });
+    }
+
+    /// <summary>Records what changed since the last review, tells the fleet index, and plans the next review.</summary>
+    private async Task ReviewSlaAsync()
+    {
+        _slaTimerDueAt = null;
+        if (_state.State.Config is not { } config) return;
+        var now = _time.GetUtcNow();
+        var snapshot = SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, now);
+        if (RecordTransitions(snapshot, now)) await _writer.SaveAsync();
+
+        var standing = Standing(config, snapshot);
+        if (standing != _fleetHas)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IFleetGrain>(GrainKeys.Fleet).Update(standing);
+                _fleetHas = standing;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning(e, "Account {AccountId} could not update the fleet index; will retry at the next review", AccountId);
+            }
+        }
+
+        // The exact instant the current burn changes a status, or in a minute while burning (burn rates move).
+        var next = snapshot.NextTransitionAt;
+        if (snapshot.Burning && (next is null || next > now + BurningReviewPeriod)) next = now + BurningReviewPeriod;
+        if (next is { } at) ScheduleSlaReview(at > now ? at - now : TimeSpan.Zero);
+        await KeepReminderWhileBurningAsync(snapshot.Burning);
+    }
+
+    private bool RecordTransitions(SlaSnapshot snapshot, DateTimeOffset now)
+    {
+        var changed = false;
+        var reports = snapshot.Availability.Select(a => (a.Slo, a.Status, Detail: Describe(a), BurnAlerts: a.FiringBurnAlerts, a.NextTransitionAt))
+            .Concat(snapshot.Clocks.Select(c => (c.Slo, c.Status, Detail: Describe(c), BurnAlerts: (IReadOnlyList<BurnAlert>)[], NextTransitionAt: (DateTimeOffset?)null)));
+        foreach (var report in reports)
+        {
+            if (!_state.State.Slos.TryGetValue(report.Slo, out var memory))
+                _state.State.Slos[report.Slo] = memory = new SloMemory { Status = SloHealth.Healthy, Since = now };
+            if (memory.Status != report.Status)
+            {
+                AddSlaEvent(new SlaEvent { At = now, Slo = report.Slo, Kind = SlaEventKind.Status, From = memory.Status, To = report.Status, Detail = report.Detail });
+                memory.Status = report.Status;
+                memory.Since = now;
+                changed = true;
+            }
+            // One event per burn episode: when the first pair of windows fires, and when the last one stops.
+            if (report.BurnAlerts.Count > 0 && memory.BurningSince is null)
+            {
+                memory.BurningSince = now;
+                AddSlaEvent(new SlaEvent
+                {
+                    At = now, Slo = report.Slo, Kind = SlaEventKind.BurnStarted, To = report.Status,
+                    Detail = "burn rate above " + string.Join(", ", report.BurnAlerts.Select(b => $"{b.Threshold}× over {Durations.Format(b.Long)} and {Durations.Format(b.Short)} ({b.Name})")),
+                });
+                changed = true;
+            }
+            else if (report.BurnAlerts.Count == 0 && memory.BurningSince is { } since)
+            {
+                memory.BurningSince = null;
+                AddSlaEvent(new SlaEvent { At = now, Slo = report.Slo, Kind = SlaEventKind.BurnEnded, To = report.Status, Detail = $"burning since {since:u}" });
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    private void AddSlaEvent(SlaEvent e)
+    {
+        _state.State.SlaEvents.Add(e);
+        if (_state.State.SlaEvents.Count > AccountState.MaxSlaEvents) _state.State.SlaEvents.RemoveRange(0, _state.State.SlaEvents.Count - AccountState.MaxSlaEvents);
+        _logger.LogInformation("Account {AccountId} SLO {Slo}: {Kind} {To} ({Detail})", AccountId, e.Slo, e.Kind, e.To, e.Detail);
+    }
+
+    private static string Describe(AvailabilityReport a) =>
+        $"SLI {a.SliPercent:0.0000} % of {a.Target} %, {a.RemainingMinutes:0.0} of {a.BudgetMinutes:0.0} budget minutes left";
+
+    private static string Describe(ClockSloReport c) =>
+        $"{c.Met} met, {c.Breached} breached in 30 days" + (c.Drift.Drifting ? $"; trending to {c.Drift.ProjectedMinutes:0} min against {c.Limit.TotalMinutes:0}" : "");
+
+    private FleetEntry Standing(AccountConfig config, SlaSnapshot snapshot) => new()
+    {
+        AccountId = AccountId,
+        Name = config.Name,
+        Status = snapshot.Status,
+        // Whole minutes: the rank moves when the budget does, not at every evaluation.
+        RemainingMinutes = snapshot.LowestRemainingMinutes is { } remaining ? Math.Floor(remaining) : null,
+    };
+
+    private async Task KeepReminderWhileBurningAsync(bool burning)
+    {
+        try
+        {
+            var reminder = await this.GetReminder(SlaReminder);
+            if (burning && reminder is null) await this.RegisterOrUpdateReminder(SlaReminder, BurningReviewPeriod, BurningReviewPeriod);
+            else if (!burning && reminder is not null) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Account {AccountId} could not update its SLA reminder", AccountId);
+        }
+    }
+}

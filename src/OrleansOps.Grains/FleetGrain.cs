@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansOps.Grains;
+
+/// <summary>
+/// Every account's SLA standing, kept ordered by risk: breached first, then at-risk, then by the least budget left.
+/// Accounts report only when their status or whole minutes of budget change, so the index costs nothing while the
+/// fleet is quiet, and a page of the riskiest accounts is read off the ordered set. It lives in memory: when it
+/// activates it asks every account of the directory for its standing, in the background.
+/// </summary>
+public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
+{
+    private const int RebuildConcurrency = 16;
+
+    private readonly Dictionary<string, FleetEntry> _byAccount = new(StringComparer.Ordinal);
+    private readonly SortedSet<FleetEntry> _byRisk = new(RiskOrder.Instance);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Not awaited: reports that arrive meanwhile are newer than what the rebuild would learn, and win.
+        _ = RebuildAsync();
+        return Task.CompletedTask;
+    }
+
+    public Task Update(FleetEntry entry)
+    {
+        Put(entry);
+        return Task.CompletedTask;
+    }
+
+    public Task<FleetPage> List(int limit, int offset) =>
+        Task.FromResult(new FleetPage(_byRisk.Skip(offset).Take(limit).ToList(), _byRisk.Count));
+
+    private void Put(FleetEntry entry)
+    {
+        if (_byAccount.TryGetValue(entry.AccountId, out var old)) _byRisk.Remove(old);
+        _byAccount[entry.AccountId] = entry;
+        _byRisk.Add(entry);
+    }
+
+    private async Task RebuildAsync()
+    {
+        try
+        {
+            var ids = await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
+            foreach (var batch in ids.Chunk(RebuildConcurrency))
+            {
+                var standings = await Task.WhenAll(batch.Select(id => GrainFactory.GetGrain<IAccountGrain>(id).FleetStanding()));
+                foreach (var standing in standings.OfType<FleetEntry>())
+                {
+                    if (!_byAccount.ContainsKey(standing.AccountId)) Put(standing);
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The fleet index could not be rebuilt from the accounts; it fills as accounts report");
+        }
+    }
+
+    private sealed class RiskOrder : IComparer<FleetEntry>
+    {
+        public static readonly RiskOrder Instance = new();
+
+        public int Compare(FleetEntry? x, FleetEntry? y)
+        {
+            if (ReferenceEquals(x, y)) return 0;
+            if (x is null) return -1;
+            if (y is null) return 1;
+            var byStatus = y.Status.CompareTo(x.Status);
+            if (byStatus != 0) return byStatus;
+            var byBudget = (x.RemainingMinutes ?? double.MaxValue).CompareTo(y.RemainingMinutes ?? double.MaxValue);
+            return byBudget != 0 ? byBudget : string.CompareOrdinal(x.AccountId, y.AccountId);
+        }
+    }
+}
