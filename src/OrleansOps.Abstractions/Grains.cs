@@ -38,6 +38,11 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<IReadOnlyList<string>> Services();
     /// <summary>Every commitment evaluated now; null when the account does not exist.</summary>
     Task<SlaSnapshot?> GetSla();
+    /// <summary>
+    /// The commitments over one calendar month (<paramref name="period"/>, in the account's zone): every availability SLO
+    /// as a calendar-month window, seen from the month's last instant, or from now while it runs; null without the account.
+    /// </summary>
+    Task<SlaSnapshot?> GetSlaForPeriod(TimeRange period);
     /// <summary>SLA status transitions and burn-rate episodes, oldest first.</summary>
     Task<IReadOnlyList<SlaEvent>> GetSlaEvents();
     /// <summary>Each incident's times, for KPIs.</summary>

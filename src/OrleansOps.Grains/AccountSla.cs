@@ -45,6 +45,19 @@ public sealed partial class AccountGrain : IRemindable
     public Task<SlaSnapshot?> GetSla() =>
         Task.FromResult(_state.State.Config is { } config ? SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, _time.GetUtcNow()) : null);
 
+    public Task<SlaSnapshot?> GetSlaForPeriod(TimeRange period)
+    {
+        if (_state.State.Config is not { } config) return Task.FromResult<SlaSnapshot?>(null);
+        var now = _time.GetUtcNow();
+        var at = period.End <= now ? period.End - TimeSpan.FromTicks(1) : now;
+        var monthly = config with
+        {
+            Sla = config.Sla with { Availability = config.Sla.Availability.Select(slo => slo with { Window = AvailabilityMath.CalendarMonth }).ToList() },
+        };
+        var incidents = _state.State.Incidents.Values.Where(i => i.OpenedAt < period.End).ToList();
+        return Task.FromResult<SlaSnapshot?>(SlaEvaluation.Evaluate(monthly, incidents, at));
+    }
+
     public Task<IReadOnlyList<SlaEvent>> GetSlaEvents() => Task.FromResult<IReadOnlyList<SlaEvent>>(_state.State.SlaEvents.ToList());
 
     public Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes() => Task.FromResult<IReadOnlyList<IncidentTimes>>(

@@ -116,12 +116,8 @@ public static class SlaApi
         if (range is not null && range.Start > now) errors.Add($"period: {period} has not begun");
         if (errors.Count > 0) return Problems.Invalid("The query is invalid", errors);
 
-        // The month as its own calendar window, seen from its last instant (or from now while it runs).
         var closed = range!.End <= now;
-        var at = closed ? range.End - TimeSpan.FromTicks(1) : now;
-        var monthly = config with { Sla = config.Sla with { Availability = config.Sla.Availability.Select(slo => slo with { Window = "calendar-month" }).ToList() } };
-        var incidents = (await account.ListIncidents(IncidentStatusFilter.All, null, int.MaxValue)).Items;
-        var snapshot = SlaEvaluation.Evaluate(monthly, incidents.Where(i => i.OpenedAt < range.End).ToList(), at);
+        var snapshot = (await account.GetSlaForPeriod(range))!;
         var times = await account.GetIncidentTimes();
         var report = new SlaReport(accountId, config.Name, period!, range.Start, range.End, closed,
             snapshot.Availability.Select(SloView.Of).Concat(snapshot.Clocks.Select(c => SloView.Of(c with { WindowStart = range.Start, WindowEnd = range.End }))).ToList(),
