@@ -1,0 +1,82 @@
+namespace OrleansOps.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class SlaGrainTests(ClusterFixture fixture)
+{
+    private async Task<string> NewAccountAsync()
+    {
+        var id = "sla-" + Guid.NewGuid().ToString("N")[..10];
+        var result = await fixture.Grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
+        {
+            Id = id,
+            Name = id,
+            Services = [new ServiceDefinition { Id = "api" }],
+            Sla = new SlaContract { Availability = [new AvailabilitySlo { Name = "availability", Target = 99.95, Window = "30d" }] },
+        }, ConfigSource.Api);
+        Assert.True(result.Applied, string.Join("; ", result.Errors));
+        return id;
+    }
+
+    private async Task<string> OpenSev1Async(string account)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
+        var now = fixture.Time.GetUtcNow();
+        var receipts = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
+        {
+            AccountId = account,
+            Service = "api",
+            GroupBy = ["alertname"],
+            Alerts = [new NormalizedAlert
+            {
+                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
+                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
+            }],
+        });
+        return receipts[0].IncidentId!;
+    }
+
+    private static async Task<SlaEvent> EventuallyEventAsync(IAccountGrain account, Func<SlaEvent, bool> which, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if ((await account.GetSlaEvents()).FirstOrDefault(which) is { } found) return found;
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}: {string.Join("; ", (await account.GetSlaEvents()).Select(e => $"{e.At:O} {e.Kind} {e.To}"))}");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task An_open_sev1_breaches_the_slo_at_exactly_the_instant_time_to_exhaustion_predicted()
+    {
+        var id = await NewAccountAsync();
+        var account = fixture.Grains.GetGrain<IAccountGrain>(id);
+        var openedAt = fixture.Time.GetUtcNow();
+        await OpenSev1Async(id);
+
+        var sla = (await account.GetSla())!;
+        var availability = Assert.Single(sla.Availability);
+        Assert.Equal(1.0, availability.CurrentBurnWeight);
+        Assert.Equal(TimeSpan.FromMinutes(21.6), availability.TimeToExhaustion);        // (1 − 0.9995) × 30 d, all of it left
+        Assert.Equal(openedAt + TimeSpan.FromMinutes(21.6), availability.ExhaustedAt);
+        var exhaustedAt = availability.ExhaustedAt!.Value;
+
+        // The page-1h burn pair fires within seconds of a full outage: at-risk, one burn episode.
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        await EventuallyEventAsync(account, e => e is { Kind: SlaEventKind.BurnStarted }, "the burn episode");
+        await EventuallyEventAsync(account, e => e is { Kind: SlaEventKind.Status, To: SloHealth.AtRisk }, "at-risk");
+
+        // Minute by minute until one tick before the predicted instant: not breached.
+        while (fixture.Time.GetUtcNow() + TimeSpan.FromMinutes(1) < exhaustedAt) fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        fixture.Time.SetUtcNow(exhaustedAt - TimeSpan.FromTicks(1));
+        await Task.Delay(200);
+        Assert.DoesNotContain(await account.GetSlaEvents(), e => e.To == SloHealth.Breached);
+
+        fixture.Time.SetUtcNow(exhaustedAt);
+        var breached = await EventuallyEventAsync(account, e => e is { Kind: SlaEventKind.Status, To: SloHealth.Breached }, "the breach");
+        Assert.Equal(exhaustedAt, breached.At);
+        Assert.Single(await account.GetSlaEvents(), e => e.Kind == SlaEventKind.BurnStarted);
+        var page = await fixture.Grains.GetGrain<IFleetGrain>(GrainKeys.Fleet).List(500, 0);
+        Assert.Contains(page.Items, e => e.AccountId == id && e.Status == SloHealth.Breached);
+    }
+}
