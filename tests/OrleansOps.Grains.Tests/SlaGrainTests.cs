@@ -79,4 +79,34 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         var page = await fixture.Grains.GetGrain<IFleetGrain>(GrainKeys.Fleet).List(500, 0);
         Assert.Contains(page.Items, e => e.AccountId == id && e.Status == SloHealth.Breached);
     }
+
+    [Fact]
+    public async Task A_response_clock_breaches_at_its_deadline_even_when_the_incident_was_deactivated_meanwhile()
+    {
+        var id = "slaclk-" + Guid.NewGuid().ToString("N")[..10];
+        var applied = await fixture.Grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
+        {
+            Id = id,
+            Name = id,
+            Services = [new ServiceDefinition { Id = "api" }],
+            Sla = new SlaContract { Response = new Dictionary<Severity, TimeSpan> { [Severity.Sev1] = TimeSpan.FromMinutes(15) } },
+        }, ConfigSource.Api);
+        Assert.True(applied.Applied);
+        var openedAt = fixture.Time.GetUtcNow();
+        var incidentId = await OpenSev1Async(id);
+        var incident = fixture.Grains.GetGrain<IIncidentGrain>(incidentId);
+
+        await fixture.Cluster.DeactivateAsync(incident); // its timer is gone with the activation
+        fixture.Time.Advance(TimeSpan.FromMinutes(16));
+        var chronicle = (await incident.GetChronicle())!;   // the next activation acts on what fell due meanwhile
+        var breach = Assert.Single(chronicle, e => e.Kind == ChronicleKinds.SlaBreached);
+        Assert.Equal("sev1-response", breach.Data["clock"]);
+        Assert.Equal((openedAt + TimeSpan.FromMinutes(15)).ToString("O"), breach.Data["dueAt"]);
+        Assert.DoesNotContain(chronicle, e => e.Kind == ChronicleKinds.SlaWarning); // a warning after the deadline would say nothing new
+
+        var lifecycle = await fixture.Grains.GetGrain<IAccountGrain>(id).GetLifecycle();
+        var onAccount = Assert.Single(lifecycle, e => e.Kind == LifecycleKind.SlaBreached);
+        Assert.Equal(openedAt + TimeSpan.FromMinutes(15), onAccount.At);
+        Assert.Equal("sev1-response", onAccount.Clock);
+    }
 }
