@@ -224,6 +224,8 @@ public sealed record SlaEvent
     [Id(3)] public SloHealth? From { get; init; }
     [Id(4)] public required SloHealth To { get; init; }
     [Id(5)] public string? Detail { get; init; }
+    /// <summary>Whom the account told (its <c>sla.notify</c> targets as reached), for status changes to at-risk or breached and burn episodes.</summary>
+    [Id(6)] public IReadOnlyList<string> Notified { get; init; } = [];
 }
 
 /// <summary>An account as the fleet sees it.</summary>

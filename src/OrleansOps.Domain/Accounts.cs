@@ -60,6 +60,8 @@ public sealed record SlaContract
     [Id(2)] public IReadOnlyDictionary<Severity, TimeSpan> Resolution { get; init; } = new Dictionary<Severity, TimeSpan>();
     /// <summary>KPI targets are the SLA windows times this (0.5: a 4 h resolution SLA gives a 2 h MTTR target).</summary>
     [Id(3)] public double KpiBuffer { get; init; } = 0.5;
+    /// <summary>Who hears of SLA trouble: a burn-rate episode, an SLO turning at-risk (drift included) or breached.</summary>
+    [Id(4)] public IReadOnlyList<EscalationTarget> Notify { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable]
@@ -197,6 +199,8 @@ public sealed record AccountConfig
                 errors.Add($"sla.availability[{i}].name: '{slo.Name}' is used twice");
         }
         if (!(Sla.KpiBuffer is > 0 and <= 1)) errors.Add("sla.kpiBuffer: must be more than 0 and at most 1");
+        foreach (var target in Sla.Notify.Where(t => !Knows(t)))
+            errors.Add($"sla.notify: '{target}' is not a declared {target.Kind.ToString().ToLowerInvariant()}");
         foreach (var (severity, limit) in Sla.Response.Concat(Sla.Resolution))
         {
             if (limit <= TimeSpan.Zero) errors.Add($"sla: the {severity.ToWire()} deadline must be positive");

@@ -317,10 +317,10 @@ public sealed partial class IncidentState
         }
     }
 
-    private sealed record Reached(IReadOnlyList<string> Users, IReadOnlyList<ChannelDefinition> Channels, IReadOnlyList<string> Empty);
+    internal sealed record Reached(IReadOnlyList<string> Users, IReadOnlyList<ChannelDefinition> Channels, IReadOnlyList<string> Empty);
 
     /// <summary>The users (schedules resolved at <paramref name="now"/>, teams expanded) and channels the targets stand for.</summary>
-    private static Reached Reach(IEnumerable<EscalationTarget> targets, OnCallConfig oncall, DateTimeOffset now)
+    internal static Reached Reach(IEnumerable<EscalationTarget> targets, OnCallConfig oncall, DateTimeOffset now)
     {
         var users = new List<string>();
         var channels = new List<ChannelDefinition>();

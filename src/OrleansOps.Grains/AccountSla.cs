@@ -83,7 +83,14 @@ public sealed partial class AccountGrain : IRemindable
         if (_state.State.Config is not { } config) return;
         var now = _time.GetUtcNow();
         var snapshot = SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, now);
-        if (RecordTransitions(snapshot, now)) await _writer.SaveAsync();
+        var recorded = RecordTransitions(snapshot, now);
+        if (recorded.Changed)
+        {
+            // The events and whom they go to are saved before anything is sent: a notice goes out once.
+            var notices = NoticesFor(config, recorded.Events);
+            await _writer.SaveAsync();
+            foreach (var notice in notices) GrainFactory.GetGrain<INotifierGrain>(0).Send(notice).Ignore();
+        }
 
         var standing = Standing(config, snapshot);
         if (standing != _fleetHas)
@@ -106,9 +113,16 @@ public sealed partial class AccountGrain : IRemindable
         await KeepReminderWhileBurningAsync(snapshot.Burning);
     }
 
-    private bool RecordTransitions(SlaSnapshot snapshot, DateTimeOffset now)
+    /// <returns>Whether the state changed, and the events added.</returns>
+    private (bool Changed, List<SlaEvent> Events) RecordTransitions(SlaSnapshot snapshot, DateTimeOffset now)
     {
         var changed = false;
+        var added = new List<SlaEvent>();
+        void AddSlaEvent(SlaEvent e)
+        {
+            added.Add(e);
+            this.AddSlaEvent(e);
+        }
         var reports = snapshot.Availability.Select(a => (a.Slo, a.Status, Detail: Describe(a), BurnAlerts: a.FiringBurnAlerts, a.NextTransitionAt))
             .Concat(snapshot.Clocks.Select(c => (c.Slo, c.Status, Detail: Describe(c), BurnAlerts: (IReadOnlyList<BurnAlert>)[], NextTransitionAt: (DateTimeOffset?)null)));
         foreach (var report in reports)
@@ -140,7 +154,25 @@ public sealed partial class AccountGrain : IRemindable
                 changed = true;
             }
         }
-        return changed;
+        return (changed, added);
+    }
+
+    /// <summary>A notice for each new burn episode and each SLO turning at-risk or breached, recorded on its event.</summary>
+    private List<Notification> NoticesFor(AccountConfig config, IReadOnlyList<SlaEvent> events)
+    {
+        var notices = new List<Notification>();
+        if (config.Sla.Notify.Count == 0) return notices;
+        foreach (var e in events.Where(e => e.Kind == SlaEventKind.BurnStarted || e.Kind == SlaEventKind.Status && e.To != SloHealth.Healthy))
+        {
+            var what = e.Kind == SlaEventKind.BurnStarted ? "is burning its error budget fast" : e.To == SloHealth.Breached ? "is breached" : "is at risk";
+            var sent = AccountNotices.For(config, config.Sla.Notify, $"sla/{e.Slo}/{e.Kind.ToString().ToLowerInvariant()}",
+                $"[SLA] {config.Name}: {e.Slo} {what}", $"{config.Name}: SLO {e.Slo} {what}: {e.Detail}.",
+                e.To == SloHealth.Breached ? Severity.Sev1 : Severity.Sev2, e.At);
+            notices.AddRange(sent);
+            var index = _state.State.SlaEvents.IndexOf(e);
+            if (index >= 0) _state.State.SlaEvents[index] = e with { Notified = sent.Select(n => $"{n.Recipient} by {n.Channel.ToWire()}").ToList() };
+        }
+        return notices;
     }
 
     private void AddSlaEvent(SlaEvent e)

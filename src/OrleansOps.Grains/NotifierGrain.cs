@@ -25,6 +25,13 @@ public sealed class NotifierGrain(INotificationSender sender, ILogger<NotifierGr
             logger.LogError("Notification {Key} could not be sent: the sender failed with {Exception}", notification.Key, e.GetType().Name);
             report = new DeliveryReport { Key = notification.Key, Delivered = false, Attempts = [], Error = $"the sender failed: {e.GetType().Name}" };
         }
+        if (notification.IncidentId.Length == 0)
+        {
+            // An account notice: its event records whom it went to; the outcome is logged, not kept.
+            if (report.Delivered) logger.LogInformation("Account notice {Key} delivered", notification.Key);
+            else logger.LogWarning("Account notice {Key} not delivered: {Error}", notification.Key, report.Error);
+            return;
+        }
         var incident = GrainFactory.GetGrain<IIncidentGrain>(notification.IncidentId);
         foreach (var wait in ReportRetries.Prepend(TimeSpan.Zero))
         {

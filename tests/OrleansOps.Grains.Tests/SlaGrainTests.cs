@@ -109,4 +109,44 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         Assert.Equal(openedAt + TimeSpan.FromMinutes(15), onAccount.At);
         Assert.Equal("sev1-response", onAccount.Clock);
     }
+
+    [Fact]
+    public async Task One_burn_episode_and_each_status_change_notify_the_owners_once()
+    {
+        var id = "slantf-" + Guid.NewGuid().ToString("N")[..10];
+        var applied = await fixture.Grains.GetGrain<IAccountGrain>(id).ApplyConfig(new AccountConfig
+        {
+            Id = id,
+            Name = "Notified tenant",
+            Services = [new ServiceDefinition { Id = "api" }],
+            OnCall = new OnCallConfig { Users = [new UserDefinition { Id = "owner", Contacts = [new ContactMethod { Id = "work", Kind = ChannelKind.Email, Address = "owner@example.com" }] }] },
+            Sla = new SlaContract
+            {
+                Availability = [new AvailabilitySlo { Name = "availability", Target = 99.95, Window = "30d" }],
+                Notify = [new EscalationTarget(TargetKind.User, "owner")],
+            },
+        }, ConfigSource.Api);
+        Assert.True(applied.Applied, string.Join("; ", applied.Errors));
+        var account = fixture.Grains.GetGrain<IAccountGrain>(id);
+        await OpenSev1Async(id);
+
+        // An hour of a full outage: the page-1h pair, then page-6h and ticket-3d join the same episode.
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        await EventuallyEventAsync(account, e => e is { Kind: SlaEventKind.Status, To: SloHealth.AtRisk }, "at-risk");
+        for (var minute = 1; minute < 60; minute++)
+        {
+            fixture.Time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(20); // let each minute's review run
+        }
+        await EventuallyEventAsync(account, e => e is { Kind: SlaEventKind.Status, To: SloHealth.Breached }, "the breach");
+        await Task.Delay(300);
+
+        var notices = fixture.Sender.Sent.Where(n => n.AccountId == id && n.IncidentId.Length == 0).Select(n => n.Key).ToList();
+        Assert.Equal(3, notices.Count);
+        Assert.Single(notices, k => k.Contains("/sla/availability/burnstarted/"));
+        Assert.All(notices, k => Assert.EndsWith("/user:owner/work", k));
+        Assert.Equal(2, notices.Count(k => k.Contains("/sla/availability/status/")));  // at-risk, then breached
+        var events = await account.GetSlaEvents();
+        Assert.All(events.Where(e => e.Kind != SlaEventKind.BurnEnded), e => Assert.Equal(["owner by email"], e.Notified));
+    }
 }

@@ -82,6 +82,8 @@ public sealed partial class AccountConfigDocument
         public Dictionary<string, string>? Resolution { get; set; }
         /// <summary>KPI targets as a fraction of the SLA windows (default 0.5).</summary>
         public double? KpiBuffer { get; set; }
+        /// <summary>Who hears of SLA trouble, e.g. <c>["channel:ops-slack", "user:ana"]</c>.</summary>
+        public List<string>? Notify { get; set; }
     }
 
     public sealed class AvailabilityDocument
@@ -156,6 +158,7 @@ public sealed partial class AccountConfigDocument
             Response = Deadlines(Sla?.Response, "sla.response", errors),
             Resolution = Deadlines(Sla?.Resolution, "sla.resolution", errors),
             KpiBuffer = Sla?.KpiBuffer ?? 0.5,
+            Notify = Targets(Sla?.Notify, "sla.notify", errors),
         };
         var keys = (IntegrationKeys ?? []).Select((key, i) =>
         {
@@ -270,6 +273,7 @@ public sealed partial class AccountConfigDocument
             Response = config.Sla.Response.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
             Resolution = config.Sla.Resolution.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
             KpiBuffer = config.Sla.KpiBuffer != 0.5 ? config.Sla.KpiBuffer : null,
+            Notify = config.Sla.Notify.Count == 0 ? null : config.Sla.Notify.Select(t => t.ToString()).ToList(),
         },
         IntegrationKeys = config.IntegrationKeys.Select(k => new IntegrationKeyDocument
         {
