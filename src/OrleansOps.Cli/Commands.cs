@@ -177,7 +177,49 @@ public static class Commands
         var noteCommand = Act("note", "Add a note to the chronicle", incidentId, actor, null, (incident, parse) => incident.AddNote(parse.GetValue(actor)!, parse.GetValue(text)!));
         noteCommand.Add(text);
         incidents.Add(noteCommand);
+        incidents.Add(Import(accountId));
         return incidents;
+    }
+
+    /// <summary>Backfill: past incidents from a JSON file, validated whole, so an account's SLA window is complete from its first day.</summary>
+    private static Command Import(Argument<string> accountId)
+    {
+        var file = new Option<FileInfo>("--file", "-f")
+        {
+            Description = "JSON: {\"incidents\":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt}]}",
+            Required = true,
+        };
+        var import = new Command("import", "Import an account's past incidents (importing one twice changes nothing)") { accountId, file };
+        import.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(accountId)!;
+            if (!Ids.IsAccountId(id)) return UsageError($"'{id}' is not an account id ([a-z][a-z0-9-]{{0,62}}).");
+            var path = parse.GetValue(file)!;
+            if (!path.Exists) return UsageError($"{path.FullName}: no such file.");
+            System.Text.Json.JsonDocument document;
+            try
+            {
+                document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path.FullName));
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return UsageError($"{path.Name} is not valid JSON: {e.Message}");
+            }
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                using var _ = document;
+                var config = await grains.GetGrain<IAccountGrain>(id).GetConfig();
+                if (config is null) return Fail(Refused, $"No account '{id}'.");
+                var errors = new List<string>();
+                var past = IncidentImport.Read(document.RootElement, config, DateTimeOffset.UtcNow, errors);
+                if (errors.Count > 0) return Fail(Refused, $"{path.Name}: nothing was imported:\n  " + string.Join("\n  ", errors));
+                var imported = await Task.WhenAll(past.Select(p => grains.GetGrain<IIncidentGrain>(p.IncidentId).Import(p)));
+                var result = new { account = id, imported = imported.Count(i => i), alreadyThere = imported.Count(i => !i), incidents = past.Select(p => p.IncidentId).ToList() };
+                output.Write(result, (console, r) => console.MarkupLine($"{r.imported} imported, {r.alreadyThere} already there"));
+                return Done;
+            });
+        });
+        return import;
     }
 
     private static Command Act(string name, string description, Argument<string> incidentId, Option<string> actor, Option<string?>? note,

@@ -117,4 +117,39 @@ public sealed class OpsctlTests(ServerFixture fixture)
         await usageProcess.WaitForExitAsync();
         Assert.Equal(2, usageProcess.ExitCode);
     }
+
+    [Fact]
+    public async Task Incidents_import_backfills_once_and_refuses_a_bad_file_whole()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"opsctl-import-{Guid.NewGuid():N}.json");
+        var title = "Backfilled outage " + Guid.NewGuid().ToString("N")[..8];
+        await File.WriteAllTextAsync(file, $$"""
+            {"incidents":[{"service":"tracking-api","severity":"sev1","title":"{{title}}",
+              "startedAt":"2026-10-03T08:00:00Z","acknowledgedAt":"2026-10-03T08:04:00Z","resolvedAt":"2026-10-03T08:40:00Z"}]}
+            """);
+        try
+        {
+            var (code, text, error) = await OpsctlAsync("incidents", "import", "logiship", "-f", file);
+            Assert.True(code == 0, error);
+            Assert.Contains("1 imported, 0 already there", text);
+            var (again, json, _) = await OpsctlAsync("incidents", "import", "logiship", "-f", file, "--json");
+            Assert.Equal(0, again);
+            var id = JsonNode.Parse(json)!["incidents"]![0]!.GetValue<string>();
+            Assert.Equal(1, JsonNode.Parse(json)!["alreadyThere"]!.GetValue<int>());
+            var incident = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{id}");
+            Assert.Equal("2026-10-03T08:40:00+00:00", incident["resolvedAt"]!.GetValue<string>());
+
+            await File.WriteAllTextAsync(file, """{"incidents":[{"service":"nope","severity":"sev1","title":"x","startedAt":"2026-10-03T08:00:00Z","resolvedAt":"2026-10-03T07:00:00Z"}]}""");
+            var (refused, _, why) = await OpsctlAsync("incidents", "import", "logiship", "-f", file);
+            Assert.Equal(1, refused);
+            Assert.Contains("incidents[0].service: 'nope' is not a declared service", why);
+            Assert.Contains("incidents[0].resolvedAt: before startedAt", why);
+            await File.WriteAllTextAsync(file, "{not json");
+            Assert.Equal(2, (await OpsctlAsync("incidents", "import", "logiship", "-f", file)).ExitCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

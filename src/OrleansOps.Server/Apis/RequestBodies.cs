@@ -48,12 +48,6 @@ public static class RequestBodies
     }
 
     /// <summary>A string property that may be absent or null; a wrong type or a value over <paramref name="maxLength"/> adds an error.</summary>
-    public static string? OptionalString(JsonElement body, string name, int maxLength, List<string> errors)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.String) errors.Add($"{name}: must be a string");
-        else if (value.GetString()!.Length > maxLength) errors.Add($"{name}: is longer than {maxLength} characters");
-        else return value.GetString();
-        return null;
-    }
+    public static string? OptionalString(JsonElement body, string name, int maxLength, List<string> errors) =>
+        IncidentImport.OptionalString(body, name, maxLength, errors);
 }
