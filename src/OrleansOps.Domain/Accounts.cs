@@ -62,6 +62,19 @@ public sealed record SlaContract
     [Id(3)] public double KpiBuffer { get; init; } = 0.5;
     /// <summary>Who hears of SLA trouble: a burn-rate episode, an SLO turning at-risk (drift included) or breached.</summary>
     [Id(4)] public IReadOnlyList<EscalationTarget> Notify { get; init; } = [];
+    /// <summary>When set, the response and resolution clocks of its severities count business time only.</summary>
+    [Id(5)] public BusinessHours? BusinessHours { get; init; }
+
+    /// <summary>
+    /// When a clock started at <paramref name="start"/> with <paramref name="limit"/> for <paramref name="severity"/> runs
+    /// out (or reaches <paramref name="fraction"/> of it): in business time when the contract says so, else in elapsed time.
+    /// </summary>
+    public DateTimeOffset Deadline(Severity severity, DateTimeOffset start, TimeSpan limit, TimeZoneInfo zone, double fraction = 1) =>
+        BusinessHours is { } hours && hours.AppliesTo(severity) ? hours.Add(start, limit * fraction, zone) : start + limit * fraction;
+
+    /// <summary>How much of a clock's time passed between two instants: business time when the contract says so.</summary>
+    public TimeSpan Elapsed(Severity severity, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) =>
+        BusinessHours is { } hours && hours.AppliesTo(severity) ? hours.Between(from, to, zone) : to - from;
 }
 
 [GenerateSerializer, Immutable]
@@ -199,6 +212,7 @@ public sealed record AccountConfig
                 errors.Add($"sla.availability[{i}].name: '{slo.Name}' is used twice");
         }
         if (!(Sla.KpiBuffer is > 0 and <= 1)) errors.Add("sla.kpiBuffer: must be more than 0 and at most 1");
+        if (Sla.BusinessHours is { } businessHours) errors.AddRange(businessHours.Problems("sla.businessHours"));
         foreach (var target in Sla.Notify.Where(t => !Knows(t)))
             errors.Add($"sla.notify: '{target}' is not a declared {target.Kind.ToString().ToLowerInvariant()}");
         foreach (var (severity, limit) in Sla.Response.Concat(Sla.Resolution))

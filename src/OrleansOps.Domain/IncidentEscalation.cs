@@ -103,7 +103,7 @@ public sealed partial class IncidentState
                 FireLevel(policy, config.OnCall, now);
             changed = true;
         }
-        changed |= ReviewClocks(config.Sla, now);
+        changed |= ReviewClocks(config, now);
         return ReviewStakeholders(config.OnCall, now) | changed;
     }
 

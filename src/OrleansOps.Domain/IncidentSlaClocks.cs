@@ -48,8 +48,10 @@ public sealed partial class IncidentState
     /// Starts, re-times (the severity changed) and stops the contract's clocks, and records warnings and breaches that
     /// are due. The clocks count from the incident's opening, with the deadline of its current severity.
     /// </summary>
-    private bool ReviewClocks(SlaContract contract, DateTimeOffset now)
+    private bool ReviewClocks(AccountConfig config, DateTimeOffset now)
     {
+        var contract = config.Sla;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.TimeZone);
         var changed = false;
         foreach (var (kind, deadlines) in new[] { (ClockKind.Response, contract.Response), (ClockKind.Resolution, contract.Resolution) })
         {
@@ -57,16 +59,22 @@ public sealed partial class IncidentState
             if (clock is null && deadlines.TryGetValue(Severity, out var limit) && Status != IncidentStatus.Resolved
                 && !(kind == ClockKind.Response && Status == IncidentStatus.Acknowledged))
             {
-                Clocks.Add(new SlaClock { Kind = kind, Severity = Severity, Deadline = OpenedAt + limit, WarnAt = OpenedAt + limit * SlaClocks.WarnAtFraction });
+                Clocks.Add(new SlaClock
+                {
+                    Kind = kind,
+                    Severity = Severity,
+                    Deadline = contract.Deadline(Severity, OpenedAt, limit, zone),
+                    WarnAt = contract.Deadline(Severity, OpenedAt, limit, zone, SlaClocks.WarnAtFraction),
+                });
                 changed = true;
             }
             else if (clock is { Running: true } && clock.Severity != Severity && deadlines.TryGetValue(Severity, out var stricter)
-                     && OpenedAt + stricter < clock.Deadline)
+                     && contract.Deadline(Severity, OpenedAt, stricter, zone) < clock.Deadline)
             {
                 // A more severe incident owes the tighter deadline, counted from the same opening.
                 clock.Severity = Severity;
-                clock.Deadline = OpenedAt + stricter;
-                clock.WarnAt = OpenedAt + stricter * SlaClocks.WarnAtFraction;
+                clock.Deadline = contract.Deadline(Severity, OpenedAt, stricter, zone);
+                clock.WarnAt = contract.Deadline(Severity, OpenedAt, stricter, zone, SlaClocks.WarnAtFraction);
                 changed = true;
             }
         }

@@ -61,7 +61,7 @@ public static class SlaEvaluation
             var range = new TimeRange(window.Start < longestLookBack ? window.Start : longestLookBack, now);
             return AvailabilityMath.Evaluate(slo, zone, ledger, SlaLedger.Maintenance(config, slo, range), now);
         }).ToList();
-        var clocks = Clocks(config.Sla, incidents, now).ToList();
+        var clocks = Clocks(config.Sla, zone, incidents, now).ToList();
         var statuses = availability.Select(a => a.Status).Concat(clocks.Select(c => c.Status)).ToList();
         return new SlaSnapshot
         {
@@ -74,7 +74,7 @@ public static class SlaEvaluation
         };
     }
 
-    private static IEnumerable<ClockSloReport> Clocks(SlaContract contract, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now)
+    private static IEnumerable<ClockSloReport> Clocks(SlaContract contract, TimeZoneInfo zone, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now)
     {
         var from = now - ClockWindow;
         foreach (var (kind, limits) in new[] { (ClockKind.Response, contract.Response), (ClockKind.Resolution, contract.Resolution) })
@@ -83,17 +83,20 @@ public static class SlaEvaluation
             {
                 var ofSeverity = incidents.Where(i => i.Severity == severity).ToList();
                 var inWindow = ofSeverity.Where(i => i.OpenedAt >= from && i.OpenedAt <= now).ToList();
-                var taken = inWindow.Select(i => (Incident: i, Took: Took(kind, i))).ToList();
+                // Business time when the contract counts it so: a took-time is compared with the limit on the same clock.
+                TimeSpan? Took(IncidentSummary i) => Done(kind, i) is { } done ? contract.Elapsed(severity, i.OpenedAt, done, zone) : null;
+                var taken = inWindow.Select(i => (Incident: i, Took: Took(i), Deadline: contract.Deadline(severity, i.OpenedAt, limit, zone))).ToList();
                 var met = taken.Count(t => t.Took is { } took && took <= limit);
-                var breached = taken.Count(t => t.Took is { } took ? took > limit : now - t.Incident.OpenedAt > limit);
-                var running = taken.Where(t => t.Took is null && now - t.Incident.OpenedAt <= limit)
-                    .Select(t => new RunningClock(t.Incident.Id, t.Incident.OpenedAt + limit))
+                var breached = taken.Count(t => t.Took is { } took ? took > limit : now > t.Deadline);
+                var running = taken.Where(t => t.Took is null && now <= t.Deadline)
+                    .Select(t => new RunningClock(t.Incident.Id, t.Deadline))
                     .OrderBy(r => r.Deadline).ToList();
-                var completed = ofSeverity.Select(i => (Done: Done(kind, i), Took: Took(kind, i)))
+                var completed = ofSeverity.Select(i => (Done: Done(kind, i), Took: Took(i)))
                     .Where(c => c.Done is not null).OrderBy(c => c.Done).TakeLast(DriftWindow)
                     .Select(c => c.Took!.Value.TotalMinutes).ToList();
                 var drift = Drift.Detect(completed, limit.TotalMinutes);
-                var warned = running.Any(r => r.Deadline - now <= limit * (1 - SlaClocks.WarnAtFraction));
+                var warned = taken.Any(t => t.Took is null && now <= t.Deadline
+                    && now >= contract.Deadline(severity, t.Incident.OpenedAt, limit, zone, SlaClocks.WarnAtFraction));
                 yield return new ClockSloReport
                 {
                     Slo = $"{severity.ToWire()}-{kind.ToString().ToLowerInvariant()}",
@@ -113,9 +116,6 @@ public static class SlaEvaluation
             }
         }
     }
-
-    /// <summary>How long the incident took to be acknowledged (first acknowledgement) or resolved; null while it has not been.</summary>
-    private static TimeSpan? Took(ClockKind kind, IncidentSummary incident) => Done(kind, incident) - incident.OpenedAt;
 
     private static DateTimeOffset? Done(ClockKind kind, IncidentSummary incident) =>
         kind == ClockKind.Response ? incident.FirstAcknowledgedAt ?? incident.AcknowledgedAt : incident.ResolvedAt;

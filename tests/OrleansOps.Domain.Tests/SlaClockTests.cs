@@ -92,3 +92,50 @@ public sealed class SlaClockTests
         Assert.Empty(ClockEntries(incident));
     }
 }
+
+public sealed class BusinessHoursTests
+{
+    private static readonly BusinessHours Weekdays = new()
+    {
+        Days = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday],
+        From = new TimeOnly(9, 0),
+        To = new TimeOnly(17, 0),
+    };
+
+    private static readonly TimeZoneInfo NewYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+
+    [Fact]
+    public void Four_business_hours_from_friday_afternoon_end_on_monday_morning()
+    {
+        // Friday 2026-11-20 16:30 EST (21:30Z): 30 minutes on Friday, 3 h 30 on Monday from 09:00 → Monday 12:30 EST.
+        var start = new DateTimeOffset(2026, 11, 20, 21, 30, 0, TimeSpan.Zero);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 17, 30, 0, TimeSpan.Zero), Weekdays.Add(start, TimeSpan.FromHours(4), NewYork));
+        Assert.Equal(TimeSpan.FromHours(4), Weekdays.Between(start, new DateTimeOffset(2026, 11, 23, 17, 30, 0, TimeSpan.Zero), NewYork));
+        // Opened on Saturday: the clock starts on Monday at 09:00.
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 15, 0, 0, TimeSpan.Zero), Weekdays.Add(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero), TimeSpan.FromHours(1), NewYork));
+    }
+
+    [Fact]
+    public void Business_hours_keep_their_local_times_across_the_fall_back()
+    {
+        // Friday 2026-10-30 16:00 EDT (20:00Z) + 2 h: 1 h on Friday, 1 h on Monday 2 November from 09:00 EST (14:00Z).
+        Assert.Equal(new DateTimeOffset(2026, 11, 2, 15, 0, 0, TimeSpan.Zero),
+            Weekdays.Add(new DateTimeOffset(2026, 10, 30, 20, 0, 0, TimeSpan.Zero), TimeSpan.FromHours(2), NewYork));
+    }
+
+    [Fact]
+    public void A_sev3_resolution_clock_counts_business_time_and_a_sev1_does_not()
+    {
+        var contract = new SlaContract
+        {
+            Resolution = new Dictionary<Severity, TimeSpan> { [Severity.Sev1] = TimeSpan.FromHours(4), [Severity.Sev3] = TimeSpan.FromHours(4) },
+            BusinessHours = Weekdays with { Severities = [Severity.Sev3] },
+        };
+        var friday = new DateTimeOffset(2026, 11, 20, 21, 30, 0, TimeSpan.Zero);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 17, 30, 0, TimeSpan.Zero), contract.Deadline(Severity.Sev3, friday, TimeSpan.FromHours(4), NewYork));
+        Assert.Equal(friday.AddHours(4), contract.Deadline(Severity.Sev1, friday, TimeSpan.FromHours(4), NewYork));
+        Assert.Empty(Weekdays.Problems("b"));
+        Assert.Equal(["b.days: name at least one day", "b: to must be after from (business hours within one day)"],
+            (Weekdays with { Days = [], To = new TimeOnly(8, 0) }).Problems("b"));
+    }
+}

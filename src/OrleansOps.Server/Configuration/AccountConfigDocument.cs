@@ -84,6 +84,16 @@ public sealed partial class AccountConfigDocument
         public double? KpiBuffer { get; set; }
         /// <summary>Who hears of SLA trouble, e.g. <c>["channel:ops-slack", "user:ana"]</c>.</summary>
         public List<string>? Notify { get; set; }
+        /// <summary><c>{days: [monday, …, friday], from: "09:00", to: "17:00", severities: [sev3, sev4]}</c>: clocks of those severities count business time.</summary>
+        public BusinessHoursDocument? BusinessHours { get; set; }
+    }
+
+    public sealed class BusinessHoursDocument
+    {
+        public List<string>? Days { get; set; }
+        public string? From { get; set; }
+        public string? To { get; set; }
+        public List<string>? Severities { get; set; }
     }
 
     public sealed class AvailabilityDocument
@@ -159,6 +169,7 @@ public sealed partial class AccountConfigDocument
             Resolution = Deadlines(Sla?.Resolution, "sla.resolution", errors),
             KpiBuffer = Sla?.KpiBuffer ?? 0.5,
             Notify = Targets(Sla?.Notify, "sla.notify", errors),
+            BusinessHours = Sla?.BusinessHours is { } hours ? BusinessHours(hours, errors) : null,
         };
         var keys = (IntegrationKeys ?? []).Select((key, i) =>
         {
@@ -274,6 +285,13 @@ public sealed partial class AccountConfigDocument
             Resolution = config.Sla.Resolution.ToDictionary(p => p.Key.ToWire(), p => Durations.Format(p.Value)),
             KpiBuffer = config.Sla.KpiBuffer != 0.5 ? config.Sla.KpiBuffer : null,
             Notify = config.Sla.Notify.Count == 0 ? null : config.Sla.Notify.Select(t => t.ToString()).ToList(),
+            BusinessHours = config.Sla.BusinessHours is not { } hours ? null : new BusinessHoursDocument
+            {
+                Days = hours.Days.Select(d => d.ToString().ToLowerInvariant()).ToList(),
+                From = hours.From.ToString("HH:mm", CultureInfo.InvariantCulture),
+                To = hours.To.ToString("HH:mm", CultureInfo.InvariantCulture),
+                Severities = hours.Severities.Count == 0 ? null : hours.Severities.Select(v => v.ToWire()).ToList(),
+            },
         },
         IntegrationKeys = config.IntegrationKeys.Select(k => new IntegrationKeyDocument
         {
@@ -351,6 +369,29 @@ public sealed partial class AccountConfigDocument
         if (SeverityMapping.FromWord(word) is { } severity) return severity;
         errors.Add($"correlation.symptomSeverity: '{word}' is not a severity (sev1–sev4, or critical, error, warning, info)");
         return Severity.Sev4;
+    }
+
+    private static BusinessHours BusinessHours(BusinessHoursDocument hours, List<string> errors)
+    {
+        var days = new List<DayOfWeek>();
+        foreach (var word in hours.Days ?? [])
+        {
+            if (Enum.TryParse<DayOfWeek>(word, ignoreCase: true, out var day) && !int.TryParse(word, out _)) days.Add(day);
+            else errors.Add($"sla.businessHours.days: '{word}' is not a day of the week");
+        }
+        TimeOnly Time(string? text, string name)
+        {
+            if (text is not null && TimeOnly.TryParseExact(text, ["HH:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)) return time;
+            errors.Add($"sla.businessHours.{name}: '{text}' is not a time of day like 09:00");
+            return default;
+        }
+        var severities = new List<Severity>();
+        foreach (var word in hours.Severities ?? [])
+        {
+            if (SeverityMapping.TryParseWire(word, out var severity)) severities.Add(severity);
+            else errors.Add($"sla.businessHours.severities: '{word}' is not a severity (sev1, sev2, sev3, sev4)");
+        }
+        return new BusinessHours { Days = days, From = Time(hours.From, "from"), To = Time(hours.To, "to"), Severities = severities };
     }
 
     /// <summary>Weights given override the defaults severity by severity.</summary>
