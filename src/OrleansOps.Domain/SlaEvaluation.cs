@@ -54,7 +54,10 @@ public static class SlaEvaluation
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.TimeZone);
         var ledger = SlaLedger.From(incidents);
-        var availability = config.Sla.Availability.Select(slo =>
+        // Per-node uptime: each node of an SLO is a commitment of its own (named "<slo>:<node>").
+        var commitments = config.Sla.Availability.SelectMany(slo => slo.Nodes.Count <= 1 ? [slo]
+            : slo.Nodes.Select(node => slo with { Name = $"{slo.Name}:{node}", Nodes = [node] }));
+        var availability = commitments.Select(slo =>
         {
             var window = AvailabilityMath.Window(slo, zone, now);
             var longestLookBack = now - TimeSpan.FromDays(3);

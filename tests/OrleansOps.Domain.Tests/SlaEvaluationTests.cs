@@ -82,4 +82,20 @@ public sealed class SlaEvaluationTests
         // Outside the 30 days it no longer counts.
         Assert.Equal(SloHealth.Healthy, SlaEvaluation.Evaluate(Contract, incidents, T0.AddDays(31)).Clocks[0].Status);
     }
+
+    [Fact]
+    public void Per_node_uptime_is_one_commitment_per_node()
+    {
+        var contract = Contract with
+        {
+            Sla = new SlaContract { Availability = [new AvailabilitySlo { Name = "node-uptime", Target = 99.9, Window = "30d", Nodes = ["node-a", "node-b"] }] },
+        };
+        // A sev1 of 30 minutes on node-a only.
+        var onA = Resolved(1, Severity.Sev1, T0.AddDays(-1), TimeSpan.FromMinutes(30)) with { Nodes = new NodeList { Items = ["node-a"] } };
+        var reports = SlaEvaluation.Evaluate(contract, [onA], T0).Availability;
+        Assert.Equal(["node-uptime:node-a", "node-uptime:node-b"], reports.Select(r => r.Slo));
+        Assert.Equal(30, reports[0].DowntimeMinutes, 6);
+        Assert.Equal(0, reports[1].DowntimeMinutes, 6);
+        Assert.Equal(43.2, reports[0].BudgetMinutes, 6); // 0.1 % of 30 days
+    }
 }
