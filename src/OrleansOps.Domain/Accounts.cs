@@ -210,6 +210,9 @@ public sealed record AccountConfig
             }
             if (Sla.Availability.Take(i).Any(other => other.Name == slo.Name))
                 errors.Add($"sla.availability[{i}].name: '{slo.Name}' is used twice");
+            // Response and resolution SLOs are named sev1-response…; per-node ones <name>:<node>.
+            if (!string.IsNullOrWhiteSpace(slo.Name) && (slo.Name.Contains(':') || System.Text.RegularExpressions.Regex.IsMatch(slo.Name, "^sev[1-4]-(response|resolution)$")))
+                errors.Add($"sla.availability[{i}].name: '{slo.Name}' is reserved (no ':' and not sevN-response or sevN-resolution)");
         }
         if (!(Sla.KpiBuffer is > 0 and <= 1)) errors.Add("sla.kpiBuffer: must be more than 0 and at most 1");
         if (Sla.BusinessHours is { } businessHours) errors.AddRange(businessHours.Problems("sla.businessHours"));

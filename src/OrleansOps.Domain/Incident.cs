@@ -418,6 +418,8 @@ public sealed partial class IncidentState
         Record(now, ChronicleKinds.Reopened, actor, reason is null ? $"Reopened by {actor}" : $"Reopened by {actor}: {reason}");
         Emit(LifecycleKind.Reopened, now);
         RestartEscalation(now);
+        // Not resolved after all: the resolution clock runs again towards its deadline from the opening.
+        foreach (var clock in Clocks.Where(c => c.Kind == ClockKind.Resolution && !c.Breached)) clock.MetAt = null;
     }
 
     public void AddNote(string actor, string text, DateTimeOffset now) =>

@@ -235,7 +235,15 @@ public static class AvailabilityMath
     /// Throws <see cref="ArgumentException"/> when the target is not strictly between 0 and 100 or the window is
     /// unknown (<see cref="AccountConfig.Validate"/> refuses both).
     /// </summary>
-    public static AvailabilityReport Evaluate(AvailabilitySlo slo, TimeZoneInfo zone, IReadOnlyList<ImpactRecord> ledger, IReadOnlyList<TimeRange> maintenance, DateTimeOffset now)
+    public static AvailabilityReport Evaluate(AvailabilitySlo slo, TimeZoneInfo zone, IReadOnlyList<ImpactRecord> ledger, IReadOnlyList<TimeRange> maintenance, DateTimeOffset now) =>
+        Evaluate(slo, zone, ledger, _ => maintenance, now);
+
+    /// <summary>
+    /// As above, with the maintenance that applies to each record (its own service's and node's windows): a window on
+    /// one service never hides another service's downtime. Each record is cut around its maintenance before the union.
+    /// </summary>
+    public static AvailabilityReport Evaluate(AvailabilitySlo slo, TimeZoneInfo zone, IReadOnlyList<ImpactRecord> ledger,
+        Func<ImpactRecord, IReadOnlyList<TimeRange>> maintenanceOf, DateTimeOffset now)
     {
         if (!(slo.Target > 0 && slo.Target < 100))
             throw new ArgumentException($"target {slo.Target} must be a percentage strictly between 0 and 100", nameof(slo));
@@ -243,9 +251,13 @@ public static class AvailabilityMath
         var window = Window(slo, zone, now);
         var budget = errorFraction * (window.End - window.Start).Ticks;
 
-        var scoped = ledger.Where(r => InScope(slo, r)).Select(r => (Record: r, Weight: slo.WeightOf(r.Severity))).ToList();
-        var impacts = scoped.Select(s => (new TimeRange(s.Record.Start, s.Record.End ?? now), s.Weight)).ToList();
-        IReadOnlyList<TimeRange> exclusions = slo.ExcludeMaintenance ? maintenance : [];
+        var scoped = ledger.Where(r => InScope(slo, r))
+            .Select(r => (Record: r, Weight: slo.WeightOf(r.Severity), Maintenance: slo.ExcludeMaintenance ? maintenanceOf(r) : []))
+            .ToList();
+        var pieces = scoped.SelectMany(s => Subtract(new TimeRange(s.Record.Start, s.Record.End ?? now), s.Maintenance)
+            .Select(range => (s.Record, Range: range, s.Weight))).ToList();
+        var impacts = pieces.Select(p => (p.Range, p.Weight)).ToList();
+        IReadOnlyList<TimeRange> exclusions = [];
 
         var counted = new TimeRange(window.Start, now < window.End ? now : window.End);
         var downtime = WeightedTicks(impacts, counted, exclusions);
@@ -266,15 +278,18 @@ public static class AvailabilityMath
                 && burnt[p.Short] >= (decimal)p.Threshold * errorFraction * p.Short.Ticks)
             .ToList();
 
-        var inMaintenance = slo.ExcludeMaintenance && maintenance.Any(m => m.Contains(now));
-        var weightNow = inMaintenance
-            ? 0m
-            : scoped.Where(s => s.Record.End is null && s.Record.Start <= now).Select(s => Effective(s.Weight) ?? 0m).DefaultIfEmpty(0m).Max();
+        var weightNow = scoped
+            .Where(s => s.Record.End is null && s.Record.Start <= now && !s.Maintenance.Any(m => m.Contains(now)))
+            .Select(s => Effective(s.Weight) ?? 0m).DefaultIfEmpty(0m).Max();
         var toExhaustion = weightNow == 0m ? null : TicksToBurn(remaining, weightNow, now);
 
-        var impactsOfResolved = scoped
-            .Where(s => s.Record.End is { } end && end > s.Record.Start && Effective(s.Weight) is not null)
-            .Select(s => (s.Record.End!.Value - s.Record.Start).Ticks * Effective(s.Weight)!.Value)
+        // An incident's impact is its own weighted downtime (the union of its records, maintenance cut out): an incident
+        // that spans two services is one impact, not two.
+        var impactsOfResolved = pieces
+            .GroupBy(p => p.Record.IncidentId, StringComparer.Ordinal)
+            .Where(g => g.All(p => p.Record.End is not null))
+            .Select(g => WeightedTicks(g.Select(p => (p.Range, p.Weight)), new TimeRange(g.Min(p => p.Range.Start), g.Max(p => p.Range.End)), []))
+            .Where(impact => impact > 0m)
             .Order()
             .ToList();
         decimal? median = impactsOfResolved.Count == 0 ? null : impactsOfResolved[Kpis.Rank(impactsOfResolved.Count, 0.5) - 1];
@@ -344,6 +359,19 @@ public static class AvailabilityMath
     private static double Minutes(decimal ticks) => (double)(ticks / TimeSpan.TicksPerMinute);
 
     /// <summary>The sweep behind <see cref="DowntimeMinutes"/>, in weighted ticks (exact for weights such as 0.5).</summary>
+    /// <summary><paramref name="range"/> with <paramref name="holes"/> cut out, as the pieces left, in order.</summary>
+    internal static IReadOnlyList<TimeRange> Subtract(TimeRange range, IReadOnlyList<TimeRange> holes)
+    {
+        var pieces = new List<TimeRange> { range };
+        foreach (var hole in holes)
+        {
+            pieces = pieces.SelectMany(piece => hole.End <= piece.Start || hole.Start >= piece.End
+                ? [piece]
+                : new[] { new TimeRange(piece.Start, hole.Start), new TimeRange(hole.End, piece.End) }.Where(p => p.End > p.Start)).ToList();
+        }
+        return pieces;
+    }
+
     internal static decimal WeightedTicks(IEnumerable<(TimeRange Range, double Weight)> impacts, TimeRange within, IEnumerable<TimeRange> exclusions)
     {
         long from = within.Start.UtcTicks, to = within.End.UtcTicks;

@@ -50,7 +50,8 @@ public static class SlaEvaluation
     /// <summary>How many completed incidents the drift trend looks at.</summary>
     public const int DriftWindow = 10;
 
-    public static SlaSnapshot Evaluate(AccountConfig config, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now)
+    /// <param name="clockPeriod">The incidents whose response and resolution clocks count: by default those opened in the last 30 days.</param>
+    public static SlaSnapshot Evaluate(AccountConfig config, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now, TimeRange? clockPeriod = null)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.TimeZone);
         var ledger = SlaLedger.From(incidents);
@@ -62,9 +63,9 @@ public static class SlaEvaluation
             var window = AvailabilityMath.Window(slo, zone, now);
             var longestLookBack = now - TimeSpan.FromDays(3);
             var range = new TimeRange(window.Start < longestLookBack ? window.Start : longestLookBack, now);
-            return AvailabilityMath.Evaluate(slo, zone, ledger, SlaLedger.Maintenance(config, slo, range), now);
+            return AvailabilityMath.Evaluate(slo, zone, ledger, SlaLedger.MaintenanceOf(config, range), now);
         }).ToList();
-        var clocks = Clocks(config.Sla, zone, incidents, now).ToList();
+        var clocks = Clocks(config.Sla, zone, incidents, now, clockPeriod ?? new TimeRange(now - ClockWindow, now)).ToList();
         var statuses = availability.Select(a => a.Status).Concat(clocks.Select(c => c.Status)).ToList();
         return new SlaSnapshot
         {
@@ -77,15 +78,15 @@ public static class SlaEvaluation
         };
     }
 
-    private static IEnumerable<ClockSloReport> Clocks(SlaContract contract, TimeZoneInfo zone, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now)
+    private static IEnumerable<ClockSloReport> Clocks(SlaContract contract, TimeZoneInfo zone, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now, TimeRange period)
     {
-        var from = now - ClockWindow;
+        var from = period.Start;
         foreach (var (kind, limits) in new[] { (ClockKind.Response, contract.Response), (ClockKind.Resolution, contract.Resolution) })
         {
             foreach (var (severity, limit) in limits.OrderBy(l => l.Key))
             {
                 var ofSeverity = incidents.Where(i => i.Severity == severity).ToList();
-                var inWindow = ofSeverity.Where(i => i.OpenedAt >= from && i.OpenedAt <= now).ToList();
+                var inWindow = ofSeverity.Where(i => i.OpenedAt >= from && i.OpenedAt < period.End && i.OpenedAt <= now).ToList();
                 // Business time when the contract counts it so: a took-time is compared with the limit on the same clock.
                 TimeSpan? Took(IncidentSummary i) => Done(kind, i) is { } done ? contract.Elapsed(severity, i.OpenedAt, done, zone) : null;
                 var taken = inWindow.Select(i => (Incident: i, Took: Took(i), Deadline: contract.Deadline(severity, i.OpenedAt, limit, zone))).ToList();
@@ -107,7 +108,7 @@ public static class SlaEvaluation
                     Severity = severity,
                     Limit = limit,
                     WindowStart = from,
-                    WindowEnd = now,
+                    WindowEnd = period.End,
                     Incidents = inWindow.Count,
                     Met = met,
                     Breached = breached,
@@ -120,6 +121,7 @@ public static class SlaEvaluation
         }
     }
 
+    /// <summary>When the clock stopped: the first acknowledgement (or, for one resolved unacknowledged, its resolution), or the resolution.</summary>
     private static DateTimeOffset? Done(ClockKind kind, IncidentSummary incident) =>
-        kind == ClockKind.Response ? incident.FirstAcknowledgedAt ?? incident.AcknowledgedAt : incident.ResolvedAt;
+        kind == ClockKind.Response ? incident.FirstAcknowledgedAt ?? incident.AcknowledgedAt ?? incident.ResolvedAt : incident.ResolvedAt;
 }

@@ -4,30 +4,38 @@ namespace OrleansOps.Domain;
 public static class SlaLedger
 {
     /// <summary>
-    /// One record per service an incident spans (a failure that spread to a dependant impacts both), from its first
-    /// alert's start to its resolution; overlapping records of one scope count once in the maths.
+    /// One record per service an incident spans (a failure that spread to a dependant impacts both) until its
+    /// resolution: the service it opened on from its first alert's start at the incident's severity, each other one from
+    /// when its worst alert joined at that alert's severity; overlapping records of one scope count once in the maths.
     /// </summary>
     public static IReadOnlyList<ImpactRecord> From(IEnumerable<IncidentSummary> incidents) =>
-        incidents.SelectMany(i => (i.Services.Items.Count > 0 ? i.Services.Items.Select(s => s.Service) : [i.Service])
-                .Distinct(StringComparer.Ordinal)
-                .Select(service => new ImpactRecord(i.Id, service, i.Nodes.Items, i.Severity, i.StartedAt, i.ResolvedAt)))
+        incidents.SelectMany(i => i.Services.Items.Count == 0
+                ? [new ImpactRecord(i.Id, i.Service, i.Nodes.Items, i.Severity, i.StartedAt, i.ResolvedAt)]
+                // A service the failure spread to is impacted from when its worst alert joined, at that alert's severity.
+                : i.Services.Items.Select(span => new ImpactRecord(i.Id, span.Service, i.Nodes.Items, span.Severity,
+                    span.Service == i.Service || span.Since < i.StartedAt ? i.StartedAt : span.Since, i.ResolvedAt)))
             .ToList();
 
     /// <summary>
-    /// The maintenance time of <paramref name="config"/> within <paramref name="range"/> that applies to the SLO: the
-    /// occurrences of every window whose matchers hold for one of its services (and nodes), read as the labels
-    /// <c>service</c> and <c>node</c>; an SLO over every service takes every window.
+    /// The maintenance that applies to each record within <paramref name="range"/>: the occurrences of every window whose
+    /// matchers hold for the record's service and one of its nodes (read as the labels <c>service</c> and <c>node</c>),
+    /// so a window on one service never hides another's downtime.
     /// </summary>
-    public static IReadOnlyList<TimeRange> Maintenance(AccountConfig config, AvailabilitySlo slo, TimeRange range)
+    public static Func<ImpactRecord, IReadOnlyList<TimeRange>> MaintenanceOf(AccountConfig config, TimeRange range)
     {
-        if (!slo.ExcludeMaintenance) return [];
-        var services = slo.Services.Count > 0 ? slo.Services : config.Services.Select(s => s.Id).ToList();
-        var nodes = slo.Nodes.Count > 0 ? slo.Nodes : [""];
-        return config.Maintenance
-            .Where(window => slo.Services.Count == 0 && slo.Nodes.Count == 0
-                || services.Any(service => nodes.Any(node => window.Covers(new Dictionary<string, string> { ["service"] = service, ["node"] = node }))))
-            .SelectMany(window => window.OccurrencesBetween(range.Start, range.End, config.TimeZone))
-            .Select(o => new TimeRange(o.Start, o.End))
-            .ToList();
+        var occurrences = config.Maintenance.ToDictionary(
+            window => window,
+            window => window.OccurrencesBetween(range.Start, range.End, config.TimeZone).Select(o => new TimeRange(o.Start, o.End)).ToList());
+        var cache = new Dictionary<string, IReadOnlyList<TimeRange>>(StringComparer.Ordinal);
+        return record =>
+        {
+            var nodes = record.Nodes.Count > 0 ? record.Nodes : [""];
+            var key = record.Service + "\u001f" + string.Join('\u001f', nodes);
+            if (cache.TryGetValue(key, out var known)) return known;
+            return cache[key] = config.Maintenance
+                .Where(window => nodes.Any(node => window.Covers(new Dictionary<string, string> { ["service"] = record.Service, ["node"] = node })))
+                .SelectMany(window => occurrences[window])
+                .ToList();
+        };
     }
 }

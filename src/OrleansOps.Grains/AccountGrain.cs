@@ -93,6 +93,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         await Task.WhenAll(removedKeys.Select(key =>
             GrainFactory.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(key.KeySha256)).Unbind(AccountId)));
         await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).Register(AccountId);
+        ScheduleSlaReview(SlaReviewDebounce); // a new contract is judged at once, not at the next incident
 
         return new ConfigResult { Applied = true, Version = current.ConfigVersion, Created = created };
     }

@@ -31,10 +31,11 @@ public sealed partial class AccountGrain : IRemindable
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (_state.State.Config is { Sla.Availability.Count: > 0 } || _state.State.Config is { Sla: { } sla } && sla.Response.Count + sla.Resolution.Count > 0)
-            ScheduleSlaReview(TimeSpan.Zero);
+        if (_state.State.Config is { } config && HasSla(config)) ScheduleSlaReview(TimeSpan.Zero);
         return Task.CompletedTask;
     }
+
+    private static bool HasSla(AccountConfig config) => config.Sla.Availability.Count + config.Sla.Response.Count + config.Sla.Resolution.Count > 0;
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -55,7 +56,7 @@ public sealed partial class AccountGrain : IRemindable
             Sla = config.Sla with { Availability = config.Sla.Availability.Select(slo => slo with { Window = AvailabilityMath.CalendarMonth }).ToList() },
         };
         var incidents = _state.State.Incidents.Values.Where(i => i.OpenedAt < period.End).ToList();
-        return Task.FromResult<SlaSnapshot?>(SlaEvaluation.Evaluate(monthly, incidents, at));
+        return Task.FromResult<SlaSnapshot?>(SlaEvaluation.Evaluate(monthly, incidents, at, clockPeriod: period));
     }
 
     public Task<IReadOnlyList<SlaEvent>> GetSlaEvents() => Task.FromResult<IReadOnlyList<SlaEvent>>(_state.State.SlaEvents.ToList());
@@ -80,6 +81,20 @@ public sealed partial class AccountGrain : IRemindable
     private async Task ReviewSlaAsync()
     {
         _slaTimerDueAt = null;
+        try
+        {
+            await ReviewSlaOnceAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A failed write (the database away) must not end the reviews: try again in a minute.
+            _logger.LogWarning(e, "Account {AccountId} could not review its SLA; trying again in a minute", AccountId);
+            ScheduleSlaReview(BurningReviewPeriod);
+        }
+    }
+
+    private async Task ReviewSlaOnceAsync()
+    {
         if (_state.State.Config is not { } config) return;
         var now = _time.GetUtcNow();
         var snapshot = SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, now);
@@ -106,11 +121,17 @@ public sealed partial class AccountGrain : IRemindable
             }
         }
 
-        // The exact instant the current burn changes a status, or in a minute while burning (burn rates move).
+        // The exact instant the current burn changes a status, and every minute while anything can change by itself:
+        // an open incident (burning, or about to once its maintenance ends), an SLO not healthy (a rolling window
+        // recovers, a burn pair stops), a burn episode in progress. All healthy and nothing open, only an incident can
+        // change anything, and incidents report.
+        var watching = HasSla(config) && (snapshot.Status != SloHealth.Healthy
+            || _state.State.Incidents.Values.Any(i => i.Status != IncidentStatus.Resolved)
+            || _state.State.Slos.Values.Any(m => m.BurningSince is not null));
         var next = snapshot.NextTransitionAt;
-        if (snapshot.Burning && (next is null || next > now + BurningReviewPeriod)) next = now + BurningReviewPeriod;
+        if (watching && (next is null || next > now + BurningReviewPeriod)) next = now + BurningReviewPeriod;
         if (next is { } at) ScheduleSlaReview(at > now ? at - now : TimeSpan.Zero);
-        await KeepReminderWhileBurningAsync(snapshot.Burning);
+        await KeepReminderWhileWatchingAsync(watching);
     }
 
     /// <returns>Whether the state changed, and the events added.</returns>
@@ -197,7 +218,7 @@ public sealed partial class AccountGrain : IRemindable
         RemainingMinutes = snapshot.LowestRemainingMinutes is { } remaining ? Math.Floor(remaining) : null,
     };
 
-    private async Task KeepReminderWhileBurningAsync(bool burning)
+    private async Task KeepReminderWhileWatchingAsync(bool burning)
     {
         try
         {

@@ -13,12 +13,13 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
     private const int RebuildConcurrency = 16;
 
     private readonly Dictionary<string, FleetEntry> _byAccount = new(StringComparer.Ordinal);
+    private Task _rebuilt = Task.CompletedTask;
     private readonly SortedSet<FleetEntry> _byRisk = new(RiskOrder.Instance);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Not awaited: reports that arrive meanwhile are newer than what the rebuild would learn, and win.
-        _ = RebuildAsync();
+        _rebuilt = RebuildAsync();
         return Task.CompletedTask;
     }
 
@@ -28,8 +29,11 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
         return Task.CompletedTask;
     }
 
-    public Task<FleetPage> List(int limit, int offset) =>
-        Task.FromResult(new FleetPage(_byRisk.Skip(offset).Take(limit).ToList(), _byRisk.Count));
+    public async Task<FleetPage> List(int limit, int offset)
+    {
+        await _rebuilt; // the first answer after a restart is the whole fleet, not the part rebuilt so far
+        return new FleetPage(_byRisk.Skip(offset).Take(limit).ToList(), _byRisk.Count);
+    }
 
     private void Put(FleetEntry entry)
     {
@@ -45,7 +49,7 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
             var ids = await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
             foreach (var batch in ids.Chunk(RebuildConcurrency))
             {
-                var standings = await Task.WhenAll(batch.Select(id => GrainFactory.GetGrain<IAccountGrain>(id).FleetStanding()));
+                var standings = await Task.WhenAll(batch.Select(StandingOrNothingAsync));
                 foreach (var standing in standings.OfType<FleetEntry>())
                 {
                     if (!_byAccount.ContainsKey(standing.AccountId)) Put(standing);
@@ -55,6 +59,20 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "The fleet index could not be rebuilt from the accounts; it fills as accounts report");
+        }
+    }
+
+    /// <summary>One account that cannot answer does not stop the rebuild; it reports at its next review.</summary>
+    private async Task<FleetEntry?> StandingOrNothingAsync(string accountId)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IAccountGrain>(accountId).FleetStanding();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The fleet index could not read account {AccountId}", accountId);
+            return null;
         }
     }
 

@@ -98,4 +98,47 @@ public sealed class SlaEvaluationTests
         Assert.Equal(0, reports[1].DowntimeMinutes, 6);
         Assert.Equal(43.2, reports[0].BudgetMinutes, 6); // 0.1 % of 30 days
     }
+
+    [Fact]
+    public void A_maintenance_window_on_one_service_does_not_hide_another_services_downtime()
+    {
+        var contract = Contract with
+        {
+            Sla = new SlaContract { Availability = [new AvailabilitySlo { Name = "both", Target = 99.95, Window = "30d", Services = ["api", "web"] }] },
+            Maintenance = [new MaintenanceWindow
+            {
+                Name = "web-patching",
+                Matchers = [LabelMatcher.Parse("service=\"web\"", out _)!],
+                Start = T0.AddHours(-3),
+                End = T0.AddHours(-2),
+            }],
+        };
+        // During web's maintenance hour: a 20-minute sev1 on web (excluded) and a 10-minute sev1 on api (counted).
+        var onWeb = Resolved(1, Severity.Sev1, T0.AddHours(-3), TimeSpan.FromMinutes(20), service: "web");
+        var onApi = Resolved(2, Severity.Sev1, T0.AddHours(-3).AddMinutes(30), TimeSpan.FromMinutes(10));
+        var report = Assert.Single(SlaEvaluation.Evaluate(contract, [onWeb, onApi], T0).Availability);
+        Assert.Equal(10, report.DowntimeMinutes, 6);
+        // The web outage had no impact, so the median impact is the api one's.
+        Assert.Equal(10, report.MedianImpactMinutes!.Value, 6);
+    }
+
+    [Fact]
+    public void An_incident_resolved_before_anyone_acknowledged_it_stopped_its_response_clock()
+    {
+        var contract = Contract with { Sla = new SlaContract { Response = new Dictionary<Severity, TimeSpan> { [Severity.Sev1] = TimeSpan.FromMinutes(15) } } };
+        var flap = Resolved(1, Severity.Sev1, T0.AddHours(-1), TimeSpan.FromMinutes(3));
+        var response = Assert.Single(SlaEvaluation.Evaluate(contract, [flap], T0).Clocks);
+        Assert.Equal((1, 0), (response.Met, response.Breached));
+        Assert.Empty(response.Running);
+    }
+
+    [Fact]
+    public void Names_of_generated_slos_are_reserved()
+    {
+        var reserved = Contract with { Sla = new SlaContract { Availability = [new AvailabilitySlo { Name = "sev1-response", Target = 99.9 }, new AvailabilitySlo { Name = "a:b", Target = 99.9 }] } };
+        Assert.Equal(
+            ["sla.availability[0].name: 'sev1-response' is reserved (no ':' and not sevN-response or sevN-resolution)",
+             "sla.availability[1].name: 'a:b' is reserved (no ':' and not sevN-response or sevN-resolution)"],
+            reserved.Validate());
+    }
 }

@@ -9,7 +9,7 @@ public sealed class SlaFlowTests(ServerFixture fixture)
 
     private static string Config(string id) => $$"""
         id: {{id}}
-        name: "Tenant =cmd|' /C calc'!A0"
+        name: "=cmd|' /C calc'!A0"
         timeZone: UTC
         services: [{id: ehr-api}, {id: imaging}]
         sla:
@@ -98,12 +98,12 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         Assert.Equal(86, report["slos"]![0]!["downtimeMinutes"]!.GetValue<double>(), 6);
         using var csvRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/accounts/{account}/reports/sla?period={period}&format=csv");
         var csv = await (await Server.Admin.SendAsync(csvRequest)).Content.ReadAsStringAsync();
-        Assert.StartsWith("account,period,slo,kind,status", csv);
-        Assert.Contains($"{account},{period},availability,availability,breached,99.95,", csv);
+        Assert.StartsWith("account,account_name,period,slo,kind,status", csv);
+        Assert.Contains($"{account},'=cmd|' /C calc'!A0,{period},availability,availability,breached,99.95,", csv); // a formula stays text
         using var htmlRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/accounts/{account}/reports/sla?period={period}&format=html");
         var html = await (await Server.Admin.SendAsync(htmlRequest)).Content.ReadAsStringAsync();
         Assert.Contains("<td>availability</td>", html);
-        Assert.Contains("Tenant =cmd|&#39; /C calc&#39;!A0", html);
+        Assert.Contains("=cmd|&#39; /C calc&#39;!A0", html);
         Assert.Equal(400, (await Api.SendAsync(Server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}/reports/sla?period=2026-13")).Status);
     }
 

@@ -107,7 +107,7 @@ public static class SlaApi
         if (config is null) return Problems.NotFound($"No account '{accountId}'.");
         var now = time.GetUtcNow();
         var errors = new List<string>();
-        if (period is null || !System.Text.RegularExpressions.Regex.IsMatch(period, @"^\d{4}-\d{2}$")) errors.Add("period: required, a month like 2026-11");
+        if (period is null || !System.Text.RegularExpressions.Regex.IsMatch(period, @"^[0-9]{4}-[0-9]{2}$")) errors.Add("period: required, a month like 2026-11");
         var range = errors.Count == 0 ? Period(period!, config.TimeZone, now, errors) : null;
         var kind = (format ?? (request.Headers.Accept.ToString() is var accept && accept.Contains("text/csv") ? "csv" : accept.Contains("text/html") ? "html" : "json")).ToLowerInvariant();
         if (kind is not ("json" or "csv" or "html")) errors.Add($"format: '{format}' is not json, csv or html");
@@ -118,7 +118,7 @@ public static class SlaApi
         var snapshot = (await account.GetSlaForPeriod(range))!;
         var times = await account.GetIncidentTimes();
         var report = new SlaReport(accountId, config.Name, period!, range.Start, range.End, closed,
-            snapshot.Availability.Select(SloView.Of).Concat(snapshot.Clocks.Select(c => SloView.Of(c with { WindowStart = range.Start, WindowEnd = range.End }))).ToList(),
+            snapshot.Availability.Select(SloView.Of).Concat(snapshot.Clocks.Select(SloView.Of)).ToList(),
             Enum.GetValues<Severity>().Select(s => new KpiView(s.ToWire(), Kpis.Compute(times, s, range), new KpiTargets(
                 config.Sla.Response.TryGetValue(s, out var respond) ? Kpis.Target(respond, config.Sla.KpiBuffer).TotalMinutes : null,
                 config.Sla.Resolution.TryGetValue(s, out var resolve) ? Kpis.Target(resolve, config.Sla.KpiBuffer).TotalMinutes : null))).ToList());
@@ -133,7 +133,7 @@ public static class SlaApi
     /// <summary><c>Nd</c>: the last N days up to now; <c>YYYY-MM</c>: that calendar month in the account's time zone.</summary>
     private static TimeRange? Period(string text, string timeZone, DateTimeOffset now, List<string> errors)
     {
-        if (System.Text.RegularExpressions.Regex.Match(text, @"^(\d{4})-(\d{2})$") is { Success: true } month
+        if (System.Text.RegularExpressions.Regex.Match(text, @"^([0-9]{4})-([0-9]{2})$") is { Success: true } month
             && int.Parse(month.Groups[2].Value, CultureInfo.InvariantCulture) is >= 1 and <= 12 and var m
             && int.Parse(month.Groups[1].Value, CultureInfo.InvariantCulture) is >= 1970 and <= 9000 and var y)
         {

@@ -9,7 +9,7 @@ public static class SlaReports
 {
     private static readonly string[] Columns =
     [
-        "account", "period", "slo", "kind", "status", "target", "sli_percent", "budget_minutes", "downtime_minutes",
+        "account", "account_name", "period", "slo", "kind", "status", "target", "sli_percent", "budget_minutes", "downtime_minutes",
         "remaining_minutes", "credit_percent", "limit", "incidents", "met", "breached",
     ];
 
@@ -21,7 +21,7 @@ public static class SlaReports
         {
             csv.AppendLine(string.Join(',', new[]
             {
-                report.Account, report.Period, slo.Id, slo.Kind, slo.Status.ToString().ToLowerInvariant(), Number(slo.Target), Number(slo.Sli),
+                report.Account, report.Name, report.Period, slo.Id, slo.Kind, Status(slo.Status), Number(slo.Target), Number(slo.Sli),
                 Number(slo.BudgetMinutes), Number(slo.DowntimeMinutes), Number(slo.RemainingMinutes), Number(slo.CreditPercent),
                 slo.Limit ?? "", Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
             }.Select(Cell)));
@@ -39,14 +39,14 @@ public static class SlaReports
             .Append(Encode(report.From.ToString("u", CultureInfo.InvariantCulture))).Append(" to ")
             .Append(Encode(report.To.ToString("u", CultureInfo.InvariantCulture))).Append("</p>");
         html.Append("<table><caption>Service level objectives</caption><thead><tr>");
-        foreach (var column in Columns.Skip(2)) html.Append("<th scope=\"col\">").Append(Encode(column.Replace('_', ' '))).Append("</th>");
+        foreach (var column in Columns.Skip(3)) html.Append("<th scope=\"col\">").Append(Encode(column.Replace('_', ' '))).Append("</th>");
         html.Append("</tr></thead><tbody>");
         foreach (var slo in report.Slos)
         {
             html.Append("<tr>");
             foreach (var value in new[]
             {
-                slo.Id, slo.Kind, slo.Status.ToString().ToLowerInvariant(), Number(slo.Target), Number(slo.Sli), Number(slo.BudgetMinutes),
+                slo.Id, slo.Kind, Status(slo.Status), Number(slo.Target), Number(slo.Sli), Number(slo.BudgetMinutes),
                 Number(slo.DowntimeMinutes), Number(slo.RemainingMinutes), Number(slo.CreditPercent), slo.Limit ?? "",
                 Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
             })
@@ -56,6 +56,9 @@ public static class SlaReports
         html.Append("</tbody></table></body></html>");
         return html.ToString();
     }
+
+    /// <summary>As the JSON says it: healthy, atRisk, breached.</summary>
+    private static string Status(SloHealth status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
     private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
 
