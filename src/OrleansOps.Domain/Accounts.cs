@@ -115,6 +115,8 @@ public sealed record AccountConfig
     [Id(14)] public TimeSpan SymptomWait { get; init; }
     /// <summary>Users, teams, schedules, escalation policies, channels and stakeholders.</summary>
     [Id(15)] public OnCallConfig OnCall { get; init; } = OnCallConfig.None;
+    /// <summary>Ticket sync with ServiceNow and Jira.</summary>
+    [Id(16)] public ItsmSettings Itsm { get; init; } = ItsmSettings.None;
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
     public bool NeedsAccountSignals => Inhibit.Count > 0 || StormPerMinute > 0;
@@ -185,6 +187,7 @@ public sealed record AccountConfig
         }
         if (GroupBy.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.groupBy: label names cannot be empty");
         errors.AddRange(OnCall.Problems(this));
+        errors.AddRange(Itsm.Problems());
         for (var i = 0; i < Services.Count; i++)
         {
             if (Services[i].EscalationPolicy is { } policy && OnCall.Policies.All(p => p.Id != policy))
