@@ -225,6 +225,7 @@ public sealed partial class AccountConfigDocument
             SymptomSeverity = SymptomSeverity(Correlation?.SymptomSeverity, errors),
             SymptomWait = Duration(Correlation?.SymptomWait, "correlation.symptomWait", errors) ?? TimeSpan.Zero,
             OnCall = OnCallToDomain(TimeZone ?? "UTC", errors),
+            Itsm = ItsmToDomain(errors),
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -310,7 +311,7 @@ public sealed partial class AccountConfigDocument
             Duration = m.Duration is { } d ? Durations.Format(d) : null,
             TimeZone = m.TimeZone,
         }).ToList(),
-    }.WithOnCall(config.OnCall);
+    }.WithOnCall(config.OnCall).WithItsm(config.Itsm);
 
     private static List<LabelMatcher> Matchers(List<string>? texts, string path, List<string> errors)
     {
@@ -395,17 +396,8 @@ public sealed partial class AccountConfigDocument
     }
 
     /// <summary>Weights given override the defaults severity by severity.</summary>
-    private static IReadOnlyDictionary<Severity, double> Weights(Dictionary<string, double>? given, string path, List<string> errors)
-    {
-        if (given is null) return AvailabilitySlo.DefaultWeights;
-        var weights = new Dictionary<Severity, double>(AvailabilitySlo.DefaultWeights);
-        foreach (var (word, weight) in given)
-        {
-            if (SeverityMapping.TryParseWire(word, out var severity)) weights[severity] = weight;
-            else errors.Add($"{path}.{word}: not a severity (sev1, sev2, sev3, sev4)");
-        }
-        return weights;
-    }
+    private static IReadOnlyDictionary<Severity, double> Weights(Dictionary<string, double>? given, string path, List<string> errors) =>
+        BySeverity(given, AvailabilitySlo.DefaultWeights, path, errors);
 
     private static Dictionary<Severity, TimeSpan> Deadlines(Dictionary<string, string>? text, string path, List<string> errors)
     {
