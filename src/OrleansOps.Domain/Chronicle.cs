@@ -42,6 +42,8 @@ public static class ChronicleKinds
     public const string StakeholdersUpdated = "stakeholders.updated";
     public const string SlaWarning = "sla.warning";
     public const string Imported = "incident.imported";
+    public const string TicketCreated = "ticket.created";
+    public const string TicketFailed = "ticket.failed";
     public const string SlaBreached = "sla.breached";
 }
 

@@ -1,0 +1,188 @@
+namespace OrleansOps.Domain;
+
+/// <summary>
+/// How far an incident's ticket in one system is in step with its chronicle: the ticket, the last chronicle entry
+/// written to it, and the failure streak. The chronicle is the outbox: every entry after <see cref="SyncedSeq"/> that
+/// belongs on a ticket is still to be written, in order, and survives restarts with the incident.
+/// </summary>
+[GenerateSerializer]
+public sealed class TicketSync
+{
+    [Id(0)] public required TicketSystem System { get; init; }
+    /// <summary>ServiceNow's sys_id or Jira's issue id; null until the ticket exists.</summary>
+    [Id(1)] public string? TicketId { get; set; }
+    /// <summary>What people call it: the INC number or the issue key.</summary>
+    [Id(2)] public string? TicketKey { get; set; }
+    [Id(3)] public long SyncedSeq { get; set; }
+    [Id(4)] public int Failures { get; set; }
+    [Id(5)] public DateTimeOffset? RetryAt { get; set; }
+    [Id(6)] public string? LastError { get; set; }
+    /// <summary>The last write failed in a way that may have reached the system (a timeout, a 5xx): look before writing it again.</summary>
+    [Id(7)] public bool Unsure { get; set; }
+    /// <summary>A failure that retrying cannot cure (bad credentials, a refused field): the sync waits for an operator.</summary>
+    [Id(8)] public bool Stuck { get; set; }
+}
+
+[GenerateSerializer]
+public enum TicketWorkKind
+{
+    /// <summary>Find the incident's ticket (it may exist from an attempt whose answer was lost), else create it.</summary>
+    Create = 0,
+    Note = 1,
+    Transition = 2,
+}
+
+[GenerateSerializer]
+public enum TicketState
+{
+    Acknowledged = 0,
+    Resolved = 1,
+}
+
+/// <summary>The next write an incident owes one ticket system.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TicketWork
+{
+    [Id(0)] public required TicketSystem System { get; init; }
+    [Id(1)] public required TicketWorkKind Kind { get; init; }
+    [Id(2)] public required string IncidentId { get; init; }
+    [Id(3)] public string? TicketId { get; init; }
+    [Id(4)] public string? TicketKey { get; init; }
+    /// <summary>The chronicle entry this writes (0 for the creation).</summary>
+    [Id(5)] public long Seq { get; init; }
+    /// <summary>The note (with its <see cref="Marker"/>), or the creation's description.</summary>
+    [Id(6)] public required string Text { get; init; }
+    [Id(7)] public TicketState? State { get; init; }
+    /// <summary>Whether an earlier attempt may have landed: find the marker (or the ticket) before writing.</summary>
+    [Id(8)] public bool LookFirst { get; init; }
+    [Id(9)] public string? Marker { get; init; }
+    [Id(10)] public required string Title { get; init; }
+    [Id(11)] public required Severity Severity { get; init; }
+}
+
+public sealed partial class IncidentState
+{
+    [Id(25)] public List<TicketSync> Tickets { get; set; } = [];
+
+    /// <summary>Entries that are about the ticket sync itself never go on the ticket (they would feed themselves).</summary>
+    public static bool BelongsOnTicket(ChronicleEntry entry) => entry.Kind is
+        ChronicleKinds.Acknowledged or ChronicleKinds.Resolved or ChronicleKinds.Reopened or ChronicleKinds.Note
+        or ChronicleKinds.Escalated or ChronicleKinds.Reassigned or ChronicleKinds.AckTimedOut or ChronicleKinds.Retriggered
+        or ChronicleKinds.NotificationDelivered or ChronicleKinds.NotificationFailed or ChronicleKinds.SeverityChanged
+        or ChronicleKinds.SlaWarning or ChronicleKinds.SlaBreached or ChronicleKinds.StakeholdersUpdated;
+
+    /// <summary>The marker a note carries, so that a note whose write may have landed can be found before it is written again.</summary>
+    public string TicketMarker(long seq) => $"[OrleansOps {Id} #{seq}]";
+
+    /// <summary>Starts a sync for each system the account configures and the incident does not sync yet; returns whether any started.</summary>
+    public bool StartTicketSync(ItsmSettings itsm, DateTimeOffset now)
+    {
+        var started = false;
+        foreach (var system in Systems(itsm).Where(s => Tickets.All(t => t.System != s)))
+        {
+            Tickets.Add(new TicketSync { System = system });
+            started = true;
+        }
+        return started;
+    }
+
+    /// <summary>The next write owed to <paramref name="system"/> at <paramref name="now"/>, or null when in step, stuck or waiting to retry.</summary>
+    public TicketWork? NextTicketWork(TicketSystem system, DateTimeOffset now)
+    {
+        if (Tickets.FirstOrDefault(t => t.System == system) is not { Stuck: false } sync || sync.RetryAt > now) return null;
+        if (sync.TicketId is null)
+        {
+            return new TicketWork
+            {
+                System = system, Kind = TicketWorkKind.Create, IncidentId = Id!, Text = TicketDescription(), LookFirst = true,
+                Title = $"[{Severity.ToWire().ToUpperInvariant()}] {Title}", Severity = Severity,
+            };
+        }
+        var entry = Chronicle.FirstOrDefault(e => e.Seq > sync.SyncedSeq && BelongsOnTicket(e));
+        if (entry is null)
+        {
+            if (Chronicle.Count > 0 && sync.SyncedSeq < Chronicle[^1].Seq) sync.SyncedSeq = Chronicle[^1].Seq; // nothing left that belongs there
+            return null;
+        }
+        var marker = TicketMarker(entry.Seq);
+        TicketState? state = entry.Kind switch
+        {
+            ChronicleKinds.Acknowledged => TicketState.Acknowledged,
+            ChronicleKinds.Resolved => TicketState.Resolved,
+            _ => null,
+        };
+        return new TicketWork
+        {
+            System = system,
+            Kind = state is null ? TicketWorkKind.Note : TicketWorkKind.Transition,
+            IncidentId = Id!,
+            TicketId = sync.TicketId,
+            TicketKey = sync.TicketKey,
+            Seq = entry.Seq,
+            Text = $"{entry.At:yyyy-MM-dd HH:mm:ss}Z {entry.Actor}: {entry.Text} {marker}",
+            State = state,
+            LookFirst = sync.Unsure,
+            Marker = marker,
+            Title = Title,
+            Severity = Severity,
+        };
+    }
+
+    /// <summary>The ticket exists (created now, or found from an earlier attempt).</summary>
+    public void TicketCreated(TicketSystem system, string ticketId, string ticketKey, bool found, DateTimeOffset now)
+    {
+        var sync = Tickets.First(t => t.System == system);
+        sync.TicketId = ticketId;
+        sync.TicketKey = ticketKey;
+        Succeeded(sync);
+        Record(now, ChronicleKinds.TicketCreated, "itsm", $"{(found ? "Found" : "Created")} {system} ticket {ticketKey}",
+            new Dictionary<string, string> { ["system"] = system.ToString(), ["ticket"] = ticketKey, ["ticketId"] = ticketId });
+    }
+
+    /// <summary>The entry <paramref name="seq"/> is on the ticket (written now, or found there by its marker).</summary>
+    public void TicketWritten(TicketSystem system, long seq)
+    {
+        var sync = Tickets.First(t => t.System == system);
+        if (seq > sync.SyncedSeq) sync.SyncedSeq = seq;
+        Succeeded(sync);
+    }
+
+    /// <summary>
+    /// A write failed: retried after a back-off (1 s doubling to 30 min) or the system's Retry-After, or stuck until an
+    /// operator acts when retrying cannot help. The first failure of a streak goes on the chronicle, so the incident shows it.
+    /// </summary>
+    public void TicketFailed(TicketSystem system, string error, bool retryable, TimeSpan? retryAfter, DateTimeOffset now)
+    {
+        var sync = Tickets.First(t => t.System == system);
+        sync.Failures++;
+        sync.LastError = error;
+        sync.Unsure |= retryable;
+        sync.Stuck = !retryable;
+        var backOff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, sync.Failures - 1), TimeSpan.FromMinutes(30).TotalSeconds));
+        sync.RetryAt = retryable ? now + (retryAfter > backOff ? retryAfter.Value : backOff) : null;
+        if (sync.Failures == 1 || !retryable)
+            Record(now, ChronicleKinds.TicketFailed, "itsm",
+                retryable ? $"{system} ticket sync failed ({error}); retrying" : $"{system} ticket sync stopped: {error}",
+                new Dictionary<string, string> { ["system"] = system.ToString(), ["error"] = error });
+    }
+
+    /// <summary>The earliest retry of a ticket sync, for the incident's timer.</summary>
+    public DateTimeOffset? NextTicketRetry => Tickets.Where(t => !t.Stuck).Select(t => t.RetryAt).Where(r => r is not null).Min();
+
+    private static void Succeeded(TicketSync sync)
+    {
+        sync.Failures = 0;
+        sync.RetryAt = null;
+        sync.LastError = null;
+        sync.Unsure = false;
+    }
+
+    private string TicketDescription() =>
+        $"{Title}\nService: {Service}\nSeverity: {Severity.ToWire()}\nOpened: {OpenedAt:yyyy-MM-dd HH:mm:ss}Z\nOrleansOps incident {Id}";
+
+    private static IEnumerable<TicketSystem> Systems(ItsmSettings itsm)
+    {
+        if (itsm.ServiceNow is not null) yield return TicketSystem.ServiceNow;
+        if (itsm.Jira is not null) yield return TicketSystem.Jira;
+    }
+}

@@ -1,0 +1,101 @@
+using static OrleansOps.Domain.Tests.Alerts;
+
+namespace OrleansOps.Domain.Tests;
+
+/// <summary>The chronicle as the ticket's outbox: what an incident owes each ticket system, in order, once.</summary>
+public sealed class TicketSyncTests
+{
+    private static readonly ItsmSettings Both = new()
+    {
+        ServiceNow = new ServiceNowSettings { InstanceUrl = "https://acme.service-now.com/", UsernameRef = "SN_USER", PasswordRef = "SN_PASSWORD" },
+        Jira = new JiraSettings { SiteUrl = "https://acme.atlassian.net/", EmailRef = "JIRA_EMAIL", ApiTokenRef = "JIRA_TOKEN", ProjectKey = "OPS" },
+        InboundSecretRef = "ITSM_SECRET",
+    };
+
+    private static IncidentState Open()
+    {
+        var incident = new IncidentState();
+        var first = Firing("Down", Severity.Sev1);
+        incident.Open("inc-aaaaaaaaaaaaaaaa", new IncidentOrigin { AccountId = "acme", Service = "api", GroupKey = "g" }, first, T0);
+        incident.Apply(first, T0);
+        return incident;
+    }
+
+    [Fact]
+    public void A_new_incident_first_owes_each_system_its_ticket_looked_up_before_it_is_created()
+    {
+        var incident = Open();
+        Assert.True(incident.StartTicketSync(Both, T0));
+        Assert.False(incident.StartTicketSync(Both, T0));
+
+        var work = incident.NextTicketWork(TicketSystem.Jira, T0)!;
+        Assert.Equal(TicketWorkKind.Create, work.Kind);
+        Assert.True(work.LookFirst);
+        Assert.Equal("[SEV1] Down on api", work.Title);
+        Assert.Contains("OrleansOps incident inc-aaaaaaaaaaaaaaaa", work.Text);
+        Assert.Equal(TicketWorkKind.Create, incident.NextTicketWork(TicketSystem.ServiceNow, T0)!.Kind);
+    }
+
+    [Fact]
+    public void After_the_ticket_each_entry_that_belongs_there_is_written_in_order_and_the_acknowledgement_and_resolve_transition_it()
+    {
+        var incident = Open();
+        incident.StartTicketSync(Both, T0);
+        incident.TicketCreated(TicketSystem.Jira, "10001", "OPS-1", found: false, T0);
+        incident.Acknowledge("ana", T0.AddMinutes(3));
+        incident.AddNote("ana", "failing over", T0.AddMinutes(4));
+        incident.Resolve("ana", "standby healthy", T0.AddMinutes(9));
+
+        var written = new List<(TicketWorkKind, TicketState?, string)>();
+        while (incident.NextTicketWork(TicketSystem.Jira, T0.AddMinutes(10)) is { } work)
+        {
+            written.Add((work.Kind, work.State, work.Text));
+            incident.TicketWritten(TicketSystem.Jira, work.Seq);
+        }
+        Assert.Equal(
+            [(TicketWorkKind.Transition, TicketState.Acknowledged, "2026-11-26 10:03:00Z ana: Acknowledged by ana [OrleansOps inc-aaaaaaaaaaaaaaaa #4]"),
+             (TicketWorkKind.Note, null, "2026-11-26 10:04:00Z ana: failing over [OrleansOps inc-aaaaaaaaaaaaaaaa #5]"),
+             (TicketWorkKind.Transition, TicketState.Resolved, "2026-11-26 10:09:00Z ana: Resolved by ana: standby healthy [OrleansOps inc-aaaaaaaaaaaaaaaa #6]")],
+            written);
+        // ServiceNow has no ticket yet: it still owes the creation, whatever Jira did.
+        Assert.Equal(TicketWorkKind.Create, incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(10))!.Kind);
+        // The sync's own entries (ticket.created) never go on a ticket.
+        Assert.DoesNotContain(written, w => w.Item3.Contains("ticket"));
+    }
+
+    [Fact]
+    public void A_failure_backs_off_and_a_write_that_may_have_landed_is_looked_for_before_it_is_written_again()
+    {
+        var incident = Open();
+        incident.StartTicketSync(Both, T0);
+        incident.TicketCreated(TicketSystem.ServiceNow, "sys-1", "INC0010001", found: false, T0);
+        incident.AddNote("ana", "looking", T0.AddMinutes(1));
+        var work = incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1))!;
+        Assert.False(work.LookFirst);
+
+        incident.TicketFailed(TicketSystem.ServiceNow, "timed out after 10s", retryable: true, retryAfter: null, T0.AddMinutes(1));
+        Assert.Null(incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1)));                  // waits 1 s
+        var again = incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1).AddSeconds(1))!;
+        Assert.Equal(work.Seq, again.Seq);
+        Assert.True(again.LookFirst);
+
+        incident.TicketFailed(TicketSystem.ServiceNow, "HTTP 429", retryable: true, retryAfter: TimeSpan.FromSeconds(30), T0.AddMinutes(2));
+        Assert.Equal(T0.AddMinutes(2).AddSeconds(30), incident.NextTicketRetry);
+        Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.TicketFailed); // one entry per failure streak
+
+        incident.TicketWritten(TicketSystem.ServiceNow, again.Seq);
+        Assert.Null(incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(3)));
+        Assert.Null(incident.NextTicketRetry);
+    }
+
+    [Fact]
+    public void A_failure_retrying_cannot_cure_stops_the_sync_and_says_so()
+    {
+        var incident = Open();
+        incident.StartTicketSync(Both, T0);
+        incident.TicketFailed(TicketSystem.Jira, "HTTP 401", retryable: false, retryAfter: null, T0);
+        Assert.Null(incident.NextTicketWork(TicketSystem.Jira, T0.AddDays(1)));
+        Assert.True(incident.Tickets.Single(t => t.System == TicketSystem.Jira).Stuck);
+        Assert.Equal("Jira ticket sync stopped: HTTP 401", incident.Chronicle[^1].Text);
+    }
+}
