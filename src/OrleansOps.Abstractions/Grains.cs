@@ -107,6 +107,10 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task<CommandResult> Reassign(string actor, EscalationTarget target);
     /// <summary>Records a past incident (backfill); false when it was imported before.</summary>
     Task<bool> Import(ImportedIncident past);
+    /// <summary>The next ticket write per system, for the sync worker holding the lease; empty when in step (the lease ends).</summary>
+    Task<TicketBatch> NextTicketWork(string holder);
+    /// <summary>How a ticket write went.</summary>
+    Task RecordTicketOutcome(TicketOutcome outcome);
     /// <summary>How a notification the incident handed to the notifier went.</summary>
     Task RecordDelivery(DeliveryReport report);
 }

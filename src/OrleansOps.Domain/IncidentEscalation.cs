@@ -71,6 +71,7 @@ public sealed partial class IncidentState
         Status != IncidentStatus.Resolved ? Escalation.StakeholderReviewAt : null,
         Escalation.StakeholderNextAt, // after the resolve too: the last update says it is over
         NextClockDue,
+        NextTicketRetry,
         PendingNotifications.Select(p => (DateTimeOffset?)p.NextDue).Min());
 
     /// <summary>Whether the account's configuration is needed to act on what is due at <paramref name="now"/>.</summary>
@@ -104,6 +105,7 @@ public sealed partial class IncidentState
             changed = true;
         }
         changed |= ReviewClocks(config, now);
+        changed |= StartTicketSync(config.Itsm, now);
         return ReviewStakeholders(config.OnCall, now) | changed;
     }
 

@@ -21,6 +21,9 @@ public sealed class TicketSync
     [Id(7)] public bool Unsure { get; set; }
     /// <summary>A failure that retrying cannot cure (bad credentials, a refused field): the sync waits for an operator.</summary>
     [Id(8)] public bool Stuck { get; set; }
+    /// <summary>Until when a sync worker holds this outbox (one worker at a time); past it, a new worker may take over.</summary>
+    [Id(9)] public DateTimeOffset? LeasedUntil { get; set; }
+    [Id(10)] public string? LeaseHolder { get; set; }
 }
 
 [GenerateSerializer]
@@ -166,8 +169,42 @@ public sealed partial class IncidentState
                 new Dictionary<string, string> { ["system"] = system.ToString(), ["error"] = error });
     }
 
-    /// <summary>The earliest retry of a ticket sync, for the incident's timer.</summary>
-    public DateTimeOffset? NextTicketRetry => Tickets.Where(t => !t.Stuck).Select(t => t.RetryAt).Where(r => r is not null).Min();
+    /// <summary>When a ticket sync needs the incident again: its retry, or, while a worker holds it, the end of the lease (the worker may be gone).</summary>
+    public DateTimeOffset? NextTicketRetry => Tickets.Where(t => !t.Stuck).Select(t => t.LeasedUntil ?? t.RetryAt).Where(r => r is not null).Min();
+
+    /// <summary>Whether some system has a write due that no worker holds.</summary>
+    public bool TicketWorkDue(DateTimeOffset now) =>
+        Tickets.Any(t => !(t.LeasedUntil > now) && NextTicketWork(t.System, now) is not null);
+
+    /// <summary>
+    /// The writes due now, one per system that <paramref name="holder"/> holds or nobody holds, leased to it until
+    /// <paramref name="leaseUntil"/>; the systems it holds that are in step are released. Another worker's lease is
+    /// left alone until it runs out, so two workers never write the same entry.
+    /// </summary>
+    public IReadOnlyList<TicketWork> LeaseTicketWork(string holder, DateTimeOffset now, DateTimeOffset leaseUntil)
+    {
+        var work = new List<TicketWork>();
+        foreach (var sync in Tickets.Where(t => t.LeaseHolder == holder || !(t.LeasedUntil > now)))
+        {
+            var next = NextTicketWork(sync.System, now);
+            sync.LeasedUntil = next is null ? null : leaseUntil;
+            sync.LeaseHolder = next is null ? null : holder;
+            if (next is not null) work.Add(next);
+        }
+        return work;
+    }
+
+    /// <summary>Leases the systems with writes due to a new worker, <paramref name="holder"/>; false when there is nothing for it.</summary>
+    public bool LeaseToNewWorker(string holder, DateTimeOffset now, DateTimeOffset leaseUntil)
+    {
+        var leased = false;
+        foreach (var sync in Tickets.Where(t => !(t.LeasedUntil > now) && NextTicketWork(t.System, now) is not null))
+        {
+            (sync.LeasedUntil, sync.LeaseHolder) = (leaseUntil, holder);
+            leased = true;
+        }
+        return leased;
+    }
 
     private static void Succeeded(TicketSync sync)
     {

@@ -30,6 +30,8 @@ public sealed class IncidentGrain(
     private IGrainTimer? _wakeTimer;
     private DateTimeOffset? _timerDueAt;
     private bool _reminderRegistered;
+    /// <summary>How long a sync worker holds the ticket outbox before another may take over.</summary>
+    private static readonly TimeSpan TicketLease = TimeSpan.FromMinutes(2);
 
     private IncidentState Incident => state.State;
 
@@ -147,6 +149,43 @@ public sealed class IncidentGrain(
         });
     }
 
+    public async Task<TicketBatch> NextTicketWork(string holder)
+    {
+        var config = Incident.Exists ? await AccountConfigAsync() : null;
+        var now = time.GetUtcNow();
+        if (config is null) return new TicketBatch(ItsmSettings.None, []);
+        Incident.StartTicketSync(config.Itsm, now);
+        var work = Incident.LeaseTicketWork(holder, now, now + TicketLease).Where(w => Configured(config.Itsm, w.System)).ToList();
+        await SaveAsync();
+        return new TicketBatch(config.Itsm, work);
+    }
+
+    public async Task RecordTicketOutcome(TicketOutcome outcome)
+    {
+        if (!Incident.Exists || Incident.Tickets.All(t => t.System != outcome.System)) return;
+        var now = time.GetUtcNow();
+        if (!outcome.Succeeded)
+            Incident.TicketFailed(outcome.System, outcome.Error ?? "failed", outcome.Retryable, outcome.RetryAfter, now);
+        else if (outcome.Kind == TicketWorkKind.Create)
+            Incident.TicketCreated(outcome.System, outcome.TicketId!, outcome.TicketKey ?? outcome.TicketId!, outcome.Found, now);
+        else
+            Incident.TicketWritten(outcome.System, outcome.Seq);
+        await SaveAsync();
+    }
+
+    private static bool Configured(ItsmSettings itsm, TicketSystem system) =>
+        system == TicketSystem.ServiceNow ? itsm.ServiceNow is not null : itsm.Jira is not null;
+
+    /// <summary>Hands the ticket outbox to a sync worker when it holds work and no worker has it.</summary>
+    private void KickTicketSync()
+    {
+        // Leased in memory here and saved by NextTicketWork; a worker lost before that leaves a lease that runs out.
+        var now = time.GetUtcNow();
+        var holder = Guid.NewGuid().ToString("N");
+        if (!Incident.LeaseToNewWorker(holder, now, now + TicketLease)) return;
+        GrainFactory.GetGrain<ITicketSyncGrain>(0).Sync(Incident.Id!, holder).Ignore();
+    }
+
     public async Task<bool> Import(ImportedIncident past)
     {
         if (Incident.Exists) return false;
@@ -199,6 +238,7 @@ public sealed class IncidentGrain(
         await state.WriteOrDiscardAsync(this);
         if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
         Send(toSend);
+        KickTicketSync();
         ScheduleWake();
         await RemoveIdleReminderAsync();
     }
@@ -216,6 +256,7 @@ public sealed class IncidentGrain(
             return;
         }
         await EnsureWakeReminderAsync();
+        KickTicketSync();
         ScheduleWake();
         await RemoveIdleReminderAsync();
     }

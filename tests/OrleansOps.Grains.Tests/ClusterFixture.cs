@@ -14,6 +14,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public FakeTimeProvider Time { get; } = new(Start);
     /// <summary>Every notification any silo sent, delivered at once.</summary>
     public RecordingSender Sender { get; } = new();
+    /// <summary>The ticket system behind every silo's ticket gateway.</summary>
+    public FakeTicketSystem Tickets { get; } = new();
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "orleansops-grains-" + Guid.NewGuid().ToString("N"));
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
@@ -25,6 +27,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.Services.AddSingleton<TimeProvider>(Time);
             silo.Services.AddSingleton<INotificationSender>(Sender);
+            silo.Services.AddSingleton<ITicketGateway>(Tickets);
             silo.UseSqliteStorage(StorageNames.Grains, DataPath, SqliteDurability.Normal);
         });
         Cluster = builder.Build();
