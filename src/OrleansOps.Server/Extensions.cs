@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using OrleansOps.Grains;
+using OrleansOps.Integrations.Itsm;
 using OrleansOps.Integrations.Notifications;
 using OrleansOps.Server.Apis;
 using OrleansOps.Server.Configuration;
@@ -35,6 +36,7 @@ public static class Extensions
         builder.Services.AddSingleton(new AdminToken(generated ? RandomNumberGenerator.GetHexString(32, lowercase: true) : options.AdminToken!));
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddNotificationSender(builder.Configuration);
+        builder.Services.AddTicketGateway();
         builder.Services.Configure<NotificationDispatchOptions>(builder.Configuration.GetSection(NotificationServiceCollectionExtensions.Section));
         builder.Services.AddSingleton<ConfigLoader>();
         builder.Services.AddHostedService<StartupConfiguration>();

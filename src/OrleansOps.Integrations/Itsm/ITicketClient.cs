@@ -6,12 +6,6 @@ public sealed record TicketRef(TicketSystem System, string Id, string Key);
 /// <summary>What a new ticket says. <see cref="Title"/> and <see cref="Description"/> are untrusted text, sent as plain text.</summary>
 public sealed record TicketDraft(string IncidentId, string Title, string Description, Severity Severity, string? IncidentUrl);
 
-public enum TicketState
-{
-    Acknowledged,
-    Resolved,
-}
-
 /// <summary>
 /// A call to an ITSM that failed. <see cref="Retryable"/> for 5xx, 408, 429, timeouts and network errors (with the
 /// server's <c>Retry-After</c> in <see cref="RetryAfter"/> when it sent one); not for other 4xx, a missing credential,
