@@ -141,6 +141,7 @@ public static class Extensions
         app.MapAccountsApi();
         app.MapIncidentsApi();
         app.MapSlaApi();
+        app.MapItsmApi();
         app.MapClusterApi();
         app.MapCorrelationApi();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));

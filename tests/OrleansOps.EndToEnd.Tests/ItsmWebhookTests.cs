@@ -1,0 +1,125 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansOps.EndToEnd.Tests;
+
+/// <summary>ServiceNow and Jira tell OrleansOps what happened on a ticket: authenticated, applied once, our own echoes ignored.</summary>
+public sealed class ItsmWebhookTests : IAsyncLifetime
+{
+    private const string Secret = "e2e-itsm-inbound-secret";
+    private ServerProcess _server = null!;
+
+    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(settings:
+    [
+        $"--E2E_ITSM_SECRET={Secret}", "--E2E_SN_USER=svc.orleansops", "--E2E_SN_PASSWORD=x", "--E2E_JIRA_EMAIL=bot@acme.example", "--E2E_JIRA_TOKEN=y",
+    ]);
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        try { Directory.Delete(_server.DataPath, recursive: true); } catch (IOException) { /* best effort */ }
+    }
+
+    private async Task<(string Account, string Key)> AccountAsync()
+    {
+        var account = "acct-itsm-" + Guid.NewGuid().ToString("N")[..8];
+        var key = "e2e-key-" + Guid.NewGuid().ToString("N");
+        // Both systems point at a closed loopback port: outbound sync fails and retries in the background, which this test ignores.
+        var (status, problem) = await Api.PutYamlConfigAsync(_server.Admin, account, $$"""
+            id: {{account}}
+            name: ITSM end to end
+            services: [{id: api}]
+            integrationKeys: [{name: e2e, key: {{key}}, defaultService: api}]
+            itsm:
+              serviceNow: {instanceUrl: "http://127.0.0.1:9/", usernameRef: E2E_SN_USER, passwordRef: E2E_SN_PASSWORD}
+              jira: {siteUrl: "http://127.0.0.1:9/", emailRef: E2E_JIRA_EMAIL, apiTokenRef: E2E_JIRA_TOKEN, projectKey: OPS}
+              inboundSecretRef: E2E_ITSM_SECRET
+            """);
+        Assert.True(status == 201, problem?.ToJsonString());
+        return (account, key);
+    }
+
+    private async Task<string> OpenAsync(string key)
+    {
+        var (status, receipt) = await Api.PostAsync(_server.Anonymous, "/api/v2/alerts", """[{"labels":{"alertname":"Down","severity":"critical"}}]""", bearer: key);
+        Assert.Equal(200, status);
+        return receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+    }
+
+    private async Task<(int Status, System.Text.Json.Nodes.JsonNode? Body)> PostAsync(string path, string body, Action<HttpRequestMessage>? sign)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        sign?.Invoke(request);
+        using var response = await _server.Anonymous.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length > 0 ? System.Text.Json.Nodes.JsonNode.Parse(text) : null);
+    }
+
+    private static Action<HttpRequestMessage> Bearer(string secret) => r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+
+    private static Action<HttpRequestMessage> Hub(string body) => r => r.Headers.Add("X-Hub-Signature",
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(body))));
+
+    [Fact]
+    public async Task ServiceNow_acknowledges_and_annotates_and_its_echo_of_our_own_change_is_ignored()
+    {
+        var (account, key) = await AccountAsync();
+        var incident = await OpenAsync(key);
+        var path = $"/api/v1/integrations/servicenow/{account}";
+        var ack = $$"""{"correlation_id":"{{incident}}","state":"2","sys_updated_by":"alice"}""";
+
+        Assert.Equal(401, (await PostAsync(path, ack, null)).Status);
+        Assert.Equal(401, (await PostAsync(path, ack, Bearer("wrong"))).Status);
+        Assert.Equal(401, (await PostAsync($"/api/v1/integrations/servicenow/acct-nobody", ack, Bearer(Secret))).Status);
+        Assert.Equal(400, (await PostAsync(path, "{not json", Bearer(Secret))).Status);
+
+        var (status, result) = await PostAsync(path, ack, Bearer(Secret));
+        Assert.Equal(200, status);
+        Assert.True(result!["applied"]!.GetValue<bool>());
+        var view = await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}");
+        Assert.Equal("acknowledged", view["status"]!.GetValue<string>());
+        Assert.Equal("servicenow:alice", view["acknowledgedBy"]!.GetValue<string>());
+
+        // Our own integration user's update, and a work note carrying our marker, are echoes: nothing changes.
+        var echo = $$"""{"correlation_id":"{{incident}}","state":"6","sys_updated_by":"svc.orleansops"}""";
+        Assert.False((await PostAsync(path, echo, Bearer(Secret))).Body!["applied"]!.GetValue<bool>());
+        var ourNote = $$"""{"correlation_id":"{{incident}}","work_notes":"2026-11-26 10:03:00Z ana: Acknowledged [OrleansOps {{incident}} #4]","sys_updated_by":"alice"}""";
+        Assert.False((await PostAsync(path, ourNote, Bearer(Secret))).Body!["applied"]!.GetValue<bool>());
+        var note = $$"""{"correlation_id":"{{incident}}","work_notes":"vendor engaged","sys_updated_by":"alice"}""";
+        Assert.True((await PostAsync(path, note, Bearer(Secret))).Body!["applied"]!.GetValue<bool>());
+
+        var chronicle = (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
+        Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "note.added" && e["text"]!.GetValue<string>() == "vendor engaged");
+        Assert.DoesNotContain(chronicle, e => e!["kind"]!.GetValue<string>() == "incident.resolved");
+    }
+
+    [Fact]
+    public async Task A_signed_Jira_comment_annotates_and_a_move_to_done_resolves_once()
+    {
+        var (account, key) = await AccountAsync();
+        var incident = await OpenAsync(key);
+        var path = $"/api/v1/integrations/jira/{account}";
+        var comment = $$$"""
+            {"webhookEvent":"comment_created","issue":{"key":"OPS-7","fields":{"labels":["orleansops-{{{incident}}}"]}},
+             "comment":{"author":{"displayName":"Bea","emailAddress":"bea@acme.example"},
+                        "body":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"<b>rolling back</b>"}]}]} } }
+            """;
+        Assert.Equal(401, (await PostAsync(path, comment, Hub(comment + " "))).Status); // a signature of another body
+        Assert.True((await PostAsync(path, comment, Hub(comment))).Body!["applied"]!.GetValue<bool>());
+
+        var done = $$$"""
+            {"webhookEvent":"jira:issue_updated","user":{"displayName":"Bea","emailAddress":"bea@acme.example"},
+             "issue":{"key":"OPS-7","fields":{"labels":["orleansops-{{{incident}}}"]}},
+             "changelog":{"items":[{"field":"status","fromString":"In Progress","toString":"Done"}]}}
+            """;
+        Assert.True((await PostAsync(path, done, Hub(done))).Body!["applied"]!.GetValue<bool>());
+        Assert.False((await PostAsync(path, done, Hub(done))).Body!["applied"]!.GetValue<bool>()); // a second delivery changes nothing
+
+        var view = await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}");
+        Assert.Equal("resolved", view["status"]!.GetValue<string>());
+        Assert.Equal("jira:Bea", view["resolvedBy"]!.GetValue<string>());
+        var chronicle = (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
+        Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "note.added" && e["text"]!.GetValue<string>() == "<b>rolling back</b>");
+    }
+}
