@@ -156,12 +156,15 @@ public sealed record IncidentView
     [Id(7)] public IReadOnlyList<NotificationOutcome> Notifications { get; init; } = [];
     /// <summary>Notifications waiting for their time or for the receiver.</summary>
     [Id(8)] public int PendingNotifications { get; init; }
+    /// <summary>Its tickets in ServiceNow and Jira, and how their sync stands (a failing one says why).</summary>
+    [Id(9)] public IReadOnlyList<TicketView> Tickets { get; init; } = [];
 
     public static IncidentView Of(IncidentState state) => new()
     {
         Escalation = EscalationView.Of(state.Escalation, state.Status),
         Notifications = state.Notifications.ToList(),
         PendingNotifications = state.PendingNotifications.Count,
+        Tickets = state.Tickets.Select(t => new TicketView(t.System, t.TicketKey, t.SyncedSeq, t.Failures, t.LastError, t.Stuck, t.RetryAt)).ToList(),
         Summary = state.Summarize(),
         GroupKey = state.GroupKey,
         AcknowledgedBy = state.AcknowledgedBy,
@@ -241,3 +244,9 @@ public sealed record FleetEntry
 
 [GenerateSerializer, Immutable]
 public sealed record FleetPage([property: Id(0)] IReadOnlyList<FleetEntry> Items, [property: Id(1)] int Total);
+
+/// <summary>An incident's ticket in one system: its key once created, the last chronicle entry written to it, and any failure.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TicketView(
+    [property: Id(0)] TicketSystem System, [property: Id(1)] string? Key, [property: Id(2)] long SyncedSeq, [property: Id(3)] int Failures,
+    [property: Id(4)] string? LastError, [property: Id(5)] bool Stuck, [property: Id(6)] DateTimeOffset? RetryAt);

@@ -92,6 +92,16 @@ public sealed class ItsmWebhookTests : IAsyncLifetime
         var chronicle = (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
         Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "note.added" && e["text"]!.GetValue<string>() == "vendor engaged");
         Assert.DoesNotContain(chronicle, e => e!["kind"]!.GetValue<string>() == "incident.resolved");
+
+        // The outbound sync cannot reach the (closed) instance: the incident says so, and keeps retrying.
+        var tickets = await Api.EventuallyAsync(async () =>
+        {
+            var current = await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}");
+            return current["tickets"]!.AsArray().Any(t => t!["lastError"] is not null) ? current["tickets"]!.AsArray() : null;
+        }, TimeSpan.FromSeconds(20), "the failing ticket sync on the incident");
+        var serviceNow = tickets.Single(t => t!["system"]!.GetValue<string>() == "serviceNow")!;
+        Assert.False(serviceNow["stuck"]!.GetValue<bool>());
+        Assert.Null(serviceNow["key"]);
     }
 
     [Fact]
