@@ -194,6 +194,20 @@ public sealed partial class IncidentState
         return work;
     }
 
+    /// <summary>
+    /// A new activation voids the leases of the last one (its worker may have died mid-write): each leased sync is free
+    /// again, and its next write looks first, since the last one may have landed.
+    /// </summary>
+    public void ReleaseTicketLeases()
+    {
+        foreach (var sync in Tickets.Where(t => t.LeaseHolder is not null))
+        {
+            sync.LeaseHolder = null;
+            sync.LeasedUntil = null;
+            sync.Unsure = true;
+        }
+    }
+
     /// <summary>Leases the systems with writes due to a new worker, <paramref name="holder"/>; false when there is nothing for it.</summary>
     public bool LeaseToNewWorker(string holder, DateTimeOffset now, DateTimeOffset leaseUntil)
     {

@@ -41,6 +41,7 @@ public sealed class IncidentGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
+        Incident.ReleaseTicketLeases();
         try
         {
             await WakeAsync();

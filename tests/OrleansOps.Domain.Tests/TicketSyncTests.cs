@@ -98,4 +98,27 @@ public sealed class TicketSyncTests
         Assert.True(incident.Tickets.Single(t => t.System == TicketSystem.Jira).Stuck);
         Assert.Equal("Jira ticket sync stopped: HTTP 401", incident.Chronicle[^1].Text);
     }
+
+    [Fact]
+    public void One_worker_holds_a_system_and_a_new_activation_frees_it_to_look_before_writing()
+    {
+        var incident = Open();
+        incident.StartTicketSync(Both, T0);
+        incident.TicketCreated(TicketSystem.ServiceNow, "sys-1", "INC0010001", found: false, T0);
+        incident.TicketCreated(TicketSystem.Jira, "10001", "OPS-1", found: false, T0);
+        incident.AddNote("ana", "looking", T0);
+
+        Assert.True(incident.LeaseToNewWorker("w1", T0, T0.AddMinutes(2)));
+        Assert.False(incident.LeaseToNewWorker("w2", T0, T0.AddMinutes(2)));   // held
+        Assert.Empty(incident.LeaseTicketWork("w2", T0, T0.AddMinutes(2)));
+        var work = incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2));
+        Assert.Equal(2, work.Count);
+        Assert.All(work, w => Assert.False(w.LookFirst));
+
+        incident.ReleaseTicketLeases();                                        // the silo died; the incident activates elsewhere
+        var again = incident.LeaseTicketWork("w3", T0, T0.AddMinutes(2));
+        Assert.Equal(2, again.Count);
+        Assert.All(again, w => Assert.True(w.LookFirst));
+        Assert.Empty(incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2)));   // the old worker gets nothing more
+    }
 }
