@@ -201,6 +201,63 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         }
     }
 
+    [RequiresPostgresFact]
+    public async Task A_silo_that_dies_while_a_ticket_is_being_created_leaves_one_ticket_found_by_a_survivor()
+    {
+        var database = await postgres.CreateDatabaseAsync("tickets");
+        await new PostgresMigrator(database).MigrateAsync();
+        await using var cluster = await PostgresCluster.StartAsync(database, "tickets-" + Guid.NewGuid().ToString("N")[..8]);
+        cluster.Tickets.SlowCreations = TimeSpan.FromSeconds(30); // applied at once, answered much later: killed before the answer
+        var account = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var applied = await cluster.Grains.GetGrain<IAccountGrain>(account).ApplyConfig(new AccountConfig
+        {
+            Id = account,
+            Name = account,
+            Services = [new ServiceDefinition { Id = Service }],
+            GroupBy = ["alertname"],
+            Itsm = new ItsmSettings
+            {
+                ServiceNow = new ServiceNowSettings { InstanceUrl = "https://acme.service-now.com/", UsernameRef = "U", PasswordRef = "P" },
+                InboundSecretRef = "S",
+            },
+        }, ConfigSource.Api);
+        Assert.True(applied.Applied, string.Join("; ", applied.Errors));
+        var now = DateTimeOffset.UtcNow;
+        var incidents = new List<string>();
+        for (var i = 0; i < 9; i++) incidents.Add((await IngestAsync(cluster.Grains, account, Alert($"Ticketed-{i}", "a", now)))[0].IncidentId!);
+        while (incidents.Any(id => !cluster.Tickets.Tickets.ContainsKey(id)))
+        {
+            Assert.True(DateTimeOffset.UtcNow - now < TimeSpan.FromSeconds(20), "not every creation reached the ticket system");
+            await Task.Delay(100);
+        }
+
+        var placement = await cluster.ActivationSilosAsync("incident");
+        var victim = cluster.Silos.Skip(1).OrderByDescending(s => incidents.Count(id => placement[id].Equals(s.Address))).First();
+        var orphaned = incidents.Where(id => placement[id].Equals(victim.Address)).ToList();
+        Assert.NotEmpty(orphaned);
+        cluster.Tickets.SlowCreations = TimeSpan.Zero;
+        await cluster.KillAsync(victim);
+
+        // The creations still unanswered on the survivors finish; the orphans' reminders wake them on a survivor, which
+        // voids the dead silo's lease and looks before it creates.
+        var waited = DateTimeOffset.UtcNow;
+        foreach (var id in incidents)
+        {
+            while (!(await cluster.Grains.GetGrain<IIncidentGrain>(id).GetChronicle())!.Any(e => e.Kind == ChronicleKinds.TicketCreated))
+            {
+                Assert.True(DateTimeOffset.UtcNow - waited < TimeSpan.FromSeconds(120), $"{id} never learned its ticket");
+                await Task.Delay(250);
+            }
+        }
+        output.WriteLine($"{orphaned.Count} of 9 incidents were on the killed silo mid-creation; {cluster.Tickets.Creations} tickets created");
+        Assert.Equal(incidents.Count, cluster.Tickets.Creations);
+        foreach (var id in orphaned)
+        {
+            var created = Assert.Single((await cluster.Grains.GetGrain<IIncidentGrain>(id).GetChronicle())!, e => e.Kind == ChronicleKinds.TicketCreated);
+            Assert.StartsWith("Found ServiceNow ticket", created.Text);
+        }
+    }
+
     private static async Task<List<IncidentView>> IncidentsAsync(IGrainFactory grains, string account, IReadOnlyCollection<string> except)
     {
         var views = new List<IncidentView>();

@@ -25,18 +25,24 @@ public sealed class FakeTicketSystem : ITicketGateway
     /// <summary>The next call fails after applying its write; the caller sees a timeout.</summary>
     public void LoseNextAnswer() => _faults.Enqueue(_ => "lost");
 
+    /// <summary>Every creation is applied at once and then answered only after this long (a slow ServiceNow).</summary>
+    public TimeSpan SlowCreations { get; set; }
+
     /// <summary>The next call fails before doing anything, with a retryable error.</summary>
     public void FailNext(string error) => _faults.Enqueue(_ => error);
 
-    public Task<TicketOutcome> ExecuteAsync(ItsmSettings settings, TicketWork work, CancellationToken cancellationToken)
+    public async Task<TicketOutcome> ExecuteAsync(ItsmSettings settings, TicketWork work, CancellationToken cancellationToken)
     {
+        TicketOutcome outcome;
         lock (_lock)
         {
             var fault = _faults.TryDequeue(out var f) ? f(work) : null;
-            if (fault is not null && fault != "lost") return Task.FromResult(Failed(work, fault));
-            var outcome = Apply(work);
-            return Task.FromResult(fault == "lost" ? Failed(work, "timed out after 10s") : outcome);
+            if (fault is not null && fault != "lost") return Failed(work, fault);
+            outcome = Apply(work);
+            if (fault == "lost") return Failed(work, "timed out after 10s");
         }
+        if (work.Kind == TicketWorkKind.Create && SlowCreations > TimeSpan.Zero) await Task.Delay(SlowCreations, cancellationToken);
+        return outcome;
     }
 
     private TicketOutcome Apply(TicketWork work)

@@ -25,8 +25,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly List<Silo> _silos;
     private readonly IHost _client;
 
-    private PostgresCluster(List<Silo> silos, IHost client, string connectionString, RecordingSender sender)
+    private PostgresCluster(List<Silo> silos, IHost client, string connectionString, RecordingSender sender, FakeTicketSystem tickets)
     {
+        Tickets = tickets;
         _silos = silos;
         _client = client;
         ConnectionString = connectionString;
@@ -40,24 +41,27 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string ConnectionString { get; }
     /// <summary>What every silo's notifier sent (they share this process).</summary>
     public RecordingSender Sender { get; }
+    /// <summary>The ticket system behind every silo's gateway.</summary>
+    public FakeTicketSystem Tickets { get; }
     public IGrainFactory Grains => _client.Services.GetRequiredService<IClusterClient>();
 
     public static async Task<PostgresCluster> StartAsync(string connectionString, string clusterId, int silos = 3)
     {
         var started = new List<Silo>();
         var sender = new RecordingSender();
-        for (var i = 0; i < silos; i++) started.Add(await StartSiloAsync(connectionString, clusterId, sender));
+        var tickets = new FakeTicketSystem();
+        for (var i = 0; i < silos; i++) started.Add(await StartSiloAsync(connectionString, clusterId, sender, tickets));
         var client = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         client.UseOrleansClient(builder => builder
             .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, ServiceId))
             .UsePostgresGateways(connectionString));
         var clientHost = client.Build();
         await clientHost.StartAsync();
-        return new PostgresCluster(started, clientHost, connectionString, sender);
+        return new PostgresCluster(started, clientHost, connectionString, sender, tickets);
     }
 
     /// <summary>A silo host on real loopback TCP ports, wired as the server wires cluster mode.</summary>
-    private static async Task<Silo> StartSiloAsync(string connectionString, string clusterId, RecordingSender sender)
+    private static async Task<Silo> StartSiloAsync(string connectionString, string clusterId, RecordingSender sender, FakeTicketSystem tickets)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleans(silo =>
@@ -67,6 +71,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             silo.UsePostgresCluster(StorageNames.Grains, connectionString);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<INotificationSender>(sender);
+            silo.Services.AddSingleton<ITicketGateway>(tickets);
             silo.Services.Configure<BackstopReminderOptions>(o => o.Period = ReminderPeriod);
             silo.Services.Configure<ReminderOptions>(o =>
             {
