@@ -211,7 +211,7 @@ public static class Commands
                 var config = await grains.GetGrain<IAccountGrain>(id).GetConfig();
                 if (config is null) return Fail(Refused, $"No account '{id}'.");
                 var errors = new List<string>();
-                var past = IncidentImport.Read(document.RootElement, config, DateTimeOffset.UtcNow, errors);
+                var past = IncidentImport.Read(document.RootElement, config, TimeProvider.System.GetUtcNow(), errors);
                 if (errors.Count > 0) return Fail(Refused, $"{path.Name}: nothing was imported:\n  " + string.Join("\n  ", errors));
                 var imported = await Task.WhenAll(past.Select(p => grains.GetGrain<IIncidentGrain>(p.IncidentId).Import(p)));
                 var result = new { account = id, imported = imported.Count(i => i), alreadyThere = imported.Count(i => !i), incidents = past.Select(p => p.IncidentId).ToList() };

@@ -36,9 +36,9 @@ public static class IncidentImport
                 continue;
             }
             var fieldErrors = new List<string>();
-            var service = OptionalString(item, "service", 200, fieldErrors);
-            var severityWord = OptionalString(item, "severity", 50, fieldErrors);
-            var title = OptionalString(item, "title", MaxTitleLength, fieldErrors);
+            var service = JsonText.OptionalString(item, "service", 200, fieldErrors);
+            var severityWord = JsonText.OptionalString(item, "severity", 50, fieldErrors);
+            var title = JsonText.OptionalString(item, "title", MaxTitleLength, fieldErrors);
             var startedAt = Instant(item, "startedAt", fieldErrors);
             var acknowledgedAt = Instant(item, "acknowledgedAt", fieldErrors);
             var resolvedAt = Instant(item, "resolvedAt", fieldErrors);
@@ -79,16 +79,6 @@ public static class IncidentImport
             && instant.Year is >= 1970 and <= 9000)
             return instant;
         errors.Add($"{name}: not a timestamp like 2026-11-01T10:00:00Z");
-        return null;
-    }
-
-    /// <summary>A string property that may be absent or null; a wrong type or a value over <paramref name="maxLength"/> adds an error.</summary>
-    public static string? OptionalString(JsonElement body, string name, int maxLength, List<string> errors)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.String) errors.Add($"{name}: must be a string");
-        else if (value.GetString()!.Length > maxLength) errors.Add($"{name}: is longer than {maxLength} characters");
-        else return value.GetString();
         return null;
     }
 }

@@ -8,7 +8,7 @@ namespace OrleansOps.Grains;
 /// incident. Reentrant, so one slow receiver never holds up the others.
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed class NotifierGrain(INotificationSender sender, ILogger<NotifierGrain> logger) : Grain, INotifierGrain
+public sealed class NotifierGrain(INotificationSender sender, TimeProvider time, ILogger<NotifierGrain> logger) : Grain, INotifierGrain
 {
     private static readonly TimeSpan[] ReportRetries = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
 
@@ -35,7 +35,7 @@ public sealed class NotifierGrain(INotificationSender sender, ILogger<NotifierGr
         var incident = GrainFactory.GetGrain<IIncidentGrain>(notification.IncidentId);
         foreach (var wait in ReportRetries.Prepend(TimeSpan.Zero))
         {
-            await Task.Delay(wait);
+            await Task.Delay(wait, time);
             try
             {
                 await incident.RecordDelivery(report);

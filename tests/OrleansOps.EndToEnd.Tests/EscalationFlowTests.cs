@@ -13,9 +13,9 @@ namespace OrleansOps.EndToEnd.Tests;
 /// </summary>
 public sealed class EscalationFlowTests : IAsyncLifetime
 {
-    private const string WebhookSecret = "e2e-webhook-signing-secret";
+    private static readonly string WebhookSecret = "e2e-webhook-" + Guid.NewGuid().ToString("N");
     private const string TwilioSid = "ACe2e0000000000000000000000000000";
-    private const string TwilioToken = "e2e-twilio-token";
+    private static readonly string TwilioToken = "e2e-twilio-" + Guid.NewGuid().ToString("N");
 
     private SmtpTestServer _smtp = null!;
     private Receiver _receiver = null!;

@@ -7,7 +7,7 @@ namespace OrleansOps.EndToEnd.Tests;
 /// <summary>ServiceNow and Jira tell OrleansOps what happened on a ticket: authenticated, applied once, our own echoes ignored.</summary>
 public sealed class ItsmWebhookTests : IAsyncLifetime
 {
-    private const string Secret = "e2e-itsm-inbound-secret";
+    private static readonly string Secret = "e2e-itsm-" + Guid.NewGuid().ToString("N");
     private ServerProcess _server = null!;
 
     public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(settings:

@@ -34,6 +34,25 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
+    /// <summary>Opens a sev1 incident on the account's service <c>api</c>, at the fake clock's now, through its correlator.</summary>
+    public async Task<string> OpenSev1Async(string account)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
+        var now = Time.GetUtcNow();
+        var receipts = await Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
+        {
+            AccountId = account,
+            Service = "api",
+            GroupBy = ["alertname"],
+            Alerts = [new NormalizedAlert
+            {
+                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
+                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
+            }],
+        });
+        return receipts[0].IncidentId!;
+    }
+
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();

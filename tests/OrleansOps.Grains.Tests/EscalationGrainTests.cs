@@ -33,29 +33,11 @@ public sealed class EscalationGrainTests(ClusterFixture fixture)
         return id;
     }
 
-    private async Task<string> OpenIncidentAsync(string account)
-    {
-        var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
-        var now = fixture.Time.GetUtcNow();
-        var receipts = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
-        {
-            AccountId = account,
-            Service = "api",
-            GroupBy = ["alertname"],
-            Alerts = [new NormalizedAlert
-            {
-                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
-                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
-            }],
-        });
-        return receipts[0].IncidentId!;
-    }
-
     [Fact]
     public async Task A_new_incident_pages_its_first_level_and_the_delivery_lands_on_the_incident()
     {
         var account = await NewAccountAsync(TimeSpan.FromMinutes(5));
-        var id = await OpenIncidentAsync(account);
+        var id = await fixture.OpenSev1Async(account);
 
         var sent = await fixture.Sender.WaitForAsync(id, s => s.Count >= 1, "level 1");
         var page = Assert.Single(sent);
@@ -78,8 +60,8 @@ public sealed class EscalationGrainTests(ClusterFixture fixture)
     public async Task The_grain_timer_fires_the_next_level_when_its_delay_has_passed_and_not_after_an_acknowledgement()
     {
         var account = await NewAccountAsync(TimeSpan.FromMinutes(5));
-        var paged = await OpenIncidentAsync(account);
-        var acknowledged = await OpenIncidentAsync(await NewAccountAsync(TimeSpan.FromMinutes(5)));
+        var paged = await fixture.OpenSev1Async(account);
+        var acknowledged = await fixture.OpenSev1Async(await NewAccountAsync(TimeSpan.FromMinutes(5)));
         await fixture.Sender.WaitForAsync(paged, s => s.Count >= 1, "level 1");
         await fixture.Sender.WaitForAsync(acknowledged, s => s.Count >= 1, "level 1");
         await fixture.Grains.GetGrain<IIncidentGrain>(acknowledged).Acknowledge("ana");
@@ -103,7 +85,7 @@ public sealed class EscalationGrainTests(ClusterFixture fixture)
         string id;
         try
         {
-            id = await OpenIncidentAsync(account);
+            id = await fixture.OpenSev1Async(account);
             await fixture.Sender.WaitForAsync(id, s => s.Count >= 1, "level 1");
             var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
             await fixture.Cluster.DeactivateAsync(incident);

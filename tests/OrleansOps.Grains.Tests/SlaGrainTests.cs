@@ -17,24 +17,6 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         return id;
     }
 
-    private async Task<string> OpenSev1Async(string account)
-    {
-        var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
-        var now = fixture.Time.GetUtcNow();
-        var receipts = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
-        {
-            AccountId = account,
-            Service = "api",
-            GroupBy = ["alertname"],
-            Alerts = [new NormalizedAlert
-            {
-                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
-                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
-            }],
-        });
-        return receipts[0].IncidentId!;
-    }
-
     private static async Task<SlaEvent> EventuallyEventAsync(IAccountGrain account, Func<SlaEvent, bool> which, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -52,7 +34,7 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         var id = await NewAccountAsync();
         var account = fixture.Grains.GetGrain<IAccountGrain>(id);
         var openedAt = fixture.Time.GetUtcNow();
-        await OpenSev1Async(id);
+        await fixture.OpenSev1Async(id);
 
         var sla = (await account.GetSla())!;
         var availability = Assert.Single(sla.Availability);
@@ -93,7 +75,7 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         }, ConfigSource.Api);
         Assert.True(applied.Applied);
         var openedAt = fixture.Time.GetUtcNow();
-        var incidentId = await OpenSev1Async(id);
+        var incidentId = await fixture.OpenSev1Async(id);
         var incident = fixture.Grains.GetGrain<IIncidentGrain>(incidentId);
 
         await fixture.Cluster.DeactivateAsync(incident); // its timer is gone with the activation
@@ -128,7 +110,7 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         }, ConfigSource.Api);
         Assert.True(applied.Applied, string.Join("; ", applied.Errors));
         var account = fixture.Grains.GetGrain<IAccountGrain>(id);
-        await OpenSev1Async(id);
+        await fixture.OpenSev1Async(id);
 
         // An hour of a full outage: the page-1h pair, then page-6h and ticket-3d join the same episode.
         fixture.Time.Advance(TimeSpan.FromMinutes(1));

@@ -21,22 +21,6 @@ public sealed class TicketSyncGrainTests(ClusterFixture fixture)
         return id;
     }
 
-    private async Task<string> OpenAsync(string account)
-    {
-        var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
-        var now = fixture.Time.GetUtcNow();
-        var receipts = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
-        {
-            AccountId = account, Service = "api", GroupBy = ["alertname"],
-            Alerts = [new NormalizedAlert
-            {
-                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
-                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
-            }],
-        });
-        return receipts[0].IncidentId!;
-    }
-
     private async Task EventuallyAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -53,7 +37,7 @@ public sealed class TicketSyncGrainTests(ClusterFixture fixture)
     {
         var account = await NewAccountAsync();
         fixture.Tickets.LoseNextAnswer();              // the ticket is created, the answer is lost
-        var id = await OpenAsync(account);
+        var id = await fixture.OpenSev1Async(account);
         var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
         async Task<IReadOnlyList<ChronicleEntry>> Chronicle() => (await incident.GetChronicle())!;
         var created = false;

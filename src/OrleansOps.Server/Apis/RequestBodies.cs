@@ -49,5 +49,5 @@ public static class RequestBodies
 
     /// <summary>A string property that may be absent or null; a wrong type or a value over <paramref name="maxLength"/> adds an error.</summary>
     public static string? OptionalString(JsonElement body, string name, int maxLength, List<string> errors) =>
-        IncidentImport.OptionalString(body, name, maxLength, errors);
+        JsonText.OptionalString(body, name, maxLength, errors);
 }

@@ -11,9 +11,9 @@ namespace OrleansOps.Integrations.Tests.Itsm;
 internal sealed class ItsmHarness : IDisposable
 {
     public const string SnUser = "svc.orleansops";
-    public const string SnPassword = "sn-pass-do-not-leak-4417";
+    public static readonly string SnPassword = "sn-pass-" + Guid.NewGuid().ToString("N"); // made up per run: a leak check looks for it
     public const string JiraEmail = "ops-bot@acme.example";
-    public const string JiraToken = "jira-token-do-not-leak-9923";
+    public static readonly string JiraToken = "jira-token-" + Guid.NewGuid().ToString("N");
     public const string SysId = "46d44a5dc0a8010e000e5f0d54b0d3a1";
     public const string GroupSysId = "8a5055c9c61122780043563ef53438e3";
 

@@ -94,9 +94,9 @@ public sealed class SenderTests
     [Fact]
     public async Task Secrets_and_ref_urls_appear_in_no_outcome_error_or_log_line()
     {
-        const string slackPath = "/services/T0SECRET/B0SECRET/xoxSecretPath";
-        const string hookSecret = "whsec-never-print-me";
-        const string twilioToken = "twilio-never-print-me";
+        var slackPath = "/services/T0/B0/" + Guid.NewGuid().ToString("N");
+        var hookSecret = "whsec-" + Guid.NewGuid().ToString("N");
+        var twilioToken = "twilio-" + Guid.NewGuid().ToString("N");
         using var stub = new HttpStub();
         stub.Server.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(500).WithBody($"echo {slackPath} {hookSecret}"));
         using var harness = new NotificationHarness(new Dictionary<string, string?>

@@ -10,7 +10,7 @@ namespace OrleansOps.Integrations.Tests.Notifications;
 public sealed class TwilioTests
 {
     private const string AccountSid = "AC0123456789abcdef0123456789abcdef";
-    private const string AuthToken = "twilio-token-do-not-leak-7731";
+    private static readonly string AuthToken = "twilio-token-" + Guid.NewGuid().ToString("N");
     private const string From = "+15550001111";
     private const string To = "+4915112345678";
 

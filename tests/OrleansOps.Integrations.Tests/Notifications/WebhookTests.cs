@@ -10,7 +10,7 @@ namespace OrleansOps.Integrations.Tests.Notifications;
 
 public sealed class WebhookTests
 {
-    private const string Secret = "whsec-do-not-leak-5521";
+    private static readonly string Secret = "whsec-" + Guid.NewGuid().ToString("N");
 
     private static Dictionary<string, string?> Settings() => new() { ["HOOK_SECRET"] = Secret };
 
