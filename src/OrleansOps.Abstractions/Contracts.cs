@@ -242,6 +242,17 @@ public sealed record FleetEntry
     [Id(3)] public double? RemainingMinutes { get; init; }
 }
 
+/// <summary>An account as /metrics shows it: its incidents by status, the tickets it cannot write, and budget left per SLO.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AccountGauges(
+    [property: Id(0)] IReadOnlyDictionary<IncidentStatus, int> Incidents,
+    [property: Id(1)] int TicketsFailing,
+    [property: Id(2)] IReadOnlyList<BudgetGauge> Budgets);
+
+/// <summary>One availability SLO's error budget left: in minutes, and as a share of the whole (negative once overspent).</summary>
+[GenerateSerializer, Immutable]
+public sealed record BudgetGauge([property: Id(0)] string Slo, [property: Id(1)] double RemainingMinutes, [property: Id(2)] double RemainingRatio);
+
 [GenerateSerializer, Immutable]
 public sealed record FleetPage([property: Id(0)] IReadOnlyList<FleetEntry> Items, [property: Id(1)] int Total);
 

@@ -49,6 +49,8 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes();
     /// <summary>The account's standing for the fleet index (rebuilt from the accounts when the index restarts).</summary>
     Task<FleetEntry?> FleetStanding();
+    /// <summary>Its incidents by status, tickets that cannot be written and budget left, for /metrics; null without the account.</summary>
+    Task<AccountGauges?> Gauges();
 }
 
 /// <summary>Keyed by <see cref="GrainKeys.Fleet"/>: every account's SLA standing, ordered by risk.</summary>

@@ -15,6 +15,8 @@ public sealed class CorrelationCounters
     [Id(6)] public long FiringEvents { get; set; }
     /// <summary>Firing events held back: by a silence, a maintenance window or an inhibition, as flapping, or waiting for a related failure.</summary>
     [Id(7)] public long Suppressed { get; set; }
+
+    public CorrelationCounters Copy() => (CorrelationCounters)MemberwiseClone();
 }
 
 /// <summary>Why an alert goes where it goes.</summary>

@@ -79,6 +79,8 @@ public sealed record IncidentSummary
     [Id(15)] public int Escalations { get; init; }
     /// <summary>The first acknowledgement, kept when a timed-out acknowledgement or a reopen clears <see cref="AcknowledgedAt"/> (for MTTA).</summary>
     [Id(16)] public DateTimeOffset? FirstAcknowledgedAt { get; init; }
+    /// <summary>How many of its tickets cannot be written right now (failing and retrying, or stuck).</summary>
+    [Id(17)] public int TicketsFailing { get; init; }
 }
 
 /// <summary>A service with alerts in an incident: the most severe of them, and when the first alert that severe joined.</summary>
@@ -455,6 +457,7 @@ public sealed partial class IncidentState
         },
         Escalations = Chronicle.Count(e => e.Kind == ChronicleKinds.Escalated),
         FirstAcknowledgedAt = FirstAcknowledgedAt,
+        TicketsFailing = Tickets.Count(t => t.Failures > 0 || t.Stuck),
     };
 
     /// <summary>The account confirmed every event up to and including <paramref name="seq"/>.</summary>

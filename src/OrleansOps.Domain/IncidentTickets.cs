@@ -154,7 +154,7 @@ public sealed partial class IncidentState
     /// A write failed: retried after a back-off (1 s doubling to 30 min) or the system's Retry-After, or stuck until an
     /// operator acts when retrying cannot help. The first failure of a streak goes on the chronicle, so the incident shows it.
     /// </summary>
-    public void TicketFailed(TicketSystem system, string error, bool retryable, TimeSpan? retryAfter, DateTimeOffset now)
+    public void TicketFailed(TicketSystem system, string error, bool retryable, TimeSpan? retryAfter, DateTimeOffset now, TimeSpan jiraSearchLag)
     {
         var sync = Tickets.First(t => t.System == system);
         sync.Failures++;
@@ -163,6 +163,7 @@ public sealed partial class IncidentState
         sync.Stuck = !retryable;
         var backOff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, sync.Failures - 1), TimeSpan.FromMinutes(30).TotalSeconds));
         sync.RetryAt = retryable ? now + (retryAfter > backOff ? retryAfter.Value : backOff) : null;
+        if (retryable) WaitUntilSearchable(sync, now, jiraSearchLag);
         if (sync.Failures == 1 || !retryable)
             Record(now, ChronicleKinds.TicketFailed, "itsm",
                 retryable ? $"{system} ticket sync failed ({error}); retrying" : $"{system} ticket sync stopped: {error}",
@@ -198,14 +199,27 @@ public sealed partial class IncidentState
     /// A new activation voids the leases of the last one (its worker may have died mid-write): each leased sync is free
     /// again, and its next write looks first, since the last one may have landed.
     /// </summary>
-    public void ReleaseTicketLeases()
+    public void ReleaseTicketLeases(DateTimeOffset now, TimeSpan jiraSearchLag)
     {
         foreach (var sync in Tickets.Where(t => t.LeaseHolder is not null))
         {
             sync.LeaseHolder = null;
             sync.LeasedUntil = null;
             sync.Unsure = true;
+            WaitUntilSearchable(sync, now, jiraSearchLag);
         }
+    }
+
+    /// <summary>
+    /// A creation whose answer never came may have made the ticket all the same. ServiceNow's table answers a read at
+    /// once, but Jira's search finds a new issue only once it is indexed: looking before then would miss it and create a
+    /// second, so the look waits out <paramref name="jiraSearchLag"/>.
+    /// </summary>
+    private static void WaitUntilSearchable(TicketSync sync, DateTimeOffset now, TimeSpan jiraSearchLag)
+    {
+        if (sync.System != TicketSystem.Jira || sync.TicketId is not null || jiraSearchLag <= TimeSpan.Zero) return;
+        var searchable = now + jiraSearchLag;
+        if (!(sync.RetryAt >= searchable)) sync.RetryAt = searchable;
     }
 
     /// <summary>Leases the systems with writes due to a new worker, <paramref name="holder"/>; false when there is nothing for it.</summary>

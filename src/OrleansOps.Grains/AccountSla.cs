@@ -68,6 +68,20 @@ public sealed partial class AccountGrain : IRemindable
     public Task<FleetEntry?> FleetStanding() =>
         Task.FromResult(_state.State.Config is { } config ? Standing(config, SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, _time.GetUtcNow())) : null);
 
+    public Task<AccountGauges?> Gauges()
+    {
+        if (_state.State.Config is not { } config) return Task.FromResult<AccountGauges?>(null);
+        var incidents = _state.State.Incidents.Values;
+        var budgets = config.Sla.Availability.Count == 0 ? []
+            : SlaEvaluation.Evaluate(config, incidents, _time.GetUtcNow()).Availability
+                .Select(a => new BudgetGauge(a.Slo, a.RemainingMinutes, a.BudgetMinutes > 0 ? a.RemainingMinutes / a.BudgetMinutes : 0))
+                .ToList();
+        return Task.FromResult<AccountGauges?>(new AccountGauges(
+            Enum.GetValues<IncidentStatus>().ToDictionary(status => status, status => incidents.Count(i => i.Status == status)),
+            incidents.Sum(i => i.TicketsFailing),
+            budgets));
+    }
+
     private void ScheduleSlaReview(TimeSpan after)
     {
         var due = _time.GetUtcNow() + after;

@@ -83,6 +83,7 @@ public sealed class CorrelatorGrain(
     private async Task<IReadOnlyList<AlertReceipt>> CorrelateAsync(CorrelationBatch batch, bool alreadyCounted)
     {
         var receipts = new AlertReceipt?[batch.Alerts.Count];
+        var countedBefore = state.State.Counters.Copy();
         var pending = Enumerable.Range(0, batch.Alerts.Count).ToList();
         var upstream = await UpstreamIncidentsAsync(batch);
         var signals = await AccountSignalsAsync(batch, alreadyCounted);
@@ -124,6 +125,7 @@ public sealed class CorrelatorGrain(
             pending = rejected.Order().ToList();
         }
         SaveSoon();
+        OpsMetrics.Correlated(batch.AccountId, countedBefore, state.State.Counters);
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
         {

@@ -18,6 +18,7 @@ public sealed class IncidentGrain(
     TimeProvider time,
     IOptions<BackstopReminderOptions> timing,
     IOptions<NotificationDispatchOptions> dispatch,
+    IOptions<TicketSyncOptions> tickets,
     ILogger<IncidentGrain> logger)
     : Grain, IIncidentGrain, IRemindable
 {
@@ -41,7 +42,7 @@ public sealed class IncidentGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
-        Incident.ReleaseTicketLeases();
+        Incident.ReleaseTicketLeases(time.GetUtcNow(), tickets.Value.JiraSearchLag);
         try
         {
             await WakeAsync();
@@ -166,11 +167,12 @@ public sealed class IncidentGrain(
         if (!Incident.Exists || Incident.Tickets.All(t => t.System != outcome.System)) return;
         var now = time.GetUtcNow();
         if (!outcome.Succeeded)
-            Incident.TicketFailed(outcome.System, outcome.Error ?? "failed", outcome.Retryable, outcome.RetryAfter, now);
+            Incident.TicketFailed(outcome.System, outcome.Error ?? "failed", outcome.Retryable, outcome.RetryAfter, now, tickets.Value.JiraSearchLag);
         else if (outcome.Kind == TicketWorkKind.Create)
             Incident.TicketCreated(outcome.System, outcome.TicketId!, outcome.TicketKey ?? outcome.TicketId!, outcome.Found, now);
         else
             Incident.TicketWritten(outcome.System, outcome.Seq);
+        OpsMetrics.TicketWrite(Incident.AccountId, outcome);
         await SaveAsync();
     }
 

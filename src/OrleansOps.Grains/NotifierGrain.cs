@@ -25,6 +25,7 @@ public sealed class NotifierGrain(INotificationSender sender, TimeProvider time,
             logger.LogError("Notification {Key} could not be sent: the sender failed with {Exception}", notification.Key, e.GetType().Name);
             report = new DeliveryReport { Key = notification.Key, Delivered = false, Attempts = [], Error = $"the sender failed: {e.GetType().Name}" };
         }
+        OpsMetrics.Notified(notification, report);
         if (notification.IncidentId.Length == 0)
         {
             // An account notice: its event records whom it went to; the outcome is logged, not kept.

@@ -38,6 +38,8 @@ public static class Extensions
         builder.Services.AddNotificationSender(builder.Configuration);
         builder.Services.AddTicketGateway();
         builder.Services.Configure<NotificationDispatchOptions>(builder.Configuration.GetSection(NotificationServiceCollectionExtensions.Section));
+        builder.Services.Configure<TicketSyncOptions>(builder.Configuration.GetSection(TicketSyncOptions.Section));
+        builder.AddObservability();
         builder.Services.AddSingleton<ConfigLoader>();
         builder.Services.AddHostedService<StartupConfiguration>();
 
@@ -57,6 +59,7 @@ public static class Extensions
         // exceptions of known namespaces between silos, and without this the caller sees a serialization error (500)
         // instead of a database failure (503).
         silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+        silo.AddActivityPropagation(); // a request's trace follows it through the grains, across silos
         if (options.Storage == StorageMode.Sqlite)
             return silo
                 .UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId)
@@ -137,6 +140,7 @@ public static class Extensions
                 ? Results.Ok(new { status = "ready" })
                 : Results.Problem(title: "Not ready", detail: $"This silo is {status.ToString().ToLowerInvariant()} in the cluster, not active.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }).WithTags("Health");
+        app.MapMetrics();
         app.MapIngestApi();
         app.MapAccountsApi();
         app.MapIncidentsApi();

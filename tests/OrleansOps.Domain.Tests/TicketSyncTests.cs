@@ -12,6 +12,8 @@ public sealed class TicketSyncTests
         InboundSecretRef = "ITSM_SECRET",
     };
 
+    private static readonly TimeSpan JiraSearchLag = TimeSpan.FromSeconds(60);
+
     private static IncidentState Open()
     {
         var incident = new IncidentState();
@@ -73,13 +75,13 @@ public sealed class TicketSyncTests
         var work = incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1))!;
         Assert.False(work.LookFirst);
 
-        incident.TicketFailed(TicketSystem.ServiceNow, "timed out after 10s", retryable: true, retryAfter: null, T0.AddMinutes(1));
+        incident.TicketFailed(TicketSystem.ServiceNow, "timed out after 10s", retryable: true, retryAfter: null, T0.AddMinutes(1), jiraSearchLag: TimeSpan.Zero);
         Assert.Null(incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1)));                  // waits 1 s
         var again = incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1).AddSeconds(1))!;
         Assert.Equal(work.Seq, again.Seq);
         Assert.True(again.LookFirst);
 
-        incident.TicketFailed(TicketSystem.ServiceNow, "HTTP 429", retryable: true, retryAfter: TimeSpan.FromSeconds(30), T0.AddMinutes(2));
+        incident.TicketFailed(TicketSystem.ServiceNow, "HTTP 429", retryable: true, retryAfter: TimeSpan.FromSeconds(30), T0.AddMinutes(2), jiraSearchLag: TimeSpan.Zero);
         Assert.Equal(T0.AddMinutes(2).AddSeconds(30), incident.NextTicketRetry);
         Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.TicketFailed); // one entry per failure streak
 
@@ -93,7 +95,7 @@ public sealed class TicketSyncTests
     {
         var incident = Open();
         incident.StartTicketSync(Both, T0);
-        incident.TicketFailed(TicketSystem.Jira, "HTTP 401", retryable: false, retryAfter: null, T0);
+        incident.TicketFailed(TicketSystem.Jira, "HTTP 401", retryable: false, retryAfter: null, T0, jiraSearchLag: TimeSpan.Zero);
         Assert.Null(incident.NextTicketWork(TicketSystem.Jira, T0.AddDays(1)));
         Assert.True(incident.Tickets.Single(t => t.System == TicketSystem.Jira).Stuck);
         Assert.Equal("Jira ticket sync stopped: HTTP 401", incident.Chronicle[^1].Text);
@@ -115,10 +117,45 @@ public sealed class TicketSyncTests
         Assert.Equal(2, work.Count);
         Assert.All(work, w => Assert.False(w.LookFirst));
 
-        incident.ReleaseTicketLeases();                                        // the silo died; the incident activates elsewhere
+        incident.ReleaseTicketLeases(T0, JiraSearchLag);                       // the silo died; the incident activates elsewhere
         var again = incident.LeaseTicketWork("w3", T0, T0.AddMinutes(2));
         Assert.Equal(2, again.Count);
         Assert.All(again, w => Assert.True(w.LookFirst));
         Assert.Empty(incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2)));   // the old worker gets nothing more
+    }
+
+    [Fact]
+    public void A_Jira_creation_cut_off_by_a_restart_is_looked_for_only_once_Jira_search_can_see_it()
+    {
+        var incident = Open();
+        incident.StartTicketSync(Both, T0);
+        Assert.True(incident.LeaseToNewWorker("w1", T0, T0.AddMinutes(2)));
+        Assert.Equal(2, incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2)).Count); // both creations in flight
+
+        var restart = T0.AddSeconds(5);
+        incident.ReleaseTicketLeases(restart, JiraSearchLag);
+        // ServiceNow's table answers at once; Jira's search may not list an issue made seconds ago.
+        Assert.NotNull(incident.NextTicketWork(TicketSystem.ServiceNow, restart));
+        Assert.Null(incident.NextTicketWork(TicketSystem.Jira, restart.AddSeconds(59)));
+        Assert.Equal(restart + JiraSearchLag, incident.NextTicketRetry);
+        var look = incident.NextTicketWork(TicketSystem.Jira, restart + JiraSearchLag)!;
+        Assert.Equal(TicketWorkKind.Create, look.Kind);
+        Assert.True(look.LookFirst);
+    }
+
+    [Fact]
+    public void A_Jira_creation_that_timed_out_waits_for_the_search_but_a_refused_one_and_later_writes_do_not()
+    {
+        var incident = Open();
+        incident.StartTicketSync(Both, T0);
+        incident.TicketFailed(TicketSystem.Jira, "timed out after 10s", retryable: true, retryAfter: null, T0, JiraSearchLag);
+        Assert.Equal(T0 + JiraSearchLag, incident.Tickets.Single(t => t.System == TicketSystem.Jira).RetryAt);
+        incident.TicketFailed(TicketSystem.ServiceNow, "timed out after 10s", retryable: true, retryAfter: null, T0, JiraSearchLag);
+        Assert.Equal(T0.AddSeconds(1), incident.Tickets.Single(t => t.System == TicketSystem.ServiceNow).RetryAt);
+
+        incident.TicketCreated(TicketSystem.Jira, "10001", "OPS-1", found: true, T0 + JiraSearchLag);
+        incident.AddNote("ana", "looking", T0.AddMinutes(2));
+        incident.TicketFailed(TicketSystem.Jira, "HTTP 503", retryable: true, retryAfter: null, T0.AddMinutes(2), JiraSearchLag);
+        Assert.Equal(T0.AddMinutes(2).AddSeconds(1), incident.Tickets.Single(t => t.System == TicketSystem.Jira).RetryAt); // the issue is known: a note needs no search
     }
 }

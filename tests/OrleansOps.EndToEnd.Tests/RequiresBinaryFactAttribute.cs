@@ -9,3 +9,13 @@ public sealed class RequiresAlertmanagerFactAttribute : FactAttribute
             Skip = "prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager); .ci/run installs it.";
     }
 }
+
+/// <inheritdoc cref="RequiresAlertmanagerFactAttribute"/>
+public sealed class RequiresPrometheusFactAttribute : FactAttribute
+{
+    public RequiresPrometheusFactAttribute()
+    {
+        if (PrometheusProcess.Binary is null)
+            Skip = "prometheus is not installed (apt-get install prometheus); .ci/run installs it.";
+    }
+}
