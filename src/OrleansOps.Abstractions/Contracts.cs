@@ -240,6 +240,9 @@ public sealed record FleetEntry
     [Id(2)] public required SloHealth Status { get; init; }
     /// <summary>Whole minutes of budget left in the account's tightest availability SLO; null without one.</summary>
     [Id(3)] public double? RemainingMinutes { get; init; }
+    /// <summary>That SLO's name and whole budget in minutes, for a gauge of what is left.</summary>
+    [Id(4)] public string? TightestSlo { get; init; }
+    [Id(5)] public double? BudgetMinutes { get; init; }
 }
 
 /// <summary>An account as /metrics shows it: its incidents by status, the tickets it cannot write, and budget left per SLO.</summary>

@@ -51,6 +51,11 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<FleetEntry?> FleetStanding();
     /// <summary>Its incidents by status, tickets that cannot be written and budget left, for /metrics; null without the account.</summary>
     Task<AccountGauges?> Gauges();
+    /// <summary>Each availability commitment's budget burn-down over its current window, <paramref name="points"/> instants each; null without the account.</summary>
+    Task<IReadOnlyList<BurnDownSeries>?> GetBurnDown(int points);
+    /// <summary>Differs from the last answer whenever the account has changed since (incidents, configuration, silences, SLA events); for live views.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<string> ChangeStamp();
 }
 
 /// <summary>Keyed by <see cref="GrainKeys.Fleet"/>: every account's SLA standing, ordered by risk.</summary>
@@ -60,6 +65,9 @@ public interface IFleetGrain : IGrainWithStringKey
     Task Update(FleetEntry entry);
     /// <summary>The accounts most at risk first: breached, at-risk, then by the least budget left.</summary>
     Task<FleetPage> List(int limit, int offset);
+    /// <summary>Differs from the last answer whenever a standing has changed since; for live views.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<string> ChangeStamp();
 }
 
 /// <summary>The one directory of accounts (key <see cref="GrainKeys.Directory"/>).</summary>
@@ -115,6 +123,9 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task RecordTicketOutcome(TicketOutcome outcome);
     /// <summary>How a notification the incident handed to the notifier went.</summary>
     Task RecordDelivery(DeliveryReport report);
+    /// <summary>Differs from the last answer whenever the incident has changed since (status, alerts, chronicle); for live views.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<string> ChangeStamp();
 }
 
 /// <summary>

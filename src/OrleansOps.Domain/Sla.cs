@@ -149,6 +149,16 @@ public sealed record AvailabilityReport
 /// the remaining budget against the median impact — is exact: at the boundary the condition holds, one tick short of
 /// it it does not. Reports carry the results as <see cref="double"/>.
 /// </remarks>
+/// <summary>The error budget left at one instant of a window.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BudgetPoint([property: Id(0)] DateTimeOffset At, [property: Id(1)] double RemainingMinutes);
+
+/// <summary>An availability SLO's budget burn-down over its current window (<see cref="AvailabilityMath.BurnDown"/>).</summary>
+[GenerateSerializer, Immutable]
+public sealed record BurnDownSeries(
+    [property: Id(0)] string Slo, [property: Id(1)] double BudgetMinutes, [property: Id(2)] DateTimeOffset WindowStart,
+    [property: Id(3)] DateTimeOffset WindowEnd, [property: Id(4)] IReadOnlyList<BudgetPoint> Points);
+
 public static class AvailabilityMath
 {
     /// <summary>The window name of a calendar-month SLO; any other window is a duration such as <c>30d</c>.</summary>
@@ -251,11 +261,8 @@ public static class AvailabilityMath
         var window = Window(slo, zone, now);
         var budget = errorFraction * (window.End - window.Start).Ticks;
 
-        var scoped = ledger.Where(r => InScope(slo, r))
-            .Select(r => (Record: r, Weight: slo.WeightOf(r.Severity), Maintenance: slo.ExcludeMaintenance ? maintenanceOf(r) : []))
-            .ToList();
-        var pieces = scoped.SelectMany(s => Subtract(new TimeRange(s.Record.Start, s.Record.End ?? now), s.Maintenance)
-            .Select(range => (s.Record, Range: range, s.Weight))).ToList();
+        var scoped = Scoped(slo, ledger, maintenanceOf);
+        var pieces = Pieces(scoped, now);
         var impacts = pieces.Select(p => (p.Range, p.Weight)).ToList();
         IReadOnlyList<TimeRange> exclusions = [];
 
@@ -336,6 +343,44 @@ public static class AvailabilityMath
     }
 
     /// <summary>
+    /// The burn-down of the SLO's current window: the budget left at <paramref name="points"/> evenly spaced instants
+    /// from the window's start to <paramref name="now"/> (or the window's end), each counting the downtime from the
+    /// window's start to that instant as <see cref="Evaluate"/> counts it. So the line starts at the whole budget and
+    /// its last point is the report's remaining budget. At least two points.
+    /// </summary>
+    public static BurnDownSeries BurnDown(AvailabilitySlo slo, TimeZoneInfo zone, IReadOnlyList<ImpactRecord> ledger,
+        Func<ImpactRecord, IReadOnlyList<TimeRange>> maintenanceOf, DateTimeOffset now, int points)
+    {
+        if (!(slo.Target > 0 && slo.Target < 100))
+            throw new ArgumentException($"target {slo.Target} must be a percentage strictly between 0 and 100", nameof(slo));
+        ArgumentOutOfRangeException.ThrowIfLessThan(points, 2);
+        var window = Window(slo, zone, now);
+        var budget = (1m - (decimal)slo.Target / 100m) * (window.End - window.Start).Ticks;
+        var impacts = Pieces(Scoped(slo, ledger, maintenanceOf), now).Select(p => (p.Range, p.Weight)).ToList();
+        var end = now < window.End ? now : window.End;
+        var step = Math.Max(0, (end - window.Start).Ticks) / (points - 1);
+        var line = Enumerable.Range(0, points).Select(i =>
+        {
+            var at = i == points - 1 ? end : window.Start + TimeSpan.FromTicks(step * i);
+            return new BudgetPoint(at, Minutes(budget - WeightedTicks(impacts, new TimeRange(window.Start, at), [])));
+        }).ToList();
+        return new BurnDownSeries(slo.Name, Minutes(budget), window.Start, window.End, line);
+    }
+
+    /// <summary>The ledger's records in the SLO's scope with their weight and, when it excludes maintenance, their maintenance.</summary>
+    private static List<(ImpactRecord Record, double Weight, IReadOnlyList<TimeRange> Maintenance)> Scoped(
+        AvailabilitySlo slo, IReadOnlyList<ImpactRecord> ledger, Func<ImpactRecord, IReadOnlyList<TimeRange>> maintenanceOf) =>
+        ledger.Where(r => InScope(slo, r))
+            .Select(r => (Record: r, Weight: slo.WeightOf(r.Severity), Maintenance: slo.ExcludeMaintenance ? maintenanceOf(r) : (IReadOnlyList<TimeRange>)[]))
+            .ToList();
+
+    /// <summary>Each record's impact up to <paramref name="now"/> with its maintenance cut out, as the pieces left.</summary>
+    private static List<(ImpactRecord Record, TimeRange Range, double Weight)> Pieces(
+        IEnumerable<(ImpactRecord Record, double Weight, IReadOnlyList<TimeRange> Maintenance)> scoped, DateTimeOffset now) =>
+        scoped.SelectMany(s => Subtract(new TimeRange(s.Record.Start, s.Record.End ?? now), s.Maintenance)
+            .Select(range => (s.Record, Range: range, s.Weight))).ToList();
+
+    /// <summary>
     /// The fewest whole ticks after which burning at <paramref name="weight"/> spends <paramref name="amount"/>
     /// weighted ticks (zero when nothing is left to spend); null when that lies beyond the last representable instant.
     /// </summary>
@@ -358,7 +403,6 @@ public static class AvailabilityMath
 
     private static double Minutes(decimal ticks) => (double)(ticks / TimeSpan.TicksPerMinute);
 
-    /// <summary>The sweep behind <see cref="DowntimeMinutes"/>, in weighted ticks (exact for weights such as 0.5).</summary>
     /// <summary><paramref name="range"/> with <paramref name="holes"/> cut out, as the pieces left, in order.</summary>
     internal static IReadOnlyList<TimeRange> Subtract(TimeRange range, IReadOnlyList<TimeRange> holes)
     {
@@ -372,6 +416,7 @@ public static class AvailabilityMath
         return pieces;
     }
 
+    /// <summary>The sweep behind <see cref="DowntimeMinutes"/>, in weighted ticks (exact for weights such as 0.5).</summary>
     internal static decimal WeightedTicks(IEnumerable<(TimeRange Range, double Weight)> impacts, TimeRange within, IEnumerable<TimeRange> exclusions)
     {
         long from = within.Start.UtcTicks, to = within.End.UtcTicks;

@@ -39,7 +39,10 @@ public sealed record SlaSnapshot
     [Id(5)] public bool Burning { get; init; }
 
     /// <summary>The SLO with the least budget left, in minutes (for the fleet's ranking); null without availability SLOs.</summary>
-    public double? LowestRemainingMinutes => Availability.Count == 0 ? null : Availability.Min(a => a.RemainingMinutes);
+    public double? LowestRemainingMinutes => Tightest?.RemainingMinutes;
+
+    /// <summary>The availability SLO with the least budget left; null without availability SLOs.</summary>
+    public AvailabilityReport? Tightest => Availability.MinBy(a => a.RemainingMinutes);
 }
 
 public static class SlaEvaluation
@@ -55,10 +58,7 @@ public static class SlaEvaluation
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.TimeZone);
         var ledger = SlaLedger.From(incidents);
-        // Per-node uptime: each node of an SLO is a commitment of its own (named "<slo>:<node>").
-        var commitments = config.Sla.Availability.SelectMany(slo => slo.Nodes.Count <= 1 ? [slo]
-            : slo.Nodes.Select(node => slo with { Name = $"{slo.Name}:{node}", Nodes = [node] }));
-        var availability = commitments.Select(slo =>
+        var availability = Commitments(config).Select(slo =>
         {
             var window = AvailabilityMath.Window(slo, zone, now);
             var longestLookBack = now - TimeSpan.FromDays(3);
@@ -77,6 +77,23 @@ public static class SlaEvaluation
             Burning = availability.Any(a => a.CurrentBurnWeight > 0),
         };
     }
+
+    /// <summary>Each availability commitment's budget burn-down over its current window, <paramref name="points"/> instants each.</summary>
+    public static IReadOnlyList<BurnDownSeries> BurnDown(AccountConfig config, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now, int points)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.TimeZone);
+        var ledger = SlaLedger.From(incidents);
+        return Commitments(config).Select(slo =>
+        {
+            var window = AvailabilityMath.Window(slo, zone, now);
+            return AvailabilityMath.BurnDown(slo, zone, ledger, SlaLedger.MaintenanceOf(config, new TimeRange(window.Start, now)), now, points);
+        }).ToList();
+    }
+
+    /// <summary>The availability SLOs as commitments: per-node uptime makes each node one of its own (named "&lt;slo&gt;:&lt;node&gt;").</summary>
+    private static IEnumerable<AvailabilitySlo> Commitments(AccountConfig config) =>
+        config.Sla.Availability.SelectMany(slo => slo.Nodes.Count <= 1 ? [slo]
+            : slo.Nodes.Select(node => slo with { Name = $"{slo.Name}:{node}", Nodes = [node] }));
 
     private static IEnumerable<ClockSloReport> Clocks(SlaContract contract, TimeZoneInfo zone, IReadOnlyCollection<IncidentSummary> incidents, DateTimeOffset now, TimeRange period)
     {

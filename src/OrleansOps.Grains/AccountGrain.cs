@@ -59,10 +59,21 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _time = time;
         _logger = logger;
         // Every incident reports here: concurrent reports share one write instead of queueing one write each.
-        _writer = new CoalescedWriter(() => state.WriteOrDiscardAsync(this));
+        _writer = new CoalescedWriter(() =>
+        {
+            _changes++;
+            return state.WriteOrDiscardAsync(this);
+        });
     }
 
     private string AccountId => this.GetPrimaryKeyString();
+
+    /// <summary>A new activation's stamps never repeat an old one's.</summary>
+    private readonly long _activation = Random.Shared.NextInt64();
+    /// <summary>Writes of the account's state since activation: every change is written.</summary>
+    private long _changes;
+
+    public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{_changes}");
 
     public async Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source)
     {

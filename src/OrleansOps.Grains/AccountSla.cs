@@ -82,6 +82,11 @@ public sealed partial class AccountGrain : IRemindable
             budgets));
     }
 
+    public Task<IReadOnlyList<BurnDownSeries>?> GetBurnDown(int points) =>
+        Task.FromResult(_state.State.Config is { } config
+            ? SlaEvaluation.BurnDown(config, _state.State.Incidents.Values, _time.GetUtcNow(), points)
+            : null);
+
     private void ScheduleSlaReview(TimeSpan after)
     {
         var due = _time.GetUtcNow() + after;
@@ -230,6 +235,8 @@ public sealed partial class AccountGrain : IRemindable
         Status = snapshot.Status,
         // Whole minutes: the rank moves when the budget does, not at every evaluation.
         RemainingMinutes = snapshot.LowestRemainingMinutes is { } remaining ? Math.Floor(remaining) : null,
+        TightestSlo = snapshot.Tightest?.Slo,
+        BudgetMinutes = snapshot.Tightest?.BudgetMinutes,
     };
 
     private async Task KeepReminderWhileWatchingAsync(bool burning)

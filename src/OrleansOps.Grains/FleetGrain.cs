@@ -15,6 +15,9 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
     private readonly Dictionary<string, FleetEntry> _byAccount = new(StringComparer.Ordinal);
     private Task _rebuilt = Task.CompletedTask;
     private readonly SortedSet<FleetEntry> _byRisk = new(RiskOrder.Instance);
+    /// <summary>A new activation's stamps never repeat an old one's.</summary>
+    private readonly long _activation = Random.Shared.NextInt64();
+    private long _changes;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -35,8 +38,11 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
         return new FleetPage(_byRisk.Skip(offset).Take(limit).ToList(), _byRisk.Count);
     }
 
+    public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{_changes}");
+
     private void Put(FleetEntry entry)
     {
+        _changes++;
         if (_byAccount.TryGetValue(entry.AccountId, out var old)) _byRisk.Remove(old);
         _byAccount[entry.AccountId] = entry;
         _byRisk.Add(entry);

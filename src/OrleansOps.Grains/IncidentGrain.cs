@@ -95,6 +95,9 @@ public sealed class IncidentGrain(
     public Task<IncidentView?> Describe() =>
         Task.FromResult(Incident.Exists ? IncidentView.Of(Incident) : null);
 
+    public Task<string> ChangeStamp() =>
+        Task.FromResult($"{Incident.Chronicle.Count}.{Incident.Alerts.Values.Sum(a => (long)a.Count)}");
+
     public Task<IReadOnlyList<ChronicleEntry>?> GetChronicle() =>
         Task.FromResult<IReadOnlyList<ChronicleEntry>?>(Incident.Exists ? Incident.Chronicle.ToList() : null);
 

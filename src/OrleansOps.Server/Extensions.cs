@@ -13,6 +13,7 @@ using OrleansOps.Integrations.Notifications;
 using OrleansOps.Server.Apis;
 using OrleansOps.Server.Configuration;
 using OrleansOps.Server.Ingest;
+using OrleansOps.Server.Live;
 using OrleansOps.Storage;
 
 namespace OrleansOps.Server;
@@ -40,6 +41,8 @@ public static class Extensions
         builder.Services.Configure<NotificationDispatchOptions>(builder.Configuration.GetSection(NotificationServiceCollectionExtensions.Section));
         builder.Services.Configure<TicketSyncOptions>(builder.Configuration.GetSection(TicketSyncOptions.Section));
         builder.AddObservability();
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<LiveFeed>());
         builder.Services.AddSingleton<ConfigLoader>();
         builder.Services.AddHostedService<StartupConfiguration>();
 
@@ -148,6 +151,7 @@ public static class Extensions
         app.MapItsmApi();
         app.MapClusterApi();
         app.MapCorrelationApi();
+        app.MapDashboardApi();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
     }

@@ -517,4 +517,38 @@ public sealed class SlaMathTests
     [Fact]
     public void A_target_outside_0_to_100_is_refused() =>
         Assert.Throws<ArgumentException>(() => AvailabilityMath.Evaluate(Slo with { Target = 100 }, TimeZoneInfo.Utc, [], [], Now));
+
+    // ---- burn-down ----
+
+    [Fact]
+    public void The_burn_down_starts_at_the_whole_budget_steps_down_with_each_outage_and_ends_at_the_remaining_budget()
+    {
+        // 99.95 % over 30 d: 21.6 min. A 10-min sev1 ten days ago and a 4-min sev2 (weight 0.5, 2 min) yesterday.
+        var ledger = new[] { Resolved(Severity.Sev1, Now.AddDays(-10), Min(10)), Resolved(Severity.Sev2, Now.AddDays(-1), Min(4)) };
+        var series = AvailabilityMath.BurnDown(Slo, TimeZoneInfo.Utc, ledger, _ => [], Now, points: 31);
+
+        Assert.Equal(21.6, series.BudgetMinutes, 9);
+        Assert.Equal((Now.AddDays(-30), Now), (series.WindowStart, series.WindowEnd));
+        Assert.Equal(31, series.Points.Count);
+        Assert.Equal(Now.AddDays(-30), series.Points[0].At);
+        Assert.Equal(Now, series.Points[^1].At);
+        Assert.All(series.Points.Zip(series.Points.Skip(1)), pair => Assert.True(pair.Second.At - pair.First.At == TimeSpan.FromDays(1)));
+        Assert.Equal(21.6, series.Points[20].RemainingMinutes, 9); // day 20 of 30: the instant the sev1 began
+        Assert.Equal(11.6, series.Points[21].RemainingMinutes, 9); // a day later its 10 minutes are spent
+        Assert.Equal(11.6, series.Points[29].RemainingMinutes, 9);
+        Assert.Equal(Evaluate(ledger).RemainingMinutes, series.Points[^1].RemainingMinutes, 9);
+        Assert.Equal(9.6, series.Points[^1].RemainingMinutes, 9);
+    }
+
+    [Fact]
+    public void A_calendar_month_burn_down_runs_from_the_first_of_the_month_to_now_and_counts_an_open_incident_to_now()
+    {
+        var monthly = Slo with { Window = AvailabilityMath.CalendarMonth };
+        var series = AvailabilityMath.BurnDown(monthly, TimeZoneInfo.Utc, [Open(Severity.Sev1, Now.AddMinutes(-5))], _ => [], Now, points: 2);
+        Assert.Equal((T("2026-03-01T00:00:00Z"), T("2026-04-01T00:00:00Z")), (series.WindowStart, series.WindowEnd));
+        Assert.Equal([T("2026-03-01T00:00:00Z"), Now], series.Points.Select(p => p.At));
+        Assert.Equal(series.BudgetMinutes, series.Points[0].RemainingMinutes, 9);
+        Assert.Equal(series.BudgetMinutes - 5, series.Points[1].RemainingMinutes, 9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => AvailabilityMath.BurnDown(monthly, TimeZoneInfo.Utc, [], _ => [], Now, points: 1));
+    }
 }

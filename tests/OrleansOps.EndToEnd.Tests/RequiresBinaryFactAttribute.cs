@@ -19,3 +19,13 @@ public sealed class RequiresPrometheusFactAttribute : FactAttribute
             Skip = "prometheus is not installed (apt-get install prometheus); .ci/run installs it.";
     }
 }
+
+/// <inheritdoc cref="RequiresAlertmanagerFactAttribute"/>
+public sealed class RequiresChromiumFactAttribute : FactAttribute
+{
+    public RequiresChromiumFactAttribute()
+    {
+        if (ChromiumBrowser.Binary is null)
+            Skip = "chromium is not installed (apt-get install chromium); .ci/run installs it.";
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.FileProviders;
+using OrleansOps.Server.Live;
+
+namespace OrleansOps.Server.Apis;
+
+/// <summary>
+/// The dashboard: its pages (static files, no build step), the budget burn-down it charts, and the live feed of
+/// server-sent events that tells an open page what to read again.
+/// </summary>
+public static class DashboardApi
+{
+    public const string PagesPath = "/dashboard";
+    private const int MaxBurnDownPoints = 500;
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
+
+    public static IEndpointRouteBuilder MapDashboardApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Dashboard").RequireAdminToken();
+        api.MapGet("/accounts/{accountId}/sla/burndown", GetBurnDown)
+            .WithSummary("Each availability SLO's budget left across its current window, ?points= instants (default 60), for the burn-down chart");
+        api.MapGet("/live", Live)
+            .WithSummary("Server-sent events: a 'change' event whenever ?topic=fleet|account:<id>|incident:<id> changes; read it again then");
+
+        // The pages carry no data: they read the API with the token the operator gives them.
+        var folder = Path.Combine(AppContext.BaseDirectory, "Dashboard");
+        IFileProvider files = Directory.Exists(folder) ? new PhysicalFileProvider(folder) : new NullFileProvider();
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = PagesPath + "/assets" });
+        var index = files.GetFileInfo("index.html");
+        // One page, three views: the script draws the one the path names, so that each view has its own address.
+        foreach (var view in new[] { PagesPath, PagesPath + "/accounts/{accountId}", PagesPath + "/incidents/{incidentId}" })
+            app.MapGet(view, () => Page(index)).ExcludeFromDescription();
+        return app;
+    }
+
+    private static IResult Page(IFileInfo index) => index.Exists
+        ? TypedResults.File(index.CreateReadStream(), "text/html; charset=utf-8")
+        : Problems.NotFound("The dashboard's files are not beside the server (Dashboard/index.html); rebuild the server.");
+
+    private static async Task<IResult> GetBurnDown(string accountId, int? points, IGrainFactory grains)
+    {
+        if (!Ids.IsAccountId(accountId)) return Problems.BadRequest("Invalid account id", $"'{accountId}' is not an account id.");
+        if (points is < 2 or > MaxBurnDownPoints) return Problems.BadRequest("Invalid points", $"points must be between 2 and {MaxBurnDownPoints}.");
+        var series = await grains.GetGrain<IAccountGrain>(accountId).GetBurnDown(points ?? 60);
+        return series is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(new { account = accountId, series });
+    }
+
+    private static async Task<IResult> Live(string? topic, LiveFeed feed, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (LiveTopic.Parse(topic) is not { } watched)
+            return Problems.BadRequest("Invalid topic", "topic must be fleet, account:<account id> or incident:<incident id>.");
+        var exists = watched.Kind switch
+        {
+            "account" => await grains.GetGrain<IAccountGrain>(watched.Id!).Describe() is not null,
+            "incident" => await grains.GetGrain<IIncidentGrain>(watched.Id!).Describe() is not null,
+            _ => true,
+        };
+        if (!exists) return Problems.NotFound($"No {watched.Kind} '{watched.Id}'.");
+        var subscription = await feed.WatchAsync(watched, cancellationToken);
+        return TypedResults.ServerSentEvents(Events(subscription, watched, cancellationToken));
+    }
+
+    /// <summary>'ready' once subscribed (read the topic now), then 'change' per change, and a 'ping' when quiet so proxies keep the stream.</summary>
+    private static async IAsyncEnumerable<SseItem<LiveChange>> Events(LiveFeed.Subscription subscription, LiveTopic topic,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var _ = subscription;
+        yield return new SseItem<LiveChange>(new LiveChange(topic.ToString(), ""), "ready") { ReconnectionInterval = TimeSpan.FromSeconds(3) };
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            quiet.CancelAfter(Heartbeat);
+            LiveChange? change = null;
+            try
+            {
+                change = await subscription.Changes.ReadAsync(quiet.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // quiet for a while
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            yield return change is null
+                ? new SseItem<LiveChange>(new LiveChange(topic.ToString(), ""), "ping")
+                : new SseItem<LiveChange>(change, "change");
+        }
+    }
+}
