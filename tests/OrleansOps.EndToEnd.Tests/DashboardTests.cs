@@ -85,6 +85,13 @@ public sealed class DashboardTests
         // Resolved over the API, the open page follows.
         await Api.PostAsync(server.Admin, $"/api/v1/incidents/{incidentId}/resolve", """{"actor":"ben","note":"rolled back"}""");
         await Expect(page.Locator("#incident-status")).ToHaveTextAsync("resolved", new() { Timeout = 20_000 });
+
+        // Cluster: the one silo, active, serving the page; the grains the test touched are active.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cluster" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Silos in the membership table" })).ToContainTextAsync("(serving this page)");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Silos in the membership table" })).ToContainTextAsync("active");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Activations by grain type" })).ToContainTextAsync("IncidentGrain");
+        await CheckAndCaptureAsync(page, "cluster");
         Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors));
     }
 

@@ -9,6 +9,7 @@ public static class ClusterApi
     {
         var cluster = app.MapGroup("/api/v1/cluster").WithTags("Cluster").RequireAdminToken();
         cluster.MapGet("/silos", ListSilos).WithSummary("Every silo in the membership table with its status (active, dead, ...)");
+        cluster.MapGet("/grains", ListActivations).WithSummary("Grain activations per grain type and silo: where the cluster's work lives right now");
         return app;
     }
 
@@ -27,6 +28,30 @@ public static class ClusterApi
             .ToList();
         return TypedResults.Ok(new { silos });
     }
+
+    private static async Task<IResult> ListActivations(IGrainFactory grains)
+    {
+        var statistics = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        var types = statistics
+            .GroupBy(s => GrainTypeName(s.GrainType), StringComparer.Ordinal)
+            .Select(type => new GrainTypeView(type.Key, type.Sum(s => s.ActivationCount),
+                type.GroupBy(s => s.SiloAddress.ToParsableString(), StringComparer.Ordinal)
+                    .Select(silo => new SiloActivations(silo.Key, silo.Sum(s => s.ActivationCount)))
+                    .OrderBy(s => s.Silo, StringComparer.Ordinal).ToList()))
+            .OrderByDescending(t => t.Activations).ThenBy(t => t.GrainType, StringComparer.Ordinal)
+            .ToList();
+        return TypedResults.Ok(new { total = types.Sum(t => t.Activations), grainTypes = types });
+    }
+
+    /// <summary>The class name without namespace and assembly: "OrleansOps.Grains.IncidentGrain,OrleansOps.Grains" is IncidentGrain.</summary>
+    private static string GrainTypeName(string grainType)
+    {
+        var name = grainType.Split(',')[0];
+        return name[(name.LastIndexOf('.') + 1)..];
+    }
+
+    public sealed record GrainTypeView(string GrainType, int Activations, IReadOnlyList<SiloActivations> Silos);
+    public sealed record SiloActivations(string Silo, int Activations);
 
     public sealed record SiloView(string Name, string Address, string Status, DateTime StartedAt, DateTime LastAliveAt, bool AnsweredThisRequest);
 }

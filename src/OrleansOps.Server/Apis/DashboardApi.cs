@@ -28,8 +28,8 @@ public static class DashboardApi
         IFileProvider files = Directory.Exists(folder) ? new PhysicalFileProvider(folder) : new NullFileProvider();
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = PagesPath + "/assets" });
         var index = files.GetFileInfo("index.html");
-        // One page, three views: the script draws the one the path names, so that each view has its own address.
-        foreach (var view in new[] { PagesPath, PagesPath + "/accounts/{accountId}", PagesPath + "/incidents/{incidentId}" })
+        // One page, four views: the script draws the one the path names, so that each view has its own address.
+        foreach (var view in new[] { PagesPath, PagesPath + "/accounts/{accountId}", PagesPath + "/incidents/{incidentId}", PagesPath + "/cluster" })
             app.MapGet(view, () => Page(index)).ExcludeFromDescription();
         return app;
     }

@@ -352,6 +352,34 @@ function incidentView(incidentId) {
   follow(`incident:${incidentId}`, refresh);
 }
 
+// ---- cluster ----
+
+function clusterView() {
+  document.title = 'Cluster · OrleansOps';
+  const silos = h('div'), grains = h('div');
+  replace(main, h('h1', {}, 'Cluster'),
+    h('p', { class: 'lead' }, 'The silos as Orleans\' membership sees them, and where the grains are active now. Refreshed every 10 seconds.'),
+    h('section', { class: 'card', 'aria-labelledby': 'silos-heading' }, h('h2', { id: 'silos-heading' }, 'Silos'), silos),
+    h('section', { class: 'card', 'aria-labelledby': 'grains-heading' }, h('h2', { id: 'grains-heading' }, 'Grain activations'), grains));
+  const refresh = async () => {
+    try {
+      const [membership, activations] = await Promise.all([api('/api/v1/cluster/silos'), api('/api/v1/cluster/grains')]);
+      replace(silos, table('Silos in the membership table',
+        [{ label: 'Silo' }, { label: 'Address' }, { label: 'Status' }, { label: 'Started' }, { label: 'Last alive' }],
+        (membership.items ?? membership.silos).map(s => [s.name + (s.answeredThisRequest ? ' (serving this page)' : ''), h('span', { class: 'mono' }, s.address),
+          badge(s.status === 'active' ? 'healthy' : 'breached', s.status), time(s.startedAt), time(s.lastAliveAt)]), 'No silo.'));
+      replace(grains, h('p', {}, `${activations.total} activations.`), table('Activations by grain type',
+        [{ label: 'Grain type' }, { label: 'Activations', num: true }, { label: 'Per silo' }],
+        activations.grainTypes.map(t => [t.grainType, t.activations, t.silos.map(s => `${s.silo}: ${s.activations}`).join(', ')]), 'No activation.'));
+      liveStatus.textContent = 'Refreshed ' + new Date().toISOString().slice(11, 19) + 'Z';
+    } catch (error) {
+      if (error instanceof SignedOut) signIn(); else showError(error);
+    }
+  };
+  refresh();
+  setInterval(refresh, 10_000);
+}
+
 // ---- routing ----
 
 function start() {
@@ -360,7 +388,8 @@ function start() {
   const path = decodeURIComponent(location.pathname.replace(/\/+$/, ''));
   const account = /^\/dashboard\/accounts\/([^/]+)$/.exec(path);
   const incident = /^\/dashboard\/incidents\/([^/]+)$/.exec(path);
-  if (account) accountView(account[1]);
+  if (path === '/dashboard/cluster') clusterView();
+  else if (account) accountView(account[1]);
   else if (incident) incidentView(incident[1]);
   else fleetView();
 }
