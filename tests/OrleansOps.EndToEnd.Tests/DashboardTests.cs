@@ -24,6 +24,14 @@ public sealed class DashboardTests
         var consoleErrors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add($"{message.Text} {message.Location}"); };
 
+        // Two past outages (10 weighted minutes of HealthNet's 21.6) for the burn-down and the headroom to show.
+        var now = DateTimeOffset.UtcNow;
+        string Past(int daysAgo, int minutes, string title) =>
+            $$$"""{"service":"ehr-api","severity":"sev1","title":"{{{title}}}","startedAt":"{{{now.AddDays(-daysAgo):O}}}","acknowledgedAt":"{{{now.AddDays(-daysAgo).AddMinutes(2):O}}}","resolvedAt":"{{{now.AddDays(-daysAgo).AddMinutes(minutes):O}}}"}""";
+        var (imported, problem) = await Api.PostAsync(server.Admin, "/api/v1/accounts/healthnet/incidents/import",
+            $$"""{"incidents":[{{Past(12, 4, "Database failover")}},{{Past(5, 6, "Certificate expired")}}]}""");
+        Assert.True(imported == 200, problem?.ToJsonString());
+
         // Sign in with the admin token; a wrong one is refused on the page.
         await page.GotoAsync($"{server.BaseAddress}dashboard");
         await page.GetByLabel("Admin token").FillAsync("not-the-token");
@@ -45,7 +53,11 @@ public sealed class DashboardTests
         // Account: budgets with a burn-down chart, KPIs, clocks; no open incident yet.
         await page.GetByRole(AriaRole.Link, new() { Name = "HealthNet Hospitals" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "HealthNet Hospitals" })).ToBeVisibleAsync();
-        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Budget burn-down of availability" })).ToBeVisibleAsync();
+        var chart = page.GetByRole(AriaRole.Img, new() { Name = "Budget burn-down of availability" });
+        await Expect(chart).ToBeVisibleAsync();
+        await Expect(chart).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex(@"^From 21\.6 minutes at .* to 11\.6 minutes left at "));
+        await Expect(page.GetByText("11.6 min of 21.6 min")).ToBeVisibleAsync();
+        await Expect(page.GetByText("2.9 median incidents (4.0 min each), 1.9 at p90")).ToBeVisibleAsync();
         await Expect(page.GetByText("No open incident.")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "KPIs by severity against the contract's targets" })).ToBeVisibleAsync();
         await Expect(page.GetByText("Live")).ToBeVisibleAsync();

@@ -243,7 +243,7 @@ function burnDownChart(slo, series) {
   const y = v => top + (high - v) / Math.max(1e-9, high - low) * (height - top - bottom);
   const last = series.points[series.points.length - 1];
   const titleId = `chart-title-${slo.id}`, descId = `chart-desc-${slo.id}`;
-  return svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': `${titleId} ${descId}` },
+  return svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': titleId, 'aria-describedby': descId },
     svg('title', { id: titleId }, `Budget burn-down of ${slo.id}`),
     svg('desc', { id: descId }, `From ${number(series.budgetMinutes, 1)} minutes at ${time(series.windowStart)} to ${number(last.remainingMinutes, 1)} minutes left at ${time(last.at)}.`),
     svg('line', { class: 'axis', x1: left, y1: top, x2: left, y2: height - bottom }),
