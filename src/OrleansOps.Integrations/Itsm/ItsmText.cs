@@ -4,7 +4,7 @@ using OrleansOps.Integrations.Notifications;
 namespace OrleansOps.Integrations.Itsm;
 
 /// <summary>Text as the ITSMs take it: plain text for ServiceNow, Atlassian Document Format for Jira.</summary>
-internal static class ItsmText
+internal static partial class ItsmText
 {
     /// <summary>The description with the incident link (when it is an http(s) URL) on a line of its own.</summary>
     public static string Description(TicketDraft draft) =>
@@ -46,6 +46,16 @@ internal static class ItsmText
             builder.Append('\n');
         }
     }
+
+    /// <summary>
+    /// Text for a ServiceNow field. Journal fields render what stands between [code] and [/code] as HTML (where the
+    /// instance allows code tags), so an untrusted [code] gets a zero-width space after its bracket: it reads the same
+    /// and is no tag. Nothing else in plain text is markup there.
+    /// </summary>
+    public static string ServiceNowText(string text) => CodeTag().Replace(text, "[\u200B$1]");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[(/?code)\]", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex CodeTag();
 
     /// <summary>A non-empty string property of a JSON object, or null.</summary>
     public static string? StringProperty(System.Text.Json.JsonElement element, string name) =>

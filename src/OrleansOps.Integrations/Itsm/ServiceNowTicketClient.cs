@@ -29,8 +29,8 @@ internal sealed class ServiceNowTicketClient(ServiceNowSettings settings, ItsmHt
     {
         var body = new JsonObject
         {
-            ["short_description"] = ItsmText.Summary(draft.Title, ShortDescriptionLength),
-            ["description"] = ItsmText.Description(draft),
+            ["short_description"] = ItsmText.ServiceNowText(ItsmText.Summary(draft.Title, ShortDescriptionLength)),
+            ["description"] = ItsmText.ServiceNowText(ItsmText.Description(draft)),
             ["urgency"] = Level(settings.Urgency, ServiceNowSettings.DefaultUrgency, draft.Severity),
             ["impact"] = Level(settings.Impact, ServiceNowSettings.DefaultImpact, draft.Severity),
             ["correlation_id"] = draft.IncidentId,
@@ -56,7 +56,7 @@ internal sealed class ServiceNowTicketClient(ServiceNowSettings settings, ItsmHt
     }
 
     public Task AddNoteAsync(TicketRef ticket, string text, CancellationToken ct) =>
-        PatchAsync(ticket, new JsonObject { ["work_notes"] = text }, ct);
+        PatchAsync(ticket, new JsonObject { ["work_notes"] = ItsmText.ServiceNowText(text) }, ct);
 
     public Task TransitionAsync(TicketRef ticket, TicketState state, string? note, CancellationToken ct) =>
         PatchAsync(ticket, state switch
@@ -66,7 +66,7 @@ internal sealed class ServiceNowTicketClient(ServiceNowSettings settings, ItsmHt
             {
                 ["state"] = "6",
                 ["close_code"] = "Solved (Permanently)",
-                ["close_notes"] = string.IsNullOrWhiteSpace(note) ? "Resolved in OrleansOps" : note,
+                ["close_notes"] = string.IsNullOrWhiteSpace(note) ? "Resolved in OrleansOps" : ItsmText.ServiceNowText(note),
             },
             _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
         }, ct);

@@ -65,7 +65,7 @@ internal sealed partial class SlackChannel(IHttpClientFactory clients, TimeProvi
         return new JsonObject
         {
             // The top-level text is the fallback and is itself parsed as mrkdwn.
-            ["text"] = Escape(FallbackText(n)),
+            ["text"] = Escape(NotificationText.Truncate(FallbackText(n), SectionLimit)),
             ["blocks"] = blocks,
         };
     }

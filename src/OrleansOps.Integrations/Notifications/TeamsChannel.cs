@@ -24,6 +24,9 @@ internal sealed class TeamsChannel(IHttpClientFactory clients, TimeProvider time
             .ConfigureAwait(false);
     }
 
+    /// <summary>Teams refuses cards over 28 KB; the details are in the incident.</summary>
+    private const int TextLimit = 8000, FactLimit = 500;
+
     internal static JsonObject Message(Notification n)
     {
         var body = new JsonArray
@@ -31,7 +34,7 @@ internal sealed class TeamsChannel(IHttpClientFactory clients, TimeProvider time
             new JsonObject
             {
                 ["type"] = "TextBlock",
-                ["text"] = NotificationText.Headline(n),
+                ["text"] = Markdown(NotificationText.Truncate(NotificationText.Headline(n), FactLimit)),
                 ["weight"] = "Bolder",
                 ["size"] = "Medium",
                 ["color"] = HeadlineColor(n),
@@ -44,12 +47,13 @@ internal sealed class TeamsChannel(IHttpClientFactory clients, TimeProvider time
                 {
                     Fact("Severity", NotificationText.SeverityLabel(n)),
                     Fact("Status", NotificationText.StatusLabel(n)),
-                    Fact("Service", n.Service),
+                    Fact("Service", NotificationText.Truncate(NotificationText.OneLine(n.Service), FactLimit)),
                     Fact("Incident", n.IncidentId),
                 },
             },
         };
-        if (!string.IsNullOrWhiteSpace(n.Text)) body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = n.Text, ["wrap"] = true });
+        if (!string.IsNullOrWhiteSpace(n.Text))
+            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Markdown(NotificationText.Truncate(n.Text, TextLimit)), ["wrap"] = true });
 
         var card = new JsonObject
         {
@@ -71,6 +75,25 @@ internal sealed class TeamsChannel(IHttpClientFactory clients, TimeProvider time
         };
     }
 
+    /// <summary>
+    /// TextBlocks and facts render Markdown: untrusted text has its markup characters escaped with a backslash, so an
+    /// alert cannot make a link that hides where it goes, or style itself as something it is not.
+    /// </summary>
+    internal static string Markdown(string text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length + 16);
+        var lineStart = true;
+        foreach (var c in text)
+        {
+            // Emphasis, code, links and autolinks anywhere; headings, quotes and list bullets only where a line starts.
+            if (c is '\\' or '*' or '_' or '`' or '~' or '[' or ']' or '<' || (lineStart && c is '#' or '>' or '-' or '+')) escaped.Append('\\');
+            escaped.Append(c);
+            if (c == '\n') lineStart = true;
+            else if (c != ' ') lineStart = false;
+        }
+        return escaped.ToString();
+    }
+
     /// <summary>Red for an open SEV1/SEV2, green once resolved, the default colour otherwise.</summary>
     private static string HeadlineColor(Notification n) => n.Status switch
     {
@@ -79,5 +102,5 @@ internal sealed class TeamsChannel(IHttpClientFactory clients, TimeProvider time
         _ => "Default",
     };
 
-    private static JsonObject Fact(string title, string value) => new() { ["title"] = title, ["value"] = value };
+    private static JsonObject Fact(string title, string value) => new() { ["title"] = title, ["value"] = Markdown(value) };
 }

@@ -34,8 +34,11 @@ internal sealed class SmsChannel(TwilioApi twilio) : INotificationChannel
 /// </summary>
 internal sealed class VoiceChannel(TwilioApi twilio) : INotificationChannel
 {
-    /// <summary>How much of the text is read out: a call is for waking someone, the details are in the incident.</summary>
-    private const int SpokenTextLimit = 600;
+    /// <summary>
+    /// How much is read out: a call is for waking someone, the details are in the incident. Also Twilio takes at most
+    /// 4,000 characters of TwiML, and escaping can make one character six.
+    /// </summary>
+    private const int SpokenLimit = 640;
 
     public ChannelKind Kind => ChannelKind.Voice;
     public DestinationNeeds Needs => DestinationNeeds.Address;
@@ -49,9 +52,9 @@ internal sealed class VoiceChannel(TwilioApi twilio) : INotificationChannel
     {
         var spoken = $"OrleansOps alert. Severity {(int)n.Severity}, {NotificationText.StatusLabel(n).ToLowerInvariant()}. " +
                      $"Service {NotificationText.OneLine(n.Service)}. {NotificationText.OneLine(n.Title)}.";
-        if (!string.IsNullOrWhiteSpace(n.Text)) spoken += " " + NotificationText.Truncate(NotificationText.OneLine(n.Text), SpokenTextLimit);
+        if (!string.IsNullOrWhiteSpace(n.Text)) spoken += " " + NotificationText.OneLine(n.Text);
         // The text is untrusted: escaped, it cannot close <Say> and add verbs such as <Dial> or <Redirect>.
-        return $"<Response><Say>{SecurityElement.Escape(spoken)}</Say></Response>";
+        return $"<Response><Say>{SecurityElement.Escape(NotificationText.Truncate(spoken, SpokenLimit))}</Say></Response>";
     }
 }
 

@@ -100,7 +100,7 @@ public sealed class SlackTeamsTests
         Assert.Equal("1.2", (string?)card["version"]);
         var body = card["body"]!.AsArray();
         Assert.Equal(["TextBlock", "FactSet", "TextBlock"], body.Select(b => (string?)b!["type"]));
-        Assert.Equal("[SEV1] ehr-api down", (string?)body[0]!["text"]);
+        Assert.Equal("\\[SEV1\\] ehr-api down", (string?)body[0]!["text"]); // Markdown: the brackets are text
         Assert.True((bool)body[0]!["wrap"]!);
         Assert.Equal(
             ["Severity=SEV1", "Status=Triggered", "Service=ehr-api", "Incident=inc-7f3a"],
