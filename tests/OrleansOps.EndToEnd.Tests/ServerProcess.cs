@@ -13,6 +13,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly HashSet<string> _secrets = new(StringComparer.Ordinal) { AdminToken };
 
     private ServerProcess(Process process, string dataPath, int httpPort, int siloPort, int gatewayPort)
     {
@@ -68,6 +69,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
         var server = new ServerProcess(process, dataPath, http, silo, gateway);
+        server.TreatAsSecret([.. (settings ?? []).Select(SecretOf).OfType<string>()]);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -84,12 +86,43 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// Every server a test starts is checked when it stops: no secret it was given (the admin token, a setting named
+    /// like a password, token, secret or key, or one a test names here) may appear in anything it logged.
+    /// </summary>
+    public void TreatAsSecret(params string[] values)
+    {
+        lock (_secrets)
+            foreach (var value in values.Where(v => v.Length >= MinSecretLength)) _secrets.Add(value);
+    }
+
+    /// <summary>How many of the secrets the server was given appear in its output (which ones is not said: that would print them).</summary>
+    public int LeakedSecrets()
+    {
+        var output = Output;
+        lock (_secrets) return _secrets.Count(secret => output.Contains(secret, StringComparison.Ordinal));
+    }
+
+    private const int MinSecretLength = 8;
+
+    /// <summary>The value of a <c>--Key=value</c> setting whose key names a secret (not a reference to one), else null.</summary>
+    private static string? SecretOf(string setting)
+    {
+        var separator = setting.IndexOf('=');
+        if (!setting.StartsWith("--", StringComparison.Ordinal) || separator < 0) return null;
+        var key = setting[2..separator];
+        var named = System.Text.RegularExpressions.Regex.IsMatch(key, "(password|token|secret|apikey|key)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        return named ? setting[(separator + 1)..] : null;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
         Admin.Dispose();
         Anonymous.Dispose();
         _process.Dispose();
+        var leaked = LeakedSecrets();
+        if (leaked > 0) throw new InvalidOperationException($"The server logged {leaked} of the secrets it was given; search its output for them.");
     }
 
     public static string NewTempFolder(string prefix)
