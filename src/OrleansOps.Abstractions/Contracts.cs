@@ -23,6 +23,30 @@ public sealed record ConfigResult
     [Id(1)] public required long Version { get; init; }
     [Id(2)] public IReadOnlyList<string> Errors { get; init; } = [];
     [Id(3)] public bool Created { get; init; }
+    /// <summary>The <see cref="ConfigPrecondition"/> did not hold: nothing changed, and <see cref="Version"/> is the current one.</summary>
+    [Id(4)] public bool PreconditionFailed { get; init; }
+    /// <summary>Whether the account had a configuration when the write was judged.</summary>
+    [Id(5)] public bool Existed { get; init; }
+}
+
+/// <summary>
+/// A condition on a configuration write (HTTP If-Match / If-None-Match), judged by the account grain in the same turn
+/// as the write, so that of two writers holding the same version only the first applies.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ConfigPrecondition
+{
+    /// <summary>The write applies only while the configuration is at one of these versions (If-Match with entity tags).</summary>
+    [Id(0)] public IReadOnlyList<long>? IfVersionIn { get; init; }
+    /// <summary>The write applies only to an account that has a configuration (If-Match: *).</summary>
+    [Id(1)] public bool IfExists { get; init; }
+    /// <summary>The write applies only to an account that has none yet (If-None-Match: *).</summary>
+    [Id(2)] public bool IfNew { get; init; }
+
+    public bool HoldsFor(bool exists, long version) =>
+        (!IfExists || exists)
+        && (!IfNew || !exists)
+        && (IfVersionIn is null || exists && IfVersionIn.Contains(version));
 }
 
 /// <summary>What ingest needs from an account to route alerts.</summary>
@@ -256,8 +280,9 @@ public sealed record AccountGauges(
 [GenerateSerializer, Immutable]
 public sealed record BudgetGauge([property: Id(0)] string Slo, [property: Id(1)] double RemainingMinutes, [property: Id(2)] double RemainingRatio);
 
+/// <summary>A page of the fleet by risk; <see cref="More"/> when entries follow the last one.</summary>
 [GenerateSerializer, Immutable]
-public sealed record FleetPage([property: Id(0)] IReadOnlyList<FleetEntry> Items, [property: Id(1)] int Total);
+public sealed record FleetPage([property: Id(0)] IReadOnlyList<FleetEntry> Items, [property: Id(1)] int Total, [property: Id(2)] bool More);
 
 /// <summary>An incident's ticket in one system: its key once created, the last chronicle entry written to it, and any failure.</summary>
 [GenerateSerializer, Immutable]

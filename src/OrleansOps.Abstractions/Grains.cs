@@ -12,7 +12,8 @@ public interface IIntegrationKeyGrain : IGrainWithStringKey
 /// <summary>Keyed by account id: configuration, the index of its incidents, and their lifecycle events.</summary>
 public interface IAccountGrain : IGrainWithStringKey
 {
-    Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source);
+    /// <summary>Validates and stores <paramref name="config"/> when <paramref name="precondition"/> (if any) holds; the check and the write are one turn.</summary>
+    Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source, ConfigPrecondition? precondition = null);
     Task<AccountView?> Describe();
     Task<AccountConfig?> GetConfig();
     /// <summary>How to route alerts sent with the key whose SHA-256 is given; null when the account does not (or no longer) hold that key.</summary>
@@ -63,8 +64,11 @@ public interface IFleetGrain : IGrainWithStringKey
 {
     /// <summary>An account's standing changed (status, or whole minutes of budget left).</summary>
     Task Update(FleetEntry entry);
-    /// <summary>The accounts most at risk first: breached, at-risk, then by the least budget left.</summary>
-    Task<FleetPage> List(int limit, int offset);
+    /// <summary>
+    /// The accounts most at risk first: breached, at-risk, then by the least budget left; the <paramref name="limit"/>
+    /// entries that follow <paramref name="after"/> in that order (from the start when null), as a cursor would.
+    /// </summary>
+    Task<FleetPage> List(int limit, FleetEntry? after);
     /// <summary>Differs from the last answer whenever a standing has changed since; for live views.</summary>
     [Orleans.Concurrency.ReadOnly]
     Task<string> ChangeStamp();

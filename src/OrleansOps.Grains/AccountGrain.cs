@@ -75,18 +75,22 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{_changes}");
 
-    public async Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source)
+    public async Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source, ConfigPrecondition? precondition = null)
     {
+        var current = _state.State;
+        var created = current.Config is null;
+        // Judged before the first await of this turn: a second writer holding the same version sees this write's version.
+        if (precondition is not null && !precondition.HoldsFor(!created, current.ConfigVersion))
+            return new ConfigResult { Applied = false, Version = current.ConfigVersion, PreconditionFailed = true, Existed = !created };
+
         var errors = config.Validate().ToList();
         if (config.Id != AccountId) errors.Add($"id: '{config.Id}' does not match the account '{AccountId}'");
-        if (errors.Count > 0) return new ConfigResult { Applied = false, Version = _state.State.ConfigVersion, Errors = errors };
+        if (errors.Count > 0) return new ConfigResult { Applied = false, Version = current.ConfigVersion, Errors = errors, Existed = !created };
 
         // A file that has not changed since it was last applied does not override edits made over the API.
-        var current = _state.State;
         if (source.Kind == "file" && current.ConfigSource is { Kind: "file" } previous && previous.ContentHash == source.ContentHash)
-            return new ConfigResult { Applied = false, Version = current.ConfigVersion };
+            return new ConfigResult { Applied = false, Version = current.ConfigVersion, Existed = true };
 
-        var created = current.Config is null;
         var removedKeys = current.Config?.IntegrationKeys
             .Where(old => config.IntegrationKeys.All(k => k.KeySha256 != old.KeySha256))
             .ToList() ?? [];
@@ -106,7 +110,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).Register(AccountId);
         ScheduleSlaReview(SlaReviewDebounce); // a new contract is judged at once, not at the next incident
 
-        return new ConfigResult { Applied = true, Version = current.ConfigVersion, Created = created };
+        return new ConfigResult { Applied = true, Version = current.ConfigVersion, Created = created, Existed = !created };
     }
 
     public Task<AccountView?> Describe()

@@ -32,10 +32,17 @@ public sealed class FleetGrain(ILogger<FleetGrain> logger) : Grain, IFleetGrain
         return Task.CompletedTask;
     }
 
-    public async Task<FleetPage> List(int limit, int offset)
+    public async Task<FleetPage> List(int limit, FleetEntry? after)
     {
         await _rebuilt; // the first answer after a restart is the whole fleet, not the part rebuilt so far
-        return new FleetPage(_byRisk.Skip(offset).Take(limit).ToList(), _byRisk.Count);
+        // By the order, not by the entry: the account may have moved since, and the page goes on from where it was.
+        IEnumerable<FleetEntry> following = _byRisk;
+        if (after is not null)
+            following = _byRisk.Max is { } last && RiskOrder.Instance.Compare(after, last) < 0
+                ? _byRisk.GetViewBetween(after, last).Where(e => RiskOrder.Instance.Compare(e, after) > 0)
+                : [];
+        var page = following.Take(limit + 1).ToList();
+        return new FleetPage(page.Take(limit).ToList(), _byRisk.Count, page.Count > limit);
     }
 
     public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{_changes}");

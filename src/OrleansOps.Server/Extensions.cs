@@ -46,9 +46,8 @@ public static class Extensions
         builder.Services.AddSingleton<ConfigLoader>();
         builder.Services.AddHostedService<StartupConfiguration>();
 
-        builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<TransientFailures>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddProblemAnswers();
+        builder.Services.AddApiDocs();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxIngestBodyBytes, 1024 * 1024) + 1);
@@ -126,23 +125,23 @@ public static class Extensions
 
     public static WebApplication MapOrleansOps(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.MapOpenApi();
+        app.UseProblemAnswers();
+        app.MapApiDocs();
         app.MapGet("/healthz", async (IGrainFactory grains, CancellationToken cancellationToken) =>
         {
             // A grain round-trip proves the silo is up and answering, not just the web server.
             await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
-            return TypedResults.Ok(new { status = "ok" });
-        }).WithTags("Health");
+            return TypedResults.Ok(new HealthStatus("ok"));
+        }).WithTags("Health").WithSummary("Liveness: the silo answers a grain call").ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails local) =>
         {
             // Only this silo's own standing: a peer's trouble must not take every silo out of a load balancer at once.
             var status = membership.CurrentSnapshot.GetSiloStatus(local.SiloAddress);
             return status == SiloStatus.Active
-                ? Results.Ok(new { status = "ready" })
+                ? Results.Ok(new HealthStatus("ready"))
                 : Results.Problem(title: "Not ready", detail: $"This silo is {status.ToString().ToLowerInvariant()} in the cluster, not active.", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }).WithTags("Health");
+        }).WithTags("Health").WithSummary("Readiness: this silo is active in the cluster's membership")
+            .Produces<HealthStatus>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapMetrics();
         app.MapIngestApi();
         app.MapAccountsApi();
@@ -152,9 +151,14 @@ public static class Extensions
         app.MapClusterApi();
         app.MapCorrelationApi();
         app.MapDashboardApi();
+        if (app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value.FailureProbe)
+            app.MapGroup("/api/v1/diagnostics").WithTags("Diagnostics").RequireAdminToken().ExcludeFromDescription()
+                .MapGet("/failure", string () => throw new InvalidOperationException("The failure probe failed, as asked (OrleansOps:FailureProbe)."));
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
     }
+
+    public sealed record HealthStatus(string Status);
 
     private static void PrintBanner(WebApplication app)
     {
@@ -165,6 +169,7 @@ public static class Extensions
         Console.WriteLine(options.Storage == StorageMode.Sqlite
             ? $"  data folder: {Path.GetFullPath(options.DataPath)}"
             : $"  cluster '{options.ClusterId}' on PostgreSQL; silo port {options.SiloPort}, gateway port {options.GatewayPort}");
+        Console.WriteLine($"  API reference: {ApiDocs.UiPath} (OpenAPI document: {ApiDocs.DocumentPath})");
         Console.WriteLine(generated
             ? $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken to keep one)"
             : "  admin token: as configured in OrleansOps:AdminToken");

@@ -31,6 +31,11 @@ public sealed class OrleansOpsOptions
     public SqliteDurability SqliteDurability { get; set; } = SqliteDurability.Full;
     /// <summary>Largest accepted ingest body, in bytes (PagerDuty allows 512 KB; Prometheus batches are smaller).</summary>
     public long MaxIngestBodyBytes { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// Maps <c>GET /api/v1/diagnostics/failure</c> (admin token), which fails on purpose: to check that a defect reaches
+    /// the logs and its caller gets a 500 problem, end to end. Off unless set.
+    /// </summary>
+    public bool FailureProbe { get; set; }
 
     /// <summary>What stops the server from starting, worded for the operator who set it.</summary>
     public IReadOnlyList<string> Problems()

@@ -8,6 +8,8 @@ namespace OrleansOps.EndToEnd.Tests;
 /// <summary>Small helpers over HttpClient that keep the tests reading like the API calls they make.</summary>
 public static class Api
 {
+    public const string Json = "application/json";
+
     public static async Task<(int Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string? bearer = null, string contentType = "application/json")
     {
         using var request = new HttpRequestMessage(method, path);
@@ -35,6 +37,19 @@ public static class Api
         var (status, body) = await SendAsync(client, HttpMethod.Get, path);
         Assert.True(status == 200, $"GET {path} answered {status}: {body?.ToJsonString()}");
         return body!;
+    }
+
+    /// <summary>Every item of a list, following each page's <c>next</c> cursor to the end (500 a page unless the path says).</summary>
+    public static async Task<JsonArray> GetAllAsync(HttpClient client, string path)
+    {
+        var items = new JsonArray();
+        var first = path.Contains("limit=", StringComparison.Ordinal) ? path : path + (path.Contains('?') ? "&" : "?") + "limit=500";
+        for (var page = await GetOkAsync(client, first); ; )
+        {
+            foreach (var item in page["items"]!.AsArray()) items.Add(item!.DeepClone());
+            if (page["next"]?.GetValue<string>() is not { } next) return items;
+            page = await GetOkAsync(client, $"{first}&cursor={Uri.EscapeDataString(next)}");
+        }
     }
 
     public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class

@@ -88,17 +88,15 @@ public sealed class BadInputTests(ServerFixture fixture)
     private async Task<string> SnapshotAsync()
     {
         var snapshot = new JsonObject();
-        var accounts = await Api.GetOkAsync(Server.Admin, "/api/v1/accounts");
-        foreach (var account in accounts["items"]!.AsArray())
+        foreach (var account in await Api.GetAllAsync(Server.Admin, "/api/v1/accounts"))
         {
             var id = account!["id"]!.GetValue<string>();
-            var incidents = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/incidents?limit=500");
             var details = new JsonArray();
-            foreach (var incident in incidents["items"]!.AsArray())
+            foreach (var incident in await Api.GetAllAsync(Server.Admin, $"/api/v1/accounts/{id}/incidents"))
             {
                 var incidentId = incident!["id"]!.GetValue<string>();
                 details.Add(await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}"));
-                details.Add(await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"));
+                details.Add(await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"));
             }
             snapshot[id] = new JsonObject
             {

@@ -58,7 +58,7 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
             using var second = Client(silos[1].Url);
             using var victim = Client(silos[2].Url);
             var members = await Api.GetOkAsync(first, "/api/v1/cluster/silos");
-            Assert.Equal(3, members["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "active"));
+            Assert.Equal(3, members["items"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "active"));
 
             var account = "acct-" + Guid.NewGuid().ToString("N")[..10];
             var key = account + "-key-000000";
@@ -115,7 +115,7 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
             var detected = await Api.EventuallyAsync(async () =>
             {
                 var (status, body) = await Api.SendAsync(first, HttpMethod.Get, "/api/v1/cluster/silos");
-                return status == 200 && body!["silos"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "dead") == 1 ? (object)clock.Elapsed : null;
+                return status == 200 && body!["items"]!.AsArray().Count(s => s!["status"]!.GetValue<string>() == "dead") == 1 ? (object)clock.Elapsed : null;
             }, TimeSpan.FromSeconds(120), "the killed silo to be declared dead");
             var recovered = await Api.EventuallyAsync(async () =>
             {

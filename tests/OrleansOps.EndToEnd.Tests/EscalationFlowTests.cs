@@ -139,7 +139,7 @@ public sealed class EscalationFlowTests : IAsyncLifetime
         Assert.Equal(3, call["attempts"]!.GetValue<int>());
         Assert.Equal(3, _receiver.Requests.Count(r => r.Path.EndsWith("/Calls.json")));
 
-        var chronicle = (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"))["items"]!.AsArray();
+        var chronicle = await Api.GetAllAsync(_server.Admin, $"/api/v1/incidents/{incidentId}/chronicle");
         var steps = chronicle.Where(e => e!["kind"]!.GetValue<string>() == "escalation.step").ToList();
         Assert.Equal(["escalation", "lead"], steps.Select(s => s!["actor"]!.GetValue<string>()));
         Assert.Equal(3, chronicle.Count(e => e!["kind"]!.GetValue<string>() == "notification.attempt" && e["data"]!["channel"]!.GetValue<string>() == "voice"));

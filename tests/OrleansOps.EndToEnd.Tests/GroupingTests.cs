@@ -62,7 +62,7 @@ public sealed class GroupingTests(ServerFixture fixture)
         Assert.StartsWith("topology: api depends on db, which joined this incident", rules["HighErrorRate@api-1"]);
         Assert.StartsWith("topology: web depends on api, which joined this incident", rules["HighErrorRate@web-1"]);
 
-        var chronicle = (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"))["items"]!.AsArray();
+        var chronicle = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle");
         var attached = chronicle.Single(e => e!["text"]!.GetValue<string>().StartsWith("Alert HighErrorRate on web attached as a symptom", StringComparison.Ordinal))!;
         Assert.Equal("db", attached["data"]!["symptomOf"]!.GetValue<string>());
         Assert.StartsWith("topology: web depends on api", attached["data"]!["rule"]!.GetValue<string>());
@@ -156,7 +156,7 @@ public sealed class GroupingTests(ServerFixture fixture)
         Assert.Equal(202, status);
         var incidentIds = body!["alerts"]!.AsArray().Select(a => a!["incidentId"]!.GetValue<string>()).Distinct().ToList();
         var incidentId = Assert.Single(incidentIds);
-        var chronicle = (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle"))["items"]!.AsArray();
+        var chronicle = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle");
         Assert.StartsWith("storm mode: 8 new alerts in the account within a minute", chronicle[0]!["data"]!["rule"]!.GetValue<string>());
         var counters = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/correlation");
         Assert.Equal(0.875, counters["total"]!["noiseReduction"]!.GetValue<double>(), 3);

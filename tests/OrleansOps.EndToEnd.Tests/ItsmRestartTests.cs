@@ -74,7 +74,7 @@ public sealed class ItsmRestartTests
                 return view["tickets"]!.AsArray().FirstOrDefault(t => t!["key"] is not null);
             }, TimeSpan.FromSeconds(150), "the ticket found after the restart");
             Assert.Equal("INC0010001", tickets!["key"]!.GetValue<string>());
-            var chronicle = (await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
+            var chronicle = await Api.GetAllAsync(restarted.Admin, $"/api/v1/incidents/{incident}/chronicle");
             Assert.StartsWith("Found ServiceNow ticket INC0010001", chronicle.Single(e => e!["kind"]!.GetValue<string>() == "ticket.created")!["text"]!.GetValue<string>());
         }
         // The one creation that reached ServiceNow is the one the kill interrupted; the restarted server created nothing.
@@ -148,7 +148,7 @@ public sealed class ItsmRestartTests
                 return view["tickets"]!.AsArray().FirstOrDefault(t => t!["key"] is not null);
             }, TimeSpan.FromSeconds(90), "the issue found after the restart");
             Assert.Equal("OPS-1", ticket!["key"]!.GetValue<string>());
-            var chronicle = (await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
+            var chronicle = await Api.GetAllAsync(restarted.Admin, $"/api/v1/incidents/{incident}/chronicle");
             Assert.StartsWith("Found Jira ticket OPS-1", chronicle.Single(e => e!["kind"]!.GetValue<string>() == "ticket.created")!["text"]!.GetValue<string>());
         }
         AssertOneCreationBefore(killedAt, creationsSeenAt);

@@ -89,7 +89,7 @@ public sealed class ItsmWebhookTests : IAsyncLifetime
         var note = $$"""{"correlation_id":"{{incident}}","work_notes":"vendor engaged","sys_updated_by":"alice"}""";
         Assert.True((await PostAsync(path, note, Bearer(Secret))).Body!["applied"]!.GetValue<bool>());
 
-        var chronicle = (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
+        var chronicle = await Api.GetAllAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle");
         Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "note.added" && e["text"]!.GetValue<string>() == "vendor engaged");
         Assert.DoesNotContain(chronicle, e => e!["kind"]!.GetValue<string>() == "incident.resolved");
 
@@ -129,7 +129,7 @@ public sealed class ItsmWebhookTests : IAsyncLifetime
         var view = await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}");
         Assert.Equal("resolved", view["status"]!.GetValue<string>());
         Assert.Equal("jira:Bea", view["resolvedBy"]!.GetValue<string>());
-        var chronicle = (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle"))["items"]!.AsArray();
+        var chronicle = await Api.GetAllAsync(_server.Admin, $"/api/v1/incidents/{incident}/chronicle");
         Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "note.added" && e["text"]!.GetValue<string>() == "<b>rolling back</b>");
     }
 }

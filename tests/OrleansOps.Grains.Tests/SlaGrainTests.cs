@@ -58,7 +58,7 @@ public sealed class SlaGrainTests(ClusterFixture fixture)
         var breached = await EventuallyEventAsync(account, e => e is { Kind: SlaEventKind.Status, To: SloHealth.Breached }, "the breach");
         Assert.Equal(exhaustedAt, breached.At);
         Assert.Single(await account.GetSlaEvents(), e => e.Kind == SlaEventKind.BurnStarted);
-        var page = await fixture.Grains.GetGrain<IFleetGrain>(GrainKeys.Fleet).List(500, 0);
+        var page = await fixture.Grains.GetGrain<IFleetGrain>(GrainKeys.Fleet).List(500, null);
         Assert.Contains(page.Items, e => e.AccountId == id && e.Status == SloHealth.Breached);
     }
 

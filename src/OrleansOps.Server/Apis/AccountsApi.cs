@@ -7,28 +7,40 @@ namespace OrleansOps.Server.Apis;
 
 public static class AccountsApi
 {
-    public const int DefaultPageSize = 50;
-    public const int MaxPageSize = 500;
     private const long MaxConfigBytes = 256 * 1024;
 
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
         var accounts = app.MapGroup("/api/v1/accounts").WithTags("Accounts").RequireAdminToken();
-        accounts.MapGet("/", ListAccounts).WithSummary("All accounts");
-        accounts.MapGet("/{accountId}", GetAccount).WithSummary("One account: services, incident counts, configuration version");
-        accounts.MapGet("/{accountId}/config", GetConfig).WithSummary("An account's configuration (integration keys as SHA-256 only)");
-        accounts.MapPut("/{accountId}/config", PutConfig).WithSummary("Create or replace an account's configuration (JSON, or YAML with a YAML content type)");
-        accounts.MapGet("/{accountId}/incidents", ListIncidents).WithSummary("An account's incidents, newest first; status = triggered|acknowledged|resolved|open");
+        accounts.MapGet("/", ListAccounts).WithSummary("All accounts, by id; ?limit=&cursor=")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        accounts.MapGet("/{accountId}", GetAccount).WithSummary("One account: services, incident counts, configuration version")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        accounts.MapGet("/{accountId}/config", GetConfig)
+            .WithSummary("An account's configuration (integration keys as SHA-256 only), with its ETag; If-None-Match answers 304 while it is current")
+            .Produces<AccountConfigDocument>().Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        accounts.MapPut("/{accountId}/config", PutConfig)
+            .WithSummary("Create or replace an account's configuration (JSON, or YAML with a YAML content type); If-Match: \"v<version>\" replaces only that version, If-None-Match: * only creates")
+            .Produces<AccountConfigDocument>().Produces<AccountConfigDocument>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ReadsJsonOrYaml<AccountConfigDocument>();
+        accounts.MapGet("/{accountId}/incidents", ListIncidents)
+            .WithSummary("An account's incidents, newest first; ?status=triggered|acknowledged|resolved|open&limit=&cursor=")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         accounts.MapGet("/{accountId}/schedules/{scheduleId}/oncall", WhoIsOnCall)
-            .WithSummary("Who is on call in a schedule at ?at= (default now), and the shifts until ?until= (default a week later)");
+            .WithSummary("Who is on call in a schedule at ?at= (default now), and the shifts until ?until= (default a week later)")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
-    private static async Task<Ok<Page<AccountView>>> ListAccounts(IGrainFactory grains)
+    private static async Task<Results<Ok<Page<AccountView>>, ProblemHttpResult>> ListAccounts(IGrainFactory grains, string? limit = null, string? cursor = null)
     {
-        var ids = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
-        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<IAccountGrain>(id).Describe()));
-        return TypedResults.Ok(new Page<AccountView>(views.OfType<AccountView>().ToList(), null));
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
+        var ids = Paging.Slice(await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List(), id => id, query!);
+        var views = await Task.WhenAll(ids.Items.Select(id => grains.GetGrain<IAccountGrain>(id).Describe()));
+        return TypedResults.Ok(new Page<AccountView>(views.OfType<AccountView>().ToList(), ids.Next));
     }
 
     private static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAccount(string accountId, IGrainFactory grains)
@@ -38,23 +50,34 @@ public static class AccountsApi
         return view is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(view);
     }
 
-    private static async Task<Results<Ok<AccountConfigDocument>, ProblemHttpResult>> GetConfig(string accountId, IGrainFactory grains)
+    private static async Task<IResult> GetConfig(string accountId, HttpContext context, IGrainFactory grains)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
-        var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();
-        return config is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(AccountConfigDocument.FromDomain(config));
+        var account = grains.GetGrain<IAccountGrain>(accountId);
+        // The version is read before the configuration: should a write land between the two, the tag is older than the
+        // body, and a write sent with it gets a 412 instead of overwriting a change its sender never saw.
+        var view = await account.Describe();
+        var config = await account.GetConfig();
+        if (view is null || config is null) return Problems.NotFound($"No account '{accountId}'.");
+        context.Response.Headers.ETag = ConfigETags.Of(view.ConfigVersion);
+        return ConfigETags.NotModified(context.Request, view.ConfigVersion)
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(AccountConfigDocument.FromDomain(config));
     }
 
     private static async Task<IResult> PutConfig(string accountId, HttpRequest request, IGrainFactory grains)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        var headerErrors = new List<string>();
+        var precondition = ConfigETags.ReadPrecondition(request, headerErrors);
+        if (headerErrors.Count > 0) return Problems.Invalid("The request's preconditions are malformed; nothing was changed", headerErrors);
         var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxConfigBytes, request.HttpContext.RequestAborted);
         if (tooLarge is not null) return tooLarge;
         var text = Encoding.UTF8.GetString(bytes!);
         if (text.Trim().Length == 0) return Problems.BadRequest("Empty body", "Send the account configuration as JSON or YAML.");
 
         AccountConfigDocument? document;
-        if (request.ContentType is { } type && (type.Contains("yaml", StringComparison.OrdinalIgnoreCase) || type.Contains("yml", StringComparison.OrdinalIgnoreCase)))
+        if (MediaTypes.IsYaml(request.ContentType))
         {
             (document, var error) = YamlAccountConfig.Read(text);
             if (document is null) return Problems.BadRequest("Malformed YAML", error!);
@@ -77,18 +100,29 @@ public static class AccountsApi
         if (document.Id != accountId) errors.Add($"id: '{document.Id}' does not match the path's account '{accountId}'");
         if (config is null || errors.Count > 0) return Problems.Invalid("The account configuration is invalid; nothing was changed", errors);
 
-        var result = await grains.GetGrain<IAccountGrain>(accountId).ApplyConfig(config, ConfigSource.Api);
+        var result = await grains.GetGrain<IAccountGrain>(accountId).ApplyConfig(config, ConfigSource.Api, precondition);
+        if (result.Existed) request.HttpContext.Response.Headers.ETag = ConfigETags.Of(result.Version);
+        if (result.PreconditionFailed) return PreconditionFailed(accountId, precondition!, result);
         if (result.Errors.Count > 0) return Problems.Invalid("The account configuration is invalid; nothing was changed", result.Errors);
+        request.HttpContext.Response.Headers.ETag = ConfigETags.Of(result.Version);
         var body = AccountConfigDocument.FromDomain(config);
         return result.Created
             ? TypedResults.Created($"/api/v1/accounts/{accountId}", body)
             : TypedResults.Ok(body);
     }
 
+    private static ProblemHttpResult PreconditionFailed(string accountId, ConfigPrecondition precondition, ConfigResult result) => Problems.PreconditionFailed(
+        precondition.IfNew && result.Existed
+            ? $"Account '{accountId}' already exists (configuration {ConfigETags.Of(result.Version)}); nothing was changed. To replace it, send If-Match with that ETag instead of If-None-Match: *."
+            : !result.Existed
+                ? $"Account '{accountId}' has no configuration, so If-Match matches nothing; nothing was changed. To create it, send If-None-Match: * or no precondition."
+                : $"The configuration of '{accountId}' is now {ConfigETags.Of(result.Version)}, not the version If-Match names: someone changed it since you read it. Nothing was changed; GET it again, reapply your change and send the new ETag.");
+
     private static async Task<Results<Ok<Page<IncidentListItem>>, ProblemHttpResult>> ListIncidents(
-        string accountId, IGrainFactory grains, string? status = null, string? cursor = null, int? limit = null)
+        string accountId, IGrainFactory grains, string? status = null, string? cursor = null, string? limit = null)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        var errors = new List<string>();
         var filter = status switch
         {
             null or "" => IncidentStatusFilter.All,
@@ -98,13 +132,15 @@ public static class AccountsApi
             "resolved" => IncidentStatusFilter.Resolved,
             _ => (IncidentStatusFilter?)null,
         };
-        if (filter is null) return Problems.BadRequest("Invalid status filter", $"status '{status}' is not one of triggered, acknowledged, resolved, open.");
-        if (limit is < 1 or > MaxPageSize) return Problems.BadRequest("Invalid limit", $"limit must be between 1 and {MaxPageSize}.");
-        if (cursor is not null && !Grains.IncidentCursor.TryDecode(cursor, out _)) return Problems.BadRequest("Invalid cursor", "cursor is not one this server issued.");
+        if (filter is null) errors.Add($"status: '{status}' is not one of triggered, acknowledged, resolved, open");
+        var size = Paging.ReadLimit(limit, errors);
+        if (!string.IsNullOrEmpty(cursor) && !Grains.IncidentCursor.TryDecode(cursor, out _))
+            errors.Add("cursor: not a cursor this server issued (pass the 'next' of the previous page as it was)");
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
 
         var account = grains.GetGrain<IAccountGrain>(accountId);
         if (await account.Describe() is null) return Problems.NotFound($"No account '{accountId}'.");
-        var page = await account.ListIncidents(filter.Value, cursor, limit ?? DefaultPageSize);
+        var page = await account.ListIncidents(filter!.Value, string.IsNullOrEmpty(cursor) ? null : cursor, size);
         return TypedResults.Ok(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next));
     }
 
@@ -126,7 +162,7 @@ public static class AccountsApi
         var from = Instant(at, "at", errors) ?? time.GetUtcNow();
         var to = Instant(until, "until", errors) ?? from.AddDays(7);
         if (errors.Count == 0 && (to <= from || to - from > TimeSpan.FromDays(92))) errors.Add("until: must be after at, and at most 92 days later");
-        if (errors.Count > 0) return Problems.Invalid("The query is invalid", errors);
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
         var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();
         if (config is null) return Problems.NotFound($"No account '{accountId}'.");
         var schedule = config.OnCall.Schedules.FirstOrDefault(s => s.Id == scheduleId);

@@ -8,25 +8,27 @@ public static class ClusterApi
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
     {
         var cluster = app.MapGroup("/api/v1/cluster").WithTags("Cluster").RequireAdminToken();
-        cluster.MapGet("/silos", ListSilos).WithSummary("Every silo in the membership table with its status (active, dead, ...)");
+        cluster.MapGet("/silos", ListSilos).WithSummary("Every silo in the membership table with its status (active, dead, ...), by name; ?limit=&cursor=")
+            .Produces<Page<SiloView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         cluster.MapGet("/grains", ListActivations).WithSummary("Grain activations per grain type and silo: where the cluster's work lives right now");
         return app;
     }
 
-    private static async Task<IResult> ListSilos(IGrainFactory grains, ILocalSiloDetails local)
+    private static async Task<IResult> ListSilos(IGrainFactory grains, ILocalSiloDetails local, string? limit = null, string? cursor = null)
     {
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
         var silos = hosts
-            .OrderBy(h => h.SiloName, StringComparer.Ordinal)
             .Select(h => new SiloView(
                 h.SiloName,
                 h.SiloAddress.ToParsableString(),
                 h.Status.ToString().ToLowerInvariant(),
                 h.StartTime,
                 h.IAmAliveTime,
-                h.SiloAddress.Equals(local.SiloAddress)))
-            .ToList();
-        return TypedResults.Ok(new { silos });
+                h.SiloAddress.Equals(local.SiloAddress)));
+        // A restarted silo may keep its name; the address carries its generation, so name and address tell them apart.
+        return TypedResults.Ok(Paging.Slice(silos, s => Paging.Key(s.Name, s.Address), query!));
     }
 
     private static async Task<IResult> ListActivations(IGrainFactory grains)

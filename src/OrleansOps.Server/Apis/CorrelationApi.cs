@@ -13,16 +13,29 @@ public static class CorrelationApi
 
     public static IEndpointRouteBuilder MapCorrelationApi(this IEndpointRouteBuilder app)
     {
-        var account = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("Correlation").RequireAdminToken();
-        account.MapPost("/silences", CreateSilence).WithSummary("Silence alerts matching every matcher from startsAt (default now) to endsAt");
-        account.MapGet("/silences", ListSilences).WithSummary("Pending, active and recently ended silences, newest first");
-        account.MapDelete("/silences/{silenceId}", ExpireSilence).WithSummary("End a silence now; the alerts it held are evaluated again");
-        account.MapGet("/suppressed", ListSuppressed).WithSummary("Firing alerts held back by a silence or maintenance window, with the reason");
-        account.MapGet("/correlation", AccountCounters).WithSummary("Alert events received, deduplicated, suppressed, grouped, incidents opened, noise reduction; per service and in total");
+        var account = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("Correlation").RequireAdminToken()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        account.MapPost("/silences", CreateSilence).WithSummary("Silence alerts matching every matcher from startsAt (default now) to endsAt")
+            .Produces<SilenceView>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ReadsJson<SilenceRequest>();
+        account.MapGet("/silences", ListSilences).WithSummary("Pending, active and recently ended silences, newest first; ?limit=&cursor=")
+            .Produces<Page<SilenceView>>();
+        account.MapDelete("/silences/{silenceId}", ExpireSilence).WithSummary("End a silence now (?actor=); the alerts it held are evaluated again")
+            .Produces<SilenceView>();
+        account.MapGet("/suppressed", ListSuppressed).WithSummary("Firing alerts held back by a silence or maintenance window, with the reason, oldest first; ?limit=&cursor=")
+            .Produces<Page<SuppressedView>>();
+        account.MapGet("/correlation", AccountCounters).WithSummary("Alert events received, deduplicated, suppressed, grouped, incidents opened, noise reduction; per service and in total")
+            .Produces<AccountCountersView>();
         app.MapGroup("/api/v1/correlation").WithTags("Correlation").RequireAdminToken()
-            .MapGet("/", FleetCounters).WithSummary("The correlation counters of every account, and their total");
+            .MapGet("/", FleetCounters).WithSummary("The correlation counters of every account, and their total")
+            .Produces<FleetCountersView>();
         return app;
     }
+
+    /// <summary>A silence as it is sent (documented in OpenAPI): matchers as strings (<c>name=~"re"</c>) or Alertmanager objects.</summary>
+    public sealed record SilenceRequest(IReadOnlyList<JsonElement> Matchers, DateTimeOffset? StartsAt, DateTimeOffset EndsAt, string CreatedBy, string? Comment);
+
+    public sealed record FleetCountersView(CountersView Total, IReadOnlyList<AccountCountersView> Accounts);
 
     public sealed record SilenceView(
         string Id, IReadOnlyList<string> Matchers, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string CreatedBy, string Comment,
@@ -69,13 +82,16 @@ public static class CorrelationApi
         }
     }
 
-    private static async Task<IResult> ListSilences(string accountId, IGrainFactory grains, TimeProvider time)
+    private static async Task<IResult> ListSilences(string accountId, IGrainFactory grains, TimeProvider time, string? limit = null, string? cursor = null)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
         var account = grains.GetGrain<IAccountGrain>(accountId);
         if (await account.Describe() is null) return NoAccount(accountId);
+        var page = Paging.Slice(await account.ListSilences(), s => Paging.Key(Paging.Descending(s.CreatedAt), s.Id), query!);
         var now = time.GetUtcNow();
-        return TypedResults.Ok(new Page<SilenceView>((await account.ListSilences()).Select(s => SilenceView.Of(s, now)).ToList(), null));
+        return TypedResults.Ok(new Page<SilenceView>(page.Items.Select(s => SilenceView.Of(s, now)).ToList(), page.Next));
     }
 
     private static async Task<IResult> ExpireSilence(string accountId, string silenceId, string? actor, IGrainFactory grains, TimeProvider time)
@@ -88,16 +104,19 @@ public static class CorrelationApi
             : TypedResults.Ok(SilenceView.Of(expired, time.GetUtcNow()));
     }
 
-    private static async Task<IResult> ListSuppressed(string accountId, IGrainFactory grains)
+    private static async Task<IResult> ListSuppressed(string accountId, IGrainFactory grains, string? limit = null, string? cursor = null)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
         var account = grains.GetGrain<IAccountGrain>(accountId);
         if (await account.Describe() is null) return NoAccount(accountId);
         var services = await account.Services();
         var held = await Task.WhenAll(services.Select(async service =>
             (await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(accountId, service)).ListSuppressed())
                 .Select(s => new SuppressedView(s.Alert.Fingerprint, service, s.Alert.Labels, s.Reason, s.Since, s.Alert.ReceivedAt, s.Count))));
-        return TypedResults.Ok(new Page<SuppressedView>(held.SelectMany(h => h).OrderBy(h => h.Since).ToList(), null));
+        // A fingerprint is held once per service, so instant, service and fingerprint tell them apart.
+        return TypedResults.Ok(Paging.Slice(held.SelectMany(h => h), h => Paging.Key(Paging.Ascending(h.Since), h.Service, h.Fingerprint), query!));
     }
 
     private static async Task<IResult> AccountCounters(string accountId, IGrainFactory grains)
@@ -111,11 +130,9 @@ public static class CorrelationApi
     {
         var ids = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
         var accounts = (await Task.WhenAll(ids.Select(id => CountersByServiceAsync(id, grains)))).OfType<CounterSet>().ToList();
-        return TypedResults.Ok(new
-        {
-            total = CountersView.Of(accounts.SelectMany(a => a.Services.Select(s => s.Counters))),
-            accounts = accounts.Select(View).ToList(),
-        });
+        return TypedResults.Ok(new FleetCountersView(
+            CountersView.Of(accounts.SelectMany(a => a.Services.Select(s => s.Counters))),
+            accounts.Select(View).ToList()));
     }
 
     internal static async Task<AccountCountersView?> CountersOf(string accountId, IGrainFactory grains) =>

@@ -11,25 +11,35 @@ public static class IncidentsApi
 
     public static IEndpointRouteBuilder MapIncidentsApi(this IEndpointRouteBuilder app)
     {
-        var incidents = app.MapGroup("/api/v1/incidents/{incidentId}").WithTags("Incidents").RequireAdminToken();
-        incidents.MapGet("/", GetIncident).WithSummary("One incident with its alerts");
-        incidents.MapGet("/chronicle", GetChronicle).WithSummary("The incident's hash-chained record");
+        var incidents = app.MapGroup("/api/v1/incidents/{incidentId}").WithTags("Incidents").RequireAdminToken()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        incidents.MapGet("/", GetIncident).WithSummary("One incident with its alerts, escalation, notifications and tickets");
+        incidents.MapGet("/chronicle", GetChronicle).WithSummary("The incident's hash-chained record, oldest first; ?limit=&cursor=");
         incidents.MapGet("/chronicle/verify", VerifyChronicle).WithSummary("Recompute the chronicle's hash chain");
-        incidents.MapPost("/ack", (string incidentId, HttpRequest request, IGrainFactory grains) =>
-            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Acknowledge(body.Actor))).WithSummary("Acknowledge");
-        incidents.MapPost("/resolve", (string incidentId, HttpRequest request, IGrainFactory grains) =>
-            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Resolve(body.Actor, body.Text))).WithSummary("Resolve, with an optional note");
-        incidents.MapPost("/reopen", (string incidentId, HttpRequest request, IGrainFactory grains) =>
-            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Reopen(body.Actor, body.Text))).WithSummary("Reopen a resolved incident");
-        incidents.MapPost("/notes", (string incidentId, HttpRequest request, IGrainFactory grains) =>
-            Command(incidentId, request, grains, requireText: true, (incident, body) => incident.AddNote(body.Actor, body.Text!))).WithSummary("Add a note to the chronicle");
-        incidents.MapPost("/escalate", (string incidentId, HttpRequest request, IGrainFactory grains) =>
-            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Escalate(body.Actor))).WithSummary("Page the next escalation level now");
-        incidents.MapPost("/reassign", (string incidentId, HttpRequest request, IGrainFactory grains) =>
-            Command(incidentId, request, grains, requireText: false, (incident, body) => incident.Reassign(body.Actor, body.To!), requireTarget: true))
-            .WithSummary("Hand the incident to {\"to\": \"user:<id>\" | \"schedule:<id>\" | \"team:<id>\" | \"channel:<id>\"} and page it now");
+        Action(incidents, "/ack", "Acknowledge; {\"actor\"} optional",
+            requireText: false, (incident, body) => incident.Acknowledge(body.Actor));
+        Action(incidents, "/resolve", "Resolve; {\"actor\", \"note\"} both optional",
+            requireText: false, (incident, body) => incident.Resolve(body.Actor, body.Text));
+        Action(incidents, "/reopen", "Reopen a resolved incident; {\"actor\", \"note\"} both optional",
+            requireText: false, (incident, body) => incident.Reopen(body.Actor, body.Text));
+        Action(incidents, "/notes", "Add a note to the chronicle; {\"actor\", \"text\"}, text required",
+            requireText: true, (incident, body) => incident.AddNote(body.Actor, body.Text!));
+        Action(incidents, "/escalate", "Page the next escalation level now; {\"actor\"} optional",
+            requireText: false, (incident, body) => incident.Escalate(body.Actor));
+        Action(incidents, "/reassign", "Hand the incident to {\"to\": \"user:<id>\" | \"schedule:<id>\" | \"team:<id>\" | \"channel:<id>\"} and page it now",
+            requireText: false, (incident, body) => incident.Reassign(body.Actor, body.To!), requireTarget: true);
         return app;
     }
+
+    /// <summary>A POST that acts on the incident and answers it as GET does; 409 when its state does not allow the action.</summary>
+    private static void Action(RouteGroupBuilder incidents, string path, string summary, bool requireText,
+        Func<IIncidentGrain, CommandBody, Task<CommandResult>> act, bool requireTarget = false) =>
+        incidents.MapPost(path, (string incidentId, HttpRequest request, IGrainFactory grains) =>
+                Command(incidentId, request, grains, requireText, act, requireTarget))
+            .WithSummary(summary)
+            .Produces<IncidentResponse>()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ReadsJson<ActionRequest>(optional: true);
 
     private static async Task<Results<Ok<IncidentResponse>, ProblemHttpResult>> GetIncident(string incidentId, IGrainFactory grains)
     {
@@ -38,11 +48,14 @@ public static class IncidentsApi
         return view is null ? NoIncident(incidentId) : TypedResults.Ok(IncidentResponse.Of(view));
     }
 
-    private static async Task<Results<Ok<Page<ChronicleEntry>>, ProblemHttpResult>> GetChronicle(string incidentId, IGrainFactory grains)
+    private static async Task<Results<Ok<Page<ChronicleEntry>>, ProblemHttpResult>> GetChronicle(
+        string incidentId, IGrainFactory grains, string? limit = null, string? cursor = null)
     {
         if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
         var chronicle = await grains.GetGrain<IIncidentGrain>(incidentId).GetChronicle();
-        return chronicle is null ? NoIncident(incidentId) : TypedResults.Ok(new Page<ChronicleEntry>(chronicle, null));
+        return chronicle is null ? NoIncident(incidentId) : TypedResults.Ok(Paging.Slice(chronicle, e => Paging.Ascending(e.Seq), query!));
     }
 
     private static async Task<Results<Ok<ChronicleVerification>, ProblemHttpResult>> VerifyChronicle(string incidentId, IGrainFactory grains)
@@ -53,6 +66,9 @@ public static class IncidentsApi
     }
 
     private sealed record CommandBody(string Actor, string? Text, EscalationTarget? To);
+
+    /// <summary>An action's body as it is sent (documented in OpenAPI): <c>note</c> is read as <c>text</c>; <c>to</c> only for reassign.</summary>
+    public sealed record ActionRequest(string? Actor, string? Text, string? Note, string? To);
 
     private static async Task<IResult> Command(
         string incidentId, HttpRequest request, IGrainFactory grains, bool requireText, Func<IIncidentGrain, CommandBody, Task<CommandResult>> act,

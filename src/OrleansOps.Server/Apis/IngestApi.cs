@@ -17,26 +17,28 @@ public static class IngestApi
 
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
-        MapRoutes(app.MapGroup(""));
-        MapRoutes(app.MapGroup("/i/{key}"));
+        MapRoutes(app.MapGroup("").DocumentBearer(ApiDocs.IntegrationKeyScheme));
+        MapRoutes(app.MapGroup("/i/{key}").ProducesProblem(StatusCodes.Status401Unauthorized));
         return app;
     }
 
     private static void MapRoutes(RouteGroupBuilder group)
     {
-        group.WithTags("Ingest").DisableAntiforgery();
+        group.WithTags("Ingest").DisableAntiforgery()
+            .DocumentJsonBody()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapPost("/api/v2/alerts", (HttpRequest request, IngestService ingest, IOptions<OrleansOpsOptions> options, TimeProvider time) =>
                 IngestAsync(request, ingest, options.Value, time, AlertmanagerAlertsParser.Parse, Accepted(StatusCodes.Status200OK)))
-            .WithSummary("Alertmanager v2 alerts API (what Prometheus sends to an Alertmanager)");
+            .WithSummary("Alertmanager v2 alerts API (what Prometheus sends to an Alertmanager)").Produces<IngestAnswer>();
         group.MapPost("/api/v1/integrations/alertmanager", (HttpRequest request, IngestService ingest, IOptions<OrleansOpsOptions> options, TimeProvider time) =>
                 IngestAsync(request, ingest, options.Value, time, AlertmanagerWebhookParser.Parse, Accepted(StatusCodes.Status200OK)))
-            .WithSummary("Alertmanager webhook receiver (payload version 4)");
+            .WithSummary("Alertmanager webhook receiver (payload version 4)").Produces<IngestAnswer>();
         group.MapPost("/api/v1/alerts", (HttpRequest request, IngestService ingest, IOptions<OrleansOpsOptions> options, TimeProvider time) =>
                 IngestAsync(request, ingest, options.Value, time, CanonicalAlertParser.Parse, Accepted(StatusCodes.Status202Accepted)))
-            .WithSummary("OrleansOps canonical alerts (docs/api.md)");
+            .WithSummary("OrleansOps canonical alerts (docs/api.md)").Produces<IngestAnswer>(StatusCodes.Status202Accepted);
         group.MapPost("/v2/enqueue", (HttpRequest request, IngestService ingest, IOptions<OrleansOpsOptions> options, TimeProvider time) =>
                 IngestAsync(request, ingest, options.Value, time, PagerDutyEventParser.Parse, PagerDutyAnswer))
-            .WithSummary("PagerDuty Events API v2 (routing_key is the integration key)");
+            .WithSummary("PagerDuty Events API v2 (routing_key is the integration key)").Produces<PagerDutyAnswerBody>(StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> IngestAsync(

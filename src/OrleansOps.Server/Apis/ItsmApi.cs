@@ -13,11 +13,15 @@ public static class ItsmApi
 
     public static IEndpointRouteBuilder MapItsmApi(this IEndpointRouteBuilder app)
     {
-        var hooks = app.MapGroup("/api/v1/integrations").WithTags("ITSM");
+        var hooks = app.MapGroup("/api/v1/integrations").WithTags("ITSM").DocumentBearer(ApiDocs.InboundSecretScheme)
+            .DocumentJsonBody()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         hooks.MapPost("/jira/{accountId}", (string accountId, HttpRequest request, IGrainFactory grains, IConfiguration configuration) =>
-            Receive(accountId, TicketSystem.Jira, request, grains, configuration)).WithSummary("Jira Cloud webhook (jira:issue_updated, comment_created)");
+            Receive(accountId, TicketSystem.Jira, request, grains, configuration)).WithSummary("Jira Cloud webhook (jira:issue_updated, comment_created)")
+            .Produces<WebhookResult>();
         hooks.MapPost("/servicenow/{accountId}", (string accountId, HttpRequest request, IGrainFactory grains, IConfiguration configuration) =>
-            Receive(accountId, TicketSystem.ServiceNow, request, grains, configuration)).WithSummary("ServiceNow outbound REST message from a business rule");
+            Receive(accountId, TicketSystem.ServiceNow, request, grains, configuration)).WithSummary("ServiceNow outbound REST message from a business rule")
+            .Produces<WebhookResult>();
         return app;
     }
 

@@ -18,6 +18,9 @@ public static class Problems
         statusCode: StatusCodes.Status400BadRequest,
         extensions: new Dictionary<string, object?> { ["errors"] = errors });
 
+    /// <summary>A query string that cannot be served: each error names its parameter (<c>limit: …</c>).</summary>
+    public static ProblemHttpResult InvalidQuery(IReadOnlyList<string> errors) => Invalid("The query is invalid", errors);
+
     public static ProblemHttpResult BadRequest(string title, string detail) =>
         TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status400BadRequest);
 
@@ -29,6 +32,14 @@ public static class Problems
 
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    public static ProblemHttpResult PreconditionFailed(string detail) =>
+        TypedResults.Problem(title: "Precondition failed", detail: detail, statusCode: StatusCodes.Status412PreconditionFailed);
+
+    public static ProblemHttpResult UnsupportedMediaType(string? contentType, string accepted) => TypedResults.Problem(
+        title: "Unsupported media type",
+        detail: $"This endpoint reads {accepted}, not '{contentType}'. Set Content-Type to match the body.",
+        statusCode: StatusCodes.Status415UnsupportedMediaType);
 
     public static ProblemHttpResult TooLarge(long limit) => TypedResults.Problem(
         title: "Request body too large",

@@ -13,12 +13,21 @@ public static class SlaApi
     {
         var accounts = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("SLA").RequireAdminToken();
         accounts.MapPost("/incidents/import", Import)
-            .WithSummary("Import past incidents {\"incidents\":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt}]}; importing one twice changes nothing");
-        accounts.MapGet("/sla", GetSla).WithSummary("Every SLO now: SLI, budget, burn rates, time to exhaustion, headroom, status; and recent transitions");
-        accounts.MapGet("/kpis", GetKpis).WithSummary("MTTA, MTTR, MTTD (mean, median, p90), acknowledgement rate, escalations per incident, noise reduction; ?period=30d|YYYY-MM&severity=sev1");
-        accounts.MapGet("/reports/sla", GetReport).WithSummary("An SLA report for a calendar month, ?period=YYYY-MM&format=json|csv|html");
+            .WithSummary("Import past incidents {\"incidents\":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt}]}; importing one twice changes nothing")
+            .Produces<ImportResult>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ReadsJson<System.Text.Json.JsonElement>();
+        accounts.MapGet("/sla", GetSla).WithSummary("Every SLO now: SLI, budget, burn rates, time to exhaustion, headroom, status; and the latest transitions")
+            .Produces<SlaResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        accounts.MapGet("/sla/events", ListSlaEvents).WithSummary("SLA status transitions and burn-rate episodes, newest first; ?limit=&cursor=")
+            .Produces<Page<SlaEvent>>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        accounts.MapGet("/kpis", GetKpis).WithSummary("MTTA, MTTR, MTTD (mean, median, p90), acknowledgement rate, escalations per incident, noise reduction; ?period=30d|YYYY-MM&severity=sev1")
+            .Produces<KpisResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        accounts.MapGet("/reports/sla", GetReport).WithSummary("An SLA report for a calendar month, ?period=YYYY-MM&format=json|csv|html")
+            .Produces<SlaReport>().Produces<string>(StatusCodes.Status200OK, "text/csv", "text/html")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGroup("/api/v1/fleet").WithTags("SLA").RequireAdminToken()
-            .MapGet("/sla", GetFleet).WithSummary("Accounts by risk: breached, at-risk, then the least budget left; ?limit=&offset=");
+            .MapGet("/sla", GetFleet).WithSummary("Accounts by risk: breached, at-risk, then the least budget left; ?limit=&cursor=")
+            .Produces<Page<FleetEntry>>().ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
@@ -75,7 +84,7 @@ public static class SlaApi
             if (SeverityMapping.TryParseWire(severity, out var parsed)) only = parsed;
             else errors.Add($"severity: '{severity}' is not a severity (sev1, sev2, sev3, sev4)");
         }
-        if (errors.Count > 0) return Problems.Invalid("The query is invalid", errors);
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
 
         var times = await account.GetIncidentTimes();
         var severities = only is { } one ? [one] : Enum.GetValues<Severity>();
@@ -86,14 +95,53 @@ public static class SlaApi
         return TypedResults.Ok(new KpisResponse(accountId, range!.Start, range.End, views, Kpis.Compute(times, only, range), counters?.Total.NoiseReduction));
     }
 
-    private static async Task<IResult> GetFleet(int? limit, int? offset, IGrainFactory grains)
+    private static async Task<IResult> ListSlaEvents(string accountId, IGrainFactory grains, string? limit = null, string? cursor = null)
+    {
+        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
+        var account = grains.GetGrain<IAccountGrain>(accountId);
+        if (await account.Describe() is null) return Problems.NotFound($"No account '{accountId}'.");
+        // One review records at most one event of each kind per SLO, so instant, SLO and kind tell events apart.
+        return TypedResults.Ok(Paging.Slice(await account.GetSlaEvents(),
+            e => Paging.Key(Paging.Descending(e.At), e.Slo, e.Kind.ToString()), query!));
+    }
+
+    private static async Task<IResult> GetFleet(IGrainFactory grains, string? limit = null, string? cursor = null)
     {
         var errors = new List<string>();
-        if (limit is < 1 or > AccountsApi.MaxPageSize) errors.Add($"limit: between 1 and {AccountsApi.MaxPageSize}");
-        if (offset is < 0) errors.Add("offset: 0 or more");
-        if (errors.Count > 0) return Problems.Invalid("The query is invalid", errors);
-        var page = await grains.GetGrain<IFleetGrain>(GrainKeys.Fleet).List(limit ?? AccountsApi.DefaultPageSize, offset ?? 0);
-        return TypedResults.Ok(page);
+        var size = Paging.ReadLimit(limit, errors);
+        FleetEntry? after = null;
+        if (!string.IsNullOrEmpty(cursor) && (after = FleetCursor.Decode(cursor)) is null)
+            errors.Add("cursor: not a cursor this server issued (pass the 'next' of the previous page as it was)");
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
+        var page = await grains.GetGrain<IFleetGrain>(GrainKeys.Fleet).List(size, after);
+        return TypedResults.Ok(new Page<FleetEntry>(page.Items, page.More ? FleetCursor.Encode(page.Items[^1]) : null));
+    }
+
+    /// <summary>
+    /// A place in the fleet's risk order: status, budget left and account id of a page's last entry. An account whose
+    /// standing changes while a client pages may move to a page already read, or to one still to come.
+    /// </summary>
+    private static class FleetCursor
+    {
+        public static string Encode(FleetEntry last) => Paging.Encode(Paging.Key(
+            ((int)last.Status).ToString(CultureInfo.InvariantCulture),
+            last.RemainingMinutes?.ToString("R", CultureInfo.InvariantCulture) ?? "",
+            last.AccountId));
+
+        public static FleetEntry? Decode(string cursor)
+        {
+            if (Paging.Decode(cursor)?.Split('\u0001') is not [var status, var remaining, var accountId]) return null;
+            if (!int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out var health) || !Enum.IsDefined((SloHealth)health)) return null;
+            double? minutes = null;
+            if (remaining.Length > 0)
+            {
+                if (!double.TryParse(remaining, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)) return null;
+                minutes = parsed;
+            }
+            return new FleetEntry { AccountId = accountId, Name = "", Status = (SloHealth)health, RemainingMinutes = minutes };
+        }
     }
 
     public sealed record SlaReport(string Account, string Name, string Period, DateTimeOffset From, DateTimeOffset To, bool Closed,
@@ -112,7 +160,7 @@ public static class SlaApi
         var kind = (format ?? (request.Headers.Accept.ToString() is var accept && accept.Contains("text/csv") ? "csv" : accept.Contains("text/html") ? "html" : "json")).ToLowerInvariant();
         if (kind is not ("json" or "csv" or "html")) errors.Add($"format: '{format}' is not json, csv or html");
         if (range is not null && range.Start > now) errors.Add($"period: {period} has not begun");
-        if (errors.Count > 0) return Problems.Invalid("The query is invalid", errors);
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
 
         var closed = range!.End <= now;
         var snapshot = (await account.GetSlaForPeriod(range))!;

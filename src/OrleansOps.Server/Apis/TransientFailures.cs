@@ -10,30 +10,23 @@ namespace OrleansOps.Server.Apis;
 /// if sent again, so the answer is 503 with Retry-After rather than a 500. Part of it may already be stored;
 /// sending it again is safe, because alerts apply as upserts. Alertmanager and PagerDuty-style senders retry on 5xx.
 /// </summary>
-public sealed class TransientFailures(IProblemDetailsService problems, ILogger<TransientFailures> logger) : IExceptionHandler
+public sealed class TransientFailures(ILogger<TransientFailures> logger) : IExceptionHandler
 {
     private const int RetryAfterSeconds = 5;
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (!IsTransient(exception) || context.Response.HasStarted) return false;
-        // The route pattern, never the path: ingest paths can carry an integration key (/i/{key}/...).
-        var route = (context.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
         logger.LogWarning("{Method} {Route} failed for a transient reason, answered 503: {Reason}",
-            context.Request.Method, route, exception.GetBaseException().Message);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Request.Method, ProblemAnswers.RouteOf(context), exception.GetBaseException().Message);
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails =
-            {
-                Title = "Temporarily unavailable",
-                Detail = "The cluster could not complete the request (a silo or the database is unavailable). Send it again shortly; a repeat is safe.",
-                Status = StatusCodes.Status503ServiceUnavailable,
-            },
-        });
+        // Written whatever the Accept header says (IProblemDetailsService alone would skip an Accept: text/html client).
+        await TypedResults.Problem(
+                title: "Temporarily unavailable",
+                detail: "The cluster could not complete the request (a silo or the database is unavailable). Send it again shortly; a repeat is safe.",
+                statusCode: StatusCodes.Status503ServiceUnavailable)
+            .ExecuteAsync(context);
+        return true;
     }
 
     private static bool IsTransient(Exception exception) => exception switch

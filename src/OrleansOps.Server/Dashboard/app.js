@@ -158,9 +158,14 @@ function fleetView() {
   const body = h('div');
   replace(main, h('h1', {}, 'Fleet'), summary, h('section', { class: 'card', 'aria-labelledby': 'fleet-heading' }, h('h2', { id: 'fleet-heading' }, 'Accounts by risk'), body));
   follow('fleet', async () => {
-    const page = await api('/api/v1/fleet/sla?limit=500');
+    const page = { items: [] };
+    for (let next = ''; next !== null;) {
+      const part = await api(`/api/v1/fleet/sla?limit=500${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+      page.items.push(...part.items);
+      next = part.next ?? null;
+    }
     const count = status => page.items.filter(a => a.status === status).length;
-    summary.textContent = `${page.total} accounts: ${count('breached')} breached, ${count('atRisk')} at risk, ${count('healthy')} healthy. Breached first, then at risk, then the least budget left.`;
+    summary.textContent = `${page.items.length} accounts: ${count('breached')} breached, ${count('atRisk')} at risk, ${count('healthy')} healthy. Breached first, then at risk, then the least budget left.`;
     replace(body, table('Accounts, most at risk first',
       [{ label: 'Account' }, { label: 'Status' }, { label: 'Tightest SLO' }, { label: 'Budget left' }, { label: 'Minutes left', num: true }],
       page.items.map(a => [
