@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using OrleansOps.Server.Configuration;
+using OrleansOps.Configuration;
 
 namespace OrleansOps.Server.Apis;
 
