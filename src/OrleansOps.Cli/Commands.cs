@@ -61,6 +61,11 @@ public static partial class Commands
         var root = new RootCommand("opsctl — operate OrleansOps from a terminal, through the cluster's gateway") { GatewayPort, Gateway, Postgres, ClusterId, ServiceId, ConnectTimeout, JsonOutput };
         root.Add(Accounts());
         root.Add(Incidents());
+        root.Add(Sla());
+        root.Add(Kpi());
+        root.Add(OnCall());
+        root.Add(Silences());
+        root.Add(Config());
         return root;
     }
 

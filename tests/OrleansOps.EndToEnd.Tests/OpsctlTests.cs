@@ -75,6 +75,9 @@ public sealed class OpsctlTests(ServerFixture fixture)
     [InlineData(2, "not an account id", "incidents", "list", "Bad_Id")]
     [InlineData(2, "--status", "incidents", "list", "healthnet", "--status", "sleeping")]
     [InlineData(2, "Unrecognized", "incidents", "explode")]
+    [InlineData(2, "not an account id", "sla", "Bad_Id")]
+    [InlineData(1, "No account 'acct-nobody-here'", "silence", "list", "acct-nobody-here")]
+    [InlineData(1, "No account 'acct-nobody-here'", "kpi", "acct-nobody-here")]
     public async Task Errors_have_meaningful_exit_codes_and_messages(int expected, string message, params string[] args)
     {
         var (code, _, error) = await OpsctlAsync(args);
