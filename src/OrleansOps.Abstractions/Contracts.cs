@@ -8,12 +8,14 @@ public sealed record KeyBinding
     [Id(2)] public string? DefaultService { get; init; }
 }
 
-/// <summary>Where a configuration came from: a file (with its content hash, so an unchanged file is not re-applied) or the API.</summary>
+/// <summary>Where a configuration came from: a file (with its content hash, so an unchanged file is not re-applied), the API or opsctl.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ConfigSource([property: Id(0)] string Kind, [property: Id(1)] string? Path, [property: Id(2)] string? ContentHash)
 {
     public static ConfigSource Api { get; } = new("api", null, null);
     public static ConfigSource File(string path, string contentHash) => new("file", path, contentHash);
+    /// <summary>A file an operator applied with <c>opsctl config apply</c>: like the API, applied every time, whatever it held before.</summary>
+    public static ConfigSource Opsctl(string fileName, string contentHash) => new("opsctl", fileName, contentHash);
 }
 
 [GenerateSerializer, Immutable]

@@ -43,4 +43,26 @@ public sealed class Output(bool json)
     }
 
     public static string Text(string? value) => Markup.Escape(value ?? "-");
+
+    /// <summary>A number as the JSON has it, without noise digits: 21.6, 0.8333, 14.4; "-" for none.</summary>
+    public static string Number(double? value, string format = "0.####") =>
+        value?.ToString(format, System.Globalization.CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>A fraction (0.8333) as a percentage (83.33%).</summary>
+    public static string Percent(double? fraction) => fraction is { } f ? Number(f * 100, "0.##") + "%" : "-";
+
+    /// <summary>Minutes as people say them: 45s, 7m30s, 2h, 1d4h (the two largest units).</summary>
+    public static string Duration(double? minutes)
+    {
+        if (minutes is not { } m) return "-";
+        var span = TimeSpan.FromSeconds(Math.Round(m * 60));
+        if (span <= TimeSpan.Zero) return "0s";
+        var parts = new (long Amount, string Unit)[] { ((long)span.TotalDays, "d"), (span.Hours, "h"), (span.Minutes, "m"), (span.Seconds, "s") }
+            .SkipWhile(p => p.Amount == 0).Take(2).Where(p => p.Amount > 0);
+        return string.Concat(parts.Select(p => $"{p.Amount}{p.Unit}"));
+    }
+
+    /// <summary>An SLO status in its JSON word, coloured for a terminal.</summary>
+    public static string Health(SloHealth health) =>
+        $"[{health switch { SloHealth.Healthy => "green", SloHealth.AtRisk => "yellow", _ => "red" }}]{Word(health)}[/]";
 }

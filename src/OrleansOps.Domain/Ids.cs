@@ -19,6 +19,9 @@ public static partial class Ids
         });
     }
 
+    /// <summary>A new silence id: "sil-" and 16 hex digits (64 random bits).</summary>
+    public static string NewSilenceId() => "sil-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
     /// <summary>An incident id derived from <paramref name="parts"/>: the same parts, the same id.</summary>
     public static string Derived(params string[] parts)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace OrleansOps.EndToEnd.Tests;
@@ -9,20 +8,7 @@ public sealed class OpsctlTests(ServerFixture fixture)
 {
     private ServerProcess Server => fixture.Server;
 
-    private async Task<(int ExitCode, string Out, string Err)> OpsctlAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll"));
-        start.ArgumentList.Add("--gateway-port");
-        start.ArgumentList.Add(Server.GatewayPort.ToString());
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private Task<(int ExitCode, string Out, string Err)> OpsctlAsync(params string[] args) => Opsctl.RunAsync(Server, args);
 
     private async Task<string> OpenIncidentAsync(string name)
     {
@@ -89,6 +75,9 @@ public sealed class OpsctlTests(ServerFixture fixture)
     [InlineData(2, "not an account id", "incidents", "list", "Bad_Id")]
     [InlineData(2, "--status", "incidents", "list", "healthnet", "--status", "sleeping")]
     [InlineData(2, "Unrecognized", "incidents", "explode")]
+    [InlineData(2, "not an account id", "sla", "Bad_Id")]
+    [InlineData(1, "No account 'acct-nobody-here'", "silence", "list", "acct-nobody-here")]
+    [InlineData(1, "No account 'acct-nobody-here'", "kpi", "acct-nobody-here")]
     public async Task Errors_have_meaningful_exit_codes_and_messages(int expected, string message, params string[] args)
     {
         var (code, _, error) = await OpsctlAsync(args);
@@ -99,23 +88,14 @@ public sealed class OpsctlTests(ServerFixture fixture)
     [Fact]
     public async Task An_unreachable_cluster_is_exit_code_3_with_a_clear_message()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll"));
-        foreach (var arg in new[] { "--gateway-port", ServerProcess.FreePort().ToString(), "accounts", "list" }) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(3, process.ExitCode);
+        var (code, _, error) = await Opsctl.RunAsync(ServerProcess.FreePort(), "accounts", "list");
+        Assert.Equal(3, code);
         Assert.Contains("Cannot reach the OrleansOps gateway", error);
 
         // A usage error is a usage error even with no cluster: checked before connecting.
-        var usage = new ProcessStartInfo("dotnet") { RedirectStandardError = true, UseShellExecute = false };
-        usage.ArgumentList.Add(ServerProcess.BuiltDll("OrleansOps.Cli", "opsctl.dll"));
-        foreach (var arg in new[] { "--gateway-port", ServerProcess.FreePort().ToString(), "incidents", "list", "Bad_Id" }) usage.ArgumentList.Add(arg);
-        using var usageProcess = Process.Start(usage)!;
-        Assert.Contains("not an account id", await usageProcess.StandardError.ReadToEndAsync());
-        await usageProcess.WaitForExitAsync();
-        Assert.Equal(2, usageProcess.ExitCode);
+        var (usage, _, why) = await Opsctl.RunAsync(ServerProcess.FreePort(), "incidents", "list", "Bad_Id");
+        Assert.Equal(2, usage);
+        Assert.Contains("not an account id", why);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using OrleansOps.Server.Configuration;
+using OrleansOps.Configuration;
 
 namespace OrleansOps.Server.Apis;
 
@@ -152,31 +152,13 @@ public static class AccountsApi
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
     };
 
-    public sealed record OnCallResponse(string Account, string Schedule, string TimeZone, DateTimeOffset At, IReadOnlyList<string> OnCall, IReadOnlyList<OnCallShift> Shifts);
-
     private static async Task<Results<Ok<OnCallResponse>, ProblemHttpResult>> WhoIsOnCall(
         string accountId, string scheduleId, string? at, string? until, IGrainFactory grains, TimeProvider time)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
         var errors = new List<string>();
-        var from = Instant(at, "at", errors) ?? time.GetUtcNow();
-        var to = Instant(until, "until", errors) ?? from.AddDays(7);
-        if (errors.Count == 0 && (to <= from || to - from > TimeSpan.FromDays(92))) errors.Add("until: must be after at, and at most 92 days later");
-        if (errors.Count > 0) return Problems.InvalidQuery(errors);
-        var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();
-        if (config is null) return Problems.NotFound($"No account '{accountId}'.");
-        var schedule = config.OnCall.Schedules.FirstOrDefault(s => s.Id == scheduleId);
-        if (schedule is null) return Problems.NotFound($"Account '{accountId}' has no schedule '{scheduleId}'.");
-        return TypedResults.Ok(new OnCallResponse(accountId, schedule.Id, schedule.TimeZone, from, schedule.OnCallAt(from),
-            schedule.ShiftsBetween(from, to).Select(s => s with { Start = s.Start.ToUniversalTime(), End = s.End.ToUniversalTime() }).ToList()));
-    }
-
-    private static DateTimeOffset? Instant(string? text, string name, List<string> errors)
-    {
-        if (text is null) return null;
-        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant)
-            && instant.Year is >= 1970 and <= 9000) return instant;
-        errors.Add($"{name}: '{text}' is not a timestamp like 2026-11-26T09:00:00Z between the years 1970 and 9000");
-        return null;
+        var query = OnCallQuery.Parse(at, until, time.GetUtcNow(), errors);
+        if (query is null) return Problems.InvalidQuery(errors);
+        return Problems.OkOrNotFound(await grains.OnCallAsync(accountId, scheduleId, query));
     }
 }

@@ -41,6 +41,10 @@ public static class Problems
         detail: $"This endpoint reads {accepted}, not '{contentType}'. Set Content-Type to match the body.",
         statusCode: StatusCodes.Status415UnsupportedMediaType);
 
+    /// <summary>200 with what a shared read found, or 404 saying what is missing.</summary>
+    public static Results<Ok<T>, ProblemHttpResult> OkOrNotFound<T>(Lookup<T> lookup) where T : class =>
+        lookup.Value is { } value ? TypedResults.Ok(value) : NotFound(lookup.Missing!);
+
     public static ProblemHttpResult TooLarge(long limit) => TypedResults.Problem(
         title: "Request body too large",
         detail: $"The body is larger than {limit} bytes; send smaller batches.",

@@ -31,68 +31,19 @@ public static class SlaApi
         return app;
     }
 
-    /// <summary>One SLO as the API shows it; the fields of the other kinds are null.</summary>
-    public sealed record SloView(
-        string Id, string Kind, SloHealth Status, DateTimeOffset WindowStart, DateTimeOffset WindowEnd,
-        double? Target, double? Sli, double? BudgetMinutes, double? DowntimeMinutes, double? RemainingMinutes, double? Consumed,
-        IReadOnlyDictionary<string, double>? BurnRates, IReadOnlyList<string>? BurnAlerts, double? TimeToExhaustionMinutes, DateTimeOffset? ExhaustedAt,
-        HeadroomView? Headroom, double? CreditPercent, DateTimeOffset? NextTransitionAt,
-        string? Limit, int? Incidents, int? Met, int? Breached, IReadOnlyList<RunningClock>? Running, DriftResult? Drift)
-    {
-        public static SloView Of(AvailabilityReport a) => new(
-            a.Slo, "availability", a.Status, a.WindowStart, a.WindowEnd, a.Target, Math.Round(a.SliPercent, 4), a.BudgetMinutes, a.DowntimeMinutes,
-            a.RemainingMinutes, a.Consumed, a.BurnRates, a.FiringBurnAlerts.Select(b => b.Name).ToList(), a.TimeToExhaustion?.TotalMinutes, a.ExhaustedAt,
-            new HeadroomView(a.HeadroomMedian, a.HeadroomP90, a.MedianImpactMinutes, a.P90ImpactMinutes, a.OneMoreMedianBreaches),
-            a.CreditPercent, a.NextTransitionAt, null, null, null, null, null, null);
-
-        public static SloView Of(ClockSloReport c) => new(
-            c.Slo, c.Kind.ToString().ToLowerInvariant(), c.Status, c.WindowStart, c.WindowEnd, null, c.CompliancePercent, null, null, null, null,
-            null, null, null, null, null, null, null, Durations.Format(c.Limit), c.Incidents, c.Met, c.Breached, c.Running, c.Drift);
-    }
-
-    public sealed record HeadroomView(double? Median, double? P90, double? MedianImpactMinutes, double? P90ImpactMinutes, bool OneMoreMedianIncidentBreaches);
-
-    public sealed record SlaResponse(string Account, DateTimeOffset At, SloHealth Status, IReadOnlyList<SloView> Slos, IReadOnlyList<SlaEvent> RecentEvents);
-
     private static async Task<IResult> GetSla(string accountId, IGrainFactory grains)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
-        var account = grains.GetGrain<IAccountGrain>(accountId);
-        var snapshot = await account.GetSla();
-        if (snapshot is null) return Problems.NotFound($"No account '{accountId}'.");
-        var events = await account.GetSlaEvents();
-        return TypedResults.Ok(new SlaResponse(accountId, snapshot.At, snapshot.Status,
-            snapshot.Availability.Select(SloView.Of).Concat(snapshot.Clocks.Select(SloView.Of)).ToList(),
-            events.TakeLast(50).Reverse().ToList()));
+        return Problems.OkOrNotFound(await grains.SlaAsync(accountId));
     }
-
-    public sealed record KpiTargets(double? MttaMinutes, double? MttrMinutes);
-    public sealed record KpiView(string Severity, KpiReport Kpis, KpiTargets Targets);
-    public sealed record KpisResponse(string Account, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<KpiView> Severities, KpiReport All, double? NoiseReduction);
 
     private static async Task<IResult> GetKpis(string accountId, string? period, string? severity, IGrainFactory grains, TimeProvider time)
     {
         if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
-        var account = grains.GetGrain<IAccountGrain>(accountId);
-        var config = await account.GetConfig();
-        if (config is null) return Problems.NotFound($"No account '{accountId}'.");
         var errors = new List<string>();
-        var range = Period(period ?? "30d", config.TimeZone, time.GetUtcNow(), errors);
-        Severity? only = null;
-        if (severity is not null)
-        {
-            if (SeverityMapping.TryParseWire(severity, out var parsed)) only = parsed;
-            else errors.Add($"severity: '{severity}' is not a severity (sev1, sev2, sev3, sev4)");
-        }
-        if (errors.Count > 0) return Problems.InvalidQuery(errors);
-
-        var times = await account.GetIncidentTimes();
-        var severities = only is { } one ? [one] : Enum.GetValues<Severity>();
-        var views = severities.Select(s => new KpiView(s.ToWire(), Kpis.Compute(times, s, range!), new KpiTargets(
-            config.Sla.Response.TryGetValue(s, out var respond) ? Kpis.Target(respond, config.Sla.KpiBuffer).TotalMinutes : null,
-            config.Sla.Resolution.TryGetValue(s, out var resolve) ? Kpis.Target(resolve, config.Sla.KpiBuffer).TotalMinutes : null))).ToList();
-        var counters = await CorrelationApi.CountersOf(accountId, grains);
-        return TypedResults.Ok(new KpisResponse(accountId, range!.Start, range.End, views, Kpis.Compute(times, only, range), counters?.Total.NoiseReduction));
+        var query = KpiQuery.Parse(period, severity, errors);
+        if (query is null) return Problems.InvalidQuery(errors);
+        return Problems.OkOrNotFound(await grains.KpisAsync(accountId, query, time.GetUtcNow()));
     }
 
     private static async Task<IResult> ListSlaEvents(string accountId, IGrainFactory grains, string? limit = null, string? cursor = null)
@@ -155,8 +106,8 @@ public static class SlaApi
         if (config is null) return Problems.NotFound($"No account '{accountId}'.");
         var now = time.GetUtcNow();
         var errors = new List<string>();
-        if (period is null || !System.Text.RegularExpressions.Regex.IsMatch(period, @"^[0-9]{4}-[0-9]{2}$")) errors.Add("period: required, a month like 2026-11");
-        var range = errors.Count == 0 ? Period(period!, config.TimeZone, now, errors) : null;
+        if (!ReportPeriod.LooksLikeMonth(period)) errors.Add("period: required, a month like 2026-11");
+        var range = errors.Count == 0 ? ReportPeriod.Parse(period!, errors)?.Resolve(config.TimeZone, now) : null;
         var kind = (format ?? (request.Headers.Accept.ToString() is var accept && accept.Contains("text/csv") ? "csv" : accept.Contains("text/html") ? "html" : "json")).ToLowerInvariant();
         if (kind is not ("json" or "csv" or "html")) errors.Add($"format: '{format}' is not json, csv or html");
         if (range is not null && range.Start > now) errors.Add($"period: {period} has not begun");
@@ -166,32 +117,13 @@ public static class SlaApi
         var snapshot = (await account.GetSlaForPeriod(range))!;
         var times = await account.GetIncidentTimes();
         var report = new SlaReport(accountId, config.Name, period!, range.Start, range.End, closed,
-            snapshot.Availability.Select(SloView.Of).Concat(snapshot.Clocks.Select(SloView.Of)).ToList(),
-            Enum.GetValues<Severity>().Select(s => new KpiView(s.ToWire(), Kpis.Compute(times, s, range), new KpiTargets(
-                config.Sla.Response.TryGetValue(s, out var respond) ? Kpis.Target(respond, config.Sla.KpiBuffer).TotalMinutes : null,
-                config.Sla.Resolution.TryGetValue(s, out var resolve) ? Kpis.Target(resolve, config.Sla.KpiBuffer).TotalMinutes : null))).ToList());
+            SloView.All(snapshot), Enum.GetValues<Severity>().Select(s => KpiView.Of(config, times, s, range)).ToList());
         return kind switch
         {
             "csv" => TypedResults.Text(SlaReports.Csv(report), "text/csv; charset=utf-8"),
             "html" => TypedResults.Text(SlaReports.Html(report), "text/html; charset=utf-8"),
             _ => TypedResults.Ok(report),
         };
-    }
-
-    /// <summary><c>Nd</c>: the last N days up to now; <c>YYYY-MM</c>: that calendar month in the account's time zone.</summary>
-    private static TimeRange? Period(string text, string timeZone, DateTimeOffset now, List<string> errors)
-    {
-        if (System.Text.RegularExpressions.Regex.Match(text, @"^([0-9]{4})-([0-9]{2})$") is { Success: true } month
-            && int.Parse(month.Groups[2].Value, CultureInfo.InvariantCulture) is >= 1 and <= 12 and var m
-            && int.Parse(month.Groups[1].Value, CultureInfo.InvariantCulture) is >= 1970 and <= 9000 and var y)
-        {
-            // The SLA maths knows where a month begins and ends in a zone (daylight-saving changes included).
-            var monthSlo = new AvailabilitySlo { Name = "period", Target = 99, Window = "calendar-month" };
-            return AvailabilityMath.Window(monthSlo, TimeZoneInfo.FindSystemTimeZoneById(timeZone), new DateTimeOffset(y, m, 15, 12, 0, 0, TimeSpan.Zero));
-        }
-        if (Durations.TryParse(text, out var span) && span <= TimeSpan.FromDays(366)) return new TimeRange(now - span, now);
-        errors.Add($"period: '{text}' is neither a duration up to 366d such as 30d nor a month such as 2026-11");
-        return null;
     }
 
     private static ProblemHttpResult InvalidAccount(string accountId) =>

@@ -1,3 +1,5 @@
+using OrleansOps.Configuration;
+
 namespace OrleansOps.Server.Configuration;
 
 /// <summary>
@@ -22,9 +24,7 @@ public sealed class ConfigLoader(IGrainFactory grains, ILogger<ConfigLoader> log
         {
             cancellationToken.ThrowIfCancellationRequested();
             var text = await File.ReadAllTextAsync(file, cancellationToken);
-            var (document, parseError) = YamlAccountConfig.Read(text);
-            if (document is null) throw new InvalidConfigurationException(file, [parseError!]);
-            var (config, errors) = document.ToDomain();
+            var (config, errors) = YamlAccountConfig.ToDomain(text);
             if (config is null) throw new InvalidConfigurationException(file, errors);
 
             var result = await grains.GetGrain<IAccountGrain>(config.Id).ApplyConfig(config, ConfigSource.File(file, ConfigText.Hash(text)));

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OrleansOps.Server.Configuration;
+namespace OrleansOps.Configuration;
 
 /// <summary>
 /// An account's configuration as people write it, in YAML files or as JSON over the admin API (same shape,

@@ -2,8 +2,9 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace OrleansOps.Server.Configuration;
+namespace OrleansOps.Configuration;
 
+/// <summary>Account files in YAML, read alike by the server's start-up loader, its admin API and opsctl's <c>config apply</c>.</summary>
 public static class YamlAccountConfig
 {
     private static readonly IDeserializer Reader = new DeserializerBuilder()
@@ -23,5 +24,14 @@ public static class YamlAccountConfig
             var reason = e.InnerException?.Message ?? e.Message;
             return (null, $"line {e.Start.Line}, column {e.Start.Column}: {reason}");
         }
+    }
+
+    /// <summary>The account configuration a YAML file declares, or every problem that keeps it from being one.</summary>
+    public static (AccountConfig? Config, IReadOnlyList<string> Errors) ToDomain(string yaml)
+    {
+        var (document, parseError) = Read(yaml);
+        if (document is null) return (null, [parseError!]);
+        var (config, errors) = document.ToDomain();
+        return (config, errors);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OrleansOps.Server.Configuration;
+namespace OrleansOps.Configuration;
 
 /// <summary>Users, teams, schedules, channels, escalation policies and stakeholders, as people write them.</summary>
 public sealed partial class AccountConfigDocument

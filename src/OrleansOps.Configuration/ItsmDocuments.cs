@@ -1,4 +1,4 @@
-namespace OrleansOps.Server.Configuration;
+namespace OrleansOps.Configuration;
 
 /// <summary>Ticket sync settings as people write them: <c>itsm: {serviceNow: {…}, jira: {…}, inboundSecretRef: …}</c>.</summary>
 public sealed partial class AccountConfigDocument

@@ -1,0 +1,164 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace OrleansOps.Cli;
+
+public static partial class Commands
+{
+    private static Command Incidents()
+    {
+        var incidents = new Command("incidents", "Read and act on incidents");
+
+        var accountId = AccountArgument();
+        var status = new Option<string?>("--status") { Description = "triggered, acknowledged, resolved or open" };
+        var limit = new Option<int>("--limit") { Description = "At most this many (1–500)", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "An account's incidents, newest first") { accountId, status, limit };
+        list.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(accountId)!;
+            IncidentStatusFilter? filter = parse.GetValue(status) switch
+            {
+                null => IncidentStatusFilter.All,
+                "open" => IncidentStatusFilter.Open,
+                "triggered" => IncidentStatusFilter.Triggered,
+                "acknowledged" => IncidentStatusFilter.Acknowledged,
+                "resolved" => IncidentStatusFilter.Resolved,
+                _ => null,
+            };
+            if (filter is null) return UsageError($"--status '{parse.GetValue(status)}' is not one of triggered, acknowledged, resolved, open.");
+            var count = parse.GetValue(limit);
+            if (count is < 1 or > 500) return UsageError("--limit must be between 1 and 500.");
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                var account = grains.GetGrain<IAccountGrain>(id);
+                if (await account.Describe() is null) return Fail(Refused, $"No account '{id}'.");
+                var page = await account.ListIncidents(filter.Value, null, count);
+                output.Write(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next), (console, p) =>
+                {
+                    var table = Output.Table("INCIDENT", "SEV", "STATUS", "SERVICE", "OPENED", "ALERTS", "TITLE");
+                    foreach (var i in p.Items)
+                        table.AddRow(i.Id, Output.Word(i.Severity), Output.Word(i.Status), Output.Text(i.Service), Output.Time(i.OpenedAt), $"{i.FiringAlertCount}/{i.AlertCount}", Output.Text(i.Title));
+                    console.Write(table);
+                    if (p.Next is not null) console.MarkupLine("[grey]More incidents: raise --limit.[/]");
+                });
+                return Done;
+            });
+        });
+
+        var incidentId = IncidentArgument();
+        var show = new Command("show", "One incident with its alerts and chronicle") { incidentId };
+        show.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(incidentId)!;
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                var incident = grains.GetGrain<IIncidentGrain>(id);
+                var view = await incident.Describe();
+                if (view is null) return Fail(Refused, $"No incident '{id}'.");
+                var chronicle = await incident.GetChronicle() ?? [];
+                var verification = await incident.VerifyChronicle();
+                output.Write(new { incident = IncidentResponse.Of(view), chronicle, verification }, (console, _) => ShowIncident(console, view, chronicle, verification!));
+                return Done;
+            });
+        });
+
+        var actor = ActorOption();
+        var note = new Option<string?>("--note") { Description = "A note recorded with the action" };
+        incidents.Add(list);
+        incidents.Add(show);
+        incidents.Add(Act("ack", "Acknowledge", incidentId, actor, null, (incident, parse) => incident.Acknowledge(parse.GetValue(actor)!)));
+        incidents.Add(Act("resolve", "Resolve", incidentId, actor, note, (incident, parse) => incident.Resolve(parse.GetValue(actor)!, parse.GetValue(note))));
+        var text = new Argument<string>("text") { Description = "The note" };
+        var noteCommand = Act("note", "Add a note to the chronicle", incidentId, actor, null, (incident, parse) => incident.AddNote(parse.GetValue(actor)!, parse.GetValue(text)!));
+        noteCommand.Add(text);
+        incidents.Add(noteCommand);
+        incidents.Add(Import(accountId));
+        return incidents;
+    }
+
+    /// <summary>Backfill: past incidents from a JSON file, validated whole, so an account's SLA window is complete from its first day.</summary>
+    private static Command Import(Argument<string> accountId)
+    {
+        var file = new Option<FileInfo>("--file", "-f")
+        {
+            Description = "JSON: {\"incidents\":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt}]}",
+            Required = true,
+        };
+        var import = new Command("import", "Import an account's past incidents (importing one twice changes nothing)") { accountId, file };
+        import.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(accountId)!;
+            var path = parse.GetValue(file)!;
+            if (!path.Exists) return UsageError($"{path.FullName}: no such file.");
+            System.Text.Json.JsonDocument document;
+            try
+            {
+                document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path.FullName));
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return UsageError($"{path.Name} is not valid JSON: {e.Message}");
+            }
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                using var _ = document;
+                var config = await grains.GetGrain<IAccountGrain>(id).GetConfig();
+                if (config is null) return Fail(Refused, $"No account '{id}'.");
+                var errors = new List<string>();
+                var past = IncidentImport.Read(document.RootElement, config, TimeProvider.System.GetUtcNow(), errors);
+                if (errors.Count > 0) return Fail(Refused, $"{path.Name}: nothing was imported:\n  " + string.Join("\n  ", errors));
+                var imported = await Task.WhenAll(past.Select(p => grains.GetGrain<IIncidentGrain>(p.IncidentId).Import(p)));
+                var result = new { account = id, imported = imported.Count(i => i), alreadyThere = imported.Count(i => !i), incidents = past.Select(p => p.IncidentId).ToList() };
+                output.Write(result, (console, r) => console.MarkupLine($"{r.imported} imported, {r.alreadyThere} already there"));
+                return Done;
+            });
+        });
+        return import;
+    }
+
+    private static Command Act(string name, string description, Argument<string> incidentId, Option<string> actor, Option<string?>? note,
+        Func<IIncidentGrain, ParseResult, Task<CommandResult>> act)
+    {
+        var command = new Command(name, description) { incidentId, actor };
+        if (note is not null) command.Add(note);
+        command.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(incidentId)!;
+            return Run(parse, cancel, async (grains, output) =>
+            {
+                var result = await act(grains.GetGrain<IIncidentGrain>(id), parse);
+                if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, $"No incident '{id}'.");
+                if (result.Outcome is CommandOutcome.Conflict) return Fail(Refused, result.Message!);
+                var view = result.Incident!;
+                output.Write(IncidentResponse.Of(view), (console, i) => console.MarkupLine(
+                    $"{i.Id}: {Output.Word(i.Status)}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
+                return Done;
+            });
+        });
+        return command;
+    }
+
+    private static void ShowIncident(IAnsiConsole console, IncidentView view, IReadOnlyList<ChronicleEntry> chronicle, ChronicleVerification verification)
+    {
+        var s = view.Summary;
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("Incident", s.Id).AddRow("Title", Output.Text(s.Title)).AddRow("Account", Output.Text(s.AccountId))
+            .AddRow("Service", Output.Text(s.Service) + (s.ServiceDeclared ? "" : " (undeclared)"))
+            .AddRow("Severity", Output.Word(s.Severity)).AddRow("Status", Output.Word(s.Status))
+            .AddRow("Started", Output.Time(s.StartedAt)).AddRow("Opened", Output.Time(s.OpenedAt))
+            .AddRow("Acknowledged", $"{Output.Time(s.AcknowledgedAt)} {Output.Text(view.AcknowledgedBy)}")
+            .AddRow("Resolved", $"{Output.Time(s.ResolvedAt)} {Output.Text(view.ResolvedBy)}");
+        console.Write(grid);
+        var alerts = Output.Table("FINGERPRINT", "STATUS", "SEV", "COUNT", "LABELS");
+        foreach (var a in view.Alerts)
+            alerts.AddRow(Output.Text(a.Fingerprint), Output.Word(a.Status), Output.Word(a.Severity), a.Count.ToString(),
+                Output.Text(string.Join(" ", a.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))));
+        console.Write(alerts);
+        var entries = Output.Table("#", "AT", "KIND", "ACTOR", "TEXT");
+        foreach (var e in chronicle) entries.AddRow(e.Seq.ToString(), Output.Time(e.At), Output.Text(e.Kind), Output.Text(e.Actor), Output.Text(e.Text));
+        console.Write(entries);
+        console.MarkupLine(verification.Valid
+            ? $"Chronicle verified: {verification.Entries} entries, head {verification.HeadHash}"
+            : $"[red]Chronicle does NOT verify[/] at entry {verification.FirstInvalidSeq}: {Output.Text(verification.Reason)}");
+    }
+}
