@@ -9,6 +9,7 @@ namespace OrleansOps.EndToEnd.Tests;
 /// API: none gets a 5xx, the server stays up, and what it stores is exactly what it stored before.
 /// Every request is invalid by construction (broken JSON, a wrong type where the schema says otherwise, a missing
 /// required field, over a limit), often with valid alerts beside the bad one: a batch is taken whole or not at all.
+/// Only the ServiceNow webhook may answer 200, when it says it applied nothing (a change that is not for an incident).
 /// </summary>
 public sealed class FuzzTests
 {
@@ -68,13 +69,15 @@ public sealed class FuzzTests
             if (request.Target.Bearer is { } bearer) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
             using var response = await client.SendAsync(message, cancellationToken);
             var status = (int)response.StatusCode;
+            var ignored = request.Target.Name == "servicenow inbound" && status == 200
+                && (await response.Content.ReadAsStringAsync(cancellationToken)).Contains("\"applied\":false", StringComparison.Ordinal);
             lock (statuses)
             {
                 statuses[status] = statuses.GetValueOrDefault(status) + 1;
                 var text = Encoding.UTF8.GetString(request.Body);
                 var sample = $"{request.Target.Name} {status}: {text[..Math.Min(200, text.Length)]}";
                 if (status >= 500) serverErrors.Add(sample);
-                else if (status < 400) accepted.Add(sample);
+                else if (status < 400 && !ignored) accepted.Add(sample);
             }
         });
 
@@ -331,7 +334,12 @@ public sealed class FuzzTests
         switch (r.Next(7))
         {
             case 0: return bytes[..Math.Max(1, r.Next(bytes.Length))];
-            case 1: text.Insert(r.Next(text.Count), (byte)"{[\":,]}"[r.Next(7)]); text.Insert(r.Next(text.Count), (byte)'{'); break;
+            case 1:
+                text.Insert(r.Next(text.Count), (byte)"{[\":,]}"[r.Next(7)]);
+                text.Insert(r.Next(text.Count), (byte)'{');
+                // Inside a string the stray characters are just text: keep the damage only where it breaks the JSON.
+                if (ParsesAsJson([.. text])) return bytes[..Math.Max(1, bytes.Length - 1)];
+                break;
             case 2: text.InsertRange(r.Next(text.Count), [0xC3, 0x28, 0xFF]); break;
             case 3: text.InsertRange(r.Next(text.Count), [0x00, 0x00]); text.Insert(0, (byte)'{'); break;
             case 4: return Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("[", 64 + r.Next(10_000))));
@@ -339,6 +347,19 @@ public sealed class FuzzTests
             default: return Encoding.UTF8.GetBytes("{\"a\":" + new string('9', 400) + "e99999,}");
         }
         return [.. text];
+    }
+
+    private static bool ParsesAsJson(byte[] bytes)
+    {
+        try
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(bytes);
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     private static string Word(Random r) => "Fuzz" + r.Next(1000);

@@ -82,21 +82,16 @@ public static class IncidentsApi
         string? actor = null, text = null, to = null;
         if (bytes!.Length > 0)
         {
-            try
+            var (parsed, malformed) = RequestBodies.ParseJson(bytes);
+            if (malformed is not null) return malformed;
+            using var document = parsed!;
+            if (document.RootElement.ValueKind != JsonValueKind.Object) errors.Add("$: must be a JSON object");
+            else
             {
-                using var document = JsonDocument.Parse(bytes);
-                if (document.RootElement.ValueKind != JsonValueKind.Object) errors.Add("$: must be a JSON object");
-                else
-                {
-                    actor = RequestBodies.OptionalString(document.RootElement, "actor", MaxActorLength, errors);
-                    text = RequestBodies.OptionalString(document.RootElement, "text", MaxNoteLength, errors)
-                        ?? RequestBodies.OptionalString(document.RootElement, "note", MaxNoteLength, errors);
-                    if (requireTarget) to = RequestBodies.OptionalString(document.RootElement, "to", MaxActorLength, errors);
-                }
-            }
-            catch (JsonException e)
-            {
-                return Problems.BadRequest("Malformed JSON", $"The body is not valid JSON: {e.Message}");
+                actor = RequestBodies.OptionalString(document.RootElement, "actor", MaxActorLength, errors);
+                text = RequestBodies.OptionalString(document.RootElement, "text", MaxNoteLength, errors)
+                    ?? RequestBodies.OptionalString(document.RootElement, "note", MaxNoteLength, errors);
+                if (requireTarget) to = RequestBodies.OptionalString(document.RootElement, "to", MaxActorLength, errors);
             }
         }
         if (requireText && string.IsNullOrWhiteSpace(text) && errors.Count == 0) errors.Add("text: is required");

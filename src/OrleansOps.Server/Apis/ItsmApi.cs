@@ -38,16 +38,9 @@ public static class ItsmApi
             || !ItsmWebhooks.Authentic(secret, request.Headers.Authorization, request.Headers["X-Hub-Signature"], bytes))
             return Problems.Unauthorized("The webhook does not carry this account's inbound secret (Authorization: Bearer <secret>, or X-Hub-Signature: sha256=<HMAC of the body>).");
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(bytes!);
-        }
-        catch (JsonException e)
-        {
-            return Problems.BadRequest("Malformed JSON", $"The body is not valid JSON: {e.Message}");
-        }
-        using var _ = document;
+        var (parsed, malformed) = RequestBodies.ParseJson(bytes!);
+        if (malformed is not null) return malformed;
+        using var document = parsed!;
         var action = system == TicketSystem.Jira
             ? ItsmWebhooks.Jira(document.RootElement, config!.Itsm.Jira?.EmailRef is { } email ? configuration[email] : null)
             : ItsmWebhooks.ServiceNow(document.RootElement, config!.Itsm.ServiceNow?.UsernameRef is { } user ? configuration[user] : null);
