@@ -41,6 +41,7 @@ public static class Extensions
         builder.Services.Configure<NotificationDispatchOptions>(builder.Configuration.GetSection(NotificationServiceCollectionExtensions.Section));
         builder.Services.Configure<TicketSyncOptions>(builder.Configuration.GetSection(TicketSyncOptions.Section));
         builder.AddObservability();
+        builder.Services.AddCredentialRateLimits(builder.Configuration);
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LiveFeed>());
         builder.Services.AddSingleton<ConfigLoader>();
@@ -126,6 +127,7 @@ public static class Extensions
     public static WebApplication MapOrleansOps(this WebApplication app)
     {
         app.UseProblemAnswers();
+        app.UseRateLimiter();
         app.MapApiDocs();
         app.MapGet("/healthz", async (IGrainFactory grains, CancellationToken cancellationToken) =>
         {

@@ -23,7 +23,8 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "POST /api/v1/accounts/{accountId}/incidents/import", "GET /api/v1/accounts/{accountId}/sla", "GET /api/v1/accounts/{accountId}/sla/events",
         "GET /api/v1/accounts/{accountId}/kpis", "GET /api/v1/accounts/{accountId}/reports/sla", "GET /api/v1/fleet/sla",
         "POST /api/v1/integrations/jira/{accountId}", "POST /api/v1/integrations/servicenow/{accountId}",
-        "GET /api/v1/cluster/silos",
+        "GET /api/v1/cluster/silos", "GET /api/v1/cluster/grains",
+        "GET /api/v1/accounts/{accountId}/sla/burndown", "GET /api/v1/live",
         "POST /api/v1/accounts/{accountId}/silences", "GET /api/v1/accounts/{accountId}/silences", "DELETE /api/v1/accounts/{accountId}/silences/{silenceId}",
         "GET /api/v1/accounts/{accountId}/suppressed", "GET /api/v1/accounts/{accountId}/correlation", "GET /api/v1/correlation",
     ];

@@ -23,7 +23,8 @@ public static class AdminAuthExtensions
 {
     /// <summary>Every endpoint of the group answers 401 (problem details) without the admin bearer token.</summary>
     public static RouteGroupBuilder RequireAdminToken(this RouteGroupBuilder group) =>
-        group.DocumentBearer(ApiDocs.AdminScheme).AddEndpointFilter(async (context, next) =>
+        group.DocumentBearer(ApiDocs.AdminScheme).RequireRateLimiting(RateLimits.Api)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).AddEndpointFilter(async (context, next) =>
         {
             var token = context.HttpContext.RequestServices.GetRequiredService<AdminToken>();
             if (token.Matches(context.HttpContext.Request)) return await next(context);

@@ -10,7 +10,8 @@ public static class ClusterApi
         var cluster = app.MapGroup("/api/v1/cluster").WithTags("Cluster").RequireAdminToken();
         cluster.MapGet("/silos", ListSilos).WithSummary("Every silo in the membership table with its status (active, dead, ...), by name; ?limit=&cursor=")
             .Produces<Page<SiloView>>().ProducesProblem(StatusCodes.Status400BadRequest);
-        cluster.MapGet("/grains", ListActivations).WithSummary("Grain activations per grain type and silo: where the cluster's work lives right now");
+        cluster.MapGet("/grains", ListActivations).WithSummary("Grain activations per grain type and silo: where the cluster's work lives right now")
+            .Produces<GrainActivationsView>();
         return app;
     }
 
@@ -42,7 +43,7 @@ public static class ClusterApi
                     .OrderBy(s => s.Silo, StringComparer.Ordinal).ToList()))
             .OrderByDescending(t => t.Activations).ThenBy(t => t.GrainType, StringComparer.Ordinal)
             .ToList();
-        return TypedResults.Ok(new { total = types.Sum(t => t.Activations), grainTypes = types });
+        return TypedResults.Ok(new GrainActivationsView(types.Sum(t => t.Activations), types));
     }
 
     /// <summary>The class name without namespace and assembly: "OrleansOps.Grains.IncidentGrain,OrleansOps.Grains" is IncidentGrain.</summary>
@@ -52,6 +53,7 @@ public static class ClusterApi
         return name[(name.LastIndexOf('.') + 1)..];
     }
 
+    public sealed record GrainActivationsView(int Total, IReadOnlyList<GrainTypeView> GrainTypes);
     public sealed record GrainTypeView(string GrainType, int Activations, IReadOnlyList<SiloActivations> Silos);
     public sealed record SiloActivations(string Silo, int Activations);
 

@@ -19,9 +19,12 @@ public static class DashboardApi
     {
         var api = app.MapGroup("/api/v1").WithTags("Dashboard").RequireAdminToken();
         api.MapGet("/accounts/{accountId}/sla/burndown", GetBurnDown)
-            .WithSummary("Each availability SLO's budget left across its current window, ?points= instants (default 60), for the burn-down chart");
+            .WithSummary("Each availability SLO's budget left across its current window, ?points= instants (default 60), for the burn-down chart")
+            .Produces<BurnDownResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/live", Live)
-            .WithSummary("Server-sent events: a 'change' event whenever ?topic=fleet|account:<id>|incident:<id> changes; read it again then");
+            .WithSummary("Server-sent events: a 'change' event whenever ?topic=fleet|account:<id>|incident:<id> changes; read it again then")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         // The pages carry no data: they read the API with the token the operator gives them.
         var folder = Path.Combine(AppContext.BaseDirectory, "Dashboard");
@@ -43,8 +46,10 @@ public static class DashboardApi
         if (!Ids.IsAccountId(accountId)) return Problems.BadRequest("Invalid account id", $"'{accountId}' is not an account id.");
         if (points is < 2 or > MaxBurnDownPoints) return Problems.BadRequest("Invalid points", $"points must be between 2 and {MaxBurnDownPoints}.");
         var series = await grains.GetGrain<IAccountGrain>(accountId).GetBurnDown(points ?? 60);
-        return series is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(new { account = accountId, series });
+        return series is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(new BurnDownResponse(accountId, series));
     }
+
+    public sealed record BurnDownResponse(string Account, IReadOnlyList<BurnDownSeries> Series);
 
     private static async Task<IResult> Live(string? topic, LiveFeed feed, IGrainFactory grains, CancellationToken cancellationToken)
     {

@@ -24,7 +24,8 @@ public static class IngestApi
 
     private static void MapRoutes(RouteGroupBuilder group)
     {
-        group.WithTags("Ingest").DisableAntiforgery()
+        group.WithTags("Ingest").DisableAntiforgery().RequireRateLimiting(RateLimits.Ingest)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .DocumentJsonBody()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapPost("/api/v2/alerts", (HttpRequest request, IngestService ingest, IOptions<OrleansOpsOptions> options, TimeProvider time) =>

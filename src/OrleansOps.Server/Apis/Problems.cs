@@ -45,6 +45,9 @@ public static class Problems
     public static Results<Ok<T>, ProblemHttpResult> OkOrNotFound<T>(Lookup<T> lookup) where T : class =>
         lookup.Value is { } value ? TypedResults.Ok(value) : NotFound(lookup.Missing!);
 
+    public static ProblemHttpResult TooManyRequests(string detail) =>
+        TypedResults.Problem(title: "Too many requests", detail: detail, statusCode: StatusCodes.Status429TooManyRequests);
+
     public static ProblemHttpResult TooLarge(long limit) => TypedResults.Problem(
         title: "Request body too large",
         detail: $"The body is larger than {limit} bytes; send smaller batches.",
