@@ -22,6 +22,8 @@ public sealed class AccountState
     [Id(9)] public Dictionary<string, SloMemory> Slos { get; set; } = new(StringComparer.Ordinal);
     /// <summary>SLA transitions and burn episodes, newest last (the latest <see cref="MaxSlaEvents"/>).</summary>
     [Id(10)] public List<SlaEvent> SlaEvents { get; set; } = [];
+    /// <summary>The content hash of the configuration file last applied at start-up, whatever was applied since.</summary>
+    [Id(11)] public string? LastFileHash { get; set; }
 
     public const int MaxSlaEvents = 1000;
 
@@ -87,9 +89,12 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         if (config.Id != AccountId) errors.Add($"id: '{config.Id}' does not match the account '{AccountId}'");
         if (errors.Count > 0) return new ConfigResult { Applied = false, Version = current.ConfigVersion, Errors = errors, Existed = !created };
 
-        // A file that has not changed since it was last applied does not override edits made over the API.
-        if (source.Kind == "file" && current.ConfigSource is { Kind: "file" } previous && previous.ContentHash == source.ContentHash)
+        // A file that has not changed since it was last applied does not override edits made since over the API or
+        // opsctl. (State from before LastFileHash was kept knows the file's hash only while the file was the last source.)
+        var lastFile = current.LastFileHash ?? (current.ConfigSource is { Kind: "file" } previous ? previous.ContentHash : null);
+        if (source.Kind == "file" && lastFile is not null && lastFile == source.ContentHash)
             return new ConfigResult { Applied = false, Version = current.ConfigVersion, Existed = true };
+        if (source.Kind == "file") current.LastFileHash = source.ContentHash;
 
         var removedKeys = current.Config?.IntegrationKeys
             .Where(old => config.IntegrationKeys.All(k => k.KeySha256 != old.KeySha256))

@@ -81,4 +81,20 @@ public sealed class AccountConfigGrainTests(ClusterFixture fixture)
         var following = (await fleet.List(10_000, null)).Items.SkipWhile(e => e.AccountId != entries[3].AccountId).First();
         Assert.Equal(following.AccountId, Assert.Single(next.Items).AccountId);
     }
+
+    [Fact]
+    public async Task An_unchanged_file_at_start_up_leaves_edits_made_over_the_API_and_a_changed_file_applies()
+    {
+        var id = "cfg-" + Guid.NewGuid().ToString("N")[..10];
+        var account = fixture.Grains.GetGrain<IAccountGrain>(id);
+        Assert.True((await account.ApplyConfig(Config(id, "from the file"), ConfigSource.File("a.yaml", "h1"))).Applied);
+        Assert.True((await account.ApplyConfig(Config(id, "edited over the API"), ConfigSource.Api)).Applied);
+
+        var restart = await account.ApplyConfig(Config(id, "from the file"), ConfigSource.File("a.yaml", "h1"));
+        Assert.False(restart.Applied);
+        Assert.Equal("edited over the API", (await account.GetConfig())!.Name);
+
+        Assert.True((await account.ApplyConfig(Config(id, "the file changed"), ConfigSource.File("a.yaml", "h2"))).Applied);
+        Assert.Equal("the file changed", (await account.GetConfig())!.Name);
+    }
 }
