@@ -26,14 +26,14 @@ public sealed record Measured(LoadResult Load, double ServerCpuSeconds, double D
 /// <summary>
 /// A system under test: where its ingest listens, which processes' CPU and memory count, and how a run gets its
 /// integration key (OrleansOps: a fresh account per run, so every run starts from the same empty state; Alertmanager:
-/// none). In the cluster mode the PostgreSQL server's CPU counts too, apart. <paramref name="jitSeconds"/> reads how
-/// long a .NET server has spent compiling so far (Alertmanager is compiled ahead of time and has no such thing).
+/// none). In the cluster mode the PostgreSQL server's CPU counts too, apart. <paramref name="jit"/> reads how long a
+/// .NET server has spent compiling so far, and how many methods (Alertmanager is compiled ahead of time: no such thing).
 /// </summary>
 public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, IReadOnlyList<int> processIds,
-    Func<CancellationToken, Task<string?>> newKey, Func<double>? databaseCpu = null, Func<CancellationToken, Task<double>>? jitSeconds = null)
+    Func<CancellationToken, Task<string?>> newKey, Func<double>? databaseCpu = null, Func<CancellationToken, Task<JitWork>>? jit = null)
 {
     public string Name => name;
-    public Func<CancellationToken, Task<double>>? JitSeconds => jitSeconds;
+    public Func<CancellationToken, Task<JitWork>>? Jit => jit;
 
     public async Task<Measured> MeasureAsync(Func<IngestTarget, Task<LoadResult>> run, CancellationToken cancel)
     {
@@ -45,6 +45,12 @@ public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, I
         return new Measured(load, processIds.Sum(pid => ProcStats.CpuSeconds(pid)) - cpu, (databaseCpu?.Invoke() ?? 0) - database,
             processIds.Sum(ProcStats.PeakRss));
     }
+}
+
+/// <summary>How long a .NET server's JIT has compiled, and how many methods (counted since start, or between two readings).</summary>
+public sealed record JitWork(double Seconds, double Methods)
+{
+    public static JitWork operator -(JitWork after, JitWork before) => new(after.Seconds - before.Seconds, after.Methods - before.Methods);
 }
 
 /// <summary>The runs of one case in one mode, and what they add up to.</summary>
@@ -116,7 +122,7 @@ public sealed class IngestBench(IngestSettings settings)
             Console.WriteLine($"Alertmanager pid {alertmanager.ProcessId} at {alertmanager.BaseAddress}; OrleansOps pid {server.ProcessId} at {server.BaseAddress}");
             using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             var ours = new SystemUnderTest("OrleansOps", [server.BaseAddress], [server.ProcessId], NewAccountKey(admin, token),
-                jitSeconds: JitSeconds([admin], token));
+                jit: Jit([admin], token));
             return await RunCasesAsync(AlertmanagerSystem(alertmanager), ours, cancel);
         }
     }
@@ -154,7 +160,7 @@ public sealed class IngestBench(IngestSettings settings)
                 try
                 {
                     var ours = new SystemUnderTest("OrleansOps", silos.Select(s => s.BaseAddress).ToList(), silos.Select(s => s.ProcessId).ToList(),
-                        NewAccountKey(admins[0], token), postgres.CpuSeconds, JitSeconds(admins, token));
+                        NewAccountKey(admins[0], token), postgres.CpuSeconds, Jit(admins, token));
                     return await RunCasesAsync(AlertmanagerSystem(alertmanager), ours, cancel);
                 }
                 finally
@@ -175,9 +181,11 @@ public sealed class IngestBench(IngestSettings settings)
     private static Func<CancellationToken, Task<string?>> NewAccountKey(HttpClient admin, string token) =>
         async cancel => (await BenchAccount.CreateAsync(admin, token, "bench-ingest", cancel)).Key;
 
-    private static Func<CancellationToken, Task<double>> JitSeconds(IReadOnlyList<HttpClient> servers, string token) =>
-        async cancel => (await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel))))
-            .Sum(metrics => metrics.GetValueOrDefault(ServerMetrics.JitSeconds));
+    private static Func<CancellationToken, Task<JitWork>> Jit(IReadOnlyList<HttpClient> servers, string token) => async cancel =>
+    {
+        var all = await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel)));
+        return new JitWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)));
+    };
 
     private async Task<IReadOnlyList<CaseResult>> RunCasesAsync(SystemUnderTest alertmanager, SystemUnderTest ours, CancellationToken cancel)
     {
@@ -224,18 +232,18 @@ public sealed class IngestBench(IngestSettings settings)
     private async Task WarmUpAsync(IngestCase ingestCase, SystemUnderTest system, AlertStream stream, CancellationToken cancel)
     {
         var rounds = 0;
-        double compiling;
+        var compiling = new JitWork(0, 0);
         Measured warm;
         do
         {
-            var before = system.JitSeconds is { } jit ? await jit(cancel) : 0;
+            var before = system.Jit is { } jit ? await jit(cancel) : compiling;
             warm = await system.MeasureAsync(target => _driver.RunFlatOutAsync(target, stream, ingestCase.BatchSize, settings.Warmup, cancel), cancel);
-            compiling = system.JitSeconds is { } after ? await after(cancel) - before : 0;
+            compiling = system.Jit is { } after ? await after(cancel) - before : compiling;
             rounds++;
-            if (system.JitSeconds is not null) _warmupSpent += settings.Warmup;
-        } while (compiling > settings.Warmup.TotalSeconds * JitQuietShare && _warmupSpent < MaxWarmup);
-        Progress(ingestCase, system, system.JitSeconds is null ? "warm-up" : string.Create(CultureInfo.InvariantCulture,
-            $"warm-up {rounds} × {settings.Warmup.TotalSeconds:0} s (JIT {compiling:0.00} s in the last)"), warm);
+            if (system.Jit is not null) _warmupSpent += settings.Warmup;
+        } while (compiling.Seconds > settings.Warmup.TotalSeconds * JitQuietShare && _warmupSpent < MaxWarmup);
+        Progress(ingestCase, system, system.Jit is null ? "warm-up" : string.Create(CultureInfo.InvariantCulture,
+            $"warm-up {rounds} × {settings.Warmup.TotalSeconds:0} s (in the last, the JIT compiled {compiling.Methods:0} methods in {compiling.Seconds:0.00} s)"), warm);
     }
 
     /// <summary>The JIT counts as quiet when it compiled for less than this share of a warm-up round's length.</summary>

@@ -161,6 +161,9 @@ public static class ServerMetrics
     /// <summary>Seconds the runtime has spent compiling methods (tier 0 and the tier-1 recompilations of hot ones).</summary>
     public const string JitSeconds = "dotnet_jit_compilation_time_seconds_total";
 
+    /// <summary>Methods compiled so far, counting each recompilation.</summary>
+    public const string JitMethods = "dotnet_jit_compiled_methods_total";
+
     /// <summary>The managed heap after the last collection, per generation (summed, it is the whole heap).</summary>
     public const string HeapAfterLastCollection = "dotnet_gc_last_collection_heap_size_bytes";
 }
