@@ -15,7 +15,7 @@ public sealed record IngestCase(StreamKind Stream, int BatchSize)
 }
 
 public sealed record IngestSettings(
-    int Seed, TimeSpan Duration, TimeSpan Warmup, int Runs, int Connections, bool Build, bool Postgres, int Silos, IReadOnlyList<IngestCase> Cases);
+    int Seed, TimeSpan Duration, TimeSpan Warmup, TimeSpan MaxWarmup, int Runs, int Connections, bool Build, bool Postgres, int Silos, IReadOnlyList<IngestCase> Cases);
 
 /// <summary>What one run measured: the client's view, and the CPU and peak memory of the system's processes during it.</summary>
 public sealed record Measured(LoadResult Load, double ServerCpuSeconds, double DatabaseCpuSeconds, long PeakRss)
@@ -226,8 +226,8 @@ public sealed class IngestBench(IngestSettings settings)
     /// <summary>
     /// Runs the case flat out until the system is warm: one round for Alertmanager; for a .NET server, again and again
     /// until the JIT has gone quiet (tier-1 recompilation of hot code takes tens of seconds on a busy 2-core machine and
-    /// slows everything meanwhile), within the mode's warm-up budget (<see cref="MaxWarmup"/>; most of it goes to the
-    /// first case, since the later ones run the same code).
+    /// slows everything meanwhile), within the mode's warm-up budget (--max-warmup; most of it goes to the first case,
+    /// since the later ones run the same code).
     /// </summary>
     private async Task WarmUpAsync(IngestCase ingestCase, SystemUnderTest system, AlertStream stream, CancellationToken cancel)
     {
@@ -241,14 +241,13 @@ public sealed class IngestBench(IngestSettings settings)
             compiling = system.Jit is { } after ? await after(cancel) - before : compiling;
             rounds++;
             if (system.Jit is not null) _warmupSpent += settings.Warmup;
-        } while (compiling.Seconds > settings.Warmup.TotalSeconds * JitQuietShare && _warmupSpent < MaxWarmup);
+        } while (compiling.Seconds > settings.Warmup.TotalSeconds * JitQuietShare && _warmupSpent < settings.MaxWarmup);
         Progress(ingestCase, system, system.Jit is null ? "warm-up" : string.Create(CultureInfo.InvariantCulture,
             $"warm-up {rounds} × {settings.Warmup.TotalSeconds:0} s (in the last, the JIT compiled {compiling.Methods:0} methods in {compiling.Seconds:0.00} s)"), warm);
     }
 
     /// <summary>The JIT counts as quiet when it compiled for less than this share of a warm-up round's length.</summary>
     private const double JitQuietShare = 0.02;
-    private static readonly TimeSpan MaxWarmup = TimeSpan.FromSeconds(60);
     private TimeSpan _warmupSpent;
 
     private static void Progress(IngestCase ingestCase, SystemUnderTest system, string what, Measured measured)

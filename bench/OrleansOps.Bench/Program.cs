@@ -87,20 +87,22 @@ var noBuild = new Option<bool>("--no-build") { Description = "Use the server's e
 var connections = new Option<int>("--connections") { Description = "Concurrent HTTP connections, each with one request in flight", DefaultValueFactory = _ => 8 };
 var duration = new Option<string>("--duration") { Description = "Length of each measured run", DefaultValueFactory = _ => "8s" };
 var warmup = new Option<string>("--warmup") { Description = "Length of each system's warm-up run per case (0s: none)", DefaultValueFactory = _ => "2s" };
+var maxWarmup = new Option<string>("--max-warmup") { Description = "Warm-up budget per mode: a .NET server is warmed up until its JIT goes quiet or this has passed", DefaultValueFactory = _ => "60s" };
 var runs = new Option<int>("--runs") { Description = "Measured runs per system and case, alternating Alertmanager and OrleansOps; the medians are reported", DefaultValueFactory = _ => 3 };
 var noPostgres = new Option<bool>("--no-postgres") { Description = "Skip the PostgreSQL cluster mode" };
 var silos = new Option<int>("--silos") { Description = "Silos in the PostgreSQL cluster mode", DefaultValueFactory = _ => 2 };
 var cases = new Option<string>("--cases") { Description = "Comma-separated cases to run", DefaultValueFactory = _ => string.Join(',', IngestCase.All.Select(c => c.Id)) };
 var ingest = new Command("ingest", "Build the server, start it and prometheus-alertmanager on loopback, and compare their ingest side by side (then again with a PostgreSQL cluster)")
 {
-    seed, noBuild, connections, duration, warmup, runs, noPostgres, silos, cases,
+    seed, noBuild, connections, duration, warmup, maxWarmup, runs, noPostgres, silos, cases,
 };
 ingest.SetAction(async (parse, cancel) =>
 {
     var chosen = parse.GetValue(cases)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(id => IngestCase.All.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"unknown case '{id}'; known: {string.Join(", ", IngestCase.All.Select(c => c.Id))}"))
         .ToList();
-    var settings = new IngestSettings(parse.GetValue(seed), Duration(parse.GetValue(duration)!), Duration(parse.GetValue(warmup)!), Math.Max(1, parse.GetValue(runs)),
+    var settings = new IngestSettings(parse.GetValue(seed), Duration(parse.GetValue(duration)!), Duration(parse.GetValue(warmup)!), Duration(parse.GetValue(maxWarmup)!),
+        Math.Max(1, parse.GetValue(runs)),
         Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild), !parse.GetValue(noPostgres), Math.Max(1, parse.GetValue(silos)), chosen);
     return await new IngestBench(settings).RunAsync(cancel);
 });
