@@ -83,14 +83,50 @@ escalation.SetAction(async (parse, cancel) =>
         .RunAsync(cancel);
 });
 
-var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation };
+var noBuild = new Option<bool>("--no-build") { Description = "Use the server's existing Release build instead of building src/OrleansOps.Server first" };
+var connections = new Option<int>("--connections") { Description = "Concurrent HTTP connections, each with one request in flight", DefaultValueFactory = _ => 8 };
+var duration = new Option<string>("--duration") { Description = "Length of each measured run", DefaultValueFactory = _ => "8s" };
+var warmup = new Option<string>("--warmup") { Description = "Length of each system's warm-up run per case (0s: none)", DefaultValueFactory = _ => "2s" };
+var maxWarmup = new Option<string>("--max-warmup") { Description = "Warm-up budget per mode: a .NET server is warmed up until its JIT goes quiet or this has passed", DefaultValueFactory = _ => "60s" };
+var runs = new Option<int>("--runs") { Description = "Measured runs per system and case, alternating Alertmanager and OrleansOps; the medians are reported", DefaultValueFactory = _ => 3 };
+var noPostgres = new Option<bool>("--no-postgres") { Description = "Skip the PostgreSQL cluster mode" };
+var silos = new Option<int>("--silos") { Description = "Silos in the PostgreSQL cluster mode", DefaultValueFactory = _ => 2 };
+var cases = new Option<string>("--cases") { Description = "Comma-separated cases to run", DefaultValueFactory = _ => string.Join(',', IngestCase.All.Select(c => c.Id)) };
+var ingest = new Command("ingest", "Build the server, start it and prometheus-alertmanager on loopback, and compare their ingest side by side (then again with a PostgreSQL cluster)")
+{
+    seed, noBuild, connections, duration, warmup, maxWarmup, runs, noPostgres, silos, cases,
+};
+ingest.SetAction(async (parse, cancel) =>
+{
+    var chosen = parse.GetValue(cases)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(id => IngestCase.All.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"unknown case '{id}'; known: {string.Join(", ", IngestCase.All.Select(c => c.Id))}"))
+        .ToList();
+    var settings = new IngestSettings(parse.GetValue(seed), Duration(parse.GetValue(duration)!), Duration(parse.GetValue(warmup)!), Duration(parse.GetValue(maxWarmup)!),
+        Math.Max(1, parse.GetValue(runs)),
+        Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild), !parse.GetValue(noPostgres), Math.Max(1, parse.GetValue(silos)), chosen);
+    return await new IngestBench(settings).RunAsync(cancel);
+});
+
+var openIncidents = new Option<int>("--incidents") { Description = "Open incidents to hold, each its own group", DefaultValueFactory = _ => 100_000 };
+var alertsPerIncident = new Option<int>("--alerts-per-incident") { Description = "Open alerts per incident: the first opens it, the others join it", DefaultValueFactory = _ => 5 };
+var accounts = new Option<int>("--accounts") { Description = "Accounts the incidents are spread over (a fleet of tenants)", DefaultValueFactory = _ => 100 };
+var memory = new Command("memory", "Build and start the embedded server, open many incidents with several open alerts each, and report the server's memory per open incident and per open alert")
+{
+    noBuild, openIncidents, alertsPerIncident, accounts, connections,
+};
+memory.SetAction(async (parse, cancel) =>
+    await new MemoryBench(new MemorySettings(Math.Max(1, parse.GetValue(openIncidents)), Math.Max(1, parse.GetValue(alertsPerIncident)), Math.Max(1, parse.GetValue(accounts)),
+        Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild))).RunAsync(cancel));
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
     foreach (var error in parsed.Errors) Console.Error.WriteLine(error.Message);
     return 2;
 }
-return await parsed.InvokeAsync();
+// Ctrl+C cancels the command; this long lets it stop its servers and remove its folders before the process is ended.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
 
 static void Describe(Corpus corpus)
 {

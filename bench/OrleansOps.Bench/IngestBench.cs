@@ -1,0 +1,321 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace OrleansOps.Bench;
+
+/// <summary>One measured case: a stream and a batch size.</summary>
+public sealed record IngestCase(StreamKind Stream, int BatchSize)
+{
+    public static readonly IReadOnlyList<IngestCase> All =
+        [new(StreamKind.Repeat, 1), new(StreamKind.Repeat, 100), new(StreamKind.Distinct, 1), new(StreamKind.Distinct, 100)];
+
+    /// <summary>As the --cases option names it: repeat-1, repeat-100, distinct-1, distinct-100.</summary>
+    public string Id => $"{Stream.ToString().ToLowerInvariant()}-{BatchSize}";
+    public string Title => $"{Stream.ToString().ToLowerInvariant()}-heavy, batch {BatchSize}";
+}
+
+public sealed record IngestSettings(
+    int Seed, TimeSpan Duration, TimeSpan Warmup, TimeSpan MaxWarmup, int Runs, int Connections, bool Build, bool Postgres, int Silos, IReadOnlyList<IngestCase> Cases);
+
+/// <summary>What one run measured: the client's view, and the CPU and peak memory of the system's processes during it.</summary>
+public sealed record Measured(LoadResult Load, double ServerCpuSeconds, double DatabaseCpuSeconds, long PeakRss)
+{
+    public double CpuSeconds => ServerCpuSeconds + DatabaseCpuSeconds;
+}
+
+/// <summary>
+/// A system under test: where its ingest listens, which processes' CPU and memory count, and how a run gets its
+/// integration key (OrleansOps: a fresh account per run, so every run starts from the same empty state; Alertmanager:
+/// none). In the cluster mode the PostgreSQL server's CPU counts too, apart. <paramref name="jit"/> reads how long a
+/// .NET server has spent compiling so far, and how many methods (Alertmanager is compiled ahead of time: no such thing).
+/// </summary>
+public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, IReadOnlyList<int> processIds,
+    Func<CancellationToken, Task<string?>> newKey, Func<double>? databaseCpu = null, Func<CancellationToken, Task<JitWork>>? jit = null)
+{
+    public string Name => name;
+    public Func<CancellationToken, Task<JitWork>>? Jit => jit;
+
+    public async Task<Measured> MeasureAsync(Func<IngestTarget, Task<LoadResult>> run, CancellationToken cancel)
+    {
+        var target = new IngestTarget(name, endpoints, await newKey(cancel));
+        foreach (var pid in processIds) ProcStats.ResetPeak(pid);
+        var cpu = processIds.Sum(pid => ProcStats.CpuSeconds(pid));
+        var database = databaseCpu?.Invoke() ?? 0;
+        var load = await run(target);
+        return new Measured(load, processIds.Sum(pid => ProcStats.CpuSeconds(pid)) - cpu, (databaseCpu?.Invoke() ?? 0) - database,
+            processIds.Sum(ProcStats.PeakRss));
+    }
+}
+
+/// <summary>How long a .NET server's JIT has compiled, and how many methods (counted since start, or between two readings).</summary>
+public sealed record JitWork(double Seconds, double Methods)
+{
+    public static JitWork operator -(JitWork after, JitWork before) => new(after.Seconds - before.Seconds, after.Methods - before.Methods);
+}
+
+/// <summary>The runs of one case in one mode, and what they add up to.</summary>
+public sealed record CaseResult(IngestCase Case, IReadOnlyList<Measured> Alertmanager, IReadOnlyList<Measured> Ours, Measured HalfPeak, double HalfPeakRate)
+{
+    public Summary AlertmanagerSummary => Summary.Of(Alertmanager);
+    public Summary OursSummary => Summary.Of(Ours);
+    public double Ratio => OursSummary.AlertsPerSecond / AlertmanagerSummary.AlertsPerSecond;
+}
+
+/// <summary>Medians over the runs of one system (the peak memory: the highest run's).</summary>
+public sealed record Summary(double AlertsPerSecond, double P50Ms, double P99Ms, double CpuSeconds, double DatabaseCpuSeconds, double CpuMicrosecondsPerAlert, long PeakRss, long Failures)
+{
+    public static Summary Of(IReadOnlyList<Measured> runs) => new(
+        Statistics.Median(runs.Select(r => r.Load.AlertsPerSecond)),
+        Statistics.Median(runs.Select(r => r.Load.P50Ms)),
+        Statistics.Median(runs.Select(r => r.Load.P99Ms)),
+        Statistics.Median(runs.Select(r => r.CpuSeconds)),
+        Statistics.Median(runs.Select(r => r.DatabaseCpuSeconds)),
+        Statistics.Median(runs.Select(r => r.CpuSeconds * 1e6 / Math.Max(1, r.Load.Alerts))),
+        runs.Max(r => r.PeakRss),
+        runs.Sum(r => r.Load.Failures));
+}
+
+/// <summary>
+/// Issue 10's side-by-side ingest harness: OrleansOps (embedded, then a PostgreSQL cluster) against Debian's
+/// prometheus-alertmanager, both on loopback, both fed the same generated stream through the Alertmanager v2 alerts API.
+/// Each case alternates Alertmanager and OrleansOps runs after a warm-up of each and takes the medians, so that the
+/// noise of a shared machine hits both; then OrleansOps runs once more at a fixed rate of half its measured peak.
+/// </summary>
+public sealed class IngestBench(IngestSettings settings)
+{
+    private readonly LoadDriver _driver = new(settings.Connections);
+
+    public async Task<int> RunAsync(CancellationToken cancel)
+    {
+        if (Alertmanager.Binary is null)
+        {
+            Console.Error.WriteLine("prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager); the ingest bench compares against it.");
+            return 1;
+        }
+        var dll = await OrleansOpsServer.LocateAsync(settings.Build, cancel);
+        await DescribeAsync(cancel);
+
+        var embedded = await EmbeddedAsync(dll, cancel);
+        IReadOnlyList<CaseResult>? cluster = null;
+        if (!settings.Postgres) Console.WriteLine("\nPostgreSQL cluster mode: skipped (--no-postgres).");
+        else if (ThrowawayPostgres.BinDirectory is null) Console.WriteLine("\nPostgreSQL cluster mode: skipped, PostgreSQL's server binaries are not installed (apt-get install postgresql).");
+        else cluster = await ClusterAsync(dll, cancel);
+
+        PrintSummary(embedded, cluster);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"min_ratio={embedded.Min(c => c.Ratio):0.000}"));
+        return 0;
+    }
+
+    private async Task<IReadOnlyList<CaseResult>> EmbeddedAsync(string dll, CancellationToken cancel)
+    {
+        Console.WriteLine("\n== embedded: one server process, SQLite (Full durability) in a fresh data folder ==");
+        var (folder, removal) = Cleanup.TempFolder("orleansops-bench-ingest");
+        using (removal)
+        {
+            var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
+            using var alertmanager = await Alertmanager.StartAsync(folder, cancel);
+            using var server = await OrleansOpsServer.StartAsync(dll, "server", folder, new Dictionary<string, string>
+            {
+                ["OrleansOps__DataPath"] = Path.Combine(folder, "data"),
+                ["OrleansOps__AdminToken"] = token,
+            }, cancel);
+            Console.WriteLine($"Alertmanager pid {alertmanager.ProcessId} at {alertmanager.BaseAddress}; OrleansOps pid {server.ProcessId} at {server.BaseAddress}");
+            using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            var ours = new SystemUnderTest("OrleansOps", [server.BaseAddress], [server.ProcessId], NewAccountKey(admin, token),
+                jit: Jit([admin], token));
+            return await RunCasesAsync(AlertmanagerSystem(alertmanager), ours, cancel);
+        }
+    }
+
+    private async Task<IReadOnlyList<CaseResult>> ClusterAsync(string dll, CancellationToken cancel)
+    {
+        Console.WriteLine($"\n== PostgreSQL cluster: {settings.Silos} silos sharing a PostgreSQL {Path.GetFileName(Path.GetDirectoryName(ThrowawayPostgres.BinDirectory))} "
+            + "(default durability: fsync and synchronous_commit on) ==");
+        var (folder, removal) = Cleanup.TempFolder("orleansops-bench-ingest");
+        using (removal)
+        {
+            var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
+            using var postgres = await ThrowawayPostgres.StartAsync(Path.Combine(folder, "postgres"), cancel);
+            var clusterSettings = new Dictionary<string, string>
+            {
+                ["OrleansOps__Storage"] = "Postgres",
+                ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
+                ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
+                ["OrleansOps__AdminToken"] = token,
+            };
+            Console.WriteLine($"PostgreSQL on 127.0.0.1:{postgres.Port} (pid {postgres.ServerProcessId}); applying the schema (OrleansOps.Server migrate) …");
+            await ChildProcess.RunToEndAsync("dotnet", [dll, "migrate"], clusterSettings, cancel);
+
+            var silos = new List<LoopbackServer>();
+            try
+            {
+                // The first silo alone, then the rest together: they find it in the membership table.
+                silos.Add(await OrleansOpsServer.StartAsync(dll, "silo-1", folder, clusterSettings, cancel));
+                silos.AddRange(await Task.WhenAll(Enumerable.Range(2, settings.Silos - 1)
+                    .Select(i => OrleansOpsServer.StartAsync(dll, $"silo-{i}", folder, clusterSettings, cancel))));
+                foreach (var (silo, i) in silos.Select((s, i) => (s, i + 1))) Console.WriteLine($"  silo-{i} pid {silo.ProcessId} at {silo.BaseAddress}");
+                using var alertmanager = await Alertmanager.StartAsync(folder, cancel);
+                Console.WriteLine($"Alertmanager pid {alertmanager.ProcessId} at {alertmanager.BaseAddress}");
+                var admins = silos.Select(s => new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }).ToList();
+                try
+                {
+                    var ours = new SystemUnderTest("OrleansOps", silos.Select(s => s.BaseAddress).ToList(), silos.Select(s => s.ProcessId).ToList(),
+                        NewAccountKey(admins[0], token), postgres.CpuSeconds, Jit(admins, token));
+                    return await RunCasesAsync(AlertmanagerSystem(alertmanager), ours, cancel);
+                }
+                finally
+                {
+                    foreach (var admin in admins) admin.Dispose();
+                }
+            }
+            finally
+            {
+                foreach (var silo in silos) silo.Dispose();
+            }
+        }
+    }
+
+    private static SystemUnderTest AlertmanagerSystem(LoopbackServer alertmanager) =>
+        new("Alertmanager", [alertmanager.BaseAddress], [alertmanager.ProcessId], _ => Task.FromResult<string?>(null));
+
+    private static Func<CancellationToken, Task<string?>> NewAccountKey(HttpClient admin, string token) =>
+        async cancel => (await BenchAccount.CreateAsync(admin, token, "bench-ingest", cancel)).Key;
+
+    private static Func<CancellationToken, Task<JitWork>> Jit(IReadOnlyList<HttpClient> servers, string token) => async cancel =>
+    {
+        var all = await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel)));
+        return new JitWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)));
+    };
+
+    private async Task<IReadOnlyList<CaseResult>> RunCasesAsync(SystemUnderTest alertmanager, SystemUnderTest ours, CancellationToken cancel)
+    {
+        var results = new List<CaseResult>();
+        _warmupSpent = TimeSpan.Zero;
+        PrintHeader();
+        foreach (var (ingestCase, caseIndex) in settings.Cases.Select((c, i) => (c, i)))
+        {
+            // Rounds number the streams: unique within a mode (so one case's alerts are new to the next), the same in both modes.
+            var firstRound = (caseIndex + 1) * 100;
+            if (settings.Warmup > TimeSpan.Zero)
+                foreach (var system in new[] { alertmanager, ours })
+                    await WarmUpAsync(ingestCase, system, new AlertStream(ingestCase.Stream, settings.Seed, firstRound), cancel);
+            var amRuns = new List<Measured>();
+            var ourRuns = new List<Measured>();
+            for (var run = 1; run <= settings.Runs; run++)
+            {
+                var stream = new AlertStream(ingestCase.Stream, settings.Seed, firstRound + run);
+                foreach (var (system, runs) in new[] { (alertmanager, amRuns), (ours, ourRuns) })
+                {
+                    var measured = await system.MeasureAsync(target => _driver.RunFlatOutAsync(target, stream, ingestCase.BatchSize, settings.Duration, cancel), cancel);
+                    runs.Add(measured);
+                    Progress(ingestCase, system, $"run {run}/{settings.Runs}", measured);
+                }
+            }
+            var halfRate = Summary.Of(ourRuns).AlertsPerSecond / 2;
+            var halfStream = new AlertStream(ingestCase.Stream, settings.Seed, firstRound + settings.Runs + 1);
+            var half = await ours.MeasureAsync(target => _driver.RunAtRateAsync(target, halfStream, ingestCase.BatchSize, halfRate, settings.Duration, cancel), cancel);
+            Progress(ingestCase, ours, $"at {halfRate:0} alerts/s", half);
+
+            var result = new CaseResult(ingestCase, amRuns, ourRuns, half, halfRate);
+            results.Add(result);
+            PrintCase(result);
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Runs the case flat out until the system is warm: one round for Alertmanager; for a .NET server, again and again
+    /// until the JIT has gone quiet (tier-1 recompilation of hot code takes tens of seconds on a busy 2-core machine and
+    /// slows everything meanwhile), within the mode's warm-up budget (--max-warmup; most of it goes to the first case,
+    /// since the later ones run the same code).
+    /// </summary>
+    private async Task WarmUpAsync(IngestCase ingestCase, SystemUnderTest system, AlertStream stream, CancellationToken cancel)
+    {
+        var rounds = 0;
+        var compiling = new JitWork(0, 0);
+        Measured warm;
+        do
+        {
+            var before = system.Jit is { } jit ? await jit(cancel) : compiling;
+            warm = await system.MeasureAsync(target => _driver.RunFlatOutAsync(target, stream, ingestCase.BatchSize, settings.Warmup, cancel), cancel);
+            compiling = system.Jit is { } after ? await after(cancel) - before : compiling;
+            rounds++;
+            if (system.Jit is not null) _warmupSpent += settings.Warmup;
+        } while (compiling.Seconds > settings.Warmup.TotalSeconds * JitQuietShare && _warmupSpent < settings.MaxWarmup);
+        Progress(ingestCase, system, system.Jit is null ? "warm-up" : string.Create(CultureInfo.InvariantCulture,
+            $"warm-up {rounds} × {settings.Warmup.TotalSeconds:0} s (in the last, the JIT compiled {compiling.Methods:0} methods in {compiling.Seconds:0.00} s)"), warm);
+    }
+
+    /// <summary>The JIT counts as quiet when it compiled for less than this share of a warm-up round's length.</summary>
+    private const double JitQuietShare = 0.02;
+    private TimeSpan _warmupSpent;
+
+    private static void Progress(IngestCase ingestCase, SystemUnderTest system, string what, Measured measured)
+    {
+        var load = measured.Load;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  . {ingestCase.Id} {system.Name} {what}: {load.AlertsPerSecond:0} alerts/s ({load.Requests} requests), p50 {load.P50Ms:0.0} ms, p99 {load.P99Ms:0.0} ms, CPU {measured.CpuSeconds:0.0} s")
+            + (load.Failures > 0 ? $", {load.Failures} failed requests, first: {load.FirstFailure}" : ""));
+    }
+
+    private static void PrintHeader() =>
+        Console.WriteLine($"{"case",-26} {"system",-13} {"alerts/s",9} {"p50 ms",7} {"p99 ms",7} {"CPU s",6} {"CPU µs/alert",12} {"peak RSS MB",11}");
+
+    private static void PrintCase(CaseResult result)
+    {
+        foreach (var (name, summary, first) in new[] { ("Alertmanager", result.AlertmanagerSummary, true), ("OrleansOps", result.OursSummary, false) })
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(first ? result.Case.Title : ""),-26} {name,-13} {summary.AlertsPerSecond,9:0} {summary.P50Ms,7:0.0} {summary.P99Ms,7:0.0} {summary.CpuSeconds,6:0.0} {summary.CpuMicrosecondsPerAlert,12:0} {summary.PeakRss / 1048576.0,11:0}")
+                + (summary.Failures > 0 ? $"  ({summary.Failures} failed requests)" : ""));
+        var ours = result.OursSummary;
+        if (ours.DatabaseCpuSeconds > 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"",-26} (OrleansOps CPU: silos {ours.CpuSeconds - ours.DatabaseCpuSeconds:0.0} s + PostgreSQL {ours.DatabaseCpuSeconds:0.0} s; peak RSS is the silos')"));
+        var half = result.HalfPeak.Load;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"",-26} ratio {result.Ratio:0.000}; OrleansOps at half its peak ({result.HalfPeakRate:0} alerts/s asked, {half.AlertsPerSecond:0} sent): p50 {half.P50Ms:0.0} ms, p99 {half.P99Ms:0.0} ms"));
+    }
+
+    private void PrintSummary(IReadOnlyList<CaseResult> embedded, IReadOnlyList<CaseResult>? cluster)
+    {
+        Console.WriteLine($"\nsummary: medians of {settings.Runs} runs of {settings.Duration.TotalSeconds:0} s each, {settings.Connections} connections; "
+            + "ratio = OrleansOps ÷ Alertmanager alerts/s; latency in ms (p50 / p99); CPU µs per alert; peak RSS in MB");
+        Console.WriteLine("| mode | case | Alertmanager alerts/s | OrleansOps alerts/s | ratio | Alertmanager latency | OrleansOps latency | OrleansOps at half peak | CPU µs/alert AM / ours | peak RSS AM / ours |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (mode, results) in new[] { ("embedded", embedded), ($"cluster ({settings.Silos} silos)", cluster ?? []) })
+            foreach (var r in results)
+            {
+                var (am, ours, half) = (r.AlertmanagerSummary, r.OursSummary, r.HalfPeak.Load);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {mode} | {r.Case.Title} | {am.AlertsPerSecond:#,0} | {ours.AlertsPerSecond:#,0} | {r.Ratio:0.000} | {am.P50Ms:0.0} / {am.P99Ms:0.0} | {ours.P50Ms:0.0} / {ours.P99Ms:0.0} | "
+                    + $"{half.P50Ms:0.0} / {half.P99Ms:0.0} | {am.CpuMicrosecondsPerAlert:0} / {ours.CpuMicrosecondsPerAlert:0} | {am.PeakRss / 1048576.0:0} / {ours.PeakRss / 1048576.0:0} |"));
+            }
+        var goals = new List<string>
+        {
+            $"embedded ≥ 1.0 × Alertmanager in every case: {(embedded.All(r => r.Ratio >= 1.0) ? "met" : "NOT met")}",
+            $"p99 ≤ 25 ms at half peak (embedded): {(embedded.All(r => r.HalfPeak.Load.P99Ms <= 25) ? "met" : "NOT met")}",
+        };
+        if (cluster is not null)
+        {
+            goals.Add($"cluster ≥ 0.5 × Alertmanager in every case: {(cluster.All(r => r.Ratio >= 0.5) ? "met" : "NOT met")}");
+            goals.Add($"p99 ≤ 25 ms at half peak (cluster): {(cluster.All(r => r.HalfPeak.Load.P99Ms <= 25) ? "met" : "NOT met")}");
+        }
+        Console.WriteLine("goals: " + string.Join("; ", goals));
+    }
+
+    /// <summary>The machine and versions, and how busy the machine already is (other builds may share it).</summary>
+    private static async Task DescribeAsync(CancellationToken cancel)
+    {
+        var model = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memory = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] : "0";
+        var commit = await ChildProcess.RunToEndAsync("git", ["-C", Repository.Root, "describe", "--always", "--dirty"], cancel: cancel);
+        var alertmanager = await ChildProcess.RunToEndAsync(Alertmanager.Binary!, ["--version"], cancel: cancel);
+        Console.WriteLine($"commit {commit.Trim()}; {alertmanager.Split('\n')[0]}");
+        var load = File.Exists("/proc/loadavg") ? string.Join(' ', (await File.ReadAllTextAsync("/proc/loadavg", cancel)).Split(' ').Take(3)) : "?";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"machine: {Environment.ProcessorCount} cores ({model ?? "unknown CPU"}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1048576.0:0.0} GiB; "
+            + $"load average {load}; .NET {Environment.Version}"));
+    }
+}
