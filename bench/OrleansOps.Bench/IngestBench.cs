@@ -118,6 +118,9 @@ public sealed class IngestBench(IngestSettings settings)
             {
                 ["OrleansOps__DataPath"] = Path.Combine(folder, "data"),
                 ["OrleansOps__AdminToken"] = token,
+                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
+                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
+                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
             }, cancel);
             Console.WriteLine($"Alertmanager pid {alertmanager.ProcessId} at {alertmanager.BaseAddress}; OrleansOps pid {server.ProcessId} at {server.BaseAddress}");
             using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -142,6 +145,9 @@ public sealed class IngestBench(IngestSettings settings)
                 ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
                 ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
                 ["OrleansOps__AdminToken"] = token,
+                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
+                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
+                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
             };
             Console.WriteLine($"PostgreSQL on 127.0.0.1:{postgres.Port} (pid {postgres.ServerProcessId}); applying the schema (OrleansOps.Server migrate) …");
             await ChildProcess.RunToEndAsync("dotnet", [dll, "migrate"], clusterSettings, cancel);

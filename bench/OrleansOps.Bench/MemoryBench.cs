@@ -39,6 +39,9 @@ public sealed class MemoryBench(MemorySettings settings)
             {
                 ["OrleansOps__DataPath"] = Path.Combine(folder, "data"),
                 ["OrleansOps__AdminToken"] = token,
+                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
+                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
+                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
             }, cancel);
             using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(120) };
             Console.WriteLine($"OrleansOps pid {server.ProcessId} at {server.BaseAddress} (embedded, demo accounts loaded); settling {Settle.TotalSeconds:0} s …");
