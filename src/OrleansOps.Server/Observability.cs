@@ -35,7 +35,7 @@ public static class Observability
         builder.Services.AddHostedService(services => services.GetRequiredService<AccountGaugeReader>());
 
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansops"))
             .WithMetrics(metrics =>
             {
@@ -43,13 +43,12 @@ public static class Observability
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                    .AddAspNetCoreInstrumentation(aspNet => aspNet.Filter = context => context.Request.Path != MetricsPath);
-                if (otlp) tracing.AddOtlpExporter();
             });
+        // Traces only where they go somewhere: recording spans nobody exports cost 3 % of ingest CPU (docs/benchmarks.md).
+        if (otlp)
+            telemetry.WithTracing(tracing => tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation(aspNet => aspNet.Filter = context => context.Request.Path != MetricsPath)
+                .AddOtlpExporter());
         return builder;
     }
 
