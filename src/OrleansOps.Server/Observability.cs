@@ -31,6 +31,7 @@ public static class Observability
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<MetricsOptions>(builder.Configuration.GetSection(MetricsOptions.Section));
+        builder.Services.AddSingleton<MetricsToken>();
         builder.Services.AddSingleton<AccountGaugeReader>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AccountGaugeReader>());
 
@@ -72,12 +73,12 @@ public static class Observability
         return app;
     }
 
-    private static bool Authorized(HttpContext context)
+    private static bool Authorized(HttpContext context) => context.RequestServices.GetRequiredService<MetricsToken>().Token.Matches(context.Request);
+
+    /// <summary>The token /metrics takes, hashed once: the metrics token when set, else the admin token.</summary>
+    private sealed class MetricsToken(IOptions<MetricsOptions> options, AdminToken admin)
     {
-        var configured = context.RequestServices.GetRequiredService<IOptions<MetricsOptions>>().Value.Token;
-        return string.IsNullOrWhiteSpace(configured)
-            ? context.RequestServices.GetRequiredService<AdminToken>().Matches(context.Request)
-            : new AdminToken(configured).Matches(context.Request);
+        public AdminToken Token { get; } = string.IsNullOrWhiteSpace(options.Value.Token) ? admin : new AdminToken(options.Value.Token);
     }
 }
 

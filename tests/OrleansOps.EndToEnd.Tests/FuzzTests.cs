@@ -21,9 +21,10 @@ public sealed class FuzzTests
     [Fact]
     public async Task Ten_thousand_malformed_requests_get_4xx_and_change_nothing()
     {
+        var inboundSecret = "fuzz-inbound-" + Guid.NewGuid().ToString("N");
         // Rate limits off: every request should reach the parsers, not a 429.
         await using var server = await ServerProcess.StartAsync(settings:
-            ["--E2E_ITSM_SECRET=fuzz-inbound-secret-0123456789", "--OrleansOps:RateLimits:ApiPerSecond=0", "--OrleansOps:RateLimits:IngestPerSecond=0"]);
+            [$"--E2E_ITSM_SECRET={inboundSecret}", "--OrleansOps:RateLimits:ApiPerSecond=0", "--OrleansOps:RateLimits:IngestPerSecond=0"]);
         var account = "acct-fuzz-" + Guid.NewGuid().ToString("N")[..8];
         var key = "e2e-key-" + Guid.NewGuid().ToString("N");
         var (configured, problem) = await Api.PutYamlConfigAsync(server.Admin, account, $$"""
@@ -54,7 +55,7 @@ public sealed class FuzzTests
             new("note", HttpMethod.Post, $"/api/v1/incidents/{incident}/notes", admin, "application/json", r => Command(r, "text")),
             new("resolve", HttpMethod.Post, $"/api/v1/incidents/{incident}/resolve", admin, "application/json", r => Command(r, "note")),
             new("import", HttpMethod.Post, $"/api/v1/accounts/{account}/incidents/import", admin, "application/json", r => Import(r)),
-            new("servicenow inbound", HttpMethod.Post, $"/api/v1/integrations/servicenow/{account}", "fuzz-inbound-secret-0123456789", "application/json", r => Inbound(r)),
+            new("servicenow inbound", HttpMethod.Post, $"/api/v1/integrations/servicenow/{account}", inboundSecret, "application/json", r => Inbound(r)),
         ];
 
         var random = new Random(Seed);
