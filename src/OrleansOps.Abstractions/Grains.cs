@@ -130,6 +130,32 @@ public interface IIncidentGrain : IGrainWithStringKey
     /// <summary>Differs from the last answer whenever the incident has changed since (status, alerts, chronicle); for live views.</summary>
     [Orleans.Concurrency.ReadOnly]
     Task<string> ChangeStamp();
+    /// <summary>The account the incident belongs to; null when there is no such incident. For access checks.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<string?> Owner();
+}
+
+/// <summary>Keyed by token id (<c>tok-…</c>): one API token, holding only its secrets' hashes.</summary>
+public interface IAccessTokenGrain : IGrainWithStringKey
+{
+    /// <summary>Stores a new token; false when the id is taken.</summary>
+    Task<bool> Issue(AccessToken token);
+    /// <summary>The grant when the secret (SHA-256) is one of the token's working ones; null otherwise, also when revoked or expired.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<TokenGrant?> Admit(string secretSha256);
+    [Orleans.Concurrency.ReadOnly]
+    Task<AccessToken?> Describe();
+    /// <summary>Adds a secret; the working ones retire after <paramref name="overlap"/>. Null when there is no such token or it no longer works.</summary>
+    Task<AccessToken?> Rotate(string newSecretSha256, TimeSpan overlap);
+    /// <summary>Stops the token now, all its secrets; null when there is no such token.</summary>
+    Task<AccessToken?> Revoke(string actor);
+}
+
+/// <summary>The one list of API token ids (key <see cref="GrainKeys.Tokens"/>), for listing them.</summary>
+public interface ITokenDirectoryGrain : IGrainWithStringKey
+{
+    Task Register(string tokenId);
+    Task<IReadOnlyList<string>> List();
 }
 
 /// <summary>
@@ -146,6 +172,7 @@ public static class GrainKeys
 {
     public const string Directory = "directory";
     public const string Fleet = "fleet";
+    public const string Tokens = "tokens";
 
     /// <summary>"key-" and the key's SHA-256: never all digits, and the key itself never becomes an identifier.</summary>
     public static string IntegrationKey(string keySha256) => "key-" + keySha256;

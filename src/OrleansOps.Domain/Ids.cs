@@ -8,30 +8,26 @@ public static partial class Ids
     private const string Base32 = "abcdefghijklmnopqrstuvwxyz234567";
 
     /// <summary>A new incident id: "inc-" and 16 base-32 characters (80 random bits). Starts with a letter, never all digits.</summary>
-    public static string NewIncidentId()
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes);
-        return string.Create(20, bytes.ToArray(), static (chars, random) =>
+    public static string NewIncidentId() => Random("inc-");
+
+    /// <summary>A new API token id: "tok-" and 16 base-32 characters.</summary>
+    public static string NewTokenId() => Random("tok-");
+
+    private static string Random(string prefix) => Base32Id(prefix, RandomNumberGenerator.GetBytes(16));
+
+    private static string Base32Id(string prefix, byte[] bytes) =>
+        string.Create(prefix.Length + 16, (prefix, bytes), static (chars, state) =>
         {
-            "inc-".CopyTo(chars);
-            for (var i = 0; i < 16; i++) chars[4 + i] = Base32[random[i] & 31];
+            state.prefix.CopyTo(chars);
+            for (var i = 0; i < 16; i++) chars[state.prefix.Length + i] = Base32[state.bytes[i] & 31];
         });
-    }
 
     /// <summary>A new silence id: "sil-" and 16 hex digits (64 random bits).</summary>
     public static string NewSilenceId() => "sil-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     /// <summary>An incident id derived from <paramref name="parts"/>: the same parts, the same id.</summary>
-    public static string Derived(params string[] parts)
-    {
-        var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\u001f', parts)));
-        return string.Create(20, hash, static (chars, bytes) =>
-        {
-            "inc-".CopyTo(chars);
-            for (var i = 0; i < 16; i++) chars[4 + i] = Base32[bytes[i] & 31];
-        });
-    }
+    public static string Derived(params string[] parts) =>
+        Base32Id("inc-", SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\u001f', parts))));
 
     public static bool IsIncidentId(string? id) => id is not null && IncidentIdPattern().IsMatch(id);
 

@@ -98,6 +98,8 @@ public sealed class IncidentGrain(
     public Task<string> ChangeStamp() =>
         Task.FromResult($"{Incident.Chronicle.Count}.{Incident.Alerts.Values.Sum(a => (long)a.Count)}");
 
+    public Task<string?> Owner() => Task.FromResult(Incident.Exists ? Incident.AccountId : null);
+
     public Task<IReadOnlyList<ChronicleEntry>?> GetChronicle() =>
         Task.FromResult<IReadOnlyList<ChronicleEntry>?>(Incident.Exists ? Incident.Chronicle.ToList() : null);
 

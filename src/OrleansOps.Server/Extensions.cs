@@ -33,8 +33,10 @@ public static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.UseOrleans(silo => silo.UseConfiguredCluster(options));
 
-        var generated = string.IsNullOrWhiteSpace(options.AdminToken);
-        builder.Services.AddSingleton(new AdminToken(generated ? RandomNumberGenerator.GetHexString(32, lowercase: true) : options.AdminToken!));
+        builder.Services.AddSingleton(options.AdminTokenConfigured
+            ? new AdminToken(options.AdminToken, options.AdminTokenSha256)
+            : new AdminToken(RandomNumberGenerator.GetHexString(32, lowercase: true)));
+        builder.Services.AddSingleton<Credentials>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddNotificationSender(builder.Configuration);
         builder.Services.AddTicketGateway();
@@ -153,8 +155,9 @@ public static class Extensions
         app.MapClusterApi();
         app.MapCorrelationApi();
         app.MapDashboardApi();
+        app.MapTokensApi();
         if (app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value.FailureProbe)
-            app.MapGroup("/api/v1/diagnostics").WithTags("Diagnostics").RequireAdminToken().ExcludeFromDescription()
+            app.MapGroup("/api/v1/diagnostics").WithTags("Diagnostics").RequireToken().AdminOnly().ExcludeFromDescription()
                 .MapGet("/failure", string () => throw new InvalidOperationException("The failure probe failed, as asked (OrleansOps:FailureProbe)."));
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
@@ -166,15 +169,14 @@ public static class Extensions
     {
         var options = app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value;
         var token = app.Services.GetRequiredService<AdminToken>();
-        var generated = string.IsNullOrWhiteSpace(options.AdminToken);
         Console.WriteLine($"OrleansOps is running at {string.Join(", ", app.Urls)}");
         Console.WriteLine(options.Storage == StorageMode.Sqlite
             ? $"  data folder: {Path.GetFullPath(options.DataPath)}"
             : $"  cluster '{options.ClusterId}' on PostgreSQL; silo port {options.SiloPort}, gateway port {options.GatewayPort}");
         Console.WriteLine($"  API reference: {ApiDocs.UiPath} (OpenAPI document: {ApiDocs.DocumentPath})");
-        Console.WriteLine(generated
-            ? $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken to keep one)"
-            : "  admin token: as configured in OrleansOps:AdminToken");
+        Console.WriteLine(options.AdminTokenConfigured
+            ? "  admin token: as configured in OrleansOps:AdminToken or OrleansOps:AdminTokenSha256"
+            : $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken or AdminTokenSha256 to keep one)");
     }
 
     /// <summary>Applies the account files once the silo is up; an invalid file stops the start.</summary>

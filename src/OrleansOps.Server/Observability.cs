@@ -53,7 +53,7 @@ public static class Observability
         return builder;
     }
 
-    /// <summary>/metrics, behind the metrics token (or the admin token when none is set).</summary>
+    /// <summary>/metrics, behind the metrics token, or an admin token when none is set.</summary>
     public static WebApplication MapMetrics(this WebApplication app)
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath).Add(endpoint =>
@@ -61,11 +61,11 @@ public static class Observability
             var scrape = endpoint.RequestDelegate!;
             endpoint.RequestDelegate = async context =>
             {
-                if (Authorized(context)) await scrape(context);
+                if (await AuthorizedAsync(context)) await scrape(context);
                 else
                 {
                     context.Response.Headers.WWWAuthenticate = "Bearer";
-                    await Problems.Unauthorized("/metrics needs a bearer token: OrleansOps:Metrics:Token, or the admin token when that is not set.")
+                    await Problems.Unauthorized("/metrics needs a bearer token: OrleansOps:Metrics:Token, or an admin token when that is not set.")
                         .ExecuteAsync(context);
                 }
             };
@@ -73,12 +73,16 @@ public static class Observability
         return app;
     }
 
-    private static bool Authorized(HttpContext context) => context.RequestServices.GetRequiredService<MetricsToken>().Token.Matches(context.Request);
+    /// <summary>Every account's figures are in the scrape, so an account token never reads it.</summary>
+    private static async Task<bool> AuthorizedAsync(HttpContext context) =>
+        context.RequestServices.GetRequiredService<MetricsToken>().Token is { } metrics
+            ? metrics.Matches(context.Request)
+            : (await context.RequestServices.GetRequiredService<Credentials>().AdmitAsync(context.Request))?.IsAdmin == true;
 
-    /// <summary>The token /metrics takes, hashed once: the metrics token when set, else the admin token.</summary>
-    private sealed class MetricsToken(IOptions<MetricsOptions> options, AdminToken admin)
+    /// <summary>The metrics token, hashed once; null when none is set.</summary>
+    private sealed class MetricsToken(IOptions<MetricsOptions> options)
     {
-        public AdminToken Token { get; } = string.IsNullOrWhiteSpace(options.Value.Token) ? admin : new AdminToken(options.Value.Token);
+        public AdminToken? Token { get; } = string.IsNullOrWhiteSpace(options.Value.Token) ? null : new AdminToken(options.Value.Token);
     }
 }
 

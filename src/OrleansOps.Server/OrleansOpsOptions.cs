@@ -11,8 +11,12 @@ public sealed class OrleansOpsOptions
     public string DataPath { get; set; } = "./data";
     /// <summary>Folder of account YAML files applied at start-up; relative paths are resolved against the program's folder.</summary>
     public string ConfigPath { get; set; } = "config";
-    /// <summary>Bearer token for the query and admin API. Generated and printed at start when empty.</summary>
+    /// <summary>Bearer token for the query and admin API. Generated and printed at start when neither it nor <see cref="AdminTokenSha256"/> is set.</summary>
     public string? AdminToken { get; set; }
+    /// <summary>The admin token given only as its SHA-256 (64 hex digits), so the configuration need not hold the token.</summary>
+    public string? AdminTokenSha256 { get; set; }
+
+    public bool AdminTokenConfigured => !string.IsNullOrWhiteSpace(AdminToken) || !string.IsNullOrWhiteSpace(AdminTokenSha256);
     /// <summary>Sqlite: one silo on local files (the default). Postgres: a cluster of silos sharing PostgreSQL.</summary>
     public StorageMode Storage { get; set; } = StorageMode.Sqlite;
     /// <summary>Npgsql connection string, required when <see cref="Storage"/> is Postgres.</summary>
@@ -49,6 +53,8 @@ public sealed class OrleansOpsOptions
             problems.Add("OrleansOps:MigrateOnStart applies the PostgreSQL schema; it needs OrleansOps:Storage=Postgres.");
         if (SiloPort is <= 0 or > 65535 || GatewayPort is <= 0 or > 65535 || SiloPort == GatewayPort)
             problems.Add($"OrleansOps:SiloPort ({SiloPort}) and OrleansOps:GatewayPort ({GatewayPort}) must be two different ports between 1 and 65535.");
+        if (!string.IsNullOrWhiteSpace(AdminTokenSha256) && !IntegrationKey.IsHash(AdminTokenSha256))
+            problems.Add("OrleansOps:AdminTokenSha256 must be the token's SHA-256 as 64 lowercase hex digits (printf %s \"$TOKEN\" | sha256sum).");
         if (string.IsNullOrWhiteSpace(ClusterId) || string.IsNullOrWhiteSpace(ServiceId))
             problems.Add("OrleansOps:ClusterId and OrleansOps:ServiceId must not be empty.");
         return problems;

@@ -27,6 +27,8 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "GET /api/v1/accounts/{accountId}/sla/burndown", "GET /api/v1/live",
         "POST /api/v1/accounts/{accountId}/silences", "GET /api/v1/accounts/{accountId}/silences", "DELETE /api/v1/accounts/{accountId}/silences/{silenceId}",
         "GET /api/v1/accounts/{accountId}/suppressed", "GET /api/v1/accounts/{accountId}/correlation", "GET /api/v1/correlation",
+        "GET /api/v1/me", "POST /api/v1/tokens", "GET /api/v1/tokens", "GET /api/v1/tokens/{tokenId}", "POST /api/v1/tokens/{tokenId}/rotate",
+        "DELETE /api/v1/tokens/{tokenId}",
     ];
 
     [Fact]
@@ -65,8 +67,8 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         Assert.Equal(Operations.Order(StringComparer.Ordinal), operations.Keys.Order(StringComparer.Ordinal));
 
         var schemes = document["components"]!["securitySchemes"]!.AsObject();
-        Assert.Equal("bearer", schemes["adminToken"]!["scheme"]!.GetValue<string>());
-        Assert.Equal("http", schemes["adminToken"]!["type"]!.GetValue<string>());
+        Assert.Equal("bearer", schemes["apiToken"]!["scheme"]!.GetValue<string>());
+        Assert.Equal("http", schemes["apiToken"]!["type"]!.GetValue<string>());
         Assert.Contains("integrationKey", schemes.Select(s => s.Key));
 
         foreach (var (name, operation) in operations)
@@ -85,7 +87,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
                 "Health" => [],
                 "Ingest" => name.Contains(" /i/{key}/") ? [] : ["integrationKey"], // the path carries the key
                 "ITSM" => ["inboundSecret"],
-                _ => ["adminToken"],
+                _ => ["apiToken"],
             };
             Assert.Equal(expected, operation["security"]?.AsArray().SelectMany(s => s!.AsObject().Select(r => r.Key)).ToArray() ?? []);
             if (tag != "Health") Assert.True(responses.ContainsKey("401"), $"{name} does not document its 401");

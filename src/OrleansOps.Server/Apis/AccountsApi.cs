@@ -11,8 +11,8 @@ public static class AccountsApi
 
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
-        var accounts = app.MapGroup("/api/v1/accounts").WithTags("Accounts").RequireAdminToken();
-        accounts.MapGet("/", ListAccounts).WithSummary("All accounts, by id; ?limit=&cursor=")
+        var accounts = app.MapGroup("/api/v1/accounts").WithTags("Accounts").RequireToken();
+        accounts.MapGet("/", ListAccounts).WithSummary("All accounts, by id (an account token sees its own); ?limit=&cursor=")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         accounts.MapGet("/{accountId}", GetAccount).WithSummary("One account: services, incident counts, configuration version")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -20,7 +20,7 @@ public static class AccountsApi
             .WithSummary("An account's configuration (integration keys as SHA-256 only), with its ETag; If-None-Match answers 304 while it is current")
             .Produces<AccountConfigDocument>().Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        accounts.MapPut("/{accountId}/config", PutConfig)
+        accounts.MapPut("/{accountId}/config", PutConfig).AdminOnly()
             .WithSummary("Create or replace an account's configuration (JSON, or YAML with a YAML content type); If-Match: \"v<version>\" replaces only that version, If-None-Match: * only creates")
             .Produces<AccountConfigDocument>().Produces<AccountConfigDocument>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status412PreconditionFailed)
@@ -34,31 +34,34 @@ public static class AccountsApi
         return app;
     }
 
-    private static async Task<Results<Ok<Page<AccountView>>, ProblemHttpResult>> ListAccounts(IGrainFactory grains, string? limit = null, string? cursor = null)
+    private static async Task<Results<Ok<Page<AccountView>>, ProblemHttpResult>> ListAccounts(
+        HttpContext context, IGrainFactory grains, string? limit = null, string? cursor = null)
     {
         var (query, problem) = Paging.Read(limit, cursor);
         if (problem is not null) return problem;
-        var ids = Paging.Slice(await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List(), id => id, query!);
+        var grant = context.Grant();
+        var all = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
+        var ids = Paging.Slice(all.Where(grant.Covers).ToList(), id => id, query!);
         var views = await Task.WhenAll(ids.Items.Select(id => grains.GetGrain<IAccountGrain>(id).Describe()));
         return TypedResults.Ok(new Page<AccountView>(views.OfType<AccountView>().ToList(), ids.Next));
     }
 
     private static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAccount(string accountId, IGrainFactory grains)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var view = await grains.GetGrain<IAccountGrain>(accountId).Describe();
-        return view is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(view);
+        return view is null ? Problems.NoAccount(accountId) : TypedResults.Ok(view);
     }
 
     private static async Task<IResult> GetConfig(string accountId, HttpContext context, IGrainFactory grains)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var account = grains.GetGrain<IAccountGrain>(accountId);
         // The version is read before the configuration: should a write land between the two, the tag is older than the
         // body, and a write sent with it gets a 412 instead of overwriting a change its sender never saw.
         var view = await account.Describe();
         var config = await account.GetConfig();
-        if (view is null || config is null) return Problems.NotFound($"No account '{accountId}'.");
+        if (view is null || config is null) return Problems.NoAccount(accountId);
         context.Response.Headers.ETag = ConfigETags.Of(view.ConfigVersion);
         return ConfigETags.NotModified(context.Request, view.ConfigVersion)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
@@ -67,7 +70,7 @@ public static class AccountsApi
 
     private static async Task<IResult> PutConfig(string accountId, HttpRequest request, IGrainFactory grains)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var headerErrors = new List<string>();
         var precondition = ConfigETags.ReadPrecondition(request, headerErrors);
         if (headerErrors.Count > 0) return Problems.Invalid("The request's preconditions are malformed; nothing was changed", headerErrors);
@@ -121,7 +124,7 @@ public static class AccountsApi
     private static async Task<Results<Ok<Page<IncidentListItem>>, ProblemHttpResult>> ListIncidents(
         string accountId, IGrainFactory grains, string? status = null, string? cursor = null, string? limit = null)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var errors = new List<string>();
         var filter = status switch
         {
@@ -139,13 +142,11 @@ public static class AccountsApi
         if (errors.Count > 0) return Problems.InvalidQuery(errors);
 
         var account = grains.GetGrain<IAccountGrain>(accountId);
-        if (await account.Describe() is null) return Problems.NotFound($"No account '{accountId}'.");
+        if (await account.Describe() is null) return Problems.NoAccount(accountId);
         var page = await account.ListIncidents(filter!.Value, string.IsNullOrEmpty(cursor) ? null : cursor, size);
         return TypedResults.Ok(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next));
     }
 
-    private static ProblemHttpResult InvalidAccountId(string accountId) => Problems.BadRequest(
-        "Invalid account id", $"'{accountId}' is not an account id: a lower-case slug that starts with a letter ([a-z][a-z0-9-]{{0,62}}).");
 
     private static readonly JsonSerializerOptions ConfigJson = new(JsonSerializerDefaults.Web)
     {
@@ -155,7 +156,7 @@ public static class AccountsApi
     private static async Task<Results<Ok<OnCallResponse>, ProblemHttpResult>> WhoIsOnCall(
         string accountId, string scheduleId, string? at, string? until, IGrainFactory grains, TimeProvider time)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccountId(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var errors = new List<string>();
         var query = OnCallQuery.Parse(at, until, time.GetUtcNow(), errors);
         if (query is null) return Problems.InvalidQuery(errors);

@@ -17,13 +17,13 @@ public static class ApiDocs
     public const string DocumentPath = "/openapi/v1.json";
     public const string UiPath = "/docs";
 
-    public const string AdminScheme = "adminToken";
+    public const string TokenScheme = "apiToken";
     public const string IntegrationKeyScheme = "integrationKey";
     public const string InboundSecretScheme = "inboundSecret";
 
     private static readonly Dictionary<string, string> Schemes = new()
     {
-        [AdminScheme] = "The admin token (OrleansOps:AdminToken; the server prints a generated one at start): Authorization: Bearer <token>.",
+        [TokenScheme] = "An API token: Authorization: Bearer <token>. The admin token (OrleansOps:AdminToken; the server prints a generated one at start) or an admin token issued at /api/v1/tokens reaches everything; an account token reaches one account, and answers 404 for any other account's resources.",
         [IntegrationKeyScheme] = "An account's integration key: Authorization: Bearer <key>. Senders that cannot set headers put it in the path instead (/i/{key}/…), or, for PagerDuty-style events, in routing_key.",
         [InboundSecretScheme] = "The account's ITSM inbound secret (itsm.inboundSecretRef): Authorization: Bearer <secret>; Jira may sign the body instead (X-Hub-Signature: sha256=<HMAC>).",
     };
@@ -73,7 +73,7 @@ public static class ApiDocs
         app.MapScalarApiReference(UiPath, page => page
             .WithTitle("OrleansOps API")
             .WithOpenApiRoutePattern(DocumentPath)
-            .AddPreferredSecuritySchemes([AdminScheme])
+            .AddPreferredSecuritySchemes([TokenScheme])
             // Nothing from outside: an operator's network may reach only this server.
             .DisableDefaultFonts()
             .DisableTelemetry()

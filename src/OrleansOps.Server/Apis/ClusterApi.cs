@@ -7,7 +7,7 @@ public static class ClusterApi
 {
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
     {
-        var cluster = app.MapGroup("/api/v1/cluster").WithTags("Cluster").RequireAdminToken();
+        var cluster = app.MapGroup("/api/v1/cluster").WithTags("Cluster").RequireToken().AdminOnly();
         cluster.MapGet("/silos", ListSilos).WithSummary("Every silo in the membership table with its status (active, dead, ...), by name; ?limit=&cursor=")
             .Produces<Page<SiloView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         cluster.MapGet("/grains", ListActivations).WithSummary("Grain activations per grain type and silo: where the cluster's work lives right now")

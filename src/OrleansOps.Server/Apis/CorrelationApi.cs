@@ -9,7 +9,7 @@ public static class CorrelationApi
 
     public static IEndpointRouteBuilder MapCorrelationApi(this IEndpointRouteBuilder app)
     {
-        var account = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("Correlation").RequireAdminToken()
+        var account = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("Correlation").RequireToken()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         account.MapPost("/silences", CreateSilence).WithSummary("Silence alerts matching every matcher from startsAt (default now) to endsAt")
             .Produces<SilenceView>(StatusCodes.Status201Created)
@@ -22,7 +22,7 @@ public static class CorrelationApi
             .Produces<Page<SuppressedView>>();
         account.MapGet("/correlation", AccountCounters).WithSummary("Alert events received, deduplicated, suppressed, grouped, incidents opened, noise reduction; per service and in total")
             .Produces<AccountCountersView>();
-        app.MapGroup("/api/v1/correlation").WithTags("Correlation").RequireAdminToken()
+        app.MapGroup("/api/v1/correlation").WithTags("Correlation").RequireToken().AdminOnly()
             .MapGet("/", FleetCounters).WithSummary("The correlation counters of every account, and their total")
             .Produces<FleetCountersView>();
         return app;
@@ -39,7 +39,7 @@ public static class CorrelationApi
 
     private static async Task<IResult> CreateSilence(string accountId, HttpRequest request, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var (document, problem) = await RequestBodies.ReadJsonAsync(request, MaxSilenceBytes, cancellationToken);
         if (problem is not null) return problem;
         using (document)
@@ -54,11 +54,11 @@ public static class CorrelationApi
 
     private static async Task<IResult> ListSilences(string accountId, IGrainFactory grains, TimeProvider time, string? limit = null, string? cursor = null)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var (query, problem) = Paging.Read(limit, cursor);
         if (problem is not null) return problem;
         var account = grains.GetGrain<IAccountGrain>(accountId);
-        if (await account.Describe() is null) return NoAccount(accountId);
+        if (await account.Describe() is null) return Problems.NoAccount(accountId);
         var page = Paging.Slice(await account.ListSilences(), s => Paging.Key(Paging.Descending(s.CreatedAt), s.Id), query!);
         var now = time.GetUtcNow();
         return TypedResults.Ok(new Page<SilenceView>(page.Items.Select(s => SilenceView.Of(s, now)).ToList(), page.Next));
@@ -66,18 +66,18 @@ public static class CorrelationApi
 
     private static async Task<IResult> ExpireSilence(string accountId, string silenceId, string? actor, IGrainFactory grains, TimeProvider time)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         if (actor is { Length: > SilenceRequest.MaxAuthorLength }) return Problems.BadRequest("Invalid actor", $"actor: is longer than {SilenceRequest.MaxAuthorLength} characters");
         return Problems.OkOrNotFound(await grains.ExpireSilenceAsync(accountId, silenceId, actor ?? "admin", time));
     }
 
     private static async Task<IResult> ListSuppressed(string accountId, IGrainFactory grains, string? limit = null, string? cursor = null)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var (query, problem) = Paging.Read(limit, cursor);
         if (problem is not null) return problem;
         var account = grains.GetGrain<IAccountGrain>(accountId);
-        if (await account.Describe() is null) return NoAccount(accountId);
+        if (await account.Describe() is null) return Problems.NoAccount(accountId);
         var services = await account.Services();
         var held = await Task.WhenAll(services.Select(async service =>
             (await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(accountId, service)).ListSuppressed())
@@ -88,9 +88,9 @@ public static class CorrelationApi
 
     private static async Task<IResult> AccountCounters(string accountId, IGrainFactory grains)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var view = await grains.CountersAsync(accountId);
-        return view is null ? NoAccount(accountId) : TypedResults.Ok(view);
+        return view is null ? Problems.NoAccount(accountId) : TypedResults.Ok(view);
     }
 
     private static async Task<IResult> FleetCounters(IGrainFactory grains)
@@ -103,8 +103,4 @@ public static class CorrelationApi
             found.Select(a => AccountCountersView.Of(a.Id, a.Services!)).ToList()));
     }
 
-    private static ProblemHttpResult InvalidAccount(string accountId) =>
-        Problems.BadRequest("Invalid account id", $"'{accountId}' is not an account id (a lower-case slug that starts with a letter).");
-
-    private static ProblemHttpResult NoAccount(string accountId) => Problems.NotFound($"No account '{accountId}'.");
 }

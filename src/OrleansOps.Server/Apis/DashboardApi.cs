@@ -17,7 +17,7 @@ public static class DashboardApi
 
     public static IEndpointRouteBuilder MapDashboardApi(this WebApplication app)
     {
-        var api = app.MapGroup("/api/v1").WithTags("Dashboard").RequireAdminToken();
+        var api = app.MapGroup("/api/v1").WithTags("Dashboard").RequireToken();
         api.MapGet("/accounts/{accountId}/sla/burndown", GetBurnDown)
             .WithSummary("Each availability SLO's budget left across its current window, ?points= instants (default 60), for the burn-down chart")
             .Produces<BurnDownResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -43,25 +43,28 @@ public static class DashboardApi
 
     private static async Task<IResult> GetBurnDown(string accountId, int? points, IGrainFactory grains)
     {
-        if (!Ids.IsAccountId(accountId)) return Problems.BadRequest("Invalid account id", $"'{accountId}' is not an account id.");
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         if (points is < 2 or > MaxBurnDownPoints) return Problems.BadRequest("Invalid points", $"points must be between 2 and {MaxBurnDownPoints}.");
         var series = await grains.GetGrain<IAccountGrain>(accountId).GetBurnDown(points ?? 60);
-        return series is null ? Problems.NotFound($"No account '{accountId}'.") : TypedResults.Ok(new BurnDownResponse(accountId, series));
+        return series is null ? Problems.NoAccount(accountId) : TypedResults.Ok(new BurnDownResponse(accountId, series));
     }
 
     public sealed record BurnDownResponse(string Account, IReadOnlyList<BurnDownSeries> Series);
 
-    private static async Task<IResult> Live(string? topic, LiveFeed feed, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> Live(string? topic, HttpContext context, LiveFeed feed, IGrainFactory grains, CancellationToken cancellationToken)
     {
         if (LiveTopic.Parse(topic) is not { } watched)
             return Problems.BadRequest("Invalid topic", "topic must be fleet, account:<account id> or incident:<incident id>.");
-        var exists = watched.Kind switch
+        var grant = context.Grant();
+        switch (watched.Kind)
         {
-            "account" => await grains.GetGrain<IAccountGrain>(watched.Id!).Describe() is not null,
-            "incident" => await grains.GetGrain<IIncidentGrain>(watched.Id!).Describe() is not null,
-            _ => true,
-        };
-        if (!exists) return Problems.NotFound($"No {watched.Kind} '{watched.Id}'.");
+            case "fleet" when !grant.IsAdmin:
+                return Problems.Forbidden("The fleet topic needs an admin token; an account token may watch its account and its incidents.");
+            case "account" when !grant.Covers(watched.Id) || await grains.GetGrain<IAccountGrain>(watched.Id!).Describe() is null:
+                return Problems.NoAccount(watched.Id!);
+            case "incident" when !grant.Covers(await grains.GetGrain<IIncidentGrain>(watched.Id!).Owner()):
+                return Problems.NoIncident(watched.Id!);
+        }
         var subscription = await feed.WatchAsync(watched, cancellationToken);
         return TypedResults.ServerSentEvents(Events(subscription, watched, cancellationToken));
     }

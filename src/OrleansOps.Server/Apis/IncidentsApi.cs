@@ -11,7 +11,7 @@ public static class IncidentsApi
 
     public static IEndpointRouteBuilder MapIncidentsApi(this IEndpointRouteBuilder app)
     {
-        var incidents = app.MapGroup("/api/v1/incidents/{incidentId}").WithTags("Incidents").RequireAdminToken()
+        var incidents = app.MapGroup("/api/v1/incidents/{incidentId}").WithTags("Incidents").RequireToken()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         incidents.MapGet("/", GetIncident).WithSummary("One incident with its alerts, escalation, notifications and tickets");
         incidents.MapGet("/chronicle", GetChronicle).WithSummary("The incident's hash-chained record, oldest first; ?limit=&cursor=");
@@ -45,7 +45,7 @@ public static class IncidentsApi
     {
         if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
         var view = await grains.GetGrain<IIncidentGrain>(incidentId).Describe();
-        return view is null ? NoIncident(incidentId) : TypedResults.Ok(IncidentResponse.Of(view));
+        return view is null ? Problems.NoIncident(incidentId) : TypedResults.Ok(IncidentResponse.Of(view));
     }
 
     private static async Task<Results<Ok<Page<ChronicleEntry>>, ProblemHttpResult>> GetChronicle(
@@ -55,14 +55,14 @@ public static class IncidentsApi
         var (query, problem) = Paging.Read(limit, cursor);
         if (problem is not null) return problem;
         var chronicle = await grains.GetGrain<IIncidentGrain>(incidentId).GetChronicle();
-        return chronicle is null ? NoIncident(incidentId) : TypedResults.Ok(Paging.Slice(chronicle, e => Paging.Ascending(e.Seq), query!));
+        return chronicle is null ? Problems.NoIncident(incidentId) : TypedResults.Ok(Paging.Slice(chronicle, e => Paging.Ascending(e.Seq), query!));
     }
 
     private static async Task<Results<Ok<ChronicleVerification>, ProblemHttpResult>> VerifyChronicle(string incidentId, IGrainFactory grains)
     {
         if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
         var verification = await grains.GetGrain<IIncidentGrain>(incidentId).VerifyChronicle();
-        return verification is null ? NoIncident(incidentId) : TypedResults.Ok(verification);
+        return verification is null ? Problems.NoIncident(incidentId) : TypedResults.Ok(verification);
     }
 
     private sealed record CommandBody(string Actor, string? Text, EscalationTarget? To);
@@ -103,7 +103,7 @@ public static class IncidentsApi
         var result = await act(grains.GetGrain<IIncidentGrain>(incidentId), new CommandBody(actor ?? "admin", text, target));
         return result.Outcome switch
         {
-            CommandOutcome.NotFound => NoIncident(incidentId),
+            CommandOutcome.NotFound => Problems.NoIncident(incidentId),
             CommandOutcome.Conflict => Problems.Conflict(result.Message!),
             _ => TypedResults.Ok(IncidentResponse.Of(result.Incident!)),
         };
@@ -113,5 +113,4 @@ public static class IncidentsApi
     private static ProblemHttpResult InvalidIncidentId(string incidentId) => Problems.BadRequest(
         "Invalid incident id", $"'{incidentId}' is not an incident id (inc- followed by 16 lower-case letters and digits 2-7).");
 
-    private static ProblemHttpResult NoIncident(string incidentId) => Problems.NotFound($"No incident '{incidentId}'.");
 }

@@ -27,8 +27,20 @@ public static class Problems
     public static ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(title: "Unauthorized", detail: detail, statusCode: StatusCodes.Status401Unauthorized);
 
+    public static ProblemHttpResult Forbidden(string detail) =>
+        TypedResults.Problem(title: "Forbidden", detail: detail, statusCode: StatusCodes.Status403Forbidden);
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound);
+
+    public static ProblemHttpResult InvalidAccountId(string accountId) => BadRequest(
+        "Invalid account id", $"'{accountId}' is not an account id: a lower-case slug that starts with a letter ([a-z][a-z0-9-]{{0,62}}).");
+
+    /// <summary>No such account, or none the caller's token reaches: the two answer alike.</summary>
+    public static ProblemHttpResult NoAccount(string accountId) => NotFound($"No account '{accountId}'.");
+
+    /// <summary>No such incident, or none the caller's token reaches: the two answer alike.</summary>
+    public static ProblemHttpResult NoIncident(string incidentId) => NotFound($"No incident '{incidentId}'.");
 
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);

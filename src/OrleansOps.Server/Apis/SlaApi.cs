@@ -11,8 +11,8 @@ public static class SlaApi
 
     public static IEndpointRouteBuilder MapSlaApi(this IEndpointRouteBuilder app)
     {
-        var accounts = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("SLA").RequireAdminToken();
-        accounts.MapPost("/incidents/import", Import)
+        var accounts = app.MapGroup("/api/v1/accounts/{accountId}").WithTags("SLA").RequireToken();
+        accounts.MapPost("/incidents/import", Import).AdminOnly()
             .WithSummary("Import past incidents {\"incidents\":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt}]}; importing one twice changes nothing")
             .Produces<ImportResult>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ReadsJson<System.Text.Json.JsonElement>();
@@ -25,7 +25,7 @@ public static class SlaApi
         accounts.MapGet("/reports/sla", GetReport).WithSummary("An SLA report for a calendar month, ?period=YYYY-MM&format=json|csv|html")
             .Produces<SlaReport>().Produces<string>(StatusCodes.Status200OK, "text/csv", "text/html")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        app.MapGroup("/api/v1/fleet").WithTags("SLA").RequireAdminToken()
+        app.MapGroup("/api/v1/fleet").WithTags("SLA").RequireToken().AdminOnly()
             .MapGet("/sla", GetFleet).WithSummary("Accounts by risk: breached, at-risk, then the least budget left; ?limit=&cursor=")
             .Produces<Page<FleetEntry>>().ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
@@ -33,13 +33,13 @@ public static class SlaApi
 
     private static async Task<IResult> GetSla(string accountId, IGrainFactory grains)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         return Problems.OkOrNotFound(await grains.SlaAsync(accountId));
     }
 
     private static async Task<IResult> GetKpis(string accountId, string? period, string? severity, IGrainFactory grains, TimeProvider time)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var errors = new List<string>();
         var query = KpiQuery.Parse(period, severity, errors);
         if (query is null) return Problems.InvalidQuery(errors);
@@ -48,11 +48,11 @@ public static class SlaApi
 
     private static async Task<IResult> ListSlaEvents(string accountId, IGrainFactory grains, string? limit = null, string? cursor = null)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var (query, problem) = Paging.Read(limit, cursor);
         if (problem is not null) return problem;
         var account = grains.GetGrain<IAccountGrain>(accountId);
-        if (await account.Describe() is null) return Problems.NotFound($"No account '{accountId}'.");
+        if (await account.Describe() is null) return Problems.NoAccount(accountId);
         // One review records at most one event of each kind per SLO, so instant, SLO and kind tell events apart.
         return TypedResults.Ok(Paging.Slice(await account.GetSlaEvents(),
             e => Paging.Key(Paging.Descending(e.At), e.Slo, e.Kind.ToString()), query!));
@@ -100,10 +100,10 @@ public static class SlaApi
 
     private static async Task<IResult> GetReport(string accountId, string? period, string? format, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var account = grains.GetGrain<IAccountGrain>(accountId);
         var config = await account.GetConfig();
-        if (config is null) return Problems.NotFound($"No account '{accountId}'.");
+        if (config is null) return Problems.NoAccount(accountId);
         var now = time.GetUtcNow();
         var errors = new List<string>();
         if (!ReportPeriod.LooksLikeMonth(period)) errors.Add("period: required, a month like 2026-11");
@@ -126,19 +126,17 @@ public static class SlaApi
         };
     }
 
-    private static ProblemHttpResult InvalidAccount(string accountId) =>
-        Problems.BadRequest("Invalid account id", $"'{accountId}' is not an account id.");
 
     public sealed record ImportResult(string Account, int Imported, int AlreadyThere, IReadOnlyList<string> Incidents);
 
     private static async Task<IResult> Import(string accountId, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
-        if (!Ids.IsAccountId(accountId)) return InvalidAccount(accountId);
+        if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var (document, problem) = await RequestBodies.ReadJsonAsync(request, MaxImportBytes, request.HttpContext.RequestAborted);
         if (problem is not null) return problem;
         using var _ = document;
         var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();
-        if (config is null) return Problems.NotFound($"No account '{accountId}'.");
+        if (config is null) return Problems.NoAccount(accountId);
 
         var errors = new List<string>();
         var past = IncidentImport.Read(document!.RootElement, config, time.GetUtcNow(), errors);
