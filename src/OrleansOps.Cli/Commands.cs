@@ -54,11 +54,19 @@ public static partial class Commands
         Recursive = true,
     };
 
+    private static readonly Option<string?> Token = new("--token")
+    {
+        Description = "Act with an API token's reach (OPSCTL_TOKEN): an account token reaches its own account only. Without one, " +
+                      "opsctl acts as the cluster's operator, as anyone who can reach the gateway can",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("OPSCTL_TOKEN"),
+        Recursive = true,
+    };
+
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Write JSON instead of tables", Recursive = true };
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("opsctl — operate OrleansOps from a terminal, through the cluster's gateway") { GatewayPort, Gateway, Postgres, ClusterId, ServiceId, ConnectTimeout, JsonOutput };
+        var root = new RootCommand("opsctl — operate OrleansOps from a terminal, through the cluster's gateway") { GatewayPort, Gateway, Postgres, ClusterId, ServiceId, ConnectTimeout, Token, JsonOutput };
         root.Add(Accounts());
         root.Add(Incidents());
         root.Add(Sla());
@@ -66,6 +74,7 @@ public static partial class Commands
         root.Add(OnCall());
         root.Add(Silences());
         root.Add(Config());
+        root.Add(Tokens());
         return root;
     }
 
@@ -90,7 +99,30 @@ public static partial class Commands
     private static Option<string> ActorOption(string name = "--actor", string description = "Who acts (default: your user name)") =>
         new(name) { Description = description, DefaultValueFactory = _ => Environment.UserName };
 
-    private static async Task<int> Run(ParseResult parse, CancellationToken cancellationToken, Func<IGrainFactory, Output, Task<int>> work)
+    /// <summary>What a command reads or acts on, checked against the caller's token before it runs.</summary>
+    private sealed record Reach(string? AccountId = null, string? IncidentId = null, bool AdminOnly = false)
+    {
+        public static readonly Reach Anything = new();
+        public static readonly Reach Admin = new(AdminOnly: true);
+        public static Reach Account(string accountId, bool adminOnly = false) => new(AccountId: accountId, AdminOnly: adminOnly);
+        public static Reach Incident(string incidentId) => new(IncidentId: incidentId);
+
+        /// <summary>Why the grant may not run the command, worded as the HTTP API answers; null when it may.</summary>
+        public async Task<string?> RefusalAsync(TokenGrant grant, IGrainFactory grains) =>
+            grant.IsAdmin ? null
+            : AccountId is not null && !grant.Covers(AccountId) ? $"No account '{AccountId}'."
+            : IncidentId is not null && !await grant.CoversIncidentAsync(grains, IncidentId) ? $"No incident '{IncidentId}'."
+            : AdminOnly ? "This command needs an admin token; an account token reads and acts on its own account only."
+            : null;
+    }
+
+    /// <summary>Whoever holds the gateway without a token: the cluster's inside, like the server itself.</summary>
+    private static readonly TokenGrant Operator = new("gateway", "opsctl at the gateway", TokenScope.Admin, null);
+
+    private static Task<int> Run(ParseResult parse, CancellationToken cancellationToken, Reach reach, Func<IGrainFactory, Output, Task<int>> work) =>
+        Run(parse, cancellationToken, reach, (grains, output, _) => work(grains, output));
+
+    private static async Task<int> Run(ParseResult parse, CancellationToken cancellationToken, Reach reach, Func<IGrainFactory, Output, TokenGrant, Task<int>> work)
     {
         var timeout = parse.GetValue(ConnectTimeout);
         if (timeout < 1) return Fail(Usage, "--connect-timeout must be at least 1 second.");
@@ -119,7 +151,13 @@ public static partial class Commands
         }
         try
         {
-            return await work(connection.Grains, new Output(parse.GetValue(JsonOutput)));
+            var token = parse.GetValue(Token);
+            var grant = string.IsNullOrEmpty(token) ? Operator : await Access.AdmitAsync(connection.Grains, token);
+            if (grant is null)
+                return Fail(Refused, "--token is not a working API token (issued at /api/v1/tokens or by opsctl tokens create; integration keys " +
+                                     "and the server's configured admin token are not). Leave it out to act as the cluster's operator.");
+            if (await reach.RefusalAsync(grant, connection.Grains) is { } refusal) return Fail(Refused, refusal);
+            return await work(connection.Grains, new Output(parse.GetValue(JsonOutput)), grant);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

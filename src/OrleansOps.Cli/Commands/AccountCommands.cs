@@ -9,9 +9,9 @@ public static partial class Commands
     {
         var accounts = new Command("accounts", "Accounts and their services");
         var list = new Command("list", "Every account");
-        list.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        list.SetAction((parse, cancel) => Run(parse, cancel, Reach.Anything, async (grains, output, grant) =>
         {
-            var ids = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
+            var ids = (await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List()).Where(grant.Covers);
             var views = (await Task.WhenAll(ids.Select(id => grains.GetGrain<IAccountGrain>(id).Describe()))).OfType<AccountView>().ToList();
             output.Write(new Page<AccountView>(views, null), (console, page) =>
             {
@@ -28,7 +28,7 @@ public static partial class Commands
         show.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(accountId)!;
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(id), async (grains, output) =>
             {
                 var view = await grains.GetGrain<IAccountGrain>(id).Describe();
                 if (view is null) return Fail(Refused, $"No account '{id}'.");

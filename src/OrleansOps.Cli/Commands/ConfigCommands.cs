@@ -31,7 +31,7 @@ public static partial class Commands
             // The server's own reading and checks, before any connection: a refused file never reaches the cluster.
             var (account, errors) = YamlAccountConfig.ToDomain(text);
             if (account is null) return Task.FromResult(Refuse(path, errors));
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(account.Id, adminOnly: true), async (grains, output) =>
             {
                 var result = await grains.GetGrain<IAccountGrain>(account.Id).ApplyConfig(account, ConfigSource.Opsctl(path.Name, ConfigText.Hash(text)));
                 if (result.Errors.Count > 0) return Refuse(path, result.Errors);

@@ -28,7 +28,7 @@ public static partial class Commands
             if (filter is null) return UsageError($"--status '{parse.GetValue(status)}' is not one of triggered, acknowledged, resolved, open.");
             var count = parse.GetValue(limit);
             if (count is < 1 or > 500) return UsageError("--limit must be between 1 and 500.");
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(id), async (grains, output) =>
             {
                 var account = grains.GetGrain<IAccountGrain>(id);
                 if (await account.Describe() is null) return Fail(Refused, $"No account '{id}'.");
@@ -50,7 +50,7 @@ public static partial class Commands
         show.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(incidentId)!;
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Incident(id), async (grains, output) =>
             {
                 var incident = grains.GetGrain<IIncidentGrain>(id);
                 var view = await incident.Describe();
@@ -99,7 +99,7 @@ public static partial class Commands
             {
                 return UsageError($"{path.Name} is not valid JSON: {e.Message}");
             }
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(id, adminOnly: true), async (grains, output) =>
             {
                 using var _ = document;
                 var config = await grains.GetGrain<IAccountGrain>(id).GetConfig();
@@ -124,7 +124,7 @@ public static partial class Commands
         command.SetAction((parse, cancel) =>
         {
             var id = parse.GetValue(incidentId)!;
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Incident(id), async (grains, output) =>
             {
                 var result = await act(grains.GetGrain<IIncidentGrain>(id), parse);
                 if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, $"No incident '{id}'.");

@@ -21,7 +21,7 @@ public static partial class Commands
             var errors = new List<string>();
             var query = OnCallQuery.Parse(parse.GetValue(at), parse.GetValue(until), TimeProvider.System.GetUtcNow(), errors);
             if (query is null) return UsageError(string.Join("; ", errors.Select(e => "--" + e)));
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
             {
                 var found = await grains.OnCallAsync(parse.GetValue(accountId)!, parse.GetValue(scheduleId)!, query);
                 if (found.Value is not { } response) return Fail(Refused, found.Missing!);

@@ -43,7 +43,7 @@ public static partial class Commands
             if (errors.Count > 0) return UsageError(string.Join("; ", errors));
             var (request, problems) = SilenceRequest.Create(parse.GetValue(matchers) ?? [], startsAt, endsAt, parse.GetValue(author), parse.GetValue(comment), now);
             if (request is null) return UsageError("the silence is invalid; nothing was changed:\n  " + string.Join("\n  ", problems.Select(AsOption)));
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
             {
                 var stored = await grains.AddSilenceAsync(parse.GetValue(accountId)!, request, now);
                 if (stored.Value is not { } view) return Fail(Refused, stored.Missing!);
@@ -59,7 +59,7 @@ public static partial class Commands
     {
         var accountId = AccountArgument();
         var list = new Command("list", "An account's pending, active and recently ended silences, newest first") { accountId };
-        list.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        list.SetAction((parse, cancel) => Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
         {
             var found = await grains.SilencesAsync(parse.GetValue(accountId)!, TimeProvider.System.GetUtcNow());
             if (found.Value is not { } page) return Fail(Refused, found.Missing!);
@@ -87,7 +87,7 @@ public static partial class Commands
         {
             var who = parse.GetValue(actor)!;
             if (who.Length > SilenceRequest.MaxAuthorLength) return UsageError($"--actor is longer than {SilenceRequest.MaxAuthorLength} characters.");
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
             {
                 var expired = await grains.ExpireSilenceAsync(parse.GetValue(accountId)!, parse.GetValue(silenceId)!, who, TimeProvider.System);
                 if (expired.Value is not { } view) return Fail(Refused, expired.Missing!);

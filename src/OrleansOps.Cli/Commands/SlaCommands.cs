@@ -13,7 +13,7 @@ public static partial class Commands
     {
         var accountId = AccountArgument();
         var sla = new Command("sla", "An account's SLOs now: SLI, error budget, burn rates, time to exhaustion, status; clocks; recent transitions") { accountId };
-        sla.SetAction((parse, cancel) => Run(parse, cancel, async (grains, output) =>
+        sla.SetAction((parse, cancel) => Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
         {
             var found = await grains.SlaAsync(parse.GetValue(accountId)!);
             if (found.Value is not { } response) return Fail(Refused, found.Missing!);
@@ -83,7 +83,7 @@ public static partial class Commands
             var errors = new List<string>();
             var query = KpiQuery.Parse(parse.GetValue(period), parse.GetValue(severity), errors);
             if (query is null) return UsageError(string.Join("; ", errors.Select(e => "--" + e)));
-            return Run(parse, cancel, async (grains, output) =>
+            return Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
             {
                 var found = await grains.KpisAsync(parse.GetValue(accountId)!, query, TimeProvider.System.GetUtcNow());
                 if (found.Value is not { } response) return Fail(Refused, found.Missing!);
