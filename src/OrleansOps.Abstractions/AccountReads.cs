@@ -105,10 +105,14 @@ public static class AccountReads
             : NoAccount<SilenceView>(accountId);
 
     /// <summary>Ends a silence now (one already ended is answered as it is); its state is told after the account ended it.</summary>
-    public static async Task<Lookup<SilenceView>> ExpireSilenceAsync(this IGrainFactory grains, string accountId, string silenceId, string actor, TimeProvider time) =>
-        await grains.GetGrain<IAccountGrain>(accountId).ExpireSilence(silenceId, actor) is { } expired
-            ? Lookup<SilenceView>.Found(SilenceView.Of(expired, time.GetUtcNow()))
+    public static async Task<Lookup<SilenceView>> ExpireSilenceAsync(this IGrainFactory grains, string accountId, string silenceId, string actor, TimeProvider time)
+    {
+        var account = grains.GetGrain<IAccountGrain>(accountId);
+        if (await account.ExpireSilence(silenceId, actor) is { } expired) return Lookup<SilenceView>.Found(SilenceView.Of(expired, time.GetUtcNow()));
+        return await account.Describe() is null
+            ? NoAccount<SilenceView>(accountId)
             : Lookup<SilenceView>.NotFound($"No silence '{silenceId}' in account '{accountId}'.");
+    }
 
     /// <summary>An account's correlation counters, per service and in total; null when there is no such account.</summary>
     public static async Task<AccountCountersView?> CountersAsync(this IGrainFactory grains, string accountId) =>

@@ -34,11 +34,11 @@ public sealed class DashboardTests
 
         // Sign in with the admin token; a wrong one is refused on the page.
         await page.GotoAsync($"{server.BaseAddress}dashboard");
-        await page.GetByLabel("Admin token").FillAsync("not-the-token");
+        await page.GetByLabel("API token").FillAsync("not-the-token");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("That token was refused.");
         consoleErrors.Clear(); // the refused token's 401
-        await page.GetByLabel("Admin token").FillAsync(ServerProcess.AdminToken);
+        await page.GetByLabel("API token").FillAsync(ServerProcess.AdminToken);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
         // Fleet: the demo accounts, by risk, with their budget gauges.

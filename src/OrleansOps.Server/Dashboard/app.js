@@ -2,6 +2,7 @@
 // Everything shown is built with textContent and attributes, never parsed as HTML: label values are untrusted.
 
 const TOKEN_KEY = 'orleansops.token';
+const ACCOUNT_KEY = 'orleansops.account'; // set when the token is an account token: the only account it reaches
 const ACTOR_KEY = 'orleansops.actor';
 const REFRESH_MS = 30_000; // budgets burn while incidents are open, even when nothing else changes
 
@@ -76,7 +77,7 @@ async function api(path, options = {}) {
     ...options,
     headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(options.body ? { 'Content-Type': 'application/json' } : {}) },
   });
-  if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); throw new SignedOut(); }
+  if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ACCOUNT_KEY); throw new SignedOut(); }
   const body = response.headers.get('Content-Type')?.includes('json') ? await response.json() : null;
   if (!response.ok) throw new Error(body?.detail ?? body?.title ?? `${response.status} ${response.statusText}`);
   return body;
@@ -136,19 +137,23 @@ function signIn() {
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true });
   replace(main,
     h('h1', {}, 'Sign in'),
-    h('p', { class: 'lead' }, 'The dashboard reads the API with the admin token the server printed at start (OrleansOps:AdminToken). It is kept for this browser tab only.'),
+    h('p', { class: 'lead' }, 'The dashboard reads the API with your token: the admin token the server printed at start (OrleansOps:AdminToken), or an admin or account token issued to you. It is kept for this browser tab only.'),
     h('form', {
       class: 'signin', onsubmit: async event => {
         event.preventDefault();
         sessionStorage.setItem(TOKEN_KEY, input.value.trim());
-        try { await api('/api/v1/fleet/sla?limit=1'); location.reload(); }
+        try {
+          const me = await api('/api/v1/me');
+          if (me.account) { sessionStorage.setItem(ACCOUNT_KEY, me.account); location.assign(`/dashboard/accounts/${encodeURIComponent(me.account)}`); }
+          else { sessionStorage.removeItem(ACCOUNT_KEY); location.reload(); }
+        }
         catch (error) { message.textContent = error instanceof SignedOut ? 'That token was refused.' : error.message; input.focus(); }
       },
-    }, h('label', { for: 'token' }, 'Admin token', input), h('p', {}, h('button', { class: 'primary', type: 'submit' }, 'Sign in')), message));
+    }, h('label', { for: 'token' }, 'API token', input), h('p', {}, h('button', { class: 'primary', type: 'submit' }, 'Sign in')), message));
   input.focus();
 }
 
-signOutButton.addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); signIn(); });
+signOutButton.addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ACCOUNT_KEY); signIn(); });
 
 // ---- fleet ----
 
@@ -393,6 +398,14 @@ function start() {
   const path = decodeURIComponent(location.pathname.replace(/\/+$/, ''));
   const account = /^\/dashboard\/accounts\/([^/]+)$/.exec(path);
   const incident = /^\/dashboard\/incidents\/([^/]+)$/.exec(path);
+  const only = sessionStorage.getItem(ACCOUNT_KEY);
+  if (only) {
+    // An account token reaches one account: no fleet, no cluster; its account is home.
+    const home = `/dashboard/accounts/${encodeURIComponent(only)}`;
+    document.querySelector('header nav').hidden = true;
+    document.querySelector('header .brand').setAttribute('href', home);
+    if (!account && !incident) return location.replace(home);
+  }
   if (path === '/dashboard/cluster') clusterView();
   else if (account) accountView(account[1]);
   else if (incident) incidentView(incident[1]);
