@@ -28,7 +28,7 @@ public sealed partial class IsolationTests(ServerFixture fixture)
         var theirs = await NewTenantAsync("iso-theirs");
         var before = await SnapshotAsync(theirs);
         var operations = await TokenOperationsAsync();
-        Assert.True(operations.Count >= 45, $"only {operations.Count} operations take an API token");
+        Assert.True(operations.Count >= 37, $"only {operations.Count} operations take an API token");
 
         var refused = 0;
         foreach (var (method, template) in operations)
@@ -42,7 +42,7 @@ public sealed partial class IsolationTests(ServerFixture fixture)
             var (ghostStatus, ghostProblem) = await SendAsync(method, template, Ghost, mine.Token);
             Assert.Equal(status, ghostStatus);
             Assert.Equal(Normalize(ghostProblem, Ghost), Normalize(problem, theirs));
-            if (status == 404)
+            if (status == 404 && method != HttpMethod.Put) // an admin's PUT about nothing would create it
             {
                 // And as an admin learns that it does not exist: the refusal says nothing an admin would not hear.
                 var (adminStatus, adminProblem) = await SendAsync(method, template, Ghost, ServerProcess.AdminToken);
@@ -55,7 +55,7 @@ public sealed partial class IsolationTests(ServerFixture fixture)
             Assert.True(keyStatus == 401, $"{name} answered {keyStatus} to an integration key");
             refused++;
         }
-        Assert.True(refused >= 43, $"{refused} operations checked");
+        Assert.Equal(operations.Count - 2, refused);
 
         // Nothing of theirs changed, and their token still works (mine could not revoke or rotate it).
         Assert.Equal(before, await SnapshotAsync(theirs));
@@ -277,7 +277,12 @@ public sealed partial class IsolationTests(ServerFixture fixture)
             "tokenId" => tenant.TokenId,
             var other => throw new InvalidOperationException($"The isolation matrix does not know route parameter {{{other}}} of {template}; teach it."),
         });
-        if (template == "/api/v1/live") path += $"?topic=account:{tenant.Account}";
+        path += template switch
+        {
+            "/api/v1/live" => $"?topic=account:{tenant.Account}",
+            "/api/v1/accounts/{accountId}/reports/sla" => $"?period={DateTimeOffset.UtcNow:yyyy-MM}",
+            _ => "",
+        };
         var body = (method.Method, template) switch
         {
             ("PUT", "/api/v1/accounts/{accountId}/config") => $$"""{"id":"{{tenant.Account}}","name":"Taken over"}""",

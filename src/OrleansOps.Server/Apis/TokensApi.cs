@@ -24,7 +24,7 @@ public static class TokensApi
         tokens.MapGet("/", List).WithSummary("Every token (never their secrets), by id; ?account= only that account's; ?limit=&cursor=")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         tokens.MapGet("/{tokenId}", Describe).WithSummary("One token: scope, status, and when each of its secrets was issued and retires")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<TokenView>().ProducesProblem(StatusCodes.Status404NotFound);
         tokens.MapPost("/{tokenId}/rotate", Rotate)
             .WithSummary("A new secret for the token; the old one keeps working for {\"overlap\"} (default 24h, 0s for none, at most 30d)")
             .Produces<IssuedToken>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
