@@ -117,7 +117,7 @@ public static partial class Commands
     }
 
     /// <summary>Whoever holds the gateway without a token: the cluster's inside, like the server itself.</summary>
-    private static readonly TokenGrant Operator = new("gateway", "opsctl at the gateway", TokenScope.Admin, null);
+    private static readonly TokenGrant Operator = new("opsctl", "opsctl at the gateway", TokenScope.Admin, null);
 
     private static Task<int> Run(ParseResult parse, CancellationToken cancellationToken, Reach reach, Func<IGrainFactory, Output, Task<int>> work) =>
         Run(parse, cancellationToken, reach, (grains, output, _) => work(grains, output));

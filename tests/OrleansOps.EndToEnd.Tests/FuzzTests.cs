@@ -55,6 +55,7 @@ public sealed class FuzzTests
             new("note", HttpMethod.Post, $"/api/v1/incidents/{incident}/notes", admin, "application/json", r => Command(r, "text")),
             new("resolve", HttpMethod.Post, $"/api/v1/incidents/{incident}/resolve", admin, "application/json", r => Command(r, "note")),
             new("import", HttpMethod.Post, $"/api/v1/accounts/{account}/incidents/import", admin, "application/json", r => Import(r)),
+            new("token", HttpMethod.Post, "/api/v1/tokens", admin, "application/json", r => Token(r, account)),
             new("servicenow inbound", HttpMethod.Post, $"/api/v1/integrations/servicenow/{account}", inboundSecret, "application/json", r => Inbound(r)),
         ];
 
@@ -101,6 +102,7 @@ public sealed class FuzzTests
         {
             $"/api/v1/accounts/{account}", $"/api/v1/accounts/{account}/config", $"/api/v1/accounts/{account}/incidents?limit=500",
             $"/api/v1/incidents/{incident}/chronicle", $"/api/v1/accounts/{account}/silences", $"/api/v1/accounts/{account}/correlation",
+            "/api/v1/tokens?limit=500",
         })
         {
             var (status, body) = await Api.SendAsync(server.Admin, HttpMethod.Get, path);
@@ -255,6 +257,27 @@ public sealed class FuzzTests
             (_, d) => { var m = new JsonArray(); for (var i = 0; i < 33; i++) m.Add(new JsonObject { ["name"] = $"l{i}", ["value"] = "v", ["isRegex"] = false, ["isEqual"] = true }); d["matchers"] = m; },
         ]);
         // The valid form above may differ from the API's; only broken ones are sent, and 2xx fails the test.
+        return Serialize(r, document);
+    }
+
+    private static byte[] Token(Random r, string account)
+    {
+        var document = new JsonObject { ["name"] = "fuzz", ["scope"] = "account", ["account"] = account, ["expiresAt"] = "2030-01-01T00:00:00Z" };
+        Break(r, document,
+        [
+            (_, d) => d.Remove("name"),
+            (r2, d) => d["name"] = WrongType(r2, except: "string"),
+            (_, d) => d["name"] = new string('n', 101),
+            (_, d) => d["name"] = "line\nbreak",
+            (_, d) => d["scope"] = "root",
+            (r2, d) => d["scope"] = WrongType(r2, except: "string"),
+            (_, d) => d.Remove("account"),
+            (_, d) => d["account"] = "no-such-account-" + account,
+            (_, d) => d["account"] = "Not_An_Id",
+            (_, d) => { d["scope"] = "admin"; },
+            (_, d) => d["expiresAt"] = "2001-01-01T00:00:00Z",
+            (_, d) => d["expiresAt"] = Hostile(r),
+        ]);
         return Serialize(r, document);
     }
 
