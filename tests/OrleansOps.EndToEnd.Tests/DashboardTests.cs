@@ -107,6 +107,34 @@ public sealed class DashboardTests
         Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors));
     }
 
+    [RequiresChromiumFact]
+    public async Task An_account_token_signs_in_to_its_own_account_and_sees_no_other()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        var (issued, token) = await Api.PostAsync(server.Admin, "/api/v1/tokens", """{"name":"healthnet-noc","scope":"account","account":"healthnet"}""");
+        Assert.Equal(201, issued);
+        var text = token!["token"]!.GetValue<string>();
+        server.TreatAsSecret(text);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await ChromiumBrowser.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        // Signed in, the account token lands on its account; the fleet and the cluster are not offered.
+        await page.GotoAsync($"{server.BaseAddress}dashboard");
+        await page.GetByLabel("API token").FillAsync(text);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "HealthNet Hospitals" })).ToBeVisibleAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/dashboard/accounts/healthnet$"));
+        await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" })).ToBeHiddenAsync();
+
+        // The fleet's address leads home; another account's page finds nothing.
+        await page.GotoAsync($"{server.BaseAddress}dashboard");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/dashboard/accounts/healthnet$"));
+        await page.GotoAsync($"{server.BaseAddress}dashboard/accounts/logiship");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("No account 'logiship'.");
+        await Expect(page.GetByText("LogiShip", new() { Exact = true })).ToHaveCountAsync(0); // the account's name, never read
+    }
+
     /// <summary>axe-core finds no violation (WCAG 2 A and AA rules, and best practices), and the page is saved as a PNG.</summary>
     private static async Task CheckAndCaptureAsync(IPage page, string name)
     {

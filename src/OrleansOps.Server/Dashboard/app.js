@@ -100,6 +100,8 @@ function follow(topic, refresh) {
         if (!token) return;
         const response = await fetch(`/api/v1/live?topic=${encodeURIComponent(topic)}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } });
         if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); signIn(); return; }
+        // Nothing to watch (missing, or beyond the token's reach): read once, so the page says why, and stop.
+        if (response.status === 403 || response.status === 404) { liveStatus.textContent = ''; run(); return; }
         if (!response.ok) throw new Error(`live feed: ${response.status}`);
         liveStatus.textContent = 'Live';
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
