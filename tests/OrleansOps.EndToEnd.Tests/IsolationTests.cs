@@ -57,6 +57,23 @@ public sealed partial class IsolationTests(ServerFixture fixture)
         }
         Assert.Equal(operations.Count - 2, refused);
 
+        // The routes that take other credentials (ingest keys, ITSM inbound secrets) take no API token either, not
+        // even in a key's place: an account token there is an unknown credential.
+        var others = await OperationsAsync(security => security is "integrationKey" or "inboundSecret");
+        others.AddRange((await OperationsAsync(security => security is null)).Where(o => o.Template.StartsWith("/i/{key}/", StringComparison.Ordinal)));
+        Assert.True(others.Count >= 10, $"only {others.Count} ingest and ITSM operations");
+        foreach (var (method, template) in others)
+        {
+            var path = template.Replace("{key}", mine.Token).Replace("{accountId}", theirs.Account);
+            var body = template.Contains("enqueue") ? $$$"""{"routing_key":"{{{mine.Token}}}","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"critical"}}"""
+                : template.Contains("integrations/alertmanager") ? """{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Injected"}}]}"""
+                : template.Contains("/api/v1/alerts") ? """{"alerts":[{"labels":{"alertname":"Injected"}}]}"""
+                : template.Contains("/api/v2/alerts") ? """[{"labels":{"alertname":"Injected"}}]"""
+                : """{"number":"INC0010001","state":"6"}""";
+            var (status, problem) = await Api.SendAsync(Server.Anonymous, method, path, body, mine.Token);
+            Assert.True(status == 401, $"{method} {template} answered {status} to an account token: {problem?.ToJsonString()}");
+        }
+
         // Nothing of theirs changed, and their token still works (mine could not revoke or rotate it).
         Assert.Equal(before, await SnapshotAsync(theirs));
         var (meStatus, me) = await Api.SendAsync(Server.Anonymous, HttpMethod.Get, "/api/v1/me", bearer: theirs.Token);
@@ -252,12 +269,15 @@ public sealed partial class IsolationTests(ServerFixture fixture)
     }
 
     /// <summary>Every operation the API publishes behind an API token, from its OpenAPI document: new endpoints join the matrix by themselves.</summary>
-    private async Task<List<(HttpMethod Method, string Template)>> TokenOperationsAsync()
+    private Task<List<(HttpMethod Method, string Template)>> TokenOperationsAsync() => OperationsAsync(security => security == "apiToken");
+
+    /// <summary>The published operations whose bearer scheme (null: none) satisfies <paramref name="scheme"/>.</summary>
+    private async Task<List<(HttpMethod Method, string Template)>> OperationsAsync(Func<string?, bool> scheme)
     {
         var document = await Api.GetOkAsync(Server.Anonymous, "/openapi/v1.json");
         return document["paths"]!.AsObject()
             .SelectMany(path => path.Value!.AsObject()
-                .Where(op => op.Value!["security"]?.AsArray().Any(s => s!.AsObject().ContainsKey("apiToken")) == true)
+                .Where(op => scheme(op.Value!["security"]?.AsArray().SelectMany(s => s!.AsObject().Select(r => r.Key)).FirstOrDefault()))
                 .Select(op => (new HttpMethod(op.Key.ToUpperInvariant()), path.Key)))
             .ToList();
     }
