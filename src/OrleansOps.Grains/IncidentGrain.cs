@@ -33,6 +33,14 @@ public sealed class IncidentGrain(
     private bool _reminderRegistered;
     /// <summary>How long a sync worker holds the ticket outbox before another may take over.</summary>
     private static readonly TimeSpan TicketLease = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// The longest a pure repeat (an alert firing again while it fires: its count, last-seen time, announced end and
+    /// latest annotations) waits for its write, coalesced with the repeats after it (DESIGN §8). Anything else an
+    /// alert changes is written before the answer.
+    /// </summary>
+    public static readonly TimeSpan RepeatSaveDelay = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _repeatSave;
 
     private IncidentState Incident => state.State;
 
@@ -88,7 +96,8 @@ public sealed class IncidentGrain(
 
         // A new incident learns its policy and pages its first level in the same write that opens it.
         var escalated = Incident.Exists && Incident.EscalationDue(now) && Incident.Escalate(await AccountConfigAsync(), now);
-        if (escalated || outcomes.Any(o => o is AlertOutcome.Applied or AlertOutcome.Repeated)) await SaveAsync();
+        if (escalated || outcomes.Any(o => o is AlertOutcome.Applied)) await SaveAsync();
+        else if (outcomes.Any(o => o is AlertOutcome.Repeated)) SaveRepeatsSoon();
         return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
     }
 
@@ -234,6 +243,7 @@ public sealed class IncidentGrain(
         // removes itself when it fires, never a missing one.
         // Notifications due now are marked handed over in the same write, so a new activation does not send them again.
         var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter);
+        CancelRepeatSave(); // this write carries the repeats too
         try
         {
             await EnsureWakeReminderAsync();
@@ -249,6 +259,35 @@ public sealed class IncidentGrain(
         KickTicketSync();
         ScheduleWake();
         await RemoveIdleReminderAsync();
+    }
+
+    private void SaveRepeatsSoon() => _repeatSave ??= this.RegisterGrainTimer(() =>
+    {
+        _repeatSave = null;
+        return SaveAsync();
+    }, new GrainTimerCreationOptions { DueTime = RepeatSaveDelay, Period = Timeout.InfiniteTimeSpan });
+
+    private void CancelRepeatSave()
+    {
+        _repeatSave?.Dispose();
+        _repeatSave = null;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Repeats still waiting for their write go now; only the write itself, as a deactivating grain should not
+        // start conversations. (After a failed write there is nothing waiting: SaveAsync cancelled it.)
+        if (_repeatSave is null || reason.ReasonCode == DeactivationReasonCode.ApplicationError) return;
+        CancelRepeatSave();
+        try
+        {
+            await EnsureWakeReminderAsync();
+            await state.WriteOrDiscardAsync(this);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Incident {IncidentId} could not write its last repeats while deactivating", Incident.Id);
+        }
     }
 
     /// <summary>Acts on everything due: expired alerts, escalation, and notifications whose time came or whose report never did.</summary>
