@@ -340,11 +340,16 @@ public sealed class CorrelatorState
 
         (string IncidentId, string Rule)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, _, rule) ? (id, rule) : null;
 
-        (string IncidentId, DateTimeOffset At)? Latest(Func<PlacedAlert, bool> related) => Placed
-            .SelectMany(incident => incident.Value.Where(p => p.At >= since && related(p)).Select(p => (incident.Key, p.At)))
-            .OrderByDescending(p => p.At)
-            .Select(p => ((string, DateTimeOffset)?)p)
-            .FirstOrDefault();
+        // One pass without allocations, since it reads every placed alert for each new one. Of equal times the first
+        // in map order wins, as the first of a stable sort would.
+        (string IncidentId, DateTimeOffset At)? Latest(Func<PlacedAlert, bool> related)
+        {
+            (string IncidentId, DateTimeOffset At)? latest = null;
+            foreach (var (incidentId, placed) in Placed)
+                foreach (var p in placed)
+                    if (p.At >= since && (latest is null || p.At > latest.Value.At) && related(p)) latest = (incidentId, p.At);
+            return latest;
+        }
     }
 
     private void Place(string incidentId, NormalizedAlert alert, TimeSpan window)

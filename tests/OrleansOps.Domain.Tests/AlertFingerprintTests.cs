@@ -43,6 +43,27 @@ public sealed class AlertFingerprintTests
         Assert.Equal(expected, AlertFingerprint.Of(labels));
     }
 
+    [Fact]
+    public void Long_and_non_ASCII_texts_hash_their_UTF8_bytes()
+    {
+        // Past the stack buffer, accented and CJK text, a value outside the BMP and a lone surrogate (encoded as U+FFFD).
+        var longValue = new string('x', 300) + "é";
+        var labels = new Dictionary<string, string>
+        {
+            ["summary"] = longValue, ["zone"] = "Zürich", ["team"] = "検索", ["mood"] = "\U0001F600", ["broken"] = "a\uD800b",
+        };
+        var expected = Fnv("broken", "a\uD800b", "mood", "\U0001F600", "summary", longValue, "team", "検索", "zone", "Zürich");
+        Assert.Equal(expected, AlertFingerprint.Of(labels));
+    }
+
+    [Fact]
+    public void Any_read_only_dictionary_gives_the_same_fingerprint()
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "Down", ["node"] = "a", ["severity"] = "critical" };
+        Assert.Equal(AlertFingerprint.Of(labels), AlertFingerprint.Of(new SortedList<string, string>(labels)));
+        Assert.Equal(AlertFingerprint.Of(labels), AlertFingerprint.Of(new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(labels)));
+    }
+
     private static string Fnv(params string[] sequence)
     {
         var hash = 14695981039346656037UL;
