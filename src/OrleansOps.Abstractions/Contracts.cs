@@ -66,6 +66,8 @@ public sealed record Routing
     [Id(7)] public int StormPerMinute { get; init; }
     [Id(8)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
     [Id(9)] public TimeSpan SymptomWait { get; init; }
+    /// <summary>The service of alerts that name none, as the account's configuration gives it for the key.</summary>
+    [Id(10)] public string? KeyDefaultService { get; init; }
 }
 
 [GenerateSerializer, Immutable]

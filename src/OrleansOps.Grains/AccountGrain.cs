@@ -141,9 +141,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
     public Task<AccountConfig?> GetConfig() => Task.FromResult(_state.State.Config);
 
     public Task<Routing?> GetRouting(string keySha256) => Task.FromResult(
-        _state.State.Config is { } config && config.IntegrationKeys.Any(k => k.KeySha256 == keySha256)
+        _state.State.Config is { } config && config.IntegrationKeys.FirstOrDefault(k => k.KeySha256 == keySha256) is { } key
             ? new Routing
             {
+                KeyDefaultService = key.DefaultService,
                 GroupBy = config.GroupBy,
                 DeclaredServices = config.Services.Select(s => s.Id).ToList(),
                 Suppression = SuppressionRules(config),
