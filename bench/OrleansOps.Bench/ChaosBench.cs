@@ -19,9 +19,12 @@ public sealed record ChaosSettings(
 /// <summary>One kill: which silo, when (seconds into the run) it was SIGKILLed, restarted, and answered /healthz again.</summary>
 public sealed record ChaosKill(string Silo, double KilledAt, double RestartedAt, double BackAt);
 
-/// <summary>An incident as the cluster returned it after the run: its alerts' fingerprints and counts, and its notifications.</summary>
+/// <summary>
+/// An incident as the cluster returned it after the run: its alerts' fingerprints and counts, the notifications whose
+/// outcome it recorded (key → delivered), and how many it still waits on (not sent yet, or sent with no report back).
+/// </summary>
 public sealed record StoredIncident(string Id, int Account, string Service, string GroupKey, IReadOnlyDictionary<string, long> AlertCounts,
-    IReadOnlyList<string> DeliveredKeys, int PendingNotifications)
+    IReadOnlyDictionary<string, bool> Outcomes, int PendingNotifications)
 {
     /// <summary>When each escalation step fired, from the chronicle; read only for incidents with a notification pending.</summary>
     public IReadOnlyDictionary<string, DateTimeOffset> Steps { get; init; } = new Dictionary<string, DateTimeOffset>();
@@ -252,8 +255,8 @@ public sealed class ChaosBench(ChaosSettings settings)
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var alert in root.GetProperty("alerts").EnumerateArray())
                 counts[alert.GetProperty("fingerprint").GetString()!] = alert.GetProperty("count").GetInt64();
-            var delivered = root.GetProperty("notifications").EnumerateArray()
-                .Where(n => n.GetProperty("delivered").GetBoolean()).Select(n => n.GetProperty("key").GetString()!).ToList();
+            var outcomes = root.GetProperty("notifications").EnumerateArray()
+                .ToDictionary(n => n.GetProperty("key").GetString()!, n => n.GetProperty("delivered").GetBoolean(), StringComparer.Ordinal);
             var pending = root.GetProperty("pendingNotifications").GetInt32();
             var steps = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
             if (pending > 0)
@@ -265,7 +268,7 @@ public sealed class ChaosBench(ChaosSettings settings)
                     steps[entry.GetProperty("data").GetProperty("step").GetString()!] = entry.GetProperty("at").GetDateTimeOffset();
             }
             stored.Add(new StoredIncident(incident.Id, incident.Account, root.GetProperty("service").GetString()!, root.GetProperty("groupKey").GetString() ?? "",
-                counts, delivered, pending) { Steps = steps });
+                counts, outcomes, pending) { Steps = steps });
         });
         Console.WriteLine($"read back {stored.Count} incidents ({listed.Count} listed) in {clock.Elapsed.TotalSeconds:0.0} s");
         return stored.ToList();
@@ -334,12 +337,23 @@ public sealed class ChaosBench(ChaosSettings settings)
         var missing = expected.Where(k => !distinct.Contains(k)).ToList();
         var unexpected = distinct.Count(k => !expected.Contains(k));
         var pending = stored.Sum(s => s.PendingNotifications);
-        var recordedDelivered = stored.Sum(s => s.DeliveredKeys.Count);
+        var recordedDelivered = stored.Sum(s => s.Outcomes.Count(o => o.Value));
+        // Received here, yet its incident recorded no outcome: the silo died between the POST and the report. The
+        // incident sends it again after RedispatchAfter under the same key, so the receiver will see it twice.
+        var recorded = stored.SelectMany(s => s.Outcomes.Keys).ToHashSet(StringComparer.Ordinal);
+        var unreported = received.Where(r => !recorded.Contains(r.Key)).GroupBy(r => r.Key).Select(g => g.First()).ToList();
         Console.WriteLine($"notifications: {received.Count} deliveries, {distinct.Count} distinct keys, {duplicates.Sum(d => d.Times - 1)} duplicates; "
             + $"expected {expected.Count} ({stored.Count} incidents × {settings.Levels} levels), missing {missing.Count}, unexpected {unexpected}; "
             + $"{received.Count(r => !r.SignatureValid)} with a bad signature, {ledger.Malformed} malformed; "
             + $"the incidents record {recordedDelivered} delivered and {pending} still pending");
-        foreach (var (key, times) in duplicates.Take(10)) Console.WriteLine($"  duplicate: {key} × {times}");
+        foreach (var (key, times) in duplicates.Take(10))
+            Console.WriteLine($"  duplicate: {key} × {times}, at " + string.Join(", ", received.Where(r => r.Key == key)
+                .Select(r => string.Create(CultureInfo.InvariantCulture, $"{(r.At - _startedAt).TotalSeconds:0.0} s"))));
+        var redispatch = settings.RedispatchAfter is { } after ? $"{after.TotalSeconds:0} s" : "30 min, the server's default";
+        Console.WriteLine($"  {unreported.Count} delivered here but not recorded on their incident (the silo died before the report was saved): "
+            + $"the incident sends each again {redispatch} after handing it over, a duplicate by key unless the run has seen it already");
+        foreach (var notification in unreported.Take(10))
+            Console.WriteLine($"  unreported: {notification.Key}, arrived at {(notification.At - _startedAt).TotalSeconds:0.0} s{NearestKill((notification.At - _startedAt).TotalSeconds)}");
         foreach (var key in missing.Take(10))
         {
             var incident = stored.First(s => key.StartsWith(s.Id + "/", StringComparison.Ordinal));
@@ -347,7 +361,7 @@ public sealed class ChaosBench(ChaosSettings settings)
             var fired = incident.Steps.TryGetValue(step, out var at)
                 ? string.Create(CultureInfo.InvariantCulture, $"its step fired at {(at - _startedAt).TotalSeconds:0.0} s{NearestKill((at - _startedAt).TotalSeconds)}")
                 : "its step is not on the chronicle";
-            Console.WriteLine($"  missing: {key}: {fired}; the incident holds {incident.PendingNotifications} notification(s) pending");
+            Console.WriteLine($"  missing: {key}: {fired}; the incident holds {incident.PendingNotifications} notification(s) pending, sent again {redispatch} after it was handed over");
         }
         if (ledger.FirstMalformed is { } malformed) Console.WriteLine($"  first malformed: {malformed}");
 
@@ -374,7 +388,7 @@ public sealed class ChaosBench(ChaosSettings settings)
         Console.WriteLine(goals);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"accepted={accepted.Count} persisted={accepted.Count - lost.Count} lost={lost.Count} notifications={received.Count} duplicates={duplicates.Sum(d => d.Times - 1)} "
-            + $"missing_notifications={missing.Count} kills={_kills.Count} p50_ms={P(measured, 0.5):0.0} p99_ms={P(measured, 0.99):0.0} "
+            + $"missing_notifications={missing.Count} unreported_notifications={unreported.Count} kills={_kills.Count} p50_ms={P(measured, 0.5):0.0} p99_ms={P(measured, 0.99):0.0} "
             + $"p99_steady_ms={P(steady, 0.99):0.0} p99_failover_ms={P(inFailover, 0.99):0.0} max_failover_ms={Max(inFailover):0.0}"));
         return lost.Count > 0 || duplicates.Count > 0 ? 1 : 0;
     }

@@ -120,7 +120,7 @@ memory.SetAction(async (parse, cancel) =>
 
 var soakDuration = new Option<string>("--duration") { Description = "Measured ingest, after the warm-up", DefaultValueFactory = _ => "150s" };
 var soakWarmup = new Option<string>("--warmup") { Description = "Ingest before the first kill, left out of the latency figures", DefaultValueFactory = _ => "30s" };
-var rate = new Option<double>("--rate") { Description = "Alerts per second, open loop", DefaultValueFactory = _ => 200 };
+var rate = new Option<double>("--rate") { Description = "Alerts per second, open loop", DefaultValueFactory = _ => 100 };
 var batch = new Option<int>("--batch") { Description = "Alerts per request", DefaultValueFactory = _ => 10 };
 var killEvery = new Option<string>("--kill-every") { Description = "SIGKILL one silo (in turn) this often, from the end of the warm-up", DefaultValueFactory = _ => "30s" };
 var downFor = new Option<string>("--down-for") { Description = "How long a killed silo stays down before it is restarted on the same ports", DefaultValueFactory = _ => "10s" };
