@@ -71,21 +71,12 @@ public sealed class ChaosBench(ChaosSettings settings)
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
             var secret = RandomNumberGenerator.GetHexString(32, lowercase: true);
             using var postgres = await ThrowawayPostgres.StartAsync(Path.Combine(folder, "postgres"), cancel);
-            var siloSettings = new Dictionary<string, string>
-            {
-                ["OrleansOps__Storage"] = "Postgres",
-                ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
-                ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
-                ["OrleansOps__AdminToken"] = token,
-                // The bench measures durability under failure, not the per-key guard (docs/security.md).
-                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
-                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
-                // The webhook channel's secretRef names this key; the server looks it up in its configuration.
-                [SecretKey] = secret,
-                // Timestamps in the silos' logs, to line what they did up with the kills (--logs keeps them).
-                ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
-                ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
-            };
+            var siloSettings = ClusterSettings.For(postgres, token);
+            // The webhook channel's secretRef names this key; the server looks it up in its configuration.
+            siloSettings[SecretKey] = secret;
+            // Timestamps in the silos' logs, to line what they did up with the kills (--logs keeps them).
+            siloSettings["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
+            siloSettings["Logging__Console__UseUtcTimestamp"] = "true";
             if (settings.RedispatchAfter is { } redispatch) siloSettings["OrleansOps__Notifications__RedispatchAfter"] = redispatch.ToString("c", CultureInfo.InvariantCulture);
             Console.WriteLine($"PostgreSQL on 127.0.0.1:{postgres.Port} (pid {postgres.ServerProcessId}; fsync and synchronous_commit on); applying the schema …");
             await ChildProcess.RunToEndAsync("dotnet", [dll, "migrate"], siloSettings, cancel);
@@ -111,7 +102,7 @@ public sealed class ChaosBench(ChaosSettings settings)
                 var stored = await ReadBackAsync(cluster, accounts, token, load.Alerts, cancel);
                 // Incidents activated by the read-back act on whatever they find due: give a page that would go out twice the time to arrive.
                 await Task.Delay(TimeSpan.FromSeconds(10), cancel);
-                return Report(load, ledger, stored);
+                return Report(load, ledger, stored, cluster.FailedStarts);
             }
             finally
             {
@@ -294,7 +285,7 @@ public sealed class ChaosBench(ChaosSettings settings)
         }
     }
 
-    private int Report(ChaosLoad load, NotificationLedger ledger, IReadOnlyList<StoredIncident> stored)
+    private int Report(ChaosLoad load, NotificationLedger ledger, IReadOnlyList<StoredIncident> stored, IReadOnlyList<string> failedStarts)
     {
         Console.WriteLine();
         // Durability: every alert a 2xx answered for must be in an incident of its account.
@@ -349,7 +340,7 @@ public sealed class ChaosBench(ChaosSettings settings)
         foreach (var (key, times) in duplicates.Take(10))
             Console.WriteLine($"  duplicate: {key} × {times}, at " + string.Join(", ", received.Where(r => r.Key == key)
                 .Select(r => string.Create(CultureInfo.InvariantCulture, $"{(r.At - _startedAt).TotalSeconds:0.0} s"))));
-        var redispatch = settings.RedispatchAfter is { } after ? $"{after.TotalSeconds:0} s" : "30 min, the server's default";
+        var redispatch = settings.RedispatchAfter is { } after ? $"{after.TotalSeconds:0} s" : "30 min (the server's default)";
         Console.WriteLine($"  {unreported.Count} delivered here but not recorded on their incident (the silo died before the report was saved): "
             + $"the incident sends each again {redispatch} after handing it over, a duplicate by key unless the run has seen it already");
         foreach (var notification in unreported.Take(10))
@@ -382,7 +373,9 @@ public sealed class ChaosBench(ChaosSettings settings)
                 $"  kill of {kill.Silo} at {kill.KilledAt:0} s (back after {kill.BackAt - kill.KilledAt:0.0} s): {window.Count} batches, {window.Count(r => r.Attempts > 1)} retried, "
                 + $"p99 {P(window, 0.99):0} ms, max {Max(window):0} ms"));
         }
-        Console.WriteLine($"failed attempts: {load.ConnectionFailures} connection, {load.Timeouts} timeouts, {load.StatusFailures} 5xx; {_kills.Count} kills");
+        Console.WriteLine($"failed attempts: {load.ConnectionFailures} connection, {load.Timeouts} timeouts, {load.StatusFailures} answered {load.FailedStatuses}; {_kills.Count} kills; "
+            + $"{failedStarts.Count} silo starts exited and were started again");
+        foreach (var failure in failedStarts) Console.WriteLine($"  failed start: {failure}");
 
         var goals = $"goals: lost = 0: {(lost.Count == 0 ? "met" : "NOT met")}; duplicates = 0: {(duplicates.Count == 0 ? "met" : "NOT met")}";
         Console.WriteLine(goals);

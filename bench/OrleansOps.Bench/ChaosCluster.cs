@@ -59,12 +59,39 @@ public sealed class ChaosCluster(string dll, string folder, IReadOnlyDictionary<
         await Task.WhenAll(Silos.Where(silo => silo.Process is null).Select(silo => StartAsync(silo, cancel)));
     }
 
-    /// <summary>Starts a new incarnation of the silo on its ports (its log: name.incarnation.log) and waits until /healthz answers.</summary>
+    /// <summary>Starts that exited before /healthz answered, and were started again, as a supervisor would: silo, incarnation, why.</summary>
+    public IReadOnlyList<string> FailedStarts
+    {
+        get { lock (_failedStarts) return _failedStarts.ToList(); }
+    }
+
+    private readonly List<string> _failedStarts = [];
+    private const int StartAttempts = 3;
+
+    /// <summary>
+    /// Starts a new incarnation of the silo on its ports (its log: name.incarnation.log) and waits until /healthz
+    /// answers; one that exits during its start is started again, up to <see cref="StartAttempts"/> times, as systemd or
+    /// Kubernetes would restart it.
+    /// </summary>
     public async Task StartAsync(ChaosSilo silo, CancellationToken cancel)
     {
-        silo.Incarnations++;
-        silo.Process = await OrleansOpsServer.StartAsync(dll, $"{silo.Name}.{silo.Incarnations}", folder, settings, silo.Ports, cancel);
-        silo.Up = true;
+        for (var attempt = 1; ; attempt++)
+        {
+            silo.Incarnations++;
+            try
+            {
+                silo.Process = await OrleansOpsServer.StartAsync(dll, $"{silo.Name}.{silo.Incarnations}", folder, settings, silo.Ports, cancel);
+                silo.Up = true;
+                return;
+            }
+            catch (InvalidOperationException e) when (attempt < StartAttempts && e.Message.Contains("exited during start", StringComparison.Ordinal))
+            {
+                var reason = e.Message.Split('\n').FirstOrDefault(l => l.StartsWith("Unhandled exception", StringComparison.Ordinal)) ?? e.Message.Split('\n')[0];
+                var failure = $"{silo.Name}.{silo.Incarnations}: {reason[..Math.Min(reason.Length, 400)]}";
+                lock (_failedStarts) _failedStarts.Add(failure);
+                Console.WriteLine($"  start failed, starting it again: {failure}");
+            }
+        }
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no leaving the membership; whatever it held in memory is gone.</summary>

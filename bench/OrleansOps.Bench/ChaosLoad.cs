@@ -73,6 +73,7 @@ public sealed class ChaosLoad(ChaosCluster cluster, IReadOnlyList<BenchAccount> 
     private long _statusFailures;
     private long _gaveUp;
     private string? _firstRefusal;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, long> _failedStatuses = new();
 
     public IReadOnlyList<TrackedAlert> Alerts => _byAccount.SelectMany(a => a).ToList();
     public IReadOnlyList<BatchResult> Results
@@ -91,6 +92,8 @@ public sealed class ChaosLoad(ChaosCluster cluster, IReadOnlyList<BenchAccount> 
     /// <summary>Batches that have failed at least once and are still being retried.</summary>
     public long Retrying => Interlocked.Read(ref _retrying);
     public string? FirstRefusal => Volatile.Read(ref _firstRefusal);
+    /// <summary>The failed attempts answered with a status that is retried, by status: "503 × 1057".</summary>
+    public string FailedStatuses => string.Join(", ", _failedStatuses.OrderBy(s => s.Key).Select(s => $"{s.Key} × {s.Value}"));
 
     /// <summary>Sends until <paramref name="until"/> on the shared clock, then waits for every batch still being retried.</summary>
     public async Task RunAsync(TimeSpan until, CancellationToken cancel)
@@ -178,6 +181,7 @@ public sealed class ChaosLoad(ChaosCluster cluster, IReadOnlyList<BenchAccount> 
                         return;
                     }
                     Interlocked.Increment(ref _statusFailures);
+                    _failedStatuses.AddOrUpdate(status, 1, (_, count) => count + 1);
                     failure = $"{status} from {silo.Name}";
                 }
                 catch (HttpRequestException e)

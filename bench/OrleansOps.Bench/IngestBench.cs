@@ -139,16 +139,8 @@ public sealed class IngestBench(IngestSettings settings)
         {
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
             using var postgres = await ThrowawayPostgres.StartAsync(Path.Combine(folder, "postgres"), cancel);
-            var clusterSettings = new Dictionary<string, string>
-            {
-                ["OrleansOps__Storage"] = "Postgres",
-                ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
-                ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
-                ["OrleansOps__AdminToken"] = token,
-                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
-                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
-                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
-            };
+            // Rate limits off: Alertmanager limits nothing.
+            var clusterSettings = ClusterSettings.For(postgres, token);
             Console.WriteLine($"PostgreSQL on 127.0.0.1:{postgres.Port} (pid {postgres.ServerProcessId}); applying the schema (OrleansOps.Server migrate) …");
             await ChildProcess.RunToEndAsync("dotnet", [dll, "migrate"], clusterSettings, cancel);
 

@@ -85,6 +85,24 @@ public static class OrleansOpsServer
     }
 }
 
+/// <summary>The settings every silo of a bench's PostgreSQL cluster shares.</summary>
+public static class ClusterSettings
+{
+    /// <summary>
+    /// PostgreSQL storage and clustering, loopback addresses, one admin token for all silos, and the per-credential
+    /// rate limits off: the benches measure throughput and durability, not that guard (docs/security.md).
+    /// </summary>
+    public static Dictionary<string, string> For(ThrowawayPostgres postgres, string adminToken) => new()
+    {
+        ["OrleansOps__Storage"] = "Postgres",
+        ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
+        ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
+        ["OrleansOps__AdminToken"] = adminToken,
+        ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
+        ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
+    };
+}
+
 /// <summary>The loopback ports of one server process: HTTP, Orleans' silo-to-silo port and its client gateway.</summary>
 public sealed record SiloPorts(int Http, int Silo, int Gateway)
 {
