@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -27,8 +24,11 @@ public sealed partial class EscalationBench(HttpClient http, string adminToken, 
 
     public async Task<int> RunAsync(CancellationToken cancel)
     {
-        using var listener = StartWebhook(out var hookUrl);
-        _ = Task.Run(() => ServeAsync(listener, cancel), cancel);
+        using var webhook = LoopbackWebhook.Start(delivery =>
+        {
+            if (IncidentId().Match(delivery.Text) is { Success: true } match) _arrivals.TryAdd(match.Value, delivery.At);
+        });
+        var hookUrl = webhook.Url;
         await ConfigureAsync(hookUrl, cancel);
         var before = Memory();
         Console.WriteLine($"account {_accountId}: one escalation level {delay.TotalSeconds:0} s after opening, paging a webhook at {hookUrl}");
@@ -153,36 +153,6 @@ public sealed partial class EscalationBench(HttpClient http, string adminToken, 
         using var response = await http.SendAsync(request, cancel);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonNode>(cancel))!;
-    }
-
-    private static HttpListener StartWebhook(out string url)
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        url = $"http://127.0.0.1:{port}/hook/";
-        var listener = new HttpListener();
-        listener.Prefixes.Add(url);
-        listener.Start();
-        return listener;
-    }
-
-    private async Task ServeAsync(HttpListener listener, CancellationToken cancel)
-    {
-        while (!cancel.IsCancellationRequested && listener.IsListening)
-        {
-            HttpListenerContext context;
-            try { context = await listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
-            var at = DateTimeOffset.UtcNow;
-            using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
-            {
-                if (IncidentId().Match(await reader.ReadToEndAsync(cancel)) is { Success: true } match) _arrivals.TryAdd(match.Value, at);
-            }
-            context.Response.StatusCode = 200;
-            context.Response.Close();
-        }
     }
 
     private sealed record MemorySample(long Rss, long Peak);

@@ -139,16 +139,8 @@ public sealed class IngestBench(IngestSettings settings)
         {
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
             using var postgres = await ThrowawayPostgres.StartAsync(Path.Combine(folder, "postgres"), cancel);
-            var clusterSettings = new Dictionary<string, string>
-            {
-                ["OrleansOps__Storage"] = "Postgres",
-                ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
-                ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
-                ["OrleansOps__AdminToken"] = token,
-                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
-                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
-                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
-            };
+            // Rate limits off: Alertmanager limits nothing.
+            var clusterSettings = ClusterSettings.For(postgres, token);
             Console.WriteLine($"PostgreSQL on 127.0.0.1:{postgres.Port} (pid {postgres.ServerProcessId}); applying the schema (OrleansOps.Server migrate) …");
             await ChildProcess.RunToEndAsync("dotnet", [dll, "migrate"], clusterSettings, cancel);
 
@@ -309,19 +301,9 @@ public sealed class IngestBench(IngestSettings settings)
         Console.WriteLine("goals: " + string.Join("; ", goals));
     }
 
-    /// <summary>The machine and versions, and how busy the machine already is (other builds may share it).</summary>
     private static async Task DescribeAsync(CancellationToken cancel)
     {
-        var model = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
-        var memory = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] : "0";
-        var commit = await ChildProcess.RunToEndAsync("git", ["-C", Repository.Root, "describe", "--always", "--dirty"], cancel: cancel);
         var alertmanager = await ChildProcess.RunToEndAsync(Alertmanager.Binary!, ["--version"], cancel: cancel);
-        Console.WriteLine($"commit {commit.Trim()}; {alertmanager.Split('\n')[0]}");
-        var load = File.Exists("/proc/loadavg") ? string.Join(' ', (await File.ReadAllTextAsync("/proc/loadavg", cancel)).Split(' ').Take(3)) : "?";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"machine: {Environment.ProcessorCount} cores ({model ?? "unknown CPU"}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1048576.0:0.0} GiB; "
-            + $"load average {load}; .NET {Environment.Version}"));
+        await BenchMachine.DescribeAsync(alertmanager.Split('\n')[0], cancel);
     }
 }

@@ -271,3 +271,21 @@ public static class Repository
         }
     }
 }
+
+public static class BenchMachine
+{
+    /// <summary>The commit, the versions the caller names, the machine and how busy it already is (other builds may share it).</summary>
+    public static async Task DescribeAsync(string versions, CancellationToken cancel)
+    {
+        var model = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memory = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] : "0";
+        var commit = await ChildProcess.RunToEndAsync("git", ["-C", Repository.Root, "describe", "--always", "--dirty"], cancel: cancel);
+        Console.WriteLine($"commit {commit.Trim()}; {versions}");
+        var load = File.Exists("/proc/loadavg") ? string.Join(' ', (await File.ReadAllTextAsync("/proc/loadavg", cancel)).Split(' ').Take(3)) : "?";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"machine: {Environment.ProcessorCount} cores ({model ?? "unknown CPU"}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1048576.0:0.0} GiB; "
+            + $"load average {load}; .NET {Environment.Version}"));
+    }
+}

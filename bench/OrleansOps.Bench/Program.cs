@@ -118,7 +118,33 @@ memory.SetAction(async (parse, cancel) =>
     await new MemoryBench(new MemorySettings(Math.Max(1, parse.GetValue(openIncidents)), Math.Max(1, parse.GetValue(alertsPerIncident)), Math.Max(1, parse.GetValue(accounts)),
         Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild))).RunAsync(cancel));
 
-var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory };
+var soakDuration = new Option<string>("--duration") { Description = "Measured ingest, after the warm-up", DefaultValueFactory = _ => "150s" };
+var soakWarmup = new Option<string>("--warmup") { Description = "Ingest before the first kill, left out of the latency figures", DefaultValueFactory = _ => "30s" };
+var rate = new Option<double>("--rate") { Description = "Alerts per second, open loop", DefaultValueFactory = _ => 100 };
+var batch = new Option<int>("--batch") { Description = "Alerts per request", DefaultValueFactory = _ => 10 };
+var killEvery = new Option<string>("--kill-every") { Description = "SIGKILL one silo (in turn) this often, from the end of the warm-up", DefaultValueFactory = _ => "30s" };
+var downFor = new Option<string>("--down-for") { Description = "How long a killed silo stays down before it is restarted on the same ports", DefaultValueFactory = _ => "10s" };
+var chaosSilos = new Option<int>("--silos") { Description = "Silos in the PostgreSQL cluster", DefaultValueFactory = _ => 3 };
+var chaosAccounts = new Option<int>("--accounts") { Description = "Accounts the load is spread over, each with its integration key", DefaultValueFactory = _ => 4 };
+var newShare = new Option<double>("--new-share") { Description = "Share of alerts never sent before (the rest re-send an earlier alert of the account)", DefaultValueFactory = _ => 0.1 };
+var perIncident = new Option<int>("--alerts-per-incident") { Description = "New alerts per group, so per incident", DefaultValueFactory = _ => 4 };
+var secondLevel = new Option<string>("--second-level") { Description = "Delay of the escalation policy's second level after opening (0s: one level)", DefaultValueFactory = _ => "30s" };
+var redispatchAfter = new Option<string?>("--redispatch-after") { Description = "The silos' OrleansOps:Notifications:RedispatchAfter (default: the server's own, 30 min)" };
+var noFullRestart = new Option<bool>("--no-full-restart") { Description = "Read back without SIGKILLing and restarting the whole cluster first" };
+var logs = new Option<string?>("--logs") { Description = "Copy the silos' logs to this folder at the end (the bench's temp folder is removed)" };
+var chaos = new Command("chaos", "Soak a PostgreSQL cluster with ingest while its silos are SIGKILLed and restarted; count lost alerts, duplicate notifications and failover latency")
+{
+    noBuild, seed, soakDuration, soakWarmup, rate, batch, killEvery, downFor, chaosSilos, chaosAccounts, newShare, perIncident, secondLevel, redispatchAfter, noFullRestart, logs,
+};
+chaos.SetAction(async (parse, cancel) =>
+    await new ChaosBench(new ChaosSettings(
+        Duration(parse.GetValue(soakDuration)!), Duration(parse.GetValue(soakWarmup)!), parse.GetValue(rate), Math.Max(1, parse.GetValue(batch)),
+        Duration(parse.GetValue(killEvery)!), Duration(parse.GetValue(downFor)!), Math.Max(2, parse.GetValue(chaosSilos)), Math.Max(1, parse.GetValue(chaosAccounts)),
+        Math.Clamp(parse.GetValue(newShare), 0, 1), Math.Max(1, parse.GetValue(perIncident)), Duration(parse.GetValue(secondLevel)!),
+        parse.GetValue(redispatchAfter) is { } redispatch ? Duration(redispatch) : null, !parse.GetValue(noFullRestart), !parse.GetValue(noBuild),
+        parse.GetValue(seed), parse.GetValue(logs))).RunAsync(cancel));
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -65,24 +65,57 @@ public static class OrleansOpsServer
     /// the environment, as deploy/local-cluster.sh passes them, so the admin token and connection string stay out of the
     /// process list.
     /// </summary>
-    public static Task<LoopbackServer> StartAsync(string dll, string name, string folder, IReadOnlyDictionary<string, string> settings, CancellationToken cancel)
+    public static Task<LoopbackServer> StartAsync(string dll, string name, string folder, IReadOnlyDictionary<string, string> settings, CancellationToken cancel) =>
+        StartAsync(dll, name, folder, settings, SiloPorts.Free(), cancel);
+
+    /// <summary>
+    /// As above on the given ports: a silo restarted on its previous silo port replaces its dead incarnation in the
+    /// membership at once, instead of waiting until that one is voted dead (docs/operations.md).
+    /// </summary>
+    public static Task<LoopbackServer> StartAsync(string dll, string name, string folder, IReadOnlyDictionary<string, string> settings, SiloPorts ports,
+        CancellationToken cancel)
     {
-        var http = Loopback.FreePort();
         var environment = new Dictionary<string, string>(settings)
         {
-            ["OrleansOps__SiloPort"] = Loopback.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["OrleansOps__GatewayPort"] = Loopback.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["OrleansOps__SiloPort"] = ports.Silo.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["OrleansOps__GatewayPort"] = ports.Gateway.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        return LoopbackServer.StartAsync(name, "dotnet", [dll, "--urls", $"http://127.0.0.1:{http}"], http, "healthz", Path.Combine(folder, $"{name}.log"),
+        return LoopbackServer.StartAsync(name, "dotnet", [dll, "--urls", $"http://127.0.0.1:{ports.Http}"], ports.Http, "healthz", Path.Combine(folder, $"{name}.log"),
             environment, TimeSpan.FromSeconds(120), cancel);
     }
+}
+
+/// <summary>The settings every silo of a bench's PostgreSQL cluster shares.</summary>
+public static class ClusterSettings
+{
+    /// <summary>
+    /// PostgreSQL storage and clustering, loopback addresses, one admin token for all silos, and the per-credential
+    /// rate limits off: the benches measure throughput and durability, not that guard (docs/security.md).
+    /// </summary>
+    public static Dictionary<string, string> For(ThrowawayPostgres postgres, string adminToken) => new()
+    {
+        ["OrleansOps__Storage"] = "Postgres",
+        ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
+        ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
+        ["OrleansOps__AdminToken"] = adminToken,
+        ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
+        ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
+    };
+}
+
+/// <summary>The loopback ports of one server process: HTTP, Orleans' silo-to-silo port and its client gateway.</summary>
+public sealed record SiloPorts(int Http, int Silo, int Gateway)
+{
+    public static SiloPorts Free() => new(Loopback.FreePort(), Loopback.FreePort(), Loopback.FreePort());
 }
 
 /// <summary>A fresh account with one integration key, created over the admin API; the bench's ingest authenticates with the key.</summary>
 public sealed record BenchAccount(string Id, string Key)
 {
     /// <summary>Alerts group by alertname within their service (the <c>service</c> label): the same groups as the Alertmanager route's.</summary>
-    public static async Task<BenchAccount> CreateAsync(HttpClient admin, string adminToken, string prefix, CancellationToken cancel)
+    /// <param name="configure">Adds to the configuration before it is written (escalation, channels); null for none.</param>
+    public static async Task<BenchAccount> CreateAsync(HttpClient admin, string adminToken, string prefix, CancellationToken cancel,
+        Action<JsonObject>? configure = null)
     {
         var account = new BenchAccount($"{prefix}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}", RandomNumberGenerator.GetHexString(32, lowercase: true));
         var config = new JsonObject
@@ -92,6 +125,7 @@ public sealed record BenchAccount(string Id, string Key)
             ["correlation"] = new JsonObject { ["groupBy"] = new JsonArray("alertname") },
             ["integrationKeys"] = new JsonArray(new JsonObject { ["name"] = "bench", ["key"] = account.Key }),
         };
+        configure?.Invoke(config);
         using var request = new HttpRequestMessage(HttpMethod.Put, $"api/v1/accounts/{account.Id}/config") { Content = JsonContent.Create(config) };
         request.Headers.Authorization = new("Bearer", adminToken);
         using var response = await admin.SendAsync(request, cancel);

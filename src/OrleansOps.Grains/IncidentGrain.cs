@@ -236,7 +236,10 @@ public sealed class IncidentGrain(
         };
     }
 
-    /// <summary>Persist first; then tell the account. The account is told again later if it cannot be told now.</summary>
+    /// <summary>
+    /// Persist first; then hand over the notifications the write marked; then tell the account. The account is told
+    /// again later if it cannot be told now.
+    /// </summary>
     private async Task SaveAsync()
     {
         // The reminder exists before the state that needs it: a crash in between leaves a spare reminder, which
@@ -254,8 +257,11 @@ public sealed class IncidentGrain(
             throw;
         }
         await state.WriteOrDiscardAsync(this);
-        if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
+        // At once, before the account is told: from this write on, a page that has not gone out when this silo dies
+        // waits RedispatchAfter (30 min by default) for its resend, and waiting on the account's write (during a
+        // failover, a call held up to Orleans' 30 s response timeout) only widened that window.
         Send(toSend);
+        if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
         KickTicketSync();
         ScheduleWake();
         await RemoveIdleReminderAsync();

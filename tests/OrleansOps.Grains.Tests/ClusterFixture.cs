@@ -14,6 +14,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public FakeTimeProvider Time { get; } = new(Start);
     /// <summary>Every notification any silo sent, delivered at once.</summary>
     public RecordingSender Sender { get; } = new();
+    /// <summary>Holds the account calls a test chooses (see <see cref="AccountRecordHold"/>).</summary>
+    public AccountRecordHold AccountHold { get; } = new();
     /// <summary>The ticket system behind every silo's ticket gateway.</summary>
     public FakeTicketSystem Tickets { get; } = new();
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "orleansops-grains-" + Guid.NewGuid().ToString("N"));
@@ -29,6 +31,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<INotificationSender>(Sender);
             silo.Services.AddSingleton<ITicketGateway>(Tickets);
             silo.UseSqliteStorage(StorageNames.Grains, DataPath, SqliteDurability.Normal);
+            silo.AddIncomingGrainCallFilter(AccountHold);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

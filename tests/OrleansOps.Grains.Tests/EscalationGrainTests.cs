@@ -57,6 +57,33 @@ public sealed class EscalationGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_page_goes_out_right_after_the_write_that_marks_it_without_waiting_for_the_account()
+    {
+        // Found by the chaos bench: the page waited for the account's update, and a silo killed meanwhile left it unsent
+        // for RedispatchAfter (30 min). The account's Record is held here as a failover holds it.
+        var account = await NewAccountAsync(TimeSpan.FromHours(1));
+        var release = fixture.AccountHold.Hold(account);
+        var opening = fixture.OpenSev1Async(account);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!fixture.Sender.Sent.Any(n => n.AccountId == account))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the page waited for the account");
+                await Task.Delay(20);
+            }
+            Assert.False(opening.IsCompleted); // the incident is still waiting on the account
+        }
+        finally
+        {
+            release.SetResult();
+        }
+        var id = await opening;
+        Assert.Equal($"{id}/g0.r0.l0/user:ana/work", Assert.Single(fixture.Sender.SentFor(id)).Key);
+        Assert.Equal(1, (await fixture.Grains.GetGrain<IAccountGrain>(account).Describe())!.OpenIncidents);
+    }
+
+    [Fact]
     public async Task The_grain_timer_fires_the_next_level_when_its_delay_has_passed_and_not_after_an_acknowledgement()
     {
         var account = await NewAccountAsync(TimeSpan.FromMinutes(5));
