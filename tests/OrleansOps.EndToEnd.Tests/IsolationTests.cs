@@ -233,7 +233,7 @@ public sealed partial class IsolationTests(ServerFixture fixture)
     /// <summary>A fresh account with a service, a schedule, an integration key, an open incident, a silence and an account token.</summary>
     private async Task<Tenant> NewTenantAsync(string prefix)
     {
-        var account = $"{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+        var account = $"acct-{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}"; // acct-: other tests tell test accounts from the demo ones
         var key = "key-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         Server.TreatAsSecret(key);
         var (created, problem) = await Api.SendAsync(Server.Admin, HttpMethod.Put, $"/api/v1/accounts/{account}/config", $$"""

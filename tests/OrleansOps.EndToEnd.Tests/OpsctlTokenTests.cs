@@ -15,7 +15,7 @@ public sealed class OpsctlTokenTests(ServerFixture fixture)
 
     private async Task<(string Account, string Incident)> NewAccountWithIncidentAsync(string what)
     {
-        var account = $"tok-{what}-{Guid.NewGuid():N}"[..20];
+        var account = $"acct-tok-{what}-{Guid.NewGuid():N}"[..24]; // acct-: other tests tell test accounts from the demo ones
         var key = $"key-{Guid.NewGuid():N}";
         Server.TreatAsSecret(key);
         var (status, problem) = await Api.PutYamlConfigAsync(Server.Admin, account, $$"""

@@ -148,13 +148,12 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             Assert.Equal(endsAt, view.Summary.ResolvedAt);
         }
 
-        // Every accepted alert is in an incident, as often as it was accepted, and no group has two open incidents.
+        // Every accepted alert is in an incident and no group has two open incidents. (How often each was counted is not
+        // checked: repeats are written within 5 s, DESIGN §8, so the victim's last seconds of repeat counts may be gone.)
         var stream = await IncidentsAsync(grains, account, except: expiring);
         var held = stream.SelectMany(i => i.Alerts.Select(a => a.Fingerprint)).ToHashSet();
         Assert.All(accepted, alert => Assert.Contains(alert.Fingerprint, held));
         Assert.All(stream.Where(i => i.Summary.Status != IncidentStatus.Resolved).GroupBy(i => i.GroupKey), group => Assert.Single(group));
-        foreach (var (fingerprint, count) in accepted.GroupBy(a => a.Fingerprint).Select(g => (g.Key, g.Count())))
-            Assert.True(stream.SelectMany(i => i.Alerts).Where(a => a.Fingerprint == fingerprint).Sum(a => a.Count) >= count);
     }
 
     [RequiresPostgresFact]
