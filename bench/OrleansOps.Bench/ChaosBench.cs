@@ -71,7 +71,7 @@ public sealed class ChaosBench(ChaosSettings settings)
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
             var secret = RandomNumberGenerator.GetHexString(32, lowercase: true);
             using var postgres = await ThrowawayPostgres.StartAsync(Path.Combine(folder, "postgres"), cancel);
-            var siloSettings = ClusterSettings.For(postgres, token);
+            var siloSettings = ServerSettings.Cluster(postgres, token);
             // The webhook channel's secretRef names this key; the server looks it up in its configuration.
             siloSettings[SecretKey] = secret;
             // Timestamps in the silos' logs, to line what they did up with the kills (--logs keeps them).

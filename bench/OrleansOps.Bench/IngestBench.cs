@@ -114,14 +114,7 @@ public sealed class IngestBench(IngestSettings settings)
         {
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
             using var alertmanager = await Alertmanager.StartAsync(folder, cancel);
-            using var server = await OrleansOpsServer.StartAsync(dll, "server", folder, new Dictionary<string, string>
-            {
-                ["OrleansOps__DataPath"] = Path.Combine(folder, "data"),
-                ["OrleansOps__AdminToken"] = token,
-                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
-                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
-                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
-            }, cancel);
+            using var server = await OrleansOpsServer.StartAsync(dll, "server", folder, ServerSettings.Embedded(Path.Combine(folder, "data"), token), cancel);
             Console.WriteLine($"Alertmanager pid {alertmanager.ProcessId} at {alertmanager.BaseAddress}; OrleansOps pid {server.ProcessId} at {server.BaseAddress}");
             using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             var ours = new SystemUnderTest("OrleansOps", [server.BaseAddress], [server.ProcessId], NewAccountKey(admin, token),
@@ -140,7 +133,7 @@ public sealed class IngestBench(IngestSettings settings)
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
             using var postgres = await ThrowawayPostgres.StartAsync(Path.Combine(folder, "postgres"), cancel);
             // Rate limits off: Alertmanager limits nothing.
-            var clusterSettings = ClusterSettings.For(postgres, token);
+            var clusterSettings = ServerSettings.Cluster(postgres, token);
             Console.WriteLine($"PostgreSQL on 127.0.0.1:{postgres.Port} (pid {postgres.ServerProcessId}); applying the schema (OrleansOps.Server migrate) …");
             await ChildProcess.RunToEndAsync("dotnet", [dll, "migrate"], clusterSettings, cancel);
 

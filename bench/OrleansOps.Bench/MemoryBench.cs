@@ -35,14 +35,7 @@ public sealed class MemoryBench(MemorySettings settings)
         using (removal)
         {
             var token = RandomNumberGenerator.GetHexString(32, lowercase: true);
-            using var server = await OrleansOpsServer.StartAsync(dll, "server", folder, new Dictionary<string, string>
-            {
-                ["OrleansOps__DataPath"] = Path.Combine(folder, "data"),
-                ["OrleansOps__AdminToken"] = token,
-                // Alertmanager limits nothing: the bench measures throughput, not the per-key guard (docs/security.md).
-                ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
-                ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
-            }, cancel);
+            using var server = await OrleansOpsServer.StartAsync(dll, "server", folder, ServerSettings.Embedded(Path.Combine(folder, "data"), token), cancel);
             using var admin = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(120) };
             Console.WriteLine($"OrleansOps pid {server.ProcessId} at {server.BaseAddress} (embedded, demo accounts loaded); settling {Settle.TotalSeconds:0} s …");
             await Task.Delay(Settle, cancel);

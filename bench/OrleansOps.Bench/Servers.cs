@@ -85,18 +85,29 @@ public static class OrleansOpsServer
     }
 }
 
-/// <summary>The settings every silo of a bench's PostgreSQL cluster shares.</summary>
-public static class ClusterSettings
+/// <summary>The settings the benches start the server with: embedded, or every silo of a PostgreSQL cluster.</summary>
+public static class ServerSettings
 {
     /// <summary>
     /// PostgreSQL storage and clustering, loopback addresses, one admin token for all silos, and the per-credential
-    /// rate limits off: the benches measure throughput and durability, not that guard (docs/security.md).
+    /// rate limits off.
     /// </summary>
-    public static Dictionary<string, string> For(ThrowawayPostgres postgres, string adminToken) => new()
+    public static Dictionary<string, string> Cluster(ThrowawayPostgres postgres, string adminToken) => new(Common(adminToken))
     {
         ["OrleansOps__Storage"] = "Postgres",
         ["OrleansOps__PostgresConnection"] = postgres.ConnectionString,
         ["OrleansOps__AdvertisedAddress"] = "127.0.0.1",
+    };
+
+    /// <summary>The embedded server on SQLite in <paramref name="dataPath"/>, with the per-credential rate limits off.</summary>
+    public static Dictionary<string, string> Embedded(string dataPath, string adminToken) => new(Common(adminToken))
+    {
+        ["OrleansOps__DataPath"] = dataPath,
+    };
+
+    /// <summary>Alertmanager limits nothing, and the benches measure throughput and durability, not that guard (docs/security.md).</summary>
+    private static Dictionary<string, string> Common(string adminToken) => new()
+    {
         ["OrleansOps__AdminToken"] = adminToken,
         ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
         ["OrleansOps__RateLimits__ApiPerSecond"] = "0",

@@ -17,6 +17,16 @@ public static class Access
         grant.IsAdmin || (Ids.IsIncidentId(incidentId) && grant.Covers(await grains.GetGrain<IIncidentGrain>(incidentId).Owner()));
 }
 
+/// <summary>
+/// How the API and opsctl say that something is not there — also when it is there but beyond the caller's token, so
+/// that the two read alike, word for word.
+/// </summary>
+public static class Missing
+{
+    public static string Account(string accountId) => $"No account '{accountId}'.";
+    public static string Incident(string incidentId) => $"No incident '{incidentId}'.";
+}
+
 /// <summary>An API token as it is shown: never its secrets, only when each was issued and retires.</summary>
 public sealed record TokenView(
     string Id, string Name, string Scope, string? Account, string Status, DateTimeOffset CreatedAt, string CreatedBy,

@@ -128,5 +128,5 @@ public static class AccountReads
         return services.Zip(counters, (service, c) => (service, c)).ToList();
     }
 
-    private static Lookup<T> NoAccount<T>(string accountId) where T : class => Lookup<T>.NotFound($"No account '{accountId}'.");
+    private static Lookup<T> NoAccount<T>(string accountId) where T : class => Lookup<T>.NotFound(Missing.Account(accountId));
 }

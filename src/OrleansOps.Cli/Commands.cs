@@ -110,8 +110,8 @@ public static partial class Commands
         /// <summary>Why the grant may not run the command, worded as the HTTP API answers; null when it may.</summary>
         public async Task<string?> RefusalAsync(TokenGrant grant, IGrainFactory grains) =>
             grant.IsAdmin ? null
-            : AccountId is not null && !grant.Covers(AccountId) ? $"No account '{AccountId}'."
-            : IncidentId is not null && !await grant.CoversIncidentAsync(grains, IncidentId) ? $"No incident '{IncidentId}'."
+            : AccountId is not null && !grant.Covers(AccountId) ? Missing.Account(AccountId)
+            : IncidentId is not null && !await grant.CoversIncidentAsync(grains, IncidentId) ? Missing.Incident(IncidentId)
             : AdminOnly ? "This command needs an admin token; an account token reads and acts on its own account only."
             : null;
     }

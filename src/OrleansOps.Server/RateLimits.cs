@@ -66,9 +66,8 @@ public static class RateLimits
     /// </summary>
     private static string Credential(HttpContext context)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var credential = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim()
-            : context.Request.RouteValues.TryGetValue("key", out var key) ? key as string : null;
+        var credential = Apis.Credentials.Bearer(context.Request)
+                         ?? (context.Request.RouteValues.TryGetValue("key", out var key) ? key as string : null);
         return credential is { Length: > 0 }
             ? "credential:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(credential)))
             : "address:" + context.Connection.RemoteIpAddress;

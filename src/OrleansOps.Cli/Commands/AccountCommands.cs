@@ -31,7 +31,7 @@ public static partial class Commands
             return Run(parse, cancel, Reach.Account(id), async (grains, output) =>
             {
                 var view = await grains.GetGrain<IAccountGrain>(id).Describe();
-                if (view is null) return Fail(Refused, $"No account '{id}'.");
+                if (view is null) return Fail(Refused, Missing.Account(id));
                 output.Write(view, (console, a) =>
                 {
                     var grid = new Grid().AddColumn().AddColumn();

@@ -31,7 +31,7 @@ public static partial class Commands
             return Run(parse, cancel, Reach.Account(id), async (grains, output) =>
             {
                 var account = grains.GetGrain<IAccountGrain>(id);
-                if (await account.Describe() is null) return Fail(Refused, $"No account '{id}'.");
+                if (await account.Describe() is null) return Fail(Refused, Missing.Account(id));
                 var page = await account.ListIncidents(filter.Value, null, count);
                 output.Write(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next), (console, p) =>
                 {
@@ -54,7 +54,7 @@ public static partial class Commands
             {
                 var incident = grains.GetGrain<IIncidentGrain>(id);
                 var view = await incident.Describe();
-                if (view is null) return Fail(Refused, $"No incident '{id}'.");
+                if (view is null) return Fail(Refused, Missing.Incident(id));
                 var chronicle = await incident.GetChronicle() ?? [];
                 var verification = await incident.VerifyChronicle();
                 output.Write(new { incident = IncidentResponse.Of(view), chronicle, verification }, (console, _) => ShowIncident(console, view, chronicle, verification!));
@@ -103,7 +103,7 @@ public static partial class Commands
             {
                 using var _ = document;
                 var config = await grains.GetGrain<IAccountGrain>(id).GetConfig();
-                if (config is null) return Fail(Refused, $"No account '{id}'.");
+                if (config is null) return Fail(Refused, Missing.Account(id));
                 var errors = new List<string>();
                 var past = IncidentImport.Read(document.RootElement, config, TimeProvider.System.GetUtcNow(), errors);
                 if (errors.Count > 0) return Fail(Refused, $"{path.Name}: nothing was imported:\n  " + string.Join("\n  ", errors));
@@ -127,7 +127,7 @@ public static partial class Commands
             return Run(parse, cancel, Reach.Incident(id), async (grains, output) =>
             {
                 var result = await act(grains.GetGrain<IIncidentGrain>(id), parse);
-                if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, $"No incident '{id}'.");
+                if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, Missing.Incident(id));
                 if (result.Outcome is CommandOutcome.Conflict) return Fail(Refused, result.Message!);
                 var view = result.Incident!;
                 output.Write(IncidentResponse.Of(view), (console, i) => console.MarkupLine(

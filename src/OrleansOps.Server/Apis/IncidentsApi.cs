@@ -75,16 +75,14 @@ public static class IncidentsApi
         bool requireTarget = false)
     {
         if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
-        var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
-        if (tooLarge is not null) return tooLarge;
+        var (parsed, problem) = await RequestBodies.ReadOptionalJsonAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
+        if (problem is not null) return problem;
 
         var errors = new List<string>();
         string? actor = null, text = null, to = null;
-        if (bytes!.Length > 0)
+        if (parsed is not null)
         {
-            var (parsed, malformed) = RequestBodies.ParseJson(bytes);
-            if (malformed is not null) return malformed;
-            using var document = parsed!;
+            using var document = parsed;
             if (document.RootElement.ValueKind != JsonValueKind.Object) errors.Add("$: must be a JSON object");
             else
             {

@@ -83,8 +83,7 @@ public static class IngestApi
     private static string? KeyFrom(HttpRequest request)
     {
         if (request.RouteValues.TryGetValue("key", out var routeKey) && routeKey is string pathKey) return pathKey;
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        return Credentials.Bearer(request);
     }
 
     private static Func<ParseResult, IReadOnlyList<AlertReceipt>, IResult> Accepted(int statusCode) => (_, receipts) =>

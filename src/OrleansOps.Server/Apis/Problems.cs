@@ -37,10 +37,10 @@ public static class Problems
         "Invalid account id", $"'{accountId}' is not an account id: a lower-case slug that starts with a letter ([a-z][a-z0-9-]{{0,62}}).");
 
     /// <summary>No such account, or none the caller's token reaches: the two answer alike.</summary>
-    public static ProblemHttpResult NoAccount(string accountId) => NotFound($"No account '{accountId}'.");
+    public static ProblemHttpResult NoAccount(string accountId) => NotFound(Missing.Account(accountId));
 
     /// <summary>No such incident, or none the caller's token reaches: the two answer alike.</summary>
-    public static ProblemHttpResult NoIncident(string incidentId) => NotFound($"No incident '{incidentId}'.");
+    public static ProblemHttpResult NoIncident(string incidentId) => NotFound(Missing.Incident(incidentId));
 
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);

@@ -17,6 +17,14 @@ public static class RequestBodies
         return ParseJson(bytes);
     }
 
+    /// <summary>A body that may be left out: null (and no problem) when it is empty, else parsed as <see cref="ParseJson"/> does.</summary>
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadOptionalJsonAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var (bytes, problem) = await ReadAsync(request, limit, cancellationToken);
+        if (problem is not null) return (null, problem);
+        return bytes!.Length == 0 ? (null, null) : ParseJson(bytes);
+    }
+
     /// <summary>
     /// Parses JSON of at most 32 levels. The whole body is checked as UTF-8 first: the parser reads strings lazily, and
     /// a bad byte inside one would only fail when a handler reads it, as a 500 instead of this 400.

@@ -78,21 +78,17 @@ public static class TokensApi
 
     private static async Task<IResult> Rotate(string tokenId, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
-        var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxTokenRequestBytes, request.HttpContext.RequestAborted);
-        if (tooLarge is not null) return tooLarge;
+        var (document, problem) = await RequestBodies.ReadOptionalJsonAsync(request, MaxTokenRequestBytes, request.HttpContext.RequestAborted);
+        if (problem is not null) return problem;
         string? overlapText = null;
-        if (bytes!.Length > 0)
-        {
-            var (document, invalid) = RequestBodies.ParseJson(bytes);
-            if (invalid is not null) return invalid;
+        if (document is not null)
             using (document)
             {
                 var errors = new List<string>();
-                if (document!.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) errors.Add("$: must be a JSON object");
+                if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) errors.Add("$: must be a JSON object");
                 else overlapText = RequestBodies.OptionalString(document.RootElement, "overlap", 20, errors);
                 if (errors.Count > 0) return Problems.Invalid("The rotation is invalid; the token was not changed", errors);
             }
-        }
         var (overlap, error) = TokenRequest.Overlap(overlapText);
         if (error is not null) return Problems.Invalid("The rotation is invalid; the token was not changed", [error]);
         return Problems.OkOrNotFound(await grains.RotateTokenAsync(tokenId, overlap, time.GetUtcNow()));
