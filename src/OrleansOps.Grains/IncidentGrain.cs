@@ -42,6 +42,13 @@ public sealed class IncidentGrain(
 
     private IGrainTimer? _repeatSave;
 
+    /// <summary>How soon an account that could not be told is asked again: doubling from the first wait up to the last.</summary>
+    public static readonly TimeSpan FirstAccountRetry = TimeSpan.FromSeconds(1), LastAccountRetry = TimeSpan.FromMinutes(1);
+    private IGrainTimer? _accountRetry;
+    private TimeSpan _accountRetryWait = FirstAccountRetry;
+    /// <summary>The last attempt to tell the account failed; it is being asked again.</summary>
+    private bool _accountBehind;
+
     private IncidentState Incident => state.State;
 
     /// <summary>The summary the account last confirmed; the index only hears of real changes.</summary>
@@ -49,7 +56,6 @@ public sealed class IncidentGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (Incident.Outbox.Count > 0) await TryUpdateAccountAsync();
         Incident.ReleaseTicketLeases(time.GetUtcNow(), tickets.Value.JiraSearchLag);
         try
         {
@@ -308,6 +314,7 @@ public sealed class IncidentGrain(
             await SaveAsync();
             return;
         }
+        if (Incident.Outbox.Count > 0 || _accountBehind) await TryUpdateAccountAsync();
         await EnsureWakeReminderAsync();
         KickTicketSync();
         ScheduleWake();
@@ -342,7 +349,7 @@ public sealed class IncidentGrain(
 
     private async Task EnsureWakeReminderAsync()
     {
-        if (Incident.NextWake is null || _reminderRegistered) return;
+        if (!NeedsWaking || _reminderRegistered) return;
         var period = timing.Value.Period;
         await this.RegisterOrUpdateReminder(WakeReminder, period, period);
         _reminderRegistered = true;
@@ -368,14 +375,25 @@ public sealed class IncidentGrain(
         _timerDueAt = next;
     }
 
-    /// <summary>The reminder goes once nothing is due and no notification awaits its report.</summary>
+    /// <summary>
+    /// Something is due by itself, or the account could not be told: the reminder brings the incident back for it when
+    /// its activation or its silo is gone (the unconfirmed events wait in the persisted outbox).
+    /// </summary>
+    private bool NeedsWaking => Incident.NextWake is not null || _accountBehind;
+
+    /// <summary>The reminder goes once nothing is due, no notification awaits its report and the account has been told.</summary>
     private async Task RemoveIdleReminderAsync()
     {
-        if (Incident.NextWake is not null || !_reminderRegistered) return;
+        if (NeedsWaking || !_reminderRegistered) return;
         if (await this.GetReminder(WakeReminder) is { } reminder) await this.UnregisterReminder(reminder);
         _reminderRegistered = false;
     }
 
+    /// <summary>
+    /// Tells the account the incident's summary and unconfirmed lifecycle events. When it cannot be told (its silo is
+    /// failing over, its write failed), it is asked again on a timer, with doubling waits, until it confirms; the events
+    /// stay in the persisted outbox meanwhile, and the reminder covers a lost activation.
+    /// </summary>
     private async Task TryUpdateAccountAsync()
     {
         try
@@ -384,11 +402,35 @@ public sealed class IncidentGrain(
             var held = await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).Record(summary, Incident.Outbox.ToList());
             Incident.Confirmed(held);
             _accountHas = summary;
+            _accountBehind = false;
+            _accountRetry?.Dispose();
+            _accountRetry = null;
+            _accountRetryWait = FirstAccountRetry;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The events stay in the persisted outbox and go out with the next change or activation.
-            logger.LogWarning(e, "Incident {IncidentId} could not update account {AccountId}; will retry", Incident.Id, Incident.AccountId);
+            logger.LogWarning(e, "Incident {IncidentId} could not update account {AccountId}; will retry in {Wait}", Incident.Id, Incident.AccountId, _accountRetryWait);
+            _accountBehind = true;
+            RetryAccountUpdateLater();
         }
+    }
+
+    private void RetryAccountUpdateLater()
+    {
+        if (_accountRetry is not null) return;
+        _accountRetry = this.RegisterGrainTimer(async () =>
+        {
+            _accountRetry = null;
+            _accountRetryWait = TimeSpan.FromTicks(Math.Min(_accountRetryWait.Ticks * 2, LastAccountRetry.Ticks));
+            try
+            {
+                await EnsureWakeReminderAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogDebug(e, "Incident {IncidentId} could not register its reminder while the account is owed", Incident.Id);
+            }
+            await TryUpdateAccountAsync();
+        }, new GrainTimerCreationOptions { DueTime = _accountRetryWait, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
     }
 }
