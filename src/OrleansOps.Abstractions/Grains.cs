@@ -133,6 +133,9 @@ public interface IIncidentGrain : IGrainWithStringKey
     /// <summary>The account the incident belongs to; null when there is no such incident. For access checks.</summary>
     [Orleans.Concurrency.ReadOnly]
     Task<string?> Owner();
+    /// <summary>Sends the account the incident's summary and unconfirmed events again (its index may have lost them).</summary>
+    [Orleans.Concurrency.OneWay]
+    Task ReportToAccount();
 }
 
 /// <summary>Keyed by token id (<c>tok-…</c>): one API token, holding only its secrets' hashes.</summary>

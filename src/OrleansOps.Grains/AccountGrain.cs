@@ -24,28 +24,44 @@ public sealed class AccountState
     [Id(10)] public List<SlaEvent> SlaEvents { get; set; } = [];
     /// <summary>The content hash of the configuration file last applied at start-up, whatever was applied since.</summary>
     [Id(11)] public string? LastFileHash { get; set; }
+    /// <summary>
+    /// Summaries were taken into the index before they were written (<see cref="AccountGrain.IndexSaveDelay"/>), and the
+    /// activation that took them has not closed cleanly: the next activation asks the open incidents again.
+    /// </summary>
+    [Id(12)] public bool IndexMayLag { get; set; }
 
     public const int MaxSlaEvents = 1000;
 
-    /// <summary>Applies the events not seen before and the incident's current summary; returns whether anything changed.</summary>
-    public bool Record(IncidentSummary current, IEnumerable<IncidentLifecycleEvent> events)
+    /// <summary>Applies the events not seen before and the incident's current summary; says what changed.</summary>
+    public Recorded Record(IncidentSummary current, IEnumerable<IncidentLifecycleEvent> events)
     {
-        var changed = false;
+        var recorded = Recorded.Nothing;
         foreach (var e in events.OrderBy(e => e.Seq))
         {
             if (LastEventSeq.GetValueOrDefault(e.IncidentId) >= e.Seq) continue;
             LastEventSeq[e.IncidentId] = e.Seq;
             Lifecycle.Add(e);
-            changed = true;
+            recorded |= Recorded.Events;
         }
         if (!Incidents.TryGetValue(current.Id, out var known) || known != current)
         {
             Incidents[current.Id] = current;
             if (!current.ServiceDeclared) UndeclaredServices.Add(current.Service);
-            changed = true;
+            recorded |= Recorded.Summary;
         }
-        return changed;
+        return recorded;
     }
+}
+
+/// <summary>What an incident's report changed in the account.</summary>
+[Flags]
+public enum Recorded
+{
+    Nothing = 0,
+    /// <summary>Lifecycle events the ledger did not have: written before the incident hears they are held.</summary>
+    Events = 1,
+    /// <summary>Only the summary in the index (alert counts, nodes, services spanned): written within <see cref="AccountGrain.IndexSaveDelay"/>.</summary>
+    Summary = 2,
 }
 
 public sealed partial class AccountGrain : Grain, IAccountGrain
@@ -61,10 +77,19 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _time = time;
         _logger = logger;
         // Every incident reports here: concurrent reports share one write instead of queueing one write each.
-        _writer = new CoalescedWriter(() =>
+        _writer = new CoalescedWriter(async () =>
         {
             _changes++;
-            return state.WriteOrDiscardAsync(this);
+            CancelIndexSave(); // this write carries the index too
+            try
+            {
+                await state.WriteOrDiscardAsync(this);
+            }
+            catch
+            {
+                _discarding = true;
+                throw;
+            }
         });
     }
 
@@ -72,7 +97,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     /// <summary>A new activation's stamps never repeat an old one's.</summary>
     private readonly long _activation = Random.Shared.NextInt64();
-    /// <summary>Writes of the account's state since activation: every change is written.</summary>
+    /// <summary>Changes to the account's state since activation.</summary>
     private long _changes;
 
     public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{_changes}");
@@ -223,12 +248,95 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
     {
-        if (_state.State.Record(current, events))
+        var recorded = _state.State.Record(current, events);
+        if (recorded == Recorded.Nothing) return _state.State.LastEventSeq.GetValueOrDefault(current.Id);
+        ScheduleSlaReview(SlaReviewDebounce);
+        if (recorded.HasFlag(Recorded.Events) || !_state.State.IndexMayLag)
         {
+            // The ledger is written before the incident hears its events are held; and before the first summary is taken
+            // unwritten, the state says so, for the activation after a crash to catch up.
+            _state.State.IndexMayLag = true;
             await _writer.SaveAsync();
-            ScheduleSlaReview(SlaReviewDebounce);
+        }
+        else
+        {
+            _changes++;
+            SaveIndexSoon();
         }
         return _state.State.LastEventSeq.GetValueOrDefault(current.Id);
+    }
+
+    /// <summary>
+    /// The longest a summary that changed without a lifecycle event (an alert joined: counts, nodes, services spanned)
+    /// waits for its write, coalesced with every other meanwhile. The incident holds the truth and its own write came
+    /// first; the index is its copy, and one write per storm of attaching alerts keeps a large account's whole-state
+    /// write off every alert's path.
+    /// </summary>
+    public static readonly TimeSpan IndexSaveDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many open incidents the activation after a crash asks again per turn.</summary>
+    private const int CatchUpChunk = 500;
+
+    private IGrainTimer? _indexSave;
+    /// <summary>A write failed: the activation is being dropped, and what it holds in memory is not to be written.</summary>
+    private bool _discarding;
+
+    private void SaveIndexSoon() => _indexSave ??= this.RegisterGrainTimer(async () =>
+    {
+        _indexSave = null;
+        try
+        {
+            await _writer.SaveAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Account {AccountId} could not write its incident index; a new activation asks the open incidents again", AccountId);
+        }
+    }, new GrainTimerCreationOptions { DueTime = IndexSaveDelay, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+
+    private void CancelIndexSave()
+    {
+        _indexSave?.Dispose();
+        _indexSave = null;
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_state.State.IndexMayLag) CatchUpIndex([.. _state.State.Incidents.Values.Where(i => i.Status != IncidentStatus.Resolved).Select(i => i.Id)]);
+        if (_state.State.Config is { } config && HasSla(config)) ScheduleSlaReview(TimeSpan.Zero);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The last activation may have died with summaries it had not written: each open incident is asked to report
+    /// again (one-way, in chunks, so the account keeps answering meanwhile).
+    /// </summary>
+    private void CatchUpIndex(IReadOnlyList<string> incidentIds, int from = 0)
+    {
+        if (from >= incidentIds.Count) return;
+        if (from == 0) _logger.LogInformation("Account {AccountId} asks its {Count} open incidents to report again: its last activation did not close cleanly", AccountId, incidentIds.Count);
+        this.RegisterGrainTimer(() =>
+        {
+            foreach (var id in incidentIds.Skip(from).Take(CatchUpChunk)) GrainFactory.GetGrain<IIncidentGrain>(id).ReportToAccount();
+            CatchUpIndex(incidentIds, from + CatchUpChunk);
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Summaries still waiting for their write go now, and the state says this activation closed cleanly.
+        if (_discarding || !_state.State.IndexMayLag || _state.State.Config is null) return;
+        CancelIndexSave();
+        _state.State.IndexMayLag = false;
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Account {AccountId} could not write its incident index while deactivating; the next activation asks the open incidents again", AccountId);
+        }
     }
 
     public Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit)

@@ -29,12 +29,6 @@ public sealed partial class AccountGrain : IRemindable
     private DateTimeOffset? _slaTimerDueAt;
     private FleetEntry? _fleetHas;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        if (_state.State.Config is { } config && HasSla(config)) ScheduleSlaReview(TimeSpan.Zero);
-        return Task.CompletedTask;
-    }
-
     private static bool HasSla(AccountConfig config) => config.Sla.Availability.Count + config.Sla.Response.Count + config.Sla.Resolution.Count > 0;
 
     public Task ReceiveReminder(string reminderName, TickStatus status)

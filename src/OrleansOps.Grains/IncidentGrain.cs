@@ -115,6 +115,13 @@ public sealed class IncidentGrain(
 
     public Task<string?> Owner() => Task.FromResult(Incident.Exists ? Incident.AccountId : null);
 
+    public async Task ReportToAccount()
+    {
+        if (!Incident.Exists) return;
+        _accountHas = null;
+        await TryUpdateAccountAsync();
+    }
+
     public Task<IReadOnlyList<ChronicleEntry>?> GetChronicle() =>
         Task.FromResult<IReadOnlyList<ChronicleEntry>?>(Incident.Exists ? Incident.Chronicle.ToList() : null);
 

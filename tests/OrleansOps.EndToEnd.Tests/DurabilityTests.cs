@@ -97,4 +97,42 @@ public sealed class DurabilityTests
             try { Directory.Delete(dataPath, recursive: true); } catch (IOException) { /* best effort */ }
         }
     }
+
+    [Fact]
+    public async Task An_account_list_catches_up_after_SIGKILL_with_the_alert_counts_it_had_not_written()
+    {
+        // An alert that joins an incident is on disk in the incident before the 2xx; the account's list is its copy, written
+        // within a second. A kill inside that second leaves the copy behind, and the restarted account asks its open
+        // incidents again.
+        var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-kill-index");
+        var httpPort = ServerProcess.FreePort();
+        try
+        {
+            string incidentId;
+            await using (var server = await ServerProcess.StartAsync(dataPath, httpPort: httpPort))
+            {
+                string Alert(string node) => $$"""[{"labels":{"alertname":"CatchUp","service":"ehr-api","instance":"{{node}}"},"startsAt":"2026-11-26T10:00:00Z"}]""";
+                var (opened, receipt) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts", Alert("node-a"), bearer: "demo-key-healthnet");
+                Assert.Equal(200, opened);
+                incidentId = receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+                for (var i = 0; i < 3; i++)
+                    Assert.Equal(200, (await Api.PostAsync(server.Anonymous, "/api/v2/alerts", Alert($"node-{i}"), bearer: "demo-key-healthnet")).Status);
+                await server.KillAsync();
+            }
+
+            await using var restarted = await ServerProcess.StartAsync(dataPath, httpPort: httpPort);
+            var incident = await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incidentId}");
+            Assert.Equal(4, incident["alerts"]!.AsArray().Count);
+            await Api.EventuallyAsync(async () =>
+            {
+                var page = await Api.GetOkAsync(restarted.Admin, "/api/v1/accounts/healthnet/incidents?limit=500");
+                var listed = page["items"]!.AsArray().Single(i => i!["id"]!.GetValue<string>() == incidentId)!;
+                return listed["alertCount"]!.GetValue<int>() == 4 ? (object)true : null;
+            }, TimeSpan.FromSeconds(20), "the account's list to show the incident's four alerts");
+        }
+        finally
+        {
+            try { Directory.Delete(dataPath, recursive: true); } catch (IOException) { /* best effort */ }
+        }
+    }
 }
