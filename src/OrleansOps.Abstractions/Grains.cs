@@ -136,6 +136,9 @@ public interface IIncidentGrain : IGrainWithStringKey
     /// <summary>Sends the account the incident's summary and unconfirmed events again (its index may have lost them).</summary>
     [Orleans.Concurrency.OneWay]
     Task ReportToAccount();
+    /// <summary>The account has written the incident's lifecycle events up to <paramref name="seq"/>.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task Held(long seq);
 }
 
 /// <summary>Keyed by token id (<c>tok-…</c>): one API token, holding only its secrets' hashes.</summary>

@@ -77,20 +77,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _time = time;
         _logger = logger;
         // Every incident reports here: concurrent reports share one write instead of queueing one write each.
-        _writer = new CoalescedWriter(async () =>
-        {
-            _changes++;
-            CancelIndexSave(); // this write carries the index too
-            try
-            {
-                await state.WriteOrDiscardAsync(this);
-            }
-            catch
-            {
-                _discarding = true;
-                throw;
-            }
-        });
+        _writer = new CoalescedWriter(WriteAsync);
     }
 
     private string AccountId => this.GetPrimaryKeyString();
@@ -245,99 +232,6 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     private List<string> AllServices(AccountConfig config) =>
         config.Services.Select(s => s.Id).Concat(_state.State.UndeclaredServices).Distinct(StringComparer.Ordinal).ToList();
-
-    public async Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events)
-    {
-        var recorded = _state.State.Record(current, events);
-        if (recorded == Recorded.Nothing) return _state.State.LastEventSeq.GetValueOrDefault(current.Id);
-        ScheduleSlaReview(SlaReviewDebounce);
-        if (recorded.HasFlag(Recorded.Events) || !_state.State.IndexMayLag)
-        {
-            // The ledger is written before the incident hears its events are held; and before the first summary is taken
-            // unwritten, the state says so, for the activation after a crash to catch up.
-            _state.State.IndexMayLag = true;
-            await _writer.SaveAsync();
-        }
-        else
-        {
-            _changes++;
-            SaveIndexSoon();
-        }
-        return _state.State.LastEventSeq.GetValueOrDefault(current.Id);
-    }
-
-    /// <summary>
-    /// The longest a summary that changed without a lifecycle event (an alert joined: counts, nodes, services spanned)
-    /// waits for its write, coalesced with every other meanwhile. The incident holds the truth and its own write came
-    /// first; the index is its copy, and one write per storm of attaching alerts keeps a large account's whole-state
-    /// write off every alert's path.
-    /// </summary>
-    public static readonly TimeSpan IndexSaveDelay = TimeSpan.FromSeconds(1);
-
-    /// <summary>How many open incidents the activation after a crash asks again per turn.</summary>
-    private const int CatchUpChunk = 500;
-
-    private IGrainTimer? _indexSave;
-    /// <summary>A write failed: the activation is being dropped, and what it holds in memory is not to be written.</summary>
-    private bool _discarding;
-
-    private void SaveIndexSoon() => _indexSave ??= this.RegisterGrainTimer(async () =>
-    {
-        _indexSave = null;
-        try
-        {
-            await _writer.SaveAsync();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _logger.LogWarning(e, "Account {AccountId} could not write its incident index; a new activation asks the open incidents again", AccountId);
-        }
-    }, new GrainTimerCreationOptions { DueTime = IndexSaveDelay, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-
-    private void CancelIndexSave()
-    {
-        _indexSave?.Dispose();
-        _indexSave = null;
-    }
-
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        if (_state.State.IndexMayLag) CatchUpIndex([.. _state.State.Incidents.Values.Where(i => i.Status != IncidentStatus.Resolved).Select(i => i.Id)]);
-        if (_state.State.Config is { } config && HasSla(config)) ScheduleSlaReview(TimeSpan.Zero);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// The last activation may have died with summaries it had not written: each open incident is asked to report
-    /// again (one-way, in chunks, so the account keeps answering meanwhile).
-    /// </summary>
-    private void CatchUpIndex(IReadOnlyList<string> incidentIds, int from = 0)
-    {
-        if (from >= incidentIds.Count) return;
-        if (from == 0) _logger.LogInformation("Account {AccountId} asks its {Count} open incidents to report again: its last activation did not close cleanly", AccountId, incidentIds.Count);
-        this.RegisterGrainTimer(() =>
-        {
-            foreach (var id in incidentIds.Skip(from).Take(CatchUpChunk)) GrainFactory.GetGrain<IIncidentGrain>(id).ReportToAccount();
-            CatchUpIndex(incidentIds, from + CatchUpChunk);
-            return Task.CompletedTask;
-        }, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan });
-    }
-
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // Summaries still waiting for their write go now, and the state says this activation closed cleanly.
-        if (_discarding || !_state.State.IndexMayLag || _state.State.Config is null) return;
-        CancelIndexSave();
-        _state.State.IndexMayLag = false;
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _logger.LogWarning(e, "Account {AccountId} could not write its incident index while deactivating; the next activation asks the open incidents again", AccountId);
-        }
-    }
 
     public Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit)
     {

@@ -44,6 +44,11 @@ public sealed class IncidentGrain(
 
     /// <summary>How soon an account that could not be told is asked again: doubling from the first wait up to the last.</summary>
     public static readonly TimeSpan FirstAccountRetry = TimeSpan.FromSeconds(1), LastAccountRetry = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long events the account took wait for its word that they are written (<see cref="Held"/>, within
+    /// <see cref="AccountGrain.LedgerSaveDelay"/> normally) before they are sent again, in case the account died first.
+    /// </summary>
+    public static readonly TimeSpan HeldWait = TimeSpan.FromSeconds(10);
     private IGrainTimer? _accountRetry;
     private TimeSpan _accountRetryWait = FirstAccountRetry;
     /// <summary>The last attempt to tell the account failed; it is being asked again.</summary>
@@ -120,6 +125,23 @@ public sealed class IncidentGrain(
         if (!Incident.Exists) return;
         _accountHas = null;
         await TryUpdateAccountAsync();
+    }
+
+    public async Task Held(long seq)
+    {
+        if (!Incident.Exists) return;
+        Incident.Confirmed(seq); // in memory: an outbox written with events already held costs a repeat the account ignores
+        if (Incident.Outbox.Count > 0 || _accountBehind) return;
+        _accountRetry?.Dispose();
+        _accountRetry = null;
+        try
+        {
+            await RemoveIdleReminderAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "Incident {IncidentId} could not remove its reminder; it removes itself when it fires", Incident.Id);
+        }
     }
 
     public Task<IReadOnlyList<ChronicleEntry>?> GetChronicle() =>
@@ -383,12 +405,13 @@ public sealed class IncidentGrain(
     }
 
     /// <summary>
-    /// Something is due by itself, or the account could not be told: the reminder brings the incident back for it when
-    /// its activation or its silo is gone (the unconfirmed events wait in the persisted outbox).
+    /// Something is due by itself, or the account has not written every lifecycle event or could not be told: the
+    /// reminder brings the incident back for it when its activation or its silo is gone (the events wait in the
+    /// persisted outbox). It is registered before the write that needs it.
     /// </summary>
-    private bool NeedsWaking => Incident.NextWake is not null || _accountBehind;
+    private bool NeedsWaking => Incident.NextWake is not null || Incident.Outbox.Count > 0 || _accountBehind;
 
-    /// <summary>The reminder goes once nothing is due, no notification awaits its report and the account has been told.</summary>
+    /// <summary>The reminder goes once nothing is due, no notification awaits its report and the account holds every event.</summary>
     private async Task RemoveIdleReminderAsync()
     {
         if (NeedsWaking || !_reminderRegistered) return;
@@ -397,9 +420,11 @@ public sealed class IncidentGrain(
     }
 
     /// <summary>
-    /// Tells the account the incident's summary and unconfirmed lifecycle events. When it cannot be told (its silo is
-    /// failing over, its write failed), it is asked again on a timer, with doubling waits, until it confirms; the events
-    /// stay in the persisted outbox meanwhile, and the reminder covers a lost activation.
+    /// Tells the account the incident's summary and unconfirmed lifecycle events. The account takes them at once and
+    /// writes them shortly after; it says so with <see cref="Held"/>, and without that word they go again after
+    /// <see cref="HeldWait"/>. When the account cannot be told (its silo is failing over, its write failed), it is asked
+    /// again with doubling waits until it answers; the events stay in the persisted outbox meanwhile, and the reminder
+    /// covers a lost activation.
     /// </summary>
     private async Task TryUpdateAccountAsync()
     {
@@ -410,24 +435,27 @@ public sealed class IncidentGrain(
             Incident.Confirmed(held);
             _accountHas = summary;
             _accountBehind = false;
-            _accountRetry?.Dispose();
-            _accountRetry = null;
             _accountRetryWait = FirstAccountRetry;
+            if (Incident.Outbox.Count == 0)
+            {
+                _accountRetry?.Dispose();
+                _accountRetry = null;
+            }
+            else if (_accountRetry is null) AskAccountAgainIn(HeldWait);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "Incident {IncidentId} could not update account {AccountId}; will retry in {Wait}", Incident.Id, Incident.AccountId, _accountRetryWait);
             _accountBehind = true;
-            RetryAccountUpdateLater();
+            if (_accountRetry is null) AskAccountAgainIn(_accountRetryWait);
         }
     }
 
-    private void RetryAccountUpdateLater()
+    private void AskAccountAgainIn(TimeSpan wait) => _accountRetry = this.RegisterGrainTimer(async () =>
     {
-        if (_accountRetry is not null) return;
-        _accountRetry = this.RegisterGrainTimer(async () =>
+        _accountRetry = null;
+        if (_accountBehind)
         {
-            _accountRetry = null;
             _accountRetryWait = TimeSpan.FromTicks(Math.Min(_accountRetryWait.Ticks * 2, LastAccountRetry.Ticks));
             try
             {
@@ -437,7 +465,7 @@ public sealed class IncidentGrain(
             {
                 logger.LogDebug(e, "Incident {IncidentId} could not register its reminder while the account is owed", Incident.Id);
             }
-            await TryUpdateAccountAsync();
-        }, new GrainTimerCreationOptions { DueTime = _accountRetryWait, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-    }
+        }
+        await TryUpdateAccountAsync();
+    }, new GrainTimerCreationOptions { DueTime = wait, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
 }

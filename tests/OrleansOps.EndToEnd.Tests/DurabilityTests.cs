@@ -99,16 +99,17 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public async Task An_account_list_catches_up_after_SIGKILL_with_the_alert_counts_it_had_not_written()
+    public async Task An_account_list_catches_up_after_SIGKILL_with_the_incidents_and_alert_counts_it_had_not_written()
     {
-        // An alert that joins an incident is on disk in the incident before the 2xx; the account's list is its copy, written
-        // within a second. A kill inside that second leaves the copy behind, and the restarted account asks its open
-        // incidents again.
+        // An alert is on disk in its incident before the 2xx; the account's list and SLA ledger are copies, written within a
+        // second (an alert count) or 50 ms (a new incident). A kill inside that time leaves the copies behind: the restarted
+        // account asks its open incidents again, and an incident whose opening the account never wrote sends it again
+        // when its reminder fires (within its period, a minute).
         var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-kill-index");
         var httpPort = ServerProcess.FreePort();
         try
         {
-            string incidentId;
+            string incidentId, newIncidentId;
             await using (var server = await ServerProcess.StartAsync(dataPath, httpPort: httpPort))
             {
                 string Alert(string node) => $$"""[{"labels":{"alertname":"CatchUp","service":"ehr-api","instance":"{{node}}"},"startsAt":"2026-11-26T10:00:00Z"}]""";
@@ -117,6 +118,10 @@ public sealed class DurabilityTests
                 incidentId = receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
                 for (var i = 0; i < 3; i++)
                     Assert.Equal(200, (await Api.PostAsync(server.Anonymous, "/api/v2/alerts", Alert($"node-{i}"), bearer: "demo-key-healthnet")).Status);
+                var (openedLast, last) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts",
+                    """[{"labels":{"alertname":"CatchUpNew","service":"imaging","instance":"node-z"},"startsAt":"2026-11-26T10:00:00Z"}]""", bearer: "demo-key-healthnet");
+                Assert.Equal(200, openedLast);
+                newIncidentId = last!["alerts"]![0]!["incidentId"]!.GetValue<string>();
                 await server.KillAsync();
             }
 
@@ -129,6 +134,11 @@ public sealed class DurabilityTests
                 var listed = page["items"]!.AsArray().Single(i => i!["id"]!.GetValue<string>() == incidentId)!;
                 return listed["alertCount"]!.GetValue<int>() == 4 ? (object)true : null;
             }, TimeSpan.FromSeconds(20), "the account's list to show the incident's four alerts");
+            await Api.EventuallyAsync(async () =>
+            {
+                var page = await Api.GetOkAsync(restarted.Admin, "/api/v1/accounts/healthnet/incidents?limit=500");
+                return page["items"]!.AsArray().Any(i => i!["id"]!.GetValue<string>() == newIncidentId) ? (object)true : null;
+            }, TimeSpan.FromSeconds(150), "the account's list to show the incident opened just before the kill");
         }
         finally
         {
