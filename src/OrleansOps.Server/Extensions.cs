@@ -52,7 +52,10 @@ public static class Extensions
         builder.Services.AddProblemAnswers();
         builder.Services.AddApiDocs();
         builder.Services.ConfigureHttpJsonOptions(json =>
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJson.Default);
+        });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxIngestBodyBytes, 1024 * 1024) + 1);
         return builder;
     }
