@@ -48,9 +48,10 @@ public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, I
 }
 
 /// <summary>How long a .NET server's JIT has compiled, and how many methods (counted since start, or between two readings).</summary>
-public sealed record JitWork(double Seconds, double Methods)
+public sealed record JitWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0)
 {
-    public static JitWork operator -(JitWork after, JitWork before) => new(after.Seconds - before.Seconds, after.Methods - before.Methods);
+    public static JitWork operator -(JitWork after, JitWork before) =>
+        new(after.Seconds - before.Seconds, after.Methods - before.Methods, after.GcPauseSeconds - before.GcPauseSeconds, after.GcCollections - before.GcCollections);
 }
 
 /// <summary>The runs of one case in one mode, and what they add up to.</summary>
@@ -175,7 +176,8 @@ public sealed class IngestBench(IngestSettings settings)
     private static Func<CancellationToken, Task<JitWork>> Jit(IReadOnlyList<HttpClient> servers, string token) => async cancel =>
     {
         var all = await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel)));
-        return new JitWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)));
+        return new JitWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)),
+            all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcPauseSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcCollections)));
     };
 
     private async Task<IReadOnlyList<CaseResult>> RunCasesAsync(SystemUnderTest alertmanager, SystemUnderTest ours, CancellationToken cancel)
@@ -204,8 +206,10 @@ public sealed class IngestBench(IngestSettings settings)
             }
             var halfRate = Summary.Of(ourRuns).AlertsPerSecond / 2;
             var halfStream = new AlertStream(ingestCase.Stream, settings.Seed, firstRound + settings.Runs + 1);
+            var runtimeBefore = ours.Jit is { } readBefore ? await readBefore(cancel) : null;
             var half = await ours.MeasureAsync(target => _driver.RunAtRateAsync(target, halfStream, ingestCase.BatchSize, halfRate, settings.Duration, cancel), cancel);
             Progress(ingestCase, ours, $"at {halfRate:0} alerts/s", half);
+            PrintTail(half.Load, runtimeBefore is not null && ours.Jit is { } readAfter ? await readAfter(cancel) - runtimeBefore : null);
 
             var result = new CaseResult(ingestCase, amRuns, ourRuns, half, halfRate);
             results.Add(result);
@@ -247,6 +251,28 @@ public sealed class IngestBench(IngestSettings settings)
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  . {ingestCase.Id} {system.Name} {what}: {load.AlertsPerSecond:0} alerts/s ({load.Requests} requests), p50 {load.P50Ms:0.0} ms, p99 {load.P99Ms:0.0} ms, CPU {measured.CpuSeconds:0.0} s")
             + (load.Failures > 0 ? $", {load.Failures} failed requests, first: {load.FirstFailure}" : ""));
+    }
+
+    /// <summary>
+    /// When the slow answers of an open-loop run came (by second of the run, counting answers over the 25 ms goal) and
+    /// how much the server's collector paused meanwhile: stalls that come in bursts, at a period, point at their cause.
+    /// </summary>
+    private static void PrintTail(LoadResult load, JitWork? runtime)
+    {
+        const double goalMs = 25;
+        var seconds = (int)Math.Ceiling(load.Elapsed.TotalSeconds);
+        var slow = new int[Math.Max(seconds, 1)];
+        var worst = new double[slow.Length];
+        for (var i = 0; i < load.LatenciesMs.Count; i++)
+        {
+            var second = Math.Clamp((int)load.DueSeconds[i], 0, slow.Length - 1);
+            if (load.LatenciesMs[i] > goalMs) slow[second]++;
+            worst[second] = Math.Max(worst[second], load.LatenciesMs[i]);
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    answers over {goalMs:0} ms by second: {string.Join(" ", slow)}; slowest by second (ms): {string.Join(" ", worst.Select(w => w.ToString("0", CultureInfo.InvariantCulture)))}")
+            + (runtime is null ? "" : string.Create(CultureInfo.InvariantCulture,
+                $"; the server's GC meanwhile: {runtime.GcCollections:0} collections, {runtime.GcPauseSeconds * 1000:0} ms paused")));
     }
 
     private static void PrintHeader() =>

@@ -8,7 +8,9 @@ namespace OrleansOps.Bench;
 public sealed record IngestTarget(string Name, IReadOnlyList<Uri> Endpoints, string? Key);
 
 /// <summary>What one run measured at the client: completed alerts and requests, the time they took, each request's latency.</summary>
-public sealed record LoadResult(long Alerts, long Requests, TimeSpan Elapsed, IReadOnlyList<double> LatenciesMs, long Failures, string? FirstFailure)
+/// <param name="DueSeconds">For each latency, when its request was due, in seconds from the start of the run.</param>
+public sealed record LoadResult(long Alerts, long Requests, TimeSpan Elapsed, IReadOnlyList<double> LatenciesMs, IReadOnlyList<double> DueSeconds,
+    long Failures, string? FirstFailure)
 {
     public double AlertsPerSecond => Alerts / Elapsed.TotalSeconds;
     public double P50Ms => Statistics.Percentile(LatenciesMs, 0.50);
@@ -50,6 +52,7 @@ public sealed class LoadDriver(int connections)
             {
                 var client = clients[connection % clients.Count];
                 var latencies = new List<double>();
+                var dues = new List<double>();
                 var buffer = new ArrayBufferWriter<byte>(64 * 1024);
                 long failures = 0;
                 string? firstFailure = null;
@@ -68,15 +71,19 @@ public sealed class LoadDriver(int connections)
                     using var response = await client.SendAsync(request, cancel);
                     var body = await response.Content.ReadAsStringAsync(cancel);
                     var answered = clock.Elapsed;
-                    if (response.IsSuccessStatusCode) latencies.Add((answered - due).TotalMilliseconds);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        latencies.Add((answered - due).TotalMilliseconds);
+                        dues.Add(due.TotalSeconds);
+                    }
                     else if (failures++ == 0) firstFailure = $"{(int)response.StatusCode} {body[..Math.Min(body.Length, 500)]}";
                 }
-                return (latencies, failures, firstFailure);
+                return (latencies, dues, failures, firstFailure);
             }, cancel)).ToList();
             var results = await Task.WhenAll(workers);
             var elapsed = interval is null ? clock.Elapsed : duration;
             var all = results.SelectMany(r => r.latencies).ToList();
-            return new LoadResult((long)all.Count * batchSize, all.Count, elapsed, all, results.Sum(r => r.failures),
+            return new LoadResult((long)all.Count * batchSize, all.Count, elapsed, all, results.SelectMany(r => r.dues).ToList(), results.Sum(r => r.failures),
                 results.Select(r => r.firstFailure).FirstOrDefault(f => f is not null));
         }
         finally

@@ -209,6 +209,12 @@ public static class ServerMetrics
     /// <summary>Methods compiled so far, counting each recompilation.</summary>
     public const string JitMethods = "dotnet_jit_compiled_methods_total";
 
+    /// <summary>Seconds the runtime has paused threads for garbage collection so far.</summary>
+    public const string GcPauseSeconds = "dotnet_gc_pause_time_seconds_total";
+
+    /// <summary>Garbage collections so far, every generation.</summary>
+    public const string GcCollections = "dotnet_gc_collections_total";
+
     /// <summary>The managed heap after the last collection, per generation (summed, it is the whole heap).</summary>
     public const string HeapAfterLastCollection = "dotnet_gc_last_collection_heap_size_bytes";
 }
