@@ -30,10 +30,10 @@ public sealed record Measured(LoadResult Load, double ServerCpuSeconds, double D
 /// .NET server has spent compiling so far, and how many methods (Alertmanager is compiled ahead of time: no such thing).
 /// </summary>
 public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, IReadOnlyList<int> processIds,
-    Func<CancellationToken, Task<string?>> newKey, Func<double>? databaseCpu = null, Func<CancellationToken, Task<JitWork>>? jit = null)
+    Func<CancellationToken, Task<string?>> newKey, Func<double>? databaseCpu = null, Func<CancellationToken, Task<RuntimeWork>>? jit = null)
 {
     public string Name => name;
-    public Func<CancellationToken, Task<JitWork>>? Jit => jit;
+    public Func<CancellationToken, Task<RuntimeWork>>? Jit => jit;
 
     public async Task<Measured> MeasureAsync(Func<IngestTarget, Task<LoadResult>> run, CancellationToken cancel)
     {
@@ -47,10 +47,13 @@ public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, I
     }
 }
 
-/// <summary>How long a .NET server's JIT has compiled, and how many methods (counted since start, or between two readings).</summary>
-public sealed record JitWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0)
+/// <summary>
+/// What a .NET server's runtime did besides running its code: how long its JIT compiled and how many methods, and how
+/// long its collector paused and how often (counted since start, or between two readings).
+/// </summary>
+public sealed record RuntimeWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0)
 {
-    public static JitWork operator -(JitWork after, JitWork before) =>
+    public static RuntimeWork operator -(RuntimeWork after, RuntimeWork before) =>
         new(after.Seconds - before.Seconds, after.Methods - before.Methods, after.GcPauseSeconds - before.GcPauseSeconds, after.GcCollections - before.GcCollections);
 }
 
@@ -173,10 +176,10 @@ public sealed class IngestBench(IngestSettings settings)
     private static Func<CancellationToken, Task<string?>> NewAccountKey(HttpClient admin, string token) =>
         async cancel => (await BenchAccount.CreateAsync(admin, token, "bench-ingest", cancel)).Key;
 
-    private static Func<CancellationToken, Task<JitWork>> Jit(IReadOnlyList<HttpClient> servers, string token) => async cancel =>
+    private static Func<CancellationToken, Task<RuntimeWork>> Jit(IReadOnlyList<HttpClient> servers, string token) => async cancel =>
     {
         var all = await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel)));
-        return new JitWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)),
+        return new RuntimeWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)),
             all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcPauseSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcCollections)));
     };
 
@@ -227,7 +230,7 @@ public sealed class IngestBench(IngestSettings settings)
     private async Task WarmUpAsync(IngestCase ingestCase, SystemUnderTest system, AlertStream stream, CancellationToken cancel)
     {
         var rounds = 0;
-        var compiling = new JitWork(0, 0);
+        var compiling = new RuntimeWork(0, 0);
         Measured warm;
         do
         {
@@ -257,7 +260,7 @@ public sealed class IngestBench(IngestSettings settings)
     /// When the slow answers of an open-loop run came (by second of the run, counting answers over the 25 ms goal) and
     /// how much the server's collector paused meanwhile: stalls that come in bursts, at a period, point at their cause.
     /// </summary>
-    private static void PrintTail(LoadResult load, JitWork? runtime)
+    private static void PrintTail(LoadResult load, RuntimeWork? runtime)
     {
         const double goalMs = 25;
         var seconds = (int)Math.Ceiling(load.Elapsed.TotalSeconds);

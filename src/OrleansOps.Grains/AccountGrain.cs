@@ -78,6 +78,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         _logger = logger;
         // Every incident reports here: concurrent reports share one write instead of queueing one write each.
         _writer = new CoalescedWriter(WriteAsync);
+        _slaReview = new EarliestTimer(this, time, ReviewSlaAsync);
+        _pendingSave = new EarliestTimer(this, time, SaveTakenAsync, keepAlive: true);
     }
 
     private string AccountId => this.GetPrimaryKeyString();

@@ -34,8 +34,7 @@ public sealed partial class AccountGrain
     private Dictionary<string, (long Written, long Taken)> _unwritten = new(StringComparer.Ordinal);
     private Dictionary<string, (long Written, long Taken)> _inWrite = new(StringComparer.Ordinal);
 
-    private IGrainTimer? _pendingSave;
-    private DateTimeOffset? _pendingSaveDue;
+    private readonly EarliestTimer _pendingSave;
     /// <summary>A write failed: the activation is being dropped, and what it holds in memory is not to be written.</summary>
     private bool _discarding;
 
@@ -53,7 +52,7 @@ public sealed partial class AccountGrain
             _state.State.IndexMayLag = true;
             await _writer.SaveAsync();
         }
-        else SaveSoon(recorded.HasFlag(Recorded.Events) ? LedgerSaveDelay : IndexSaveDelay);
+        else _pendingSave.Within(recorded.HasFlag(Recorded.Events) ? LedgerSaveDelay : IndexSaveDelay);
         return Held(current.Id);
     }
 
@@ -67,7 +66,7 @@ public sealed partial class AccountGrain
     private async Task WriteAsync()
     {
         _changes++;
-        CancelPendingSave(); // this write carries everything taken so far
+        _pendingSave.Cancel(); // this write carries everything taken so far
         (_inWrite, _unwritten) = (_unwritten, _inWrite);
         try
         {
@@ -82,32 +81,16 @@ public sealed partial class AccountGrain
         _inWrite.Clear();
     }
 
-    private void SaveSoon(TimeSpan within)
+    private async Task SaveTakenAsync()
     {
-        var due = _time.GetUtcNow() + within;
-        if (_pendingSaveDue is { } planned && planned <= due) return;
-        _pendingSave?.Dispose();
-        _pendingSaveDue = due;
-        _pendingSave = this.RegisterGrainTimer(async () =>
+        try
         {
-            _pendingSave = null;
-            _pendingSaveDue = null;
-            try
-            {
-                await _writer.SaveAsync();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                _logger.LogWarning(e, "Account {AccountId} could not write the incident reports it took; the incidents send them again", AccountId);
-            }
-        }, new GrainTimerCreationOptions { DueTime = within, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-    }
-
-    private void CancelPendingSave()
-    {
-        _pendingSave?.Dispose();
-        _pendingSave = null;
-        _pendingSaveDue = null;
+            await _writer.SaveAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Account {AccountId} could not write the incident reports it took; the incidents send them again", AccountId);
+        }
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -139,7 +122,7 @@ public sealed partial class AccountGrain
         // What is still waiting for its write goes now, and the state says this activation closed cleanly. (The incidents
         // whose events it carries are not told from here: they ask again, and hear the events are held.)
         if (_discarding || !_state.State.IndexMayLag || _state.State.Config is null) return;
-        CancelPendingSave();
+        _pendingSave.Cancel();
         _state.State.IndexMayLag = false;
         try
         {

@@ -25,8 +25,7 @@ public sealed partial class AccountGrain : IRemindable
     private static readonly TimeSpan SlaReviewDebounce = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan BurningReviewPeriod = TimeSpan.FromMinutes(1);
 
-    private IGrainTimer? _slaTimer;
-    private DateTimeOffset? _slaTimerDueAt;
+    private readonly EarliestTimer _slaReview;
     private FleetEntry? _fleetHas;
 
     private static bool HasSla(AccountConfig config) => config.Sla.Availability.Count + config.Sla.Response.Count + config.Sla.Resolution.Count > 0;
@@ -81,19 +80,11 @@ public sealed partial class AccountGrain : IRemindable
             ? SlaEvaluation.BurnDown(config, _state.State.Incidents.Values, _time.GetUtcNow(), points)
             : null);
 
-    private void ScheduleSlaReview(TimeSpan after)
-    {
-        var due = _time.GetUtcNow() + after;
-        if (_slaTimerDueAt is { } planned && planned <= due) return;
-        _slaTimer?.Dispose();
-        _slaTimerDueAt = due;
-        _slaTimer = this.RegisterGrainTimer(ReviewSlaAsync, new GrainTimerCreationOptions { DueTime = after, Period = Timeout.InfiniteTimeSpan });
-    }
+    private void ScheduleSlaReview(TimeSpan after) => _slaReview.Within(after);
 
     /// <summary>Records what changed since the last review, tells the fleet index, and plans the next review.</summary>
     private async Task ReviewSlaAsync()
     {
-        _slaTimerDueAt = null;
         try
         {
             await ReviewSlaOnceAsync();

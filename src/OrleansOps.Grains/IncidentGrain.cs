@@ -132,8 +132,7 @@ public sealed class IncidentGrain(
         if (!Incident.Exists) return;
         Incident.Confirmed(seq); // in memory: an outbox written with events already held costs a repeat the account ignores
         if (Incident.Outbox.Count > 0 || _accountBehind) return;
-        _accountRetry?.Dispose();
-        _accountRetry = null;
+        StopAskingAccount();
         try
         {
             await RemoveIdleReminderAsync();
@@ -436,11 +435,7 @@ public sealed class IncidentGrain(
             _accountHas = summary;
             _accountBehind = false;
             _accountRetryWait = FirstAccountRetry;
-            if (Incident.Outbox.Count == 0)
-            {
-                _accountRetry?.Dispose();
-                _accountRetry = null;
-            }
+            if (Incident.Outbox.Count == 0) StopAskingAccount();
             else if (_accountRetry is null) AskAccountAgainIn(HeldWait);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -449,6 +444,12 @@ public sealed class IncidentGrain(
             _accountBehind = true;
             if (_accountRetry is null) AskAccountAgainIn(_accountRetryWait);
         }
+    }
+
+    private void StopAskingAccount()
+    {
+        _accountRetry?.Dispose();
+        _accountRetry = null;
     }
 
     private void AskAccountAgainIn(TimeSpan wait) => _accountRetry = this.RegisterGrainTimer(async () =>
