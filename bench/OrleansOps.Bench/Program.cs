@@ -15,16 +15,17 @@ var flapToggles = new Option<int>("--flap-toggles") { Description = "correlation
 var flapWindow = new Option<string>("--flap-window") { Description = "correlation.flapping.window, in simulated time", DefaultValueFactory = _ => "10m" };
 var flapQuiet = new Option<string>("--flap-quiet") { Description = "correlation.flapping.quiet, in simulated time", DefaultValueFactory = _ => "3m" };
 var symptomSeverity = new Option<string>("--symptom-severity") { Description = "correlation.symptomSeverity: the least severe alert topology attaches to an upstream incident", DefaultValueFactory = _ => "sev2" };
-var symptomWait = new Option<string>("--symptom-wait") { Description = "correlation.symptomWait, in simulated time (0s = off)", DefaultValueFactory = _ => "0s" };
+var symptomWait = new Option<string>("--symptom-wait") { Description = "correlation.symptomWait, in simulated time (0s = off)", DefaultValueFactory = _ => "30s" };
+var entangled = new Option<bool>("--entangled") { Description = "The earlier corpus: root failures at any moment and cascades through services already failing, where the truth is not in the alerts" };
 var diagnose = new Option<bool>("--diagnose") { Description = "Also list the wrong merges and splits, by rule" };
 
 var correlation = new Command("correlation", "Replay a seeded, ground-truthed corpus through a server's HTTP ingest and score its grouping against Alertmanager's")
 {
-    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, symptomWait, diagnose,
+    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, symptomWait, diagnose, entangled,
 };
 correlation.SetAction(async (parse, cancel) =>
 {
-    var corpus = new CorpusGenerator(parse.GetValue(seed)).Generate();
+    var corpus = new CorpusGenerator(parse.GetValue(seed), parse.GetValue(entangled)).Generate();
     var settings = new BenchSettings(
         parse.GetValue(groupBy)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Duration(parse.GetValue(window)!), parse.GetValue(flapToggles), Duration(parse.GetValue(flapWindow)!), Duration(parse.GetValue(flapQuiet)!),
@@ -57,10 +58,10 @@ correlation.SetAction(async (parse, cancel) =>
     return 0;
 });
 
-var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed };
+var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed, entangled };
 corpusCommand.SetAction(parse =>
 {
-    var corpus = new CorpusGenerator(parse.GetValue(seed)).Generate();
+    var corpus = new CorpusGenerator(parse.GetValue(seed), parse.GetValue(entangled)).Generate();
     Describe(corpus);
     var (baseline, baselineAlerts) = Baseline.Evaluate(corpus);
     Console.WriteLine($"{baseline.System}: {baseline.FiringEvents} alerts, {baseline.DistinctAlerts} distinct, {baseline.Incidents} groups, "

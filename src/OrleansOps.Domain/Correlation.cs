@@ -35,7 +35,10 @@ public enum RouteKind
 }
 
 /// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
-public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null);
+/// <see cref="GroupKey"/> is set for an alert that opens an incident or joins one: the group it now fires in.
+public sealed record Route(
+    int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null,
+    string? GroupKey = null);
 
 /// <summary>
 /// Flapping control: an alert that changes state more than <see cref="Toggles"/> times within <see cref="Window"/>
@@ -74,6 +77,14 @@ public sealed record UpstreamIncident(
 /// <summary>A new alert this service placed in an incident: what, where, how severe, and when.</summary>
 [GenerateSerializer, Immutable]
 public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)] string? Node, [property: Id(2)] Severity Severity, [property: Id(3)] DateTimeOffset At);
+
+/// <summary>How many of a group's alerts fire in its open incident, and when the last of them resolved.</summary>
+[GenerateSerializer]
+public sealed class GroupLife
+{
+    [Id(0)] public int Firing { get; set; }
+    [Id(1)] public DateTimeOffset QuietSince { get; set; }
+}
 
 /// <summary>A firing alert held back by a suppression rule: counted, listed, and evaluated again when the rule ends.</summary>
 [GenerateSerializer]
@@ -120,6 +131,11 @@ public sealed class CorrelatorState
     [Id(16)] public Severity SymptomSeverity { get; set; } = Severity.Sev4;
     /// <summary>How long a weaker alert with no relation waits for a related failure before it opens an incident.</summary>
     [Id(17)] public TimeSpan SymptomWait { get; set; }
+    /// <summary>
+    /// Per open group: how many of its alerts fire and since when none has. A group missing here (state from before
+    /// it was kept, or reopened by an operator) holds its incident as long as the incident is open.
+    /// </summary>
+    [Id(18)] public Dictionary<string, GroupLife> Groups { get; set; } = new(StringComparer.Ordinal);
 
     private const int MaxRecentResolves = 10_000;
     private static readonly TimeSpan RecentResolveHorizon = TimeSpan.FromHours(1);
@@ -205,7 +221,8 @@ public sealed class CorrelatorState
             var storm = signals.StormRate is { } rate ? $"storm mode: {rate} new alerts in the account within a minute, grouped by service" : null;
             var groupKey = storm is null ? GroupKey.Of(alert.Labels, groupBy) : GroupKey.Of(alert.Labels, []);
             changed = true;
-            if (OpenGroups.TryGetValue(groupKey, out var grouped))
+            if (OpenGroups.TryGetValue(groupKey, out var grouped)
+                && (storm is not null || GroupHolds(groupKey, grouped, alert, service, window, upstream ?? [], symptomSeverity, symptomWait)))
             {
                 Suppressed.Remove(alert.Fingerprint);
                 Join(grouped, storm ?? $"group key {groupKey}");
@@ -221,7 +238,7 @@ public sealed class CorrelatorState
                 routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, flap));
                 continue;
             }
-            var related = window > TimeSpan.Zero ? Related(alert, service, window, upstream ?? [], symptomSeverity) : null;
+            var related = window > TimeSpan.Zero ? Related(alert, service, window, upstream ?? [], symptomSeverity, symptomWait) : null;
             if (related is null && window > TimeSpan.Zero && symptomWait > TimeSpan.Zero && alert.Severity > symptomSeverity && !replanning)
             {
                 // A weaker alert waits briefly for the failure it may be a symptom of (Alertmanager's group_wait): a
@@ -254,14 +271,14 @@ public sealed class CorrelatorState
                 ServiceDeclared = alert.ServiceDeclared,
                 GroupKey = groupKey,
             };
-            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}"));
+            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}", GroupKey: groupKey));
 
             void Join(string incidentId, string rule)
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
                 Place(incidentId, alert, window);
-                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule));
+                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, GroupKey: groupKey));
             }
         }
         return (routes, changed);
@@ -307,38 +324,58 @@ public sealed class CorrelatorState
         age < TimeSpan.FromMinutes(2) ? $"{Math.Max(0, (long)age.TotalSeconds)}s" : $"{(long)age.TotalMinutes}m";
 
     /// <summary>
+    /// Whether a new alert of a group goes to the group's open incident. It does while any of the group's alerts fires
+    /// there (or the time window is off). Once all of them have resolved, it does only within the window, and only when
+    /// no relation elsewhere is more recent than that resolve: the same alert coming back minutes later belongs to
+    /// whatever failure brought it back, not to an incident that stays open for other reasons.
+    /// </summary>
+    private bool GroupHolds(
+        string groupKey, string incidentId, NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream,
+        Severity symptomSeverity, TimeSpan symptomWait)
+    {
+        if (window <= TimeSpan.Zero || !Groups.TryGetValue(groupKey, out var life) || life.Firing > 0) return true;
+        if (life.QuietSince < alert.ReceivedAt - window) return false;
+        return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } elsewhere
+            || elsewhere.IncidentId == incidentId || elsewhere.At <= life.QuietSince;
+    }
+
+    /// <summary>
     /// The open incident a new alert with no group of its own belongs to, or null. A failure is an alert at least as
     /// severe as <paramref name="symptomSeverity"/>. Three relations count, each within the window:
     /// <list type="bullet">
     /// <item>the same failure spreading: its alert name joined an incident from this service;</item>
     /// <item>topology: a service it depends on joined an open incident with a failure (an incident spans every service
     /// its alerts come from, so a failure reaches dependants hop by hop);</item>
-    /// <item>its node: a failure on the same node, at least as severe as it, joined an incident.</item>
+    /// <item>its node: a failure on the same node, at least as severe as it, joined an incident (for a weaker alert, with
+    /// <paramref name="symptomWait"/> set, at most that long before it: a symptom fires close to its failure, and
+    /// the wait covers the failure that comes after).</item>
     /// </list>
     /// The most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
     /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
     /// noise never joins a failure by a coincidence of time.
     /// </summary>
-    private (string IncidentId, string Rule)? Related(
-        NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream, Severity symptomSeverity)
+    private (string IncidentId, string Rule, DateTimeOffset At)? Related(
+        NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream, Severity symptomSeverity, TimeSpan symptomWait)
     {
         var now = alert.ReceivedAt;
         var since = now - window;
         var within = $"(window {Durations.Format(window)})";
         var name = alert.Name;
         var node = NodeLabel.Of(alert.Labels);
-        var failingNode = node is null ? null : Latest(p => p.Node == node && p.Severity <= symptomSeverity && p.Severity <= alert.Severity);
+        var weaker = alert.Severity > symptomSeverity;
+        var nodeSince = weaker && symptomWait > TimeSpan.Zero ? now - symptomWait : since;
+        var failingNode = node is null ? null : Latest(p => p.Node == node && p.At >= nodeSince && p.Severity <= symptomSeverity && p.Severity <= alert.Severity);
         var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
         if (Latest(p => p.Name == name) is { } family)
             candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}"));
-        if (alert.Severity > symptomSeverity && failingNode is null) return Best();
+        if (weaker && failingNode is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
             candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}"));
         if (failingNode is { } onNode)
             candidates.Add((onNode.IncidentId, onNode.At, $"time window: {service} node {node} failed in this incident {Ago(now - onNode.At)} ago {within}"));
         return Best();
 
-        (string IncidentId, string Rule)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, _, rule) ? (id, rule) : null;
+        (string IncidentId, string Rule, DateTimeOffset At)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, at, rule) ? (id, rule, at) : null;
 
         // One pass without allocations, since it reads every placed alert for each new one. Of equal times the first
         // in map order wins, as the first of a stable sort would.
@@ -379,12 +416,22 @@ public sealed class CorrelatorState
                 else if (route.Kind == RouteKind.Grouped) Counters.Grouped--;
                 return false;
             case RouteKind.Repeat or RouteKind.Grouped or RouteKind.Opened:
-                if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return false;
+                if (route.GroupKey is { } groupKey)
+                {
+                    if (!Groups.TryGetValue(groupKey, out var life)) Groups[groupKey] = life = new GroupLife();
+                    life.Firing++;
+                }
+                if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return route.GroupKey is not null;
                 FiringAlerts[fingerprint] = route.IncidentId;
                 return true;
             case RouteKind.Resolve when outcome != AlertOutcome.Rejected
                 && FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == route.IncidentId:
                 FiringAlerts.Remove(fingerprint);
+                if (Groups.TryGetValue(GroupKey.Of(route.Alert.Labels, GroupBy), out var quieting) && --quieting.Firing <= 0)
+                {
+                    quieting.Firing = 0;
+                    quieting.QuietSince = route.Alert.ReceivedAt;
+                }
                 Counters.Resolved++;
                 return true;
             default:
@@ -436,6 +483,8 @@ public sealed class CorrelatorState
     public bool Adopt(string incidentId, string groupKey, IEnumerable<string> firingFingerprints)
     {
         var changed = OpenGroups.TryAdd(groupKey, incidentId);
+        // Its alerts' count here is unknown now: the group holds the incident while it is open.
+        changed |= Groups.Remove(groupKey);
         foreach (var fingerprint in firingFingerprints) changed |= FiringAlerts.TryAdd(fingerprint, incidentId);
         return changed;
     }
@@ -445,6 +494,8 @@ public sealed class CorrelatorState
     {
         var removed = Placed.Remove(incidentId);
         removed |= RemoveValues(FiringAlerts, incidentId);
+        foreach (var (groupKey, holder) in OpenGroups)
+            if (holder == incidentId) Groups.Remove(groupKey);
         removed |= RemoveValues(OpenGroups, incidentId);
         return removed;
     }

@@ -394,6 +394,72 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void With_a_symptom_wait_a_weaker_alert_joins_its_nodes_failure_only_when_it_fires_close_to_it()
+    {
+        var state = new CorrelatorState();
+        var wait = TimeSpan.FromSeconds(30);
+        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => Assert.Single(state.Plan(
+            "acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: wait).Routes);
+
+        Plan(Failure("Errors", "a", TimeSpan.Zero), Ids("inc-1"));
+        var latency = Plan(Warning("HighLatency", "a", TimeSpan.FromSeconds(20)), Ids());
+        var diskLater = Plan(Warning("DiskSpaceLow", "a", TimeSpan.FromMinutes(2)), Ids());
+
+        Assert.Equal(("inc-1", RouteKind.Grouped), (latency.IncidentId, latency.Kind));
+        Assert.Equal("time window: api node a failed in this incident 20s ago (window 5m)", latency.Rule);
+        Assert.Equal((RouteKind.Suppressed, SuppressionReason.WaitingKind), (diskLater.Kind, diskLater.SuppressedBy!.Kind));
+        var released = Assert.Single(state.ReleaseDue(Alerts.T0 + TimeSpan.FromMinutes(2) + wait));
+        Assert.Equal(RouteKind.Opened, Plan(released, Ids("inc-2"), replanning: true).Kind);
+
+        // Without a wait the whole window relates it, as before.
+        var noWait = new CorrelatorState();
+        PlanOne(noWait, Failure("Errors", "a", TimeSpan.Zero), Ids("inc-1"));
+        Assert.Equal("inc-1", PlanOne(noWait, Warning("DiskSpaceLow", "a", TimeSpan.FromMinutes(2)), Ids()).IncidentId);
+    }
+
+    [Fact]
+    public void A_group_whose_alerts_all_resolved_takes_a_recurrence_back_only_within_the_window_and_only_if_nothing_newer_relates_it()
+    {
+        var state = new CorrelatorState { GroupBy = ByAlertnameAndNode };
+        Route Settled(Route route)
+        {
+            state.Settle(route, AlertOutcome.Applied);
+            return route;
+        }
+        Route Resolve(TimeSpan after) => Settled(Assert.Single(state.Plan(
+            "acme", "api", [At(Alerts.Firing("Errors", Severity.Sev2, instance: "a").Resolved(Alerts.T0 + after), after)], ByAlertnameAndNode, Ids(),
+            window: Window, symptomSeverity: Severity.Sev2).Routes));
+
+        NormalizedAlert Fires(TimeSpan after) => At(Alerts.Firing("Errors", Severity.Sev2, startsAt: Alerts.T0 + after, instance: "a"), after);
+
+        Settled(PlanOne(state, Fires(TimeSpan.Zero), Ids("inc-1")));
+        Assert.Equal(RouteKind.Resolve, Resolve(TimeSpan.FromMinutes(1)).Kind);
+        var soonAfter = Settled(PlanOne(state, Fires(TimeSpan.FromMinutes(3)), Ids("inc-x")));
+        Resolve(TimeSpan.FromMinutes(3.5));
+        UpstreamIncident[] newerFailure = [new("inc-db", "db", Alerts.T0 + TimeSpan.FromMinutes(3.8), Severity.Sev1)];
+        var broughtBackByTheDb = Settled(PlanOne(state, Fires(TimeSpan.FromMinutes(4)), Ids("inc-x"), newerFailure));
+        Resolve(TimeSpan.FromMinutes(4.5));
+        var muchLater = PlanOne(state, Fires(TimeSpan.FromMinutes(12)), Ids("inc-2"));
+
+        Assert.Equal(("inc-1", RouteKind.Grouped), (soonAfter.IncidentId, soonAfter.Kind));
+        Assert.StartsWith("group key", soonAfter.Rule);
+        Assert.Equal("inc-db", broughtBackByTheDb.IncidentId);
+        Assert.StartsWith("topology", broughtBackByTheDb.Rule);
+        Assert.Equal(("inc-2", RouteKind.Opened), (muchLater.IncidentId, muchLater.Kind));
+    }
+
+    [Fact]
+    public void A_group_with_an_alert_still_firing_holds_its_incident_however_long_ago_it_began()
+    {
+        var state = new CorrelatorState { GroupBy = ["alertname"] };
+        state.Settle(Assert.Single(state.Plan("acme", "api", [Failure("Down", "a", TimeSpan.Zero)], ["alertname"], Ids("inc-1"), window: Window).Routes), AlertOutcome.Applied);
+
+        var (routes, _) = state.Plan("acme", "api", [Failure("Down", "b", TimeSpan.FromHours(2))], ["alertname"], Ids("inc-2"), window: Window);
+
+        Assert.Equal(("inc-1", RouteKind.Grouped), (routes[0].IncidentId, routes[0].Kind));
+    }
+
+    [Fact]
     public void When_failures_overlap_the_most_recent_relation_wins()
     {
         var state = new CorrelatorState();
