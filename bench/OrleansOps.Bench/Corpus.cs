@@ -84,28 +84,8 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
 
         // Root failures, each cascading down the dependants. A root never strikes a service that is failing or failed
         // less than five minutes before (anyone would call that a relapse of the same incident), nor one under maintenance.
-        // Nor, unless entangled, within three minutes of another root, or on a service whose upstream is failing (its
-        // errors would look like that failure's cascade). A root that finds no such moment is left out.
-        var roots = _random.Next(4, 7);
-        var starts = new List<TimeSpan>();
-        for (var i = 1; i <= roots; i++)
-        {
-            TimeSpan at = default, duration = default;
-            BenchService? root = null;
-            for (var attempt = 0; attempt < MaxPlacementAttempts && root is null; attempt++)
-            {
-                at = Minutes(1, 24);
-                duration = Seconds(240, 600);
-                var candidate = PickWeighted(services, s => s.Role switch { "infra" => 3, "api" => 2, _ => 1 });
-                var (from, to) = (at, at + duration);
-                if (UnderMaintenance(candidate.Id, from, to) || _episodes.Any(e => e.Service == candidate.Id && from < e.End + Relapse && to + Relapse > e.Start)) continue;
-                if (!entangled && (starts.Any(s => (s - from).Duration() < RootSpacing) || candidate.DependsOn.Any(u => Failing(u, from, to)))) continue;
-                root = candidate;
-            }
-            if (root is null) continue;
-            starts.Add(at);
-            Failure($"root-{i}", root, services, at, duration);
-        }
+        if (entangled) EntangledRoots(services);
+        else Roots(services);
 
         // Flapping alerts: a readiness probe that toggles quickly, then settles.
         var flaps = _random.Next(2, 4);
@@ -125,6 +105,57 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
 
         return new Corpus(seed, Span, Resend, services, _maintenance, _clusters.OrderBy(c => c.Start).ToList(), Events());
     }
+
+    /// <summary>
+    /// Root failures at least three minutes apart, placed in time order so that each sees the cascades before it: a
+    /// root never strikes a service whose upstream is failing (its errors would look like that failure's cascade). A
+    /// moment with no such service left is skipped.
+    /// </summary>
+    private void Roots(List<BenchService> services)
+    {
+        var count = _random.Next(4, 7);
+        var starts = new List<TimeSpan>();
+        for (var i = 0; i < count; i++)
+            for (var attempt = 0; attempt < MaxPlacementAttempts; attempt++)
+            {
+                var at = Minutes(1, 24);
+                if (starts.Any(s => (s - at).Duration() < RootSpacing)) continue;
+                starts.Add(at);
+                break;
+            }
+        starts.Sort();
+        for (var i = 0; i < starts.Count; i++)
+            for (var attempt = 0; attempt < MaxPlacementAttempts; attempt++)
+            {
+                var (at, duration) = (starts[i], Seconds(240, 600));
+                var root = PickWeighted(services, s => s.Role switch { "infra" => 3, "api" => 2, _ => 1 });
+                if (UnderMaintenance(root.Id, at, at + duration) || Relapses(root.Id, at, duration) || root.DependsOn.Any(u => Failing(u, at, at + duration))) continue;
+                Failure($"root-{i + 1}", root, services, at, duration);
+                break;
+            }
+    }
+
+    /// <summary>The earlier corpus' roots: at any moment, drawn in the order of their ids.</summary>
+    private void EntangledRoots(List<BenchService> services)
+    {
+        var count = _random.Next(4, 7);
+        for (var i = 1; i <= count; i++)
+        {
+            TimeSpan at, duration;
+            BenchService root;
+            do
+            {
+                at = Minutes(1, 24);
+                duration = Seconds(240, 600);
+                root = PickWeighted(services, s => s.Role switch { "infra" => 3, "api" => 2, _ => 1 });
+            }
+            while (UnderMaintenance(root.Id, at, at + duration) || Relapses(root.Id, at, duration));
+            Failure($"root-{i}", root, services, at, duration);
+        }
+    }
+
+    private bool Relapses(string service, TimeSpan at, TimeSpan duration) =>
+        _episodes.Any(e => e.Service == service && at < e.End + Relapse && at + duration + Relapse > e.Start);
 
     private List<BenchService> Topology()
     {
