@@ -62,6 +62,7 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
     /// </summary>
     private static readonly TimeSpan RootSpacing = TimeSpan.FromMinutes(3);
     private const int MaxPlacementAttempts = 1000;
+    private static readonly TimeSpan NoiseIsolation = TimeSpan.FromMinutes(1);
 
     private readonly Random _random = new(seed);
     private readonly List<Episode> _episodes = [];
@@ -91,15 +92,25 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
         var flaps = _random.Next(2, 4);
         for (var i = 1; i <= flaps; i++) Flap($"flap-{i}", Pick(services));
 
-        // Background noise: isolated alerts on random services.
+        // Background noise: isolated alerts on random services. Unless entangled, never on a node within a minute of
+        // a failure starting there: a warning the moment a node fails reads as part of that failure to anyone.
         var noise = _random.Next(12, 19);
         for (var i = 1; i <= noise; i++)
         {
-            var service = Pick(services);
-            var (name, severity) = NoiseAlerts[_random.Next(NoiseAlerts.Length)];
-            var at = Minutes(0, 28);
+            BenchService service;
+            string name, severity, node;
+            TimeSpan at;
+            var attempt = 0;
+            do
+            {
+                service = Pick(services);
+                (name, severity) = NoiseAlerts[_random.Next(NoiseAlerts.Length)];
+                at = Minutes(0, 28);
+                node = Pick(service.Nodes);
+            }
+            while (!entangled && ++attempt < MaxPlacementAttempts && FailureStartsNear(node, at));
             var id = $"noise-{i}";
-            if (Add(new Episode(service.Id, name, Pick(service.Nodes), severity, at, at + Seconds(60, 480), id)))
+            if (Add(new Episode(service.Id, name, node, severity, at, at + Seconds(60, 480), id)))
                 _clusters.Add(new Cluster(id, "noise", service.Id, at, $"{name} on {service.Id}"));
         }
 
@@ -153,6 +164,9 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
             Failure($"root-{i}", root, services, at, duration);
         }
     }
+
+    private bool FailureStartsNear(string node, TimeSpan at) =>
+        _episodes.Any(e => e.Node == node && e.Cluster.StartsWith("root-", StringComparison.Ordinal) && (e.Start - at).Duration() < NoiseIsolation);
 
     private bool Relapses(string service, TimeSpan at, TimeSpan duration) =>
         _episodes.Any(e => e.Service == service && at < e.End + Relapse && at + duration + Relapse > e.Start);
@@ -216,7 +230,15 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
         _failing.AddRange(reached.Select(r => (r.Key, r.Value.Start, r.Value.End)));
     }
 
-    private bool Failing(string service, TimeSpan start, TimeSpan end) => _failing.Any(f => f.Service == service && start < f.End && end > f.Start);
+    /// <summary>
+    /// Whether the service is down from a failure, or still showing it, at any time from <paramref name="start"/> to
+    /// <paramref name="end"/>: its nodes' alerts run up to half a minute past its recovery, and a new episode of the
+    /// same alert cannot start within a re-send interval of the last (see <see cref="Overlaps"/>).
+    /// </summary>
+    private bool Failing(string service, TimeSpan start, TimeSpan end) =>
+        _failing.Any(f => f.Service == service && start < f.End + ShowsPastRecovery && end > f.Start);
+
+    private static readonly TimeSpan ShowsPastRecovery = TimeSpan.FromSeconds(30) + Resend;
 
     /// <summary>A probe toggling every 15–45 s for 5–9 changes, then either quiet or firing steadily for a few minutes.</summary>
     private void Flap(string id, BenchService service)
