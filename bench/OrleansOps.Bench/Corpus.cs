@@ -292,9 +292,18 @@ public sealed class CorpusGenerator(int seed, bool entangled = false)
     private List<AlertEvent> Events()
     {
         var events = new List<AlertEvent>();
+        // Unless entangled, each episode starts at a random millisecond of its second, from a generator of its own so
+        // that everything else stays as drawn: senders do not fire on whole seconds, and a replay's few milliseconds
+        // of scheduling would otherwise decide every tie between two alerts exactly a window or a wait apart.
+        var fraction = new Random(seed);
         for (var number = 0; number < _episodes.Count; number++)
         {
             var e = _episodes[number];
+            if (!entangled)
+            {
+                var offset = TimeSpan.FromMilliseconds(fraction.Next(1000));
+                e = e with { Start = e.Start + offset, End = e.End + offset };
+            }
             for (var at = e.Start; at < e.End; at += Resend)
                 events.Add(new AlertEvent(at, e.Service, e.AlertName, e.Node, e.Severity, true, number, e.Start, e.Cluster));
             events.Add(new AlertEvent(e.End, e.Service, e.AlertName, e.Node, e.Severity, false, number, e.Start, e.Cluster));

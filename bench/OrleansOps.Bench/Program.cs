@@ -15,7 +15,7 @@ var flapToggles = new Option<int>("--flap-toggles") { Description = "correlation
 var flapWindow = new Option<string>("--flap-window") { Description = "correlation.flapping.window, in simulated time", DefaultValueFactory = _ => "10m" };
 var flapQuiet = new Option<string>("--flap-quiet") { Description = "correlation.flapping.quiet, in simulated time", DefaultValueFactory = _ => "3m" };
 var symptomSeverity = new Option<string>("--symptom-severity") { Description = "correlation.symptomSeverity: the least severe alert topology attaches to an upstream incident", DefaultValueFactory = _ => "sev2" };
-var symptomWait = new Option<string>("--symptom-wait") { Description = "correlation.symptomWait, in simulated time (0s = off)", DefaultValueFactory = _ => "30s" };
+var symptomWait = new Option<string>("--symptom-wait") { Description = "correlation.symptomWait, in simulated time (0s = off)", DefaultValueFactory = _ => "40s" };
 var entangled = new Option<bool>("--entangled") { Description = "The earlier corpus: root failures at any moment and cascades through services already failing, where the truth is not in the alerts" };
 var diagnose = new Option<bool>("--diagnose") { Description = "Also list the wrong merges and splits, by rule" };
 

@@ -25,8 +25,8 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
     public string AccountId { get; } = $"bench-{DateTimeOffset.UtcNow:yyyyMMddHHmmss}-{Random.Shared.Next(0x10000):x4}";
     private readonly string _key = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
-    /// <summary>A simulated duration as the server sees it: divided by the speed, in whole seconds (its duration format).</summary>
-    public string Real(TimeSpan simulated) => $"{Math.Max(1, (int)Math.Round(simulated.TotalSeconds / settings.Speed))}s";
+    /// <summary>A simulated duration as the server sees it: divided by the speed, to the millisecond.</summary>
+    public string Real(TimeSpan simulated) => $"{Math.Max(1, (long)Math.Round(simulated.TotalMilliseconds / settings.Speed))}ms";
 
     public async Task<Receipt[]> RunAsync(Corpus corpus, CancellationToken cancel)
     {

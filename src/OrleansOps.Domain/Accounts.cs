@@ -248,7 +248,7 @@ public static class IntegrationKey
         text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 }
 
-/// <summary>Durations written as a number and a unit: 90s, 30m, 2h, 30d, 1w (and combinations such as 1h30m).</summary>
+/// <summary>Durations written as a number and a unit: 500ms, 90s, 30m, 2h, 30d, 1w (and combinations such as 1h30m), as Prometheus writes them.</summary>
 public static class Durations
 {
     /// <summary>Nothing an operator configures is longer than ten years.</summary>
@@ -265,7 +265,8 @@ public static class Durations
             while (digits < span.Length && char.IsAsciiDigit(span[digits])) digits++;
             if (digits == 0 || digits == span.Length || !long.TryParse(span[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
                 return false;
-            var unit = span[digits] switch
+            var millis = span[digits] == 'm' && digits + 1 < span.Length && span[digits + 1] == 's';
+            var unit = millis ? TimeSpan.FromMilliseconds(1) : span[digits] switch
             {
                 's' => TimeSpan.FromSeconds(1),
                 'm' => TimeSpan.FromMinutes(1),
@@ -277,7 +278,7 @@ public static class Durations
             if (unit is null || amount > 100_000) return false;
             duration += unit.Value * amount;
             if (duration > MaxDuration) return false;
-            span = span[(digits + 1)..];
+            span = span[(digits + (millis ? 2 : 1))..];
         }
         return duration > TimeSpan.Zero;
     }
@@ -287,6 +288,7 @@ public static class Durations
         if (duration.TotalDays >= 1 && duration.Ticks % TimeSpan.TicksPerDay == 0) return $"{(long)duration.TotalDays}d";
         if (duration.Ticks % TimeSpan.TicksPerHour == 0) return $"{(long)duration.TotalHours}h";
         if (duration.Ticks % TimeSpan.TicksPerMinute == 0) return $"{(long)duration.TotalMinutes}m";
-        return $"{(long)duration.TotalSeconds}s";
+        if (duration.Ticks % TimeSpan.TicksPerSecond == 0) return $"{(long)duration.TotalSeconds}s";
+        return $"{(long)duration.TotalMilliseconds}ms";
     }
 }

@@ -35,10 +35,7 @@ public enum RouteKind
 }
 
 /// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
-/// <see cref="GroupKey"/> is set for an alert that opens an incident or joins one: the group it now fires in.
-public sealed record Route(
-    int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null,
-    string? GroupKey = null);
+public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null);
 
 /// <summary>
 /// Flapping control: an alert that changes state more than <see cref="Toggles"/> times within <see cref="Window"/>
@@ -136,6 +133,8 @@ public sealed class CorrelatorState
     /// it was kept, or reopened by an operator) holds its incident as long as the incident is open.
     /// </summary>
     [Id(18)] public Dictionary<string, GroupLife> Groups { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The group each counted firing alert is counted in, so its resolve counts down the same group.</summary>
+    [Id(19)] public Dictionary<string, string> CountedIn { get; set; } = new(StringComparer.Ordinal);
 
     private const int MaxRecentResolves = 10_000;
     private static readonly TimeSpan RecentResolveHorizon = TimeSpan.FromHours(1);
@@ -226,6 +225,7 @@ public sealed class CorrelatorState
             {
                 Suppressed.Remove(alert.Fingerprint);
                 Join(grouped, storm ?? $"group key {groupKey}");
+                Count(alert.Fingerprint, groupKey);
                 continue;
             }
             if (FlappingUntil(alert.Fingerprint, now, flapping) is { } stable)
@@ -256,13 +256,17 @@ public sealed class CorrelatorState
             if (related is { } home)
             {
                 OpenGroups[groupKey] = home.IncidentId;
+                Groups[groupKey] = new GroupLife();
                 Join(home.IncidentId, home.Rule);
+                Count(alert.Fingerprint, groupKey);
                 continue;
             }
             var id = newIncidentId();
             Counters.IncidentsOpened++;
             OpenGroups[groupKey] = id;
+            Groups[groupKey] = new GroupLife();
             FiringAlerts[alert.Fingerprint] = id;
+            Count(alert.Fingerprint, groupKey);
             Place(id, alert, window);
             var origin = new IncidentOrigin
             {
@@ -271,14 +275,14 @@ public sealed class CorrelatorState
                 ServiceDeclared = alert.ServiceDeclared,
                 GroupKey = groupKey,
             };
-            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}", GroupKey: groupKey));
+            routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}"));
 
             void Join(string incidentId, string rule)
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
                 Place(incidentId, alert, window);
-                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, GroupKey: groupKey));
+                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule));
             }
         }
         return (routes, changed);
@@ -416,27 +420,42 @@ public sealed class CorrelatorState
                 else if (route.Kind == RouteKind.Grouped) Counters.Grouped--;
                 return false;
             case RouteKind.Repeat or RouteKind.Grouped or RouteKind.Opened:
-                if (route.GroupKey is { } groupKey)
-                {
-                    if (!Groups.TryGetValue(groupKey, out var life)) Groups[groupKey] = life = new GroupLife();
-                    life.Firing++;
-                }
-                if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return route.GroupKey is not null;
+                if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return false;
+                // Fires again after its resolve in the same batch: counted again in its group.
                 FiringAlerts[fingerprint] = route.IncidentId;
+                Count(fingerprint, GroupKey.Of(route.Alert.Labels, GroupBy));
                 return true;
             case RouteKind.Resolve when outcome != AlertOutcome.Rejected
                 && FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == route.IncidentId:
                 FiringAlerts.Remove(fingerprint);
-                if (Groups.TryGetValue(GroupKey.Of(route.Alert.Labels, GroupBy), out var quieting) && --quieting.Firing <= 0)
-                {
-                    quieting.Firing = 0;
-                    quieting.QuietSince = route.Alert.ReceivedAt;
-                }
+                Uncount(fingerprint, route.Alert.ReceivedAt);
                 Counters.Resolved++;
                 return true;
             default:
                 return false;
         }
+    }
+
+    /// <summary>Counts a firing alert in its group, when the group is counted at all (see <see cref="Groups"/>).</summary>
+    private void Count(string fingerprint, string groupKey)
+    {
+        if (!Groups.TryGetValue(groupKey, out var life)) return;
+        if (CountedIn.TryGetValue(fingerprint, out var counted))
+        {
+            if (counted == groupKey) return;
+            Uncount(fingerprint, DateTimeOffset.MinValue);
+        }
+        CountedIn[fingerprint] = groupKey;
+        life.Firing++;
+    }
+
+    /// <summary>The alert no longer fires: its group goes quiet at <paramref name="at"/> when it was the last.</summary>
+    private void Uncount(string fingerprint, DateTimeOffset at)
+    {
+        if (!CountedIn.Remove(fingerprint, out var groupKey) || !Groups.TryGetValue(groupKey, out var life)) return;
+        if (--life.Firing > 0) return;
+        life.Firing = 0;
+        life.QuietSince = at;
     }
 
     private void Hold(NormalizedAlert alert, SuppressionReason reason)
@@ -463,7 +482,9 @@ public sealed class CorrelatorState
         foreach (var (fingerprint, held) in Suppressed.Where(s => s.Value.Reason.Until <= now).ToList())
         {
             Suppressed.Remove(fingerprint);
-            if (AlertClock.StatusAt(held.Alert.EndsAt, now) == AlertStatus.Firing) due.Add(held.Alert with { ReceivedAt = now });
+            // A waiting alert is related as of the end of its wait, even when the release runs late (a back-stop reminder).
+            var releasedAt = held.Reason.Kind == SuppressionReason.WaitingKind ? held.Reason.Until : now;
+            if (AlertClock.StatusAt(held.Alert.EndsAt, now) == AlertStatus.Firing) due.Add(held.Alert with { ReceivedAt = releasedAt });
         }
         return due;
     }
@@ -483,8 +504,8 @@ public sealed class CorrelatorState
     public bool Adopt(string incidentId, string groupKey, IEnumerable<string> firingFingerprints)
     {
         var changed = OpenGroups.TryAdd(groupKey, incidentId);
-        // Its alerts' count here is unknown now: the group holds the incident while it is open.
-        changed |= Groups.Remove(groupKey);
+        // Its alerts are not counted here: the group holds the incident while it is open.
+        if (changed) Groups.Remove(groupKey);
         foreach (var fingerprint in firingFingerprints) changed |= FiringAlerts.TryAdd(fingerprint, incidentId);
         return changed;
     }
@@ -493,6 +514,8 @@ public sealed class CorrelatorState
     public bool Forget(string incidentId)
     {
         var removed = Placed.Remove(incidentId);
+        foreach (var (fingerprint, holder) in FiringAlerts)
+            if (holder == incidentId) Uncount(fingerprint, DateTimeOffset.MinValue);
         removed |= RemoveValues(FiringAlerts, incidentId);
         foreach (var (groupKey, holder) in OpenGroups)
             if (holder == incidentId) Groups.Remove(groupKey);

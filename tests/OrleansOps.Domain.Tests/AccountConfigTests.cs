@@ -62,12 +62,25 @@ public sealed class AccountConfigTests
     }
 
     [Theory]
+    [InlineData("1333ms", 1333, "1333ms")]
+    [InlineData("1s500ms", 1500, "1500ms")]
+    [InlineData("2000ms", 2000, "2s")]
+    [InlineData("1m30s", 90_000, "90s")]
+    public void Durations_take_milliseconds_as_Prometheus_writes_them_and_format_back_to_the_largest_whole_unit(string text, int milliseconds, string formatted)
+    {
+        Assert.True(Durations.TryParse(text, out var duration));
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
+        Assert.Equal(formatted, Durations.Format(duration));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("2")]
     [InlineData("h")]
     [InlineData("2x")]
     [InlineData("-2h")]
     [InlineData("0m")]
+    [InlineData("5ms5")]
     [InlineData("100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w100000w")]
     [InlineData("3651d")]
     public void Bad_durations_do_not_parse(string text) => Assert.False(Durations.TryParse(text, out _));

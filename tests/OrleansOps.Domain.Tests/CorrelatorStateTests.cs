@@ -449,14 +449,67 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
-    public void A_group_with_an_alert_still_firing_holds_its_incident_however_long_ago_it_began()
+    public void A_group_holds_its_incident_while_any_of_its_alerts_fires_and_counts_each_resolve_in_the_group_it_fired_in()
     {
-        var state = new CorrelatorState { GroupBy = ["alertname"] };
-        state.Settle(Assert.Single(state.Plan("acme", "api", [Failure("Down", "a", TimeSpan.Zero)], ["alertname"], Ids("inc-1"), window: Window).Routes), AlertOutcome.Applied);
+        string[] byName = ["alertname"];
+        var state = new CorrelatorState { GroupBy = byName };
+        List<Route> Plan(NormalizedAlert alert, Func<string> ids) => state.Plan("acme", "api", [alert], byName, ids, window: Window).Routes;
+        void Settled(List<Route> routes) => routes.ForEach(r => state.Settle(r, AlertOutcome.Applied));
+        NormalizedAlert Down(string node, TimeSpan after) => At(Alerts.Firing("Down", Severity.Sev2, startsAt: Alerts.T0 + after, instance: node), after);
+        // A resolve by dedup key carries no labels: it still counts down the group its alert fired in.
+        NormalizedAlert ResolvedByKey(string node, TimeSpan after) =>
+            Down(node, after).Resolved(Alerts.T0 + after) with { Labels = new Dictionary<string, string>() };
 
-        var (routes, _) = state.Plan("acme", "api", [Failure("Down", "b", TimeSpan.FromHours(2))], ["alertname"], Ids("inc-2"), window: Window);
+        Settled(Plan(Down("a", TimeSpan.Zero), Ids("inc-1")));
+        Settled(Plan(Down("b", TimeSpan.FromMinutes(1)), Ids()));
+        Settled(Plan(ResolvedByKey("a", TimeSpan.FromMinutes(2)), Ids()));
+        var whileBFires = Assert.Single(Plan(Down("c", TimeSpan.FromMinutes(30)), Ids("inc-2")));
+        Settled([whileBFires]);
+        Settled(Plan(ResolvedByKey("b", TimeSpan.FromMinutes(31)), Ids()));
+        Settled(Plan(ResolvedByKey("c", TimeSpan.FromMinutes(32)), Ids()));
+        var afterAllResolved = Assert.Single(Plan(Down("d", TimeSpan.FromMinutes(40)), Ids("inc-2")));
 
-        Assert.Equal(("inc-1", RouteKind.Grouped), (routes[0].IncidentId, routes[0].Kind));
+        Assert.Equal(("inc-1", RouteKind.Grouped), (whileBFires.IncidentId, whileBFires.Kind));
+        Assert.Equal(("inc-2", RouteKind.Opened), (afterAllResolved.IncidentId, afterAllResolved.Kind));
+    }
+
+    [Fact]
+    public void An_alert_resolved_and_fired_again_in_one_batch_still_counts_as_firing_in_its_group()
+    {
+        var state = new CorrelatorState { GroupBy = ByAlertnameAndNode };
+        var alert = Failure("Errors", "a", TimeSpan.Zero);
+        state.Settle(PlanOne(state, alert, Ids("inc-1")), AlertOutcome.Applied);
+        var later = TimeSpan.FromMinutes(1);
+        var (routes, _) = state.Plan("acme", "api",
+            [At(alert.Resolved(Alerts.T0 + later), later), At(alert with { StartsAt = Alerts.T0 + later }, later)], ByAlertnameAndNode, Ids(), window: Window);
+        routes.ForEach(r => state.Settle(r, AlertOutcome.Applied));
+
+        var muchLater = PlanOne(state, Failure("Errors", "a", TimeSpan.FromHours(1)) with { Fingerprint = "same-group" }, Ids("inc-2"));
+
+        Assert.Equal([RouteKind.Resolve, RouteKind.Repeat], routes.Select(r => r.Kind));
+        Assert.Equal(("inc-1", RouteKind.Grouped), (muchLater.IncidentId, muchLater.Kind));
+    }
+
+    [Fact]
+    public void A_failure_relates_by_its_node_over_the_whole_window_and_a_late_release_relates_as_of_the_end_of_its_wait()
+    {
+        var state = new CorrelatorState();
+        var wait = TimeSpan.FromSeconds(30);
+        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => Assert.Single(state.Plan(
+            "acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: wait).Routes);
+
+        Plan(Failure("Errors", "a", TimeSpan.Zero), Ids("inc-1"));
+        var failureLater = Plan(Failure("Timeouts", "a", TimeSpan.FromMinutes(2)), Ids());
+        Plan(Warning("HighLatency", "b", TimeSpan.FromMinutes(3)), Ids());
+        Plan(Failure("Refused", "b", TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(20)), Ids("inc-2"));
+        // The release runs four minutes late (a back-stop reminder after a restart).
+        var released = Assert.Single(state.ReleaseDue(Alerts.T0 + TimeSpan.FromMinutes(7)));
+        var joined = Plan(released, Ids(), replanning: true);
+
+        Assert.Equal("inc-1", failureLater.IncidentId);
+        Assert.StartsWith("time window: api node a failed", failureLater.Rule);
+        Assert.Equal(Alerts.T0 + TimeSpan.FromMinutes(3) + wait, released.ReceivedAt);
+        Assert.Equal(("inc-2", RouteKind.Grouped), (joined.IncidentId, joined.Kind));
     }
 
     [Fact]
