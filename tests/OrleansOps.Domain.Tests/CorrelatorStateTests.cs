@@ -260,6 +260,12 @@ public sealed class CorrelatorWindowAndTopologyTests
     private static Route PlanOne(CorrelatorState state, NormalizedAlert alert, Func<string> ids, IReadOnlyList<UpstreamIncident>? upstream = null) =>
         Assert.Single(state.Plan("acme", "api", [alert], ByAlertnameAndNode, ids, window: Window, upstream: upstream, symptomSeverity: Severity.Sev2).Routes);
 
+    private static readonly TimeSpan SymptomWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>Plans one alert with <see cref="SymptomWait"/> set: weaker alerts wait for their failure, and relate to it only that close.</summary>
+    private static Route PlanWaiting(CorrelatorState state, NormalizedAlert alert, Func<string> ids, bool replanning = false) =>
+        Assert.Single(state.Plan("acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: SymptomWait).Routes);
+
     private static Func<string> Ids(params string[] ids)
     {
         var queue = new Queue<string>(ids);
@@ -367,9 +373,8 @@ public sealed class CorrelatorWindowAndTopologyTests
     public void A_weaker_alert_with_nothing_to_relate_to_waits_for_its_failure_and_re_sends_do_not_extend_the_wait()
     {
         var state = new CorrelatorState();
-        var wait = TimeSpan.FromSeconds(30);
-        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => Assert.Single(state.Plan(
-            "acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: wait).Routes);
+        var wait = SymptomWait;
+        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => PlanWaiting(state, alert, ids, replanning);
 
         var latency = Plan(Warning("HighLatency", "a", TimeSpan.Zero), Ids());
         var resend = Plan(Warning("HighLatency", "a", TimeSpan.FromSeconds(20)), Ids());
@@ -397,9 +402,8 @@ public sealed class CorrelatorWindowAndTopologyTests
     public void With_a_symptom_wait_a_weaker_alert_joins_its_nodes_failure_only_when_it_fires_close_to_it()
     {
         var state = new CorrelatorState();
-        var wait = TimeSpan.FromSeconds(30);
-        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => Assert.Single(state.Plan(
-            "acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: wait).Routes);
+        var wait = SymptomWait;
+        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => PlanWaiting(state, alert, ids, replanning);
 
         Plan(Failure("Errors", "a", TimeSpan.Zero), Ids("inc-1"));
         var latency = Plan(Warning("HighLatency", "a", TimeSpan.FromSeconds(20)), Ids());
@@ -494,9 +498,8 @@ public sealed class CorrelatorWindowAndTopologyTests
     public void A_failure_relates_by_its_node_over_the_whole_window_and_a_late_release_relates_as_of_the_end_of_its_wait()
     {
         var state = new CorrelatorState();
-        var wait = TimeSpan.FromSeconds(30);
-        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => Assert.Single(state.Plan(
-            "acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: wait).Routes);
+        var wait = SymptomWait;
+        Route Plan(NormalizedAlert alert, Func<string> ids, bool replanning = false) => PlanWaiting(state, alert, ids, replanning);
 
         Plan(Failure("Errors", "a", TimeSpan.Zero), Ids("inc-1"));
         var failureLater = Plan(Failure("Timeouts", "a", TimeSpan.FromMinutes(2)), Ids());
