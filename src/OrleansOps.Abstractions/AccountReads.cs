@@ -118,14 +118,15 @@ public static class AccountReads
     public static async Task<AccountCountersView?> CountersAsync(this IGrainFactory grains, string accountId) =>
         await grains.CountersByServiceAsync(accountId) is { } services ? AccountCountersView.Of(accountId, services) : null;
 
-    /// <summary>Each service's correlator counters of an account, or null when there is no such account.</summary>
+    /// <summary>Each service's correlation counters of an account (its declared services and any alerts named), or null when there is no such account.</summary>
     public static async Task<IReadOnlyList<(string Service, CorrelationCounters Counters)>?> CountersByServiceAsync(this IGrainFactory grains, string accountId)
     {
         var account = grains.GetGrain<IAccountGrain>(accountId);
         if (await account.Describe() is null) return null;
         var services = await account.Services();
-        var counters = await Task.WhenAll(services.Select(service => grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(accountId, service)).GetCounters()));
-        return services.Zip(counters, (service, c) => (service, c)).ToList();
+        var counted = (await grains.GetGrain<ICorrelatorGrain>(accountId).GetCounters()).ToDictionary(c => c.Service, c => c.Counters, StringComparer.Ordinal);
+        return services.Union(counted.Keys, StringComparer.Ordinal)
+            .Select(service => (service, counted.GetValueOrDefault(service) ?? new CorrelationCounters())).ToList();
     }
 
     private static Lookup<T> NoAccount<T>(string accountId) where T : class => Lookup<T>.NotFound(Missing.Account(accountId));

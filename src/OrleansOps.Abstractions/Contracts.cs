@@ -51,24 +51,49 @@ public sealed record ConfigPrecondition
         && (IfVersionIn is null || exists && IfVersionIn.Contains(version));
 }
 
-/// <summary>What ingest needs from an account to route alerts.</summary>
+/// <summary>
+/// What ingest needs to normalize the alerts a key sends (their service, whether it is declared), as of one version of
+/// the account's configuration: the web tier keeps it, and the correlator says when it is stale.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record Routing
 {
-    [Id(0)] public required IReadOnlyList<string> GroupBy { get; init; }
+    [Id(0)] public required long Version { get; init; }
     [Id(1)] public required IReadOnlyList<string> DeclaredServices { get; init; }
-    [Id(2)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
-    [Id(3)] public TimeSpan Window { get; init; }
-    /// <summary>For each service with dependencies, the services it depends on directly.</summary>
-    [Id(4)] public IReadOnlyDictionary<string, IReadOnlyList<string>> Upstream { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
-    [Id(5)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
-    [Id(6)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
-    [Id(7)] public int StormPerMinute { get; init; }
-    [Id(8)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
-    [Id(9)] public TimeSpan SymptomWait { get; init; }
     /// <summary>The service of alerts that name none, as the account's configuration gives it for the key.</summary>
-    [Id(10)] public string? KeyDefaultService { get; init; }
+    [Id(2)] public string? KeyDefaultService { get; init; }
 }
+
+/// <summary>The account's configuration as correlation uses it: its version, and the silences that have not ended.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CorrelationSettings([property: Id(0)] long Version, [property: Id(1)] AccountConfig Config, [property: Id(2)] IReadOnlyList<Silence> Silences)
+{
+    /// <summary>How the alerts of the key whose SHA-256 is given are normalized; null when the account does not hold it.</summary>
+    public Routing? RoutingFor(string keySha256) =>
+        Config.IntegrationKeys.FirstOrDefault(k => k.KeySha256 == keySha256) is { } key
+            ? new Routing { Version = Version, DeclaredServices = Config.Services.Select(s => s.Id).ToList(), KeyDefaultService = key.DefaultService }
+            : null;
+}
+
+/// <summary>One ingest request's alerts for one account, normalized under <see cref="RoutingVersion"/>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IngestBatch(
+    [property: Id(0)] string KeySha256, [property: Id(1)] long RoutingVersion, [property: Id(2)] IReadOnlyList<NormalizedAlert> Alerts);
+
+/// <summary>What became of a batch: a receipt per alert, in the batch's order; or why it was not taken.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IngestResult
+{
+    [Id(0)] public IReadOnlyList<AlertReceipt>? Receipts { get; init; }
+    /// <summary>The batch was normalized under another version of the configuration: normalize it again under this one.</summary>
+    [Id(1)] public Routing? Stale { get; init; }
+    /// <summary>The account does not hold the key (any longer).</summary>
+    [Id(2)] public bool UnknownKey { get; init; }
+}
+
+/// <summary>A service's correlation counters.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ServiceCorrelation([property: Id(0)] string Service, [property: Id(1)] CorrelationCounters Counters);
 
 [GenerateSerializer, Immutable]
 public sealed record AccountView
@@ -99,27 +124,6 @@ public enum IncidentStatusFilter
 [GenerateSerializer, Immutable]
 public sealed record IncidentPage([property: Id(0)] IReadOnlyList<IncidentSummary> Items, [property: Id(1)] string? Next);
 
-[GenerateSerializer, Immutable]
-public sealed record CorrelationBatch
-{
-    [Id(0)] public required string AccountId { get; init; }
-    [Id(1)] public required string Service { get; init; }
-    [Id(2)] public required IReadOnlyList<string> GroupBy { get; init; }
-    [Id(3)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
-    [Id(4)] public SuppressionRules Suppression { get; init; } = SuppressionRules.None;
-    /// <summary>How recently a related alert must have joined an incident for a new one to follow; zero turns time grouping and topology off.</summary>
-    [Id(5)] public TimeSpan Window { get; init; }
-    /// <summary>The services this one depends on: open incidents they joined with a failure within the window take its failures as symptoms.</summary>
-    [Id(6)] public IReadOnlyList<string> Upstream { get; init; } = [];
-    [Id(7)] public IReadOnlyList<InhibitionRule> Inhibit { get; init; } = [];
-    [Id(8)] public FlappingPolicy Flapping { get; init; } = FlappingPolicy.Off;
-    [Id(9)] public int StormPerMinute { get; init; }
-    /// <summary>The least severe alert that counts as a failure: topology carries failures, and weaker alerts only from a failing node.</summary>
-    [Id(10)] public Severity SymptomSeverity { get; init; } = Severity.Sev4;
-    /// <summary>How long a weaker alert with no relation waits for a related failure before it opens an incident.</summary>
-    [Id(11)] public TimeSpan SymptomWait { get; init; }
-}
-
 /// <summary>What became of one alert of a batch, in the batch's order.</summary>
 [GenerateSerializer, Immutable]
 public sealed record AlertReceipt
@@ -146,6 +150,8 @@ public sealed record DeliveryResult
 {
     [Id(0)] public required IncidentStatus Status { get; init; }
     [Id(1)] public required IReadOnlyList<AlertOutcome> Outcomes { get; init; }
+    /// <summary>The incident's summary after the delivery, for the account's index; null when only repeats came (nothing it shows changed).</summary>
+    [Id(2)] public IncidentSummary? Summary { get; init; }
 }
 
 [GenerateSerializer]
@@ -186,8 +192,11 @@ public sealed record IncidentView
     [Id(8)] public int PendingNotifications { get; init; }
     /// <summary>Its tickets in ServiceNow and Jira, and how their sync stands (a failing one says why).</summary>
     [Id(9)] public IReadOnlyList<TicketView> Tickets { get; init; } = [];
+    /// <summary>How many alerts the incident holds; <see cref="Alerts"/> may be only the first of them.</summary>
+    [Id(10)] public int AlertCount { get; init; }
 
-    public static IncidentView Of(IncidentState state) => new()
+    /// <summary>The incident, with at most <paramref name="alerts"/> of its alerts (the first to join).</summary>
+    public static IncidentView Of(IncidentState state, int alerts) => new()
     {
         Escalation = EscalationView.Of(state.Escalation, state.Status),
         Notifications = state.Notifications.ToList(),
@@ -197,8 +206,9 @@ public sealed record IncidentView
         GroupKey = state.GroupKey,
         AcknowledgedBy = state.AcknowledgedBy,
         ResolvedBy = state.ResolvedBy,
-        ChronicleEntries = state.Chronicle.Count,
-        Alerts = state.Alerts.Values.OrderBy(a => a.FirstSeen).ToList(),
+        ChronicleEntries = (int)state.ChronicleSeq,
+        Alerts = state.AlertsFrom(0).Take(alerts).ToList(),
+        AlertCount = state.Alerts.Count,
     };
 }
 

@@ -16,25 +16,23 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source, ConfigPrecondition? precondition = null);
     Task<AccountView?> Describe();
     Task<AccountConfig?> GetConfig();
-    /// <summary>How to route alerts sent with the key whose SHA-256 is given; null when the account does not (or no longer) hold that key.</summary>
-    Task<Routing?> GetRouting(string keySha256);
     /// <summary>
-    /// Records an incident's lifecycle events idempotently (by sequence) and its current summary for the index;
-    /// returns the highest sequence the account holds for that incident. Interleaves, so that the reports of
-    /// many incidents share one write.
+    /// The account's configuration as correlation uses it, with its version and the silences that have not ended; null
+    /// when the account does not exist. The correlator asks once per activation, then the account tells it of changes.
     /// </summary>
-    [Orleans.Concurrency.AlwaysInterleave]
-    Task<long> Record(IncidentSummary current, IReadOnlyList<IncidentLifecycleEvent> events);
+    Task<CorrelationSettings?> GetCorrelationSettings();
+    /// <summary>
+    /// Takes the incidents' new summaries into the index and the SLA ledger (copies of what is durable in each
+    /// incident's journal; of two summaries of one incident the higher version wins).
+    /// </summary>
+    Task Record(IReadOnlyList<IncidentSummary> summaries);
     Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit);
-    Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle();
     /// <summary>Stores a silence (already validated); null when the account does not exist.</summary>
     Task<Silence?> AddSilence(Silence silence);
     /// <summary>Silences that are pending, active, or expired within the last week, newest first.</summary>
     Task<IReadOnlyList<Silence>> ListSilences();
     /// <summary>Ends a silence now; null when there is no such silence. Held alerts it covered are evaluated again.</summary>
     Task<Silence?> ExpireSilence(string silenceId, string actor);
-    /// <summary>The open incidents of <paramref name="services"/>, for topology.</summary>
-    Task<IReadOnlyList<UpstreamIncident>> OpenIncidents(IReadOnlyList<string> services);
     /// <summary>The services alerts have been correlated under: declared ones and any seen undeclared.</summary>
     Task<IReadOnlyList<string>> Services();
     /// <summary>Every commitment evaluated now; null when the account does not exist.</summary>
@@ -81,27 +79,33 @@ public interface IAccountDirectoryGrain : IGrainWithStringKey
     Task<IReadOnlyList<string>> List();
 }
 
-/// <summary>Keyed by <see cref="GrainKeys.Correlator"/>: dedup and grouping for one account and service.</summary>
+/// <summary>
+/// Keyed by account id: suppression, dedup and grouping for every service of one account. It is the one grain an
+/// ingest request calls: the services of a batch are correlated in dependency waves (upstream first) within it.
+/// </summary>
 public interface ICorrelatorGrain : IGrainWithStringKey
 {
-    Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch);
-    Task<CorrelationCounters> GetCounters();
-    /// <summary>Firing alerts held back by a silence or maintenance window, oldest first.</summary>
+    /// <summary>Correlates a batch sent with an integration key and normalized under <see cref="IngestBatch.RoutingVersion"/>.</summary>
+    Task<IngestResult> Ingest(IngestBatch batch);
+    /// <summary>How alerts sent with the key whose SHA-256 is given are normalized; null when the account does not hold that key.</summary>
+    Task<Routing?> GetRouting(string keySha256);
+    /// <summary>The counters of each service alerts have been correlated under.</summary>
+    Task<IReadOnlyList<ServiceCorrelation>> GetCounters();
+    /// <summary>Firing alerts held back by a silence, maintenance window, inhibition, flapping or a symptom wait, oldest first.</summary>
     Task<IReadOnlyList<SuppressedAlert>> ListSuppressed();
+    /// <summary>The account's configuration or silences changed: correlation follows them from now on, and held alerts a silence no longer covers go through it again.</summary>
+    Task Configure(CorrelationSettings settings);
 
     /// <summary>
     /// A reopened incident claims its group and its still-firing alerts again. One-way: the incident never
     /// waits on its correlator, which may itself be waiting on the incident.
     /// </summary>
     [Orleans.Concurrency.OneWay]
-    Task Adopt(string incidentId, string groupKey, IReadOnlyList<string> firingFingerprints);
+    Task Adopt(string incidentId, string service, string groupKey, IReadOnlyList<string> firingFingerprints);
 
-    /// <summary>
-    /// The account's suppression rules changed (a silence was expired): held alerts are evaluated again now under
-    /// <paramref name="rules"/>. One-way, so the account never waits on a correlator.
-    /// </summary>
+    /// <summary>Held alerts may be due for release (the wake index found the correlator inactive).</summary>
     [Orleans.Concurrency.OneWay]
-    Task Reconsider(SuppressionRules rules);
+    Task Wake();
 }
 
 /// <summary>Keyed by incident id.</summary>
@@ -109,7 +113,10 @@ public interface IIncidentGrain : IGrainWithStringKey
 {
     Task<DeliveryResult> Deliver(AlertDelivery delivery);
     Task<IncidentView?> Describe();
-    Task<IReadOnlyList<ChronicleEntry>?> GetChronicle();
+    /// <summary>The incident's alerts in the order they joined, <paramref name="limit"/> from <paramref name="offset"/>; null when there is no such incident.</summary>
+    Task<IReadOnlyList<IncidentAlert>?> GetAlerts(int offset, int limit);
+    /// <summary>Up to <paramref name="limit"/> chronicle entries after <paramref name="afterSeq"/>, oldest first; null when there is no such incident.</summary>
+    Task<IReadOnlyList<ChronicleEntry>?> GetChronicle(long afterSeq, int limit);
     Task<ChronicleVerification?> VerifyChronicle();
     Task<CommandResult> Acknowledge(string actor);
     Task<CommandResult> Resolve(string actor, string? note);
@@ -133,12 +140,9 @@ public interface IIncidentGrain : IGrainWithStringKey
     /// <summary>The account the incident belongs to; null when there is no such incident. For access checks.</summary>
     [Orleans.Concurrency.ReadOnly]
     Task<string?> Owner();
-    /// <summary>Sends the account the incident's summary and unconfirmed events again (its index may have lost them).</summary>
+    /// <summary>Something may be due (the wake index found the incident inactive): it acts on it now.</summary>
     [Orleans.Concurrency.OneWay]
-    Task ReportToAccount();
-    /// <summary>The account has written the incident's lifecycle events up to <paramref name="seq"/>.</summary>
-    [Orleans.Concurrency.OneWay]
-    Task Held(long seq);
+    Task Wake();
 }
 
 /// <summary>Keyed by token id (<c>tok-…</c>): one API token, holding only its secrets' hashes.</summary>
@@ -174,24 +178,24 @@ public interface INotifierGrain : IGrainWithIntegerKey
     Task Send(Notification notification);
 }
 
+/// <summary>
+/// Keyed by <see cref="GrainKeys.Wakes"/>: wakes the incidents and correlators whose journal says something is due, a
+/// back-stop for the grain timers lost with a deactivation or a silo.
+/// </summary>
+public interface IWakeIndexGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the back-stop reminder (once per cluster start; idempotent) and wakes what is due now.</summary>
+    Task Start();
+}
+
 public static class GrainKeys
 {
     public const string Directory = "directory";
+    public const string Wakes = "wakes";
     public const string Fleet = "fleet";
     public const string Tokens = "tokens";
 
     /// <summary>"key-" and the key's SHA-256: never all digits, and the key itself never becomes an identifier.</summary>
     public static string IntegrationKey(string keySha256) => "key-" + keySha256;
-
-    public static string Correlator(string accountId, string service) => accountId + "/" + service;
 }
 
-/// <summary>
-/// Keyed by account id: the account-wide view correlators share — the firing sources of its inhibition rules and its
-/// rate of new alerts (storm mode). Only accounts with inhibition rules or a storm threshold use it.
-/// </summary>
-public interface IAccountSignalsGrain : IGrainWithStringKey
-{
-    /// <summary>Learns the sources among <paramref name="alerts"/> and counts <paramref name="newAlerts"/>; answers which alerts are inhibited and whether a storm is on.</summary>
-    Task<AccountSignals> Observe(IReadOnlyList<InhibitionRule> rules, int stormPerMinute, IReadOnlyList<NormalizedAlert> alerts, int newAlerts);
-}

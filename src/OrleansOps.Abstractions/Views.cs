@@ -8,13 +8,14 @@ public sealed record IncidentResponse(
     string Id, string Account, string Service, bool ServiceDeclared, string Title, Severity Severity, IncidentStatus Status,
     DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy,
     DateTimeOffset? ResolvedAt, string? ResolvedBy, string GroupKey, int ChronicleEntries, IReadOnlyList<IncidentAlert> Alerts,
-    EscalationView Escalation, IReadOnlyList<NotificationOutcome> Notifications, int PendingNotifications, IReadOnlyList<TicketView> Tickets)
+    EscalationView Escalation, IReadOnlyList<NotificationOutcome> Notifications, int PendingNotifications, IReadOnlyList<TicketView> Tickets,
+    int AlertCount)
 {
     public static IncidentResponse Of(IncidentView view) => new(
         view.Summary.Id, view.Summary.AccountId, view.Summary.Service, view.Summary.ServiceDeclared, view.Summary.Title,
         view.Summary.Severity, view.Summary.Status, view.Summary.OpenedAt, view.Summary.StartedAt,
         view.Summary.AcknowledgedAt, view.AcknowledgedBy, view.Summary.ResolvedAt, view.ResolvedBy, view.GroupKey,
-        view.ChronicleEntries, view.Alerts, view.Escalation, view.Notifications, view.PendingNotifications, view.Tickets);
+        view.ChronicleEntries, view.Alerts, view.Escalation, view.Notifications, view.PendingNotifications, view.Tickets, view.AlertCount);
 }
 
 public sealed record IncidentListItem(

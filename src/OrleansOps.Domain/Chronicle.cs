@@ -65,11 +65,17 @@ public static class Chronicle
 
     public static ChronicleEntry Next(
         IReadOnlyList<ChronicleEntry> chronicle, DateTimeOffset at, string kind, string actor, string text,
+        IReadOnlyDictionary<string, string>? data = null) =>
+        chronicle.Count > 0
+            ? Next(chronicle[^1].Seq, chronicle[^1].Hash, at, kind, actor, text, data)
+            : Next(0, GenesisHash, at, kind, actor, text, data);
+
+    /// <summary>The entry that follows the one numbered <paramref name="previousSeq"/> with hash <paramref name="previousHash"/>.</summary>
+    public static ChronicleEntry Next(
+        long previousSeq, string previousHash, DateTimeOffset at, string kind, string actor, string text,
         IReadOnlyDictionary<string, string>? data = null)
     {
-        var previous = chronicle.Count > 0 ? chronicle[^1] : null;
-        var seq = (previous?.Seq ?? 0) + 1;
-        var prevHash = previous?.Hash ?? GenesisHash;
+        var seq = previousSeq + 1;
         var fields = data ?? new Dictionary<string, string>();
         return new ChronicleEntry
         {
@@ -79,34 +85,19 @@ public static class Chronicle
             Actor = actor,
             Text = text,
             Data = fields,
-            PrevHash = prevHash,
-            Hash = HashOf(seq, at, kind, actor, text, fields, prevHash),
+            PrevHash = previousHash,
+            Hash = HashOf(seq, at, kind, actor, text, fields, previousHash),
         };
     }
 
     public static ChronicleVerification Verify(IReadOnlyList<ChronicleEntry> chronicle)
     {
-        var expectedPrev = GenesisHash;
-        long expectedSeq = 1;
-        foreach (var entry in chronicle)
-        {
-            if (entry.Seq != expectedSeq)
-                return Invalid(chronicle, entry.Seq, $"entry {entry.Seq} is out of sequence (expected {expectedSeq})");
-            if (entry.PrevHash != expectedPrev)
-                return Invalid(chronicle, entry.Seq, $"entry {entry.Seq} does not link to the entry before it");
-            var recomputed = HashOf(entry.Seq, entry.At, entry.Kind, entry.Actor, entry.Text, entry.Data, entry.PrevHash);
-            if (recomputed != entry.Hash)
-                return Invalid(chronicle, entry.Seq, $"entry {entry.Seq} was altered after it was written");
-            expectedPrev = entry.Hash;
-            expectedSeq++;
-        }
-        return new ChronicleVerification(true, chronicle.Count, chronicle.Count > 0 ? chronicle[^1].Hash : GenesisHash, null, null);
+        var check = new ChronicleCheck();
+        foreach (var entry in chronicle) check.Next(entry);
+        return check.Result;
     }
 
-    private static ChronicleVerification Invalid(IReadOnlyList<ChronicleEntry> chronicle, long seq, string reason) =>
-        new(false, chronicle.Count, chronicle.Count > 0 ? chronicle[^1].Hash : null, seq, reason);
-
-    internal static string HashOf(
+    public static string HashOf(
         long seq, DateTimeOffset at, string kind, string actor, string text,
         IReadOnlyDictionary<string, string> data, string prevHash)
     {
@@ -133,4 +124,35 @@ public static class Chronicle
         }
         return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
     }
+}
+
+/// <summary>Verifies a chronicle entry by entry, so that one too long to hold at once can be read and checked in pages.</summary>
+public sealed class ChronicleCheck
+{
+    private string _expectedPrev = Chronicle.GenesisHash;
+    private long _expectedSeq = 1;
+    private int _entries;
+    private string? _head;
+    private (long Seq, string Reason)? _invalid;
+
+    /// <summary>Checks the next entry; false once the chain is broken (the result says where the first break is).</summary>
+    public bool Next(ChronicleEntry entry)
+    {
+        _entries++;
+        _head = entry.Hash;
+        if (_invalid is not null) return false;
+        if (entry.Seq != _expectedSeq)
+            _invalid = (entry.Seq, $"entry {entry.Seq} is out of sequence (expected {_expectedSeq})");
+        else if (entry.PrevHash != _expectedPrev)
+            _invalid = (entry.Seq, $"entry {entry.Seq} does not link to the entry before it");
+        else if (Chronicle.HashOf(entry.Seq, entry.At, entry.Kind, entry.Actor, entry.Text, entry.Data, entry.PrevHash) != entry.Hash)
+            _invalid = (entry.Seq, $"entry {entry.Seq} was altered after it was written");
+        _expectedPrev = entry.Hash;
+        _expectedSeq++;
+        return _invalid is null;
+    }
+
+    public ChronicleVerification Result => _invalid is { } bad
+        ? new ChronicleVerification(false, _entries, _head, bad.Seq, bad.Reason)
+        : new ChronicleVerification(true, _entries, _head ?? Chronicle.GenesisHash, null, null);
 }

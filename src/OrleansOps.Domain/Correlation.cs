@@ -17,6 +17,10 @@ public sealed class CorrelationCounters
     [Id(7)] public long Suppressed { get; set; }
 
     public CorrelationCounters Copy() => (CorrelationCounters)MemberwiseClone();
+
+    public bool SameAs(CorrelationCounters other) =>
+        Received == other.Received && Deduplicated == other.Deduplicated && Grouped == other.Grouped && IncidentsOpened == other.IncidentsOpened
+        && Resolved == other.Resolved && Unmatched == other.Unmatched && FiringEvents == other.FiringEvents && Suppressed == other.Suppressed;
 }
 
 /// <summary>Why an alert goes where it goes.</summary>
@@ -97,44 +101,40 @@ public sealed class SuppressedAlert
 /// <summary>
 /// The dedup-and-group state of one account/service: which open incident holds each firing alert, and which
 /// open incident holds each group. The incident stays the authority on its own status: a resolved incident
-/// rejects new firings, and <see cref="Forget"/> drops it here.
+/// rejects new firings, and <see cref="Forget"/> drops it here. Every map remembers what changed, so that the
+/// journal keeps the changed entries of a decision rather than the whole state (<see cref="TakeChange"/>).
 /// </summary>
 [GenerateSerializer]
 public sealed class CorrelatorState
 {
-    [Id(0)] public Dictionary<string, string> FiringAlerts { get; set; } = new(StringComparer.Ordinal);
-    [Id(1)] public Dictionary<string, string> OpenGroups { get; set; } = new(StringComparer.Ordinal);
+    [Id(0)] public TrackedMap<string> FiringAlerts { get; set; } = new();
+    [Id(1)] public TrackedMap<string> OpenGroups { get; set; } = new();
     [Id(3)] public CorrelationCounters Counters { get; set; } = new();
     /// <summary>Firing alerts held back by suppression, by fingerprint.</summary>
-    [Id(4)] public Dictionary<string, SuppressedAlert> Suppressed { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>The grouping and suppression rules of the latest batch, to evaluate held alerts again without one.</summary>
-    [Id(5)] public IReadOnlyList<string> GroupBy { get; set; } = ["alertname"];
-    [Id(6)] public SuppressionRules Rules { get; set; } = SuppressionRules.None;
-    [Id(8)] public TimeSpan Window { get; set; }
-    [Id(9)] public IReadOnlyList<string> Upstream { get; set; } = [];
+    [Id(4)] public TrackedMap<SuppressedAlert> Suppressed { get; set; } = new();
     /// <summary>Recent state changes (new occurrence, resolve) per fingerprint, for flapping control.</summary>
-    [Id(10)] public Dictionary<string, List<DateTimeOffset>> Toggles { get; set; } = new(StringComparer.Ordinal);
-    [Id(11)] public FlappingPolicy Flapping { get; set; } = FlappingPolicy.Off;
-    [Id(12)] public IReadOnlyList<InhibitionRule> Inhibit { get; set; } = [];
-    [Id(13)] public int StormPerMinute { get; set; }
+    [Id(10)] public TrackedMap<List<DateTimeOffset>> Toggles { get; set; } = new();
     /// <summary>When each recently resolved alert ended, so a trigger sent before its resolve but received after it is recognised as late.</summary>
-    [Id(14)] public Dictionary<string, DateTimeOffset> RecentResolves { get; set; } = new(StringComparer.Ordinal);
+    [Id(14)] public TrackedMap<DateTimeOffset> RecentResolves { get; set; } = new();
     /// <summary>
     /// The new alerts this service placed in each open incident (its own and upstream ones it joined as a symptom):
     /// the time window relates a new alert to them.
     /// </summary>
-    [Id(15)] public Dictionary<string, List<PlacedAlert>> Placed { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>The least severe alert that counts as a failure for topology; weaker ones relate by node only.</summary>
-    [Id(16)] public Severity SymptomSeverity { get; set; } = Severity.Sev4;
-    /// <summary>How long a weaker alert with no relation waits for a related failure before it opens an incident.</summary>
-    [Id(17)] public TimeSpan SymptomWait { get; set; }
+    [Id(15)] public PlacedAlerts Placed { get; set; } = new();
     /// <summary>
-    /// Per open group: how many of its alerts fire and since when none has. A group missing here (state from before
-    /// it was kept, or reopened by an operator) holds its incident as long as the incident is open.
+    /// Per open group: how many of its alerts fire and since when none has. A group missing here (reopened by an
+    /// operator) holds its incident as long as the incident is open.
     /// </summary>
-    [Id(18)] public Dictionary<string, GroupLife> Groups { get; set; } = new(StringComparer.Ordinal);
+    [Id(18)] public TrackedMap<GroupLife> Groups { get; set; } = new();
     /// <summary>The group each counted firing alert is counted in, so its resolve counts down the same group.</summary>
-    [Id(19)] public Dictionary<string, string> CountedIn { get; set; } = new(StringComparer.Ordinal);
+    [Id(19)] public TrackedMap<string> CountedIn { get; set; } = new();
+
+    /// <summary>The grouping labels of the latest plan, which settling the answers of its incidents goes by.</summary>
+    [NonSerialized] private IReadOnlyList<string> _groupBy = ["alertname"];
+    /// <summary>The counters as last taken with a change.</summary>
+    [NonSerialized] private CorrelationCounters _countersTaken = new();
+    /// <summary>When stale flapping histories were last dropped.</summary>
+    [NonSerialized] private DateTimeOffset _togglesPruned;
 
     private const int MaxRecentResolves = 10_000;
     private static readonly TimeSpan RecentResolveHorizon = TimeSpan.FromHours(1);
@@ -153,6 +153,7 @@ public sealed class CorrelatorState
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
         flapping ??= FlappingPolicy.Off;
+        _groupBy = groupBy;
         var routes = new List<Route>(alerts.Count);
         var changed = false;
         for (var index = 0; index < alerts.Count; index++)
@@ -295,7 +296,10 @@ public sealed class CorrelatorState
         if (RecentResolves.Count <= MaxRecentResolves) return;
         foreach (var old in RecentResolves.Where(p => p.Value < alert.ReceivedAt - RecentResolveHorizon).Select(p => p.Key).ToList())
             RecentResolves.Remove(old);
-        while (RecentResolves.Count > MaxRecentResolves) RecentResolves.Remove(RecentResolves.MinBy(p => p.Value).Key);
+        // Then the oldest, a tenth at a time, so that a full map is not searched again for every resolve.
+        if (RecentResolves.Count > MaxRecentResolves)
+            foreach (var old in RecentResolves.OrderBy(p => p.Value).Take(RecentResolves.Count - MaxRecentResolves * 9 / 10).Select(p => p.Key).ToList())
+                RecentResolves.Remove(old);
     }
 
     /// <summary>How long an inhibited alert waits before it is checked again against the account's firing sources.</summary>
@@ -308,9 +312,15 @@ public sealed class CorrelatorState
         if (!Toggles.TryGetValue(fingerprint, out var times)) Toggles[fingerprint] = times = [];
         times.Add(at);
         times.RemoveAll(t => t <= at - flapping.Window);
-        // Forget alerts that have been quiet for a whole window, so the map does not grow with history.
-        foreach (var stale in Toggles.Where(p => p.Value.Count == 0 || p.Value[^1] <= at - flapping.Window - flapping.Quiet).Select(p => p.Key).ToList())
-            Toggles.Remove(stale);
+        Toggles.Touch(fingerprint);
+        // Forget alerts that have been quiet for a whole window, so the map does not grow with history: looked for once
+        // a quiet period, not at every toggle, since a storm toggles every new alert.
+        if (at - _togglesPruned >= flapping.Quiet)
+        {
+            _togglesPruned = at;
+            foreach (var stale in Toggles.Where(p => p.Value.Count == 0 || p.Value[^1] <= at - flapping.Window - flapping.Quiet).Select(p => p.Key).ToList())
+                Toggles.Remove(stale);
+        }
         return true;
     }
 
@@ -386,23 +396,15 @@ public sealed class CorrelatorState
         (string IncidentId, DateTimeOffset At)? Latest(Func<PlacedAlert, bool> related)
         {
             (string IncidentId, DateTimeOffset At)? latest = null;
-            foreach (var (incidentId, placed) in Placed)
+            foreach (var (incidentId, placed) in Placed.ByIncident)
                 foreach (var p in placed)
                     if (p.At >= since && (latest is null || p.At > latest.Value.At) && related(p)) latest = (incidentId, p.At);
             return latest;
         }
     }
 
-    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window)
-    {
-        if (!Placed.TryGetValue(incidentId, out var placed)) Placed[incidentId] = placed = [];
-        // Only what the window can still see is kept, and at most a bounded burst of it.
-        placed.RemoveAll(p => p.At < alert.ReceivedAt - window);
-        if (placed.Count >= MaxPlacedPerIncident) placed.RemoveAt(0);
-        placed.Add(new PlacedAlert(alert.Name, NodeLabel.Of(alert.Labels), alert.Severity, alert.ReceivedAt));
-    }
-
-    private const int MaxPlacedPerIncident = 256;
+    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window) =>
+        Placed.Add(incidentId, new PlacedAlert(alert.Name, NodeLabel.Of(alert.Labels), alert.Severity, alert.ReceivedAt), window);
 
     /// <summary>
     /// Learns from the incident's answer, route by route in batch order: a firing it took is held there (so a
@@ -423,7 +425,7 @@ public sealed class CorrelatorState
                 if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return false;
                 // Fires again after its resolve in the same batch: counted again in its group.
                 FiringAlerts[fingerprint] = route.IncidentId;
-                Count(fingerprint, GroupKey.Of(route.Alert.Labels, GroupBy));
+                Count(fingerprint, GroupKey.Of(route.Alert.Labels, _groupBy));
                 return true;
             case RouteKind.Resolve when outcome != AlertOutcome.Rejected
                 && FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == route.IncidentId:
@@ -447,12 +449,14 @@ public sealed class CorrelatorState
         }
         CountedIn[fingerprint] = groupKey;
         life.Firing++;
+        Groups.Touch(groupKey);
     }
 
     /// <summary>The alert no longer fires: its group goes quiet at <paramref name="at"/> when it was the last.</summary>
     private void Uncount(string fingerprint, DateTimeOffset at)
     {
         if (!CountedIn.Remove(fingerprint, out var groupKey) || !Groups.TryGetValue(groupKey, out var life)) return;
+        Groups.Touch(groupKey);
         if (--life.Firing > 0) return;
         life.Firing = 0;
         life.QuietSince = at;
@@ -465,6 +469,7 @@ public sealed class CorrelatorState
             held.Alert = alert;
             held.Reason = reason;
             held.Count++;
+            Suppressed.Touch(alert.Fingerprint);
         }
         else Suppressed[alert.Fingerprint] = new SuppressedAlert { Alert = alert, Reason = reason, Since = alert.ReceivedAt, Count = 1 };
     }
@@ -495,9 +500,12 @@ public sealed class CorrelatorState
     /// </summary>
     public void LiftEnded(SuppressionRules rules, DateTimeOffset now)
     {
-        foreach (var held in Suppressed.Values)
+        foreach (var (fingerprint, held) in Suppressed)
             if (held.Reason.Kind is SuppressionReason.SilenceKind or SuppressionReason.MaintenanceKind && rules.Check(held.Alert, now) is null)
+            {
                 held.Reason = held.Reason with { Until = now };
+                Suppressed.Touch(fingerprint);
+            }
     }
 
     /// <summary>An operator reopened the incident: its still-firing alerts and its group lead to it again.</summary>
@@ -513,21 +521,135 @@ public sealed class CorrelatorState
     /// <summary>The incident is resolved: its alerts and group no longer attract anything.</summary>
     public bool Forget(string incidentId)
     {
-        var removed = Placed.Remove(incidentId);
-        foreach (var (fingerprint, holder) in FiringAlerts)
-            if (holder == incidentId) Uncount(fingerprint, DateTimeOffset.MinValue);
-        removed |= RemoveValues(FiringAlerts, incidentId);
-        foreach (var (groupKey, holder) in OpenGroups)
-            if (holder == incidentId) Groups.Remove(groupKey);
-        removed |= RemoveValues(OpenGroups, incidentId);
+        var removed = Placed.Forget(incidentId);
+        foreach (var (fingerprint, holder) in FiringAlerts.ToList())
+        {
+            if (holder != incidentId) continue;
+            Uncount(fingerprint, DateTimeOffset.MinValue);
+            FiringAlerts.Remove(fingerprint);
+            removed = true;
+        }
+        foreach (var (groupKey, holder) in OpenGroups.ToList())
+        {
+            if (holder != incidentId) continue;
+            Groups.Remove(groupKey);
+            OpenGroups.Remove(groupKey);
+            removed = true;
+        }
         return removed;
     }
 
-    private static bool RemoveValues(Dictionary<string, string> map, string value)
+    /// <summary>What changed since the last call, as a journal entry keeps it (the new values of changed entries); null when nothing did.</summary>
+    public CorrelatorChange? TakeChange()
     {
-        var keys = map.Where(pair => pair.Value == value).Select(pair => pair.Key).ToList();
-        foreach (var key in keys) map.Remove(key);
-        return keys.Count > 0;
+        var change = new CorrelatorChange
+        {
+            FiringAlerts = FiringAlerts.TakeChanges(),
+            OpenGroups = OpenGroups.TakeChanges(),
+            Suppressed = Suppressed.TakeChanges(),
+            Toggles = Toggles.TakeChanges(),
+            RecentResolves = RecentResolves.TakeChanges(),
+            Groups = Groups.TakeChanges(),
+            CountedIn = CountedIn.TakeChanges(),
+            Placed = Placed.TakeChanges(),
+            Counters = Counters.SameAs(_countersTaken) ? null : Counters.Copy(),
+        };
+        if (change.Counters is { } counters) _countersTaken = counters;
+        return change.IsEmpty ? null : change;
+    }
+
+    /// <summary>Replays a change taken by <see cref="TakeChange"/>.</summary>
+    public void Apply(CorrelatorChange change)
+    {
+        FiringAlerts.Apply(change.FiringAlerts);
+        OpenGroups.Apply(change.OpenGroups);
+        Suppressed.Apply(change.Suppressed);
+        Toggles.Apply(change.Toggles);
+        RecentResolves.Apply(change.RecentResolves);
+        Groups.Apply(change.Groups);
+        CountedIn.Apply(change.CountedIn);
+        Placed.Apply(change.Placed);
+        if (change.Counters is { } counters) Counters = _countersTaken = counters.Copy();
+    }
+}
+
+/// <summary>What one decision changed in a service's correlation state: the new values of the changed entries of each map.</summary>
+[GenerateSerializer, Alias("orleansops.correlator-change.v1")]
+public sealed class CorrelatorChange
+{
+    [Id(0)] public MapChange<string>? FiringAlerts { get; init; }
+    [Id(1)] public MapChange<string>? OpenGroups { get; init; }
+    [Id(2)] public MapChange<SuppressedAlert>? Suppressed { get; init; }
+    [Id(3)] public MapChange<List<DateTimeOffset>>? Toggles { get; init; }
+    [Id(4)] public MapChange<DateTimeOffset>? RecentResolves { get; init; }
+    [Id(5)] public MapChange<GroupLife>? Groups { get; init; }
+    [Id(6)] public MapChange<string>? CountedIn { get; init; }
+    [Id(7)] public List<PlacedChange>? Placed { get; init; }
+    [Id(8)] public CorrelationCounters? Counters { get; init; }
+
+    public bool IsEmpty => FiringAlerts is null && OpenGroups is null && Suppressed is null && Toggles is null && RecentResolves is null
+        && Groups is null && CountedIn is null && Placed is null && Counters is null;
+}
+
+/// <summary>A new alert placed in an incident (kept while the window can see it), or, without one, the incident forgotten.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PlacedChange([property: Id(0)] string IncidentId, [property: Id(1)] PlacedAlert? Alert, [property: Id(2)] TimeSpan Window);
+
+/// <summary>
+/// The new alerts a service placed in each open incident, within the time window: what the window relates a new alert
+/// to. Kept as the changes that built it (a placement, a forgotten incident), since each new alert adds one.
+/// </summary>
+[GenerateSerializer]
+public sealed class PlacedAlerts
+{
+    private const int MaxPerIncident = 256;
+
+    [Id(0)] private readonly Dictionary<string, List<PlacedAlert>> _byIncident = new(StringComparer.Ordinal);
+    [NonSerialized] private List<PlacedChange>? _changes;
+
+    public int IncidentCount => _byIncident.Count;
+
+    public IEnumerable<KeyValuePair<string, List<PlacedAlert>>> ByIncident => _byIncident;
+
+    public bool TryGet(string incidentId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out List<PlacedAlert> placed) =>
+        _byIncident.TryGetValue(incidentId, out placed);
+
+    public void Add(string incidentId, PlacedAlert alert, TimeSpan window)
+    {
+        Place(incidentId, alert, window);
+        (_changes ??= []).Add(new PlacedChange(incidentId, alert, window));
+    }
+
+    public bool Forget(string incidentId)
+    {
+        if (!_byIncident.Remove(incidentId)) return false;
+        (_changes ??= []).Add(new PlacedChange(incidentId, null, default));
+        return true;
+    }
+
+    public List<PlacedChange>? TakeChanges()
+    {
+        var changes = _changes;
+        _changes = null;
+        return changes;
+    }
+
+    public void Apply(List<PlacedChange>? changes)
+    {
+        foreach (var change in changes ?? [])
+        {
+            if (change.Alert is { } alert) Place(change.IncidentId, alert, change.Window);
+            else _byIncident.Remove(change.IncidentId);
+        }
+    }
+
+    private void Place(string incidentId, PlacedAlert alert, TimeSpan window)
+    {
+        if (!_byIncident.TryGetValue(incidentId, out var placed)) _byIncident[incidentId] = placed = [];
+        // Only what the window can still see is kept, and at most a bounded burst of it.
+        placed.RemoveAll(p => p.At < alert.At - window);
+        if (placed.Count >= MaxPerIncident) placed.RemoveAt(0);
+        placed.Add(alert);
     }
 }
 

@@ -38,22 +38,6 @@ public sealed class IncidentAlert
     [Id(15)] public string? Rule { get; init; }
 }
 
-[GenerateSerializer]
-public enum LifecycleKind
-{
-    Opened = 0,
-    Acknowledged = 1,
-    Resolved = 2,
-    Reopened = 3,
-    SeverityChanged = 4,
-    /// <summary>An acknowledged incident is triggered again: its acknowledgement timed out, or someone escalated or reassigned it.</summary>
-    Retriggered = 5,
-    /// <summary>A response or resolution clock of the contract is close to its deadline (<see cref="IncidentLifecycleEvent.Clock"/> names it).</summary>
-    SlaWarning = 6,
-    /// <summary>A response or resolution clock passed its deadline.</summary>
-    SlaBreached = 7,
-}
-
 /// <summary>The incident as the account's index and lists see it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record IncidentSummary
@@ -73,7 +57,10 @@ public sealed record IncidentSummary
     [Id(12)] public int FiringAlertCount { get; init; }
     /// <summary>The services the incident's alerts come from, for topology: a failure spreads through its dependants.</summary>
     [Id(13)] public ServiceSpans Services { get; init; } = ServiceSpans.None;
-    /// <summary>The nodes its alerts name (label node, instance or host), for per-node commitments.</summary>
+    /// <summary>
+    /// The nodes its alerts name (label node, instance or host), for per-node commitments: the first
+    /// <see cref="IncidentState.SummaryNodes"/> to join, in name order; <see cref="NodeCount"/> says how many it names in all.
+    /// </summary>
     [Id(14)] public NodeList Nodes { get; init; } = NodeList.None;
     /// <summary>How many escalation levels paged (for the escalations-per-incident KPI).</summary>
     [Id(15)] public int Escalations { get; init; }
@@ -81,6 +68,13 @@ public sealed record IncidentSummary
     [Id(16)] public DateTimeOffset? FirstAcknowledgedAt { get; init; }
     /// <summary>How many of its tickets cannot be written right now (failing and retrying, or stuck).</summary>
     [Id(17)] public int TicketsFailing { get; init; }
+    /// <summary>The incident's journal position when it was taken: of two summaries of one incident, the higher is newer.</summary>
+    [Id(18)] public long Version { get; init; }
+    /// <summary>How many nodes its alerts name; more than <see cref="Nodes"/> lists once a failure spreads that wide.</summary>
+    [Id(19)] public int NodeCount { get; init; }
+
+    /// <summary>Whether the incident names nodes beyond those <see cref="Nodes"/> lists.</summary>
+    public bool NodesTruncated => NodeCount > Nodes.Count;
 }
 
 /// <summary>A service with alerts in an incident: the most severe of them, and when the first alert that severe joined.</summary>
@@ -118,19 +112,6 @@ public sealed class ServiceSpans : IEquatable<ServiceSpans>
     public bool Equals(ServiceSpans? other) => other is not null && Items.SequenceEqual(other.Items);
     public override bool Equals(object? obj) => Equals(obj as ServiceSpans);
     public override int GetHashCode() => Items.Aggregate(Items.Count, (hash, span) => HashCode.Combine(hash, span));
-}
-
-/// <summary>An event the incident owes its account (for the index and the SLA ledger); sequence numbered per incident.</summary>
-[GenerateSerializer, Immutable]
-public sealed record IncidentLifecycleEvent
-{
-    [Id(0)] public required string IncidentId { get; init; }
-    [Id(1)] public required long Seq { get; init; }
-    [Id(2)] public required LifecycleKind Kind { get; init; }
-    [Id(3)] public required DateTimeOffset At { get; init; }
-    [Id(4)] public required IncidentSummary Summary { get; init; }
-    /// <summary>For SLA clock events: the clock, e.g. <c>sev1-response</c>.</summary>
-    [Id(5)] public string? Clock { get; init; }
 }
 
 [GenerateSerializer]
@@ -176,8 +157,10 @@ public sealed record IncidentOrigin
 }
 
 /// <summary>
-/// The incident: its lifecycle (triggered → acknowledged → resolved, reopen), its alerts and its chronicle.
-/// Every change appends a chronicle entry; lifecycle changes also queue an event for the account.
+/// The incident: its lifecycle (triggered → acknowledged → resolved, reopen), its alerts and its chronicle. Every change
+/// appends a chronicle entry. The chronicle itself is not held here, only its head (the last entry's number and hash):
+/// the entries a change records wait in <see cref="Recorded"/> until the grain hands them to storage, which keeps
+/// them for good and pages them on read.
 /// </summary>
 [GenerateSerializer]
 public sealed partial class IncidentState
@@ -196,16 +179,57 @@ public sealed partial class IncidentState
     [Id(11)] public string? AcknowledgedBy { get; set; }
     [Id(12)] public DateTimeOffset? ResolvedAt { get; set; }
     [Id(13)] public string? ResolvedBy { get; set; }
+    /// <summary>Its alerts by fingerprint, in the order they joined (never removed, so the order holds).</summary>
     [Id(14)] public Dictionary<string, IncidentAlert> Alerts { get; set; } = new(StringComparer.Ordinal);
-    [Id(15)] public List<ChronicleEntry> Chronicle { get; set; } = [];
-    /// <summary>Lifecycle events not yet confirmed by the account.</summary>
-    [Id(17)] public List<IncidentLifecycleEvent> Outbox { get; set; } = [];
-    [Id(18)] public long LastEventSeq { get; set; }
     /// <summary>When an operator last reopened it: a later automatic resolve cannot date itself before that.</summary>
     [Id(19)] public DateTimeOffset? ReopenedAt { get; set; }
     [Id(24)] public DateTimeOffset? FirstAcknowledgedAt { get; set; }
+    /// <summary>The last chronicle entry's number and hash: the next entry links to them.</summary>
+    [Id(26)] public long ChronicleSeq { get; set; }
+    [Id(27)] public string ChronicleHash { get; set; } = Domain.Chronicle.GenesisHash;
+    /// <summary>How many escalation steps paged (for the escalations-per-incident KPI).</summary>
+    [Id(28)] public int Escalations { get; set; }
+    /// <summary>The last chronicle entry that belongs on a ticket: a ticket synced up to it is in step.</summary>
+    [Id(29)] public long TicketEntrySeq { get; set; }
+
+    // What the state implies, kept up to date as it changes rather than recounted (an incident may hold 100,000 alerts);
+    // rebuilt from the alerts after a load.
+    [NonSerialized] private List<IncidentAlert> _ordered = [];
+    [NonSerialized] private int _firing;
+    [NonSerialized] private readonly Dictionary<string, ServiceSpan> _spans = new(StringComparer.Ordinal);
+    [NonSerialized] private readonly HashSet<string> _nodes = new(StringComparer.Ordinal);
+    /// <summary>The first nodes to join, which the summary names.</summary>
+    [NonSerialized] private readonly SortedSet<string> _summaryNodes = new(StringComparer.Ordinal);
+    [NonSerialized] private readonly SortedSet<(DateTimeOffset At, string Fingerprint)> _expiries = new();
+
+    // What changed since the grain last took the changes.
+    [NonSerialized] private List<ChronicleEntry> _recorded = [];
+    [NonSerialized] private readonly List<IncidentAlert> _attached = [];
+    [NonSerialized] private readonly HashSet<string> _updated = new(StringComparer.Ordinal);
+    [NonSerialized] private readonly HashSet<string> _repeated = new(StringComparer.Ordinal);
+    [NonSerialized] private List<NotificationOutcome> _newOutcomes = [];
+
+    /// <summary>
+    /// How many nodes a summary names: a change costs the same however many nodes a storm's alerts name (a summary goes
+    /// with every change). An incident that names more counts against every per-node commitment of its services.
+    /// </summary>
+    public const int SummaryNodes = 64;
 
     public bool Exists => Id is not null;
+
+    public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
+
+    /// <summary>Chronicle entries recorded since the grain last took them (for pure use, the whole chronicle).</summary>
+    public IReadOnlyList<ChronicleEntry> Recorded => _recorded;
+
+    /// <summary>How many of its alerts fire now.</summary>
+    public int FiringAlertCount => _firing;
+
+    /// <summary>Its alerts in the order they joined, from <paramref name="offset"/> on.</summary>
+    public IEnumerable<IncidentAlert> AlertsFrom(int offset) => _ordered.Skip(offset);
+
+    /// <summary>The fingerprints of its firing alerts.</summary>
+    public IEnumerable<string> FiringFingerprints => _ordered.Where(a => a.Status == AlertStatus.Firing).Select(a => a.Fingerprint);
 
     /// <summary>Records a past incident as it happened: opened when it started, acknowledged and resolved at its times.</summary>
     public void Import(ImportedIncident past, DateTimeOffset now)
@@ -232,12 +256,7 @@ public sealed partial class IncidentState
         };
         if (past.AcknowledgedAt is { } acknowledged) data["acknowledgedAt"] = acknowledged.ToString("O");
         Record(now, ChronicleKinds.Imported, "import", $"Imported: {Title}", data);
-        Emit(LifecycleKind.Opened, past.StartedAt);
-        if (past.AcknowledgedAt is { } ack) Emit(LifecycleKind.Acknowledged, ack);
-        Emit(LifecycleKind.Resolved, past.ResolvedAt);
     }
-
-    public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
 
     public void Open(string id, IncidentOrigin origin, NormalizedAlert first, DateTimeOffset now, string? rule = null)
     {
@@ -260,7 +279,6 @@ public sealed partial class IncidentState
         if (!ServiceDeclared) data["undeclaredService"] = "true";
         if (rule is not null) data["rule"] = rule;
         Record(now, ChronicleKinds.Opened, first.Source, $"Incident opened: {Title}", data);
-        Emit(LifecycleKind.Opened, now);
         StartEscalation(now);
     }
 
@@ -286,20 +304,24 @@ public sealed partial class IncidentState
             known.LastSeen = now;
             known.Annotations = alert.Annotations;
             known.Links = alert.Links;
-            known.ExpiresAt = alert.EndsAt;
             if (known.Status == AlertStatus.Firing)
             {
+                SetExpiry(known, alert.EndsAt);
+                if (!_updated.Contains(known.Fingerprint)) _repeated.Add(known.Fingerprint);
                 return AlertOutcome.Repeated;
             }
             known.Status = AlertStatus.Firing;
+            _firing++;
+            SetExpiry(known, alert.EndsAt);
             known.StartsAt = alert.StartsAt;
             known.EndsAt = null;
             known.Occurrences++;
+            Touched(known);
             Record(now, ChronicleKinds.AlertRefired, alert.Source, $"Alert {alert.Name} fired again", AlertData(alert));
         }
         else
         {
-            Alerts[alert.Fingerprint] = new IncidentAlert
+            var added = new IncidentAlert
             {
                 Fingerprint = alert.Fingerprint,
                 Labels = alert.Labels,
@@ -313,10 +335,13 @@ public sealed partial class IncidentState
                 Source = alert.Source,
                 Links = alert.Links,
                 Occurrences = 1,
-                ExpiresAt = alert.EndsAt,
                 Service = alert.Service,
                 Rule = rule,
             };
+            Alerts[alert.Fingerprint] = added;
+            Joined(added);
+            SetExpiry(added, alert.EndsAt);
+            _attached.Add(added);
             if (alert.StartsAt < StartedAt) StartedAt = alert.StartsAt;
             var data = AlertData(alert);
             if (rule is not null) data["rule"] = rule;
@@ -341,38 +366,37 @@ public sealed partial class IncidentState
     }
 
     /// <summary>The earliest moment a firing alert ends by itself, if any does; null once the incident is resolved.</summary>
-    public DateTimeOffset? NextExpiry =>
-        Status == IncidentStatus.Resolved ? null
-        : Alerts.Values.Where(a => a is { Status: AlertStatus.Firing, ExpiresAt: not null }).Min(a => a.ExpiresAt);
+    public DateTimeOffset? NextExpiry => Status == IncidentStatus.Resolved || _expiries.Count == 0 ? null : _expiries.Min.At;
 
     /// <summary>Resolves every firing alert whose sender let its endsAt pass without a refresh; returns whether any did.</summary>
     public bool ExpireAlerts(DateTimeOffset now)
     {
-        var expired = Alerts.Values
-            .Where(a => a is { Status: AlertStatus.Firing, ExpiresAt: { } at } && at <= now)
-            .OrderBy(a => a.ExpiresAt)
-            .ToList();
-        foreach (var alert in expired)
+        var expired = 0;
+        while (_expiries.Count > 0 && _expiries.Min.At <= now)
         {
+            var alert = Alerts[_expiries.Min.Fingerprint];
             var name = alert.Labels.GetValueOrDefault("alertname") ?? alert.Fingerprint;
             EndAlert(alert, alert.ExpiresAt, "expiry", $"Alert {name} expired: not refreshed before its endsAt", now);
+            expired++;
         }
-        return expired.Count > 0;
+        return expired > 0;
     }
 
     private void EndAlert(IncidentAlert known, DateTimeOffset? endsAt, string actor, string text, DateTimeOffset now)
     {
         known.LastSeen = now;
+        SetExpiry(known, null);
         known.Status = AlertStatus.Resolved;
-        known.ExpiresAt = null;
+        _firing--;
         known.EndsAt = AlertClock.EndWithinBounds(endsAt, known.StartsAt, now);
+        Touched(known);
         Record(now, ChronicleKinds.AlertResolved, actor, text, new Dictionary<string, string>
         {
             ["fingerprint"] = known.Fingerprint,
             ["endsAt"] = known.EndsAt.Value.ToString("O"),
         });
 
-        if (Status != IncidentStatus.Resolved && Alerts.Values.All(a => a.Status == AlertStatus.Resolved))
+        if (Status != IncidentStatus.Resolved && _firing == 0)
         {
             // The incident ends when its last alert ended, by the sender's clock, not when we heard of it.
             var endedAt = Alerts.Values.Max(a => a.EndsAt!.Value);
@@ -393,7 +417,6 @@ public sealed partial class IncidentState
         FirstAcknowledgedAt ??= now;
         AcknowledgedBy = actor;
         Record(now, ChronicleKinds.Acknowledged, actor, $"Acknowledged by {actor}");
-        Emit(LifecycleKind.Acknowledged, now);
         StopForAcknowledgement(now);
         return true;
     }
@@ -418,7 +441,6 @@ public sealed partial class IncidentState
         ResolvedBy = null;
         ReopenedAt = now;
         Record(now, ChronicleKinds.Reopened, actor, reason is null ? $"Reopened by {actor}" : $"Reopened by {actor}: {reason}");
-        Emit(LifecycleKind.Reopened, now);
         RestartEscalation(now);
         // Not resolved after all: the resolution clock runs again towards its deadline from the opening.
         foreach (var clock in Clocks.Where(c => c.Kind == ClockKind.Resolution && !c.Breached)) clock.MetAt = null;
@@ -427,7 +449,8 @@ public sealed partial class IncidentState
     public void AddNote(string actor, string text, DateTimeOffset now) =>
         Record(now, ChronicleKinds.Note, actor, text);
 
-    public IncidentSummary Summarize() => new()
+    /// <param name="version">The incident's journal position, so that the newer of two summaries can be told.</param>
+    public IncidentSummary Summarize(long version = 0) => new()
     {
         Id = Id!,
         AccountId = AccountId,
@@ -441,27 +464,15 @@ public sealed partial class IncidentState
         AcknowledgedAt = AcknowledgedAt,
         ResolvedAt = ResolvedAt,
         AlertCount = Alerts.Count,
-        FiringAlertCount = Alerts.Values.Count(a => a.Status == AlertStatus.Firing),
-        Services = ServiceSpans.Of(Alerts.Values
-            .GroupBy(a => a.Service ?? Service, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var worst = g.Min(a => a.Severity);
-                return new ServiceSpan(g.Key, g.Where(a => a.Severity == worst).Min(a => a.FirstSeen), worst);
-            })),
-        Nodes = new NodeList
-        {
-            Items = Alerts.Values
-                .Select(a => a.Labels.GetValueOrDefault("node") ?? a.Labels.GetValueOrDefault("instance") ?? a.Labels.GetValueOrDefault("host"))
-                .OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-        },
-        Escalations = Chronicle.Count(e => e.Kind == ChronicleKinds.Escalated),
+        FiringAlertCount = _firing,
+        Services = ServiceSpans.Of(_spans.Values),
+        Nodes = new NodeList { Items = _summaryNodes.ToList() },
+        NodeCount = _nodes.Count,
+        Escalations = Escalations,
         FirstAcknowledgedAt = FirstAcknowledgedAt,
         TicketsFailing = Tickets.Count(t => t.Failures > 0 || t.Stuck),
+        Version = version,
     };
-
-    /// <summary>The account confirmed every event up to and including <paramref name="seq"/>.</summary>
-    public void Confirmed(long seq) => Outbox.RemoveAll(e => e.Seq <= seq);
 
     private void MarkResolved(DateTimeOffset resolvedAt, DateTimeOffset now, string actor, string text, string? note)
     {
@@ -471,7 +482,6 @@ public sealed partial class IncidentState
         var data = new Dictionary<string, string> { ["resolvedAt"] = resolvedAt.ToString("O") };
         if (note is not null) data["note"] = note;
         Record(now, ChronicleKinds.Resolved, actor, note is null ? text : $"{text}: {note}", data);
-        Emit(LifecycleKind.Resolved, resolvedAt);
         StopForResolution(now);
     }
 
@@ -483,7 +493,6 @@ public sealed partial class IncidentState
         Severity = worst;
         Record(now, ChronicleKinds.SeverityChanged, actor, $"Severity raised from {before.ToWire()} to {worst.ToWire()}",
             new Dictionary<string, string> { ["from"] = before.ToWire(), ["to"] = worst.ToWire() });
-        Emit(LifecycleKind.SeverityChanged, now);
         Escalation.StakeholderReviewAt = now;
     }
 
@@ -494,11 +503,61 @@ public sealed partial class IncidentState
         ["startsAt"] = alert.StartsAt.ToString("O"),
     };
 
-    private void Record(DateTimeOffset at, string kind, string actor, string text, IReadOnlyDictionary<string, string>? data = null) =>
-        Chronicle.Add(Domain.Chronicle.Next(Chronicle, at, kind, actor, text, data));
+    private void Record(DateTimeOffset at, string kind, string actor, string text, IReadOnlyDictionary<string, string>? data = null)
+    {
+        var entry = Domain.Chronicle.Next(ChronicleSeq, ChronicleHash, at, kind, actor, text, data);
+        _recorded.Add(entry);
+        ChronicleSeq = entry.Seq;
+        ChronicleHash = entry.Hash;
+        if (kind == ChronicleKinds.Escalated) Escalations++;
+        if (BelongsOnTicket(entry)) TicketEntrySeq = entry.Seq;
+    }
 
-    private void Emit(LifecycleKind kind, DateTimeOffset at, string? clock = null) =>
-        Outbox.Add(new IncidentLifecycleEvent { IncidentId = Id!, Seq = ++LastEventSeq, Kind = kind, At = at, Summary = Summarize(), Clock = clock });
+    /// <summary>An alert joined: it counts towards the services and nodes the incident spans.</summary>
+    private void Joined(IncidentAlert alert)
+    {
+        _ordered.Add(alert);
+        if (alert.Status == AlertStatus.Firing) _firing++;
+        var service = alert.Service ?? Service;
+        // The worst severity of a service, and when the first alert that severe joined: alerts never leave, so this only moves forward.
+        if (!_spans.TryGetValue(service, out var span) || alert.Severity < span.Severity)
+            _spans[service] = new ServiceSpan(service, alert.FirstSeen, alert.Severity);
+        else if (alert.Severity == span.Severity && alert.FirstSeen < span.Since)
+            _spans[service] = span with { Since = alert.FirstSeen };
+        if ((alert.Labels.GetValueOrDefault("node") ?? alert.Labels.GetValueOrDefault("instance") ?? alert.Labels.GetValueOrDefault("host")) is { } node
+            && _nodes.Add(node) && _summaryNodes.Count < SummaryNodes)
+            _summaryNodes.Add(node);
+    }
+
+    /// <summary>The only way a firing alert's announced end changes, so that the earliest one is always known.</summary>
+    private void SetExpiry(IncidentAlert alert, DateTimeOffset? expiresAt)
+    {
+        if (alert.ExpiresAt is { } old) _expiries.Remove((old, alert.Fingerprint));
+        alert.ExpiresAt = expiresAt;
+        if (expiresAt is { } at && alert.Status == AlertStatus.Firing) _expiries.Add((at, alert.Fingerprint));
+    }
+
+    private void Touched(IncidentAlert alert)
+    {
+        _repeated.Remove(alert.Fingerprint);
+        if (!_attached.Contains(alert)) _updated.Add(alert.Fingerprint);
+    }
+
+    /// <summary>Recomputes what the state implies from the alerts, after it was loaded.</summary>
+    public void Rebuild()
+    {
+        _ordered = new List<IncidentAlert>(Alerts.Count);
+        _firing = 0;
+        _spans.Clear();
+        _nodes.Clear();
+        _summaryNodes.Clear();
+        _expiries.Clear();
+        foreach (var alert in Alerts.Values)
+        {
+            Joined(alert);
+            if (alert is { Status: AlertStatus.Firing, ExpiresAt: { } at }) _expiries.Add((at, alert.Fingerprint));
+        }
+    }
 }
 
 [GenerateSerializer]

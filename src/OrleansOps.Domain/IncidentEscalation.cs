@@ -93,7 +93,6 @@ public sealed partial class IncidentState
             AcknowledgedAt = null;
             AcknowledgedBy = null;
             Record(now, ChronicleKinds.AckTimedOut, "escalation", text);
-            Emit(LifecycleKind.Retriggered, now);
             RestartEscalation(now);
             changed = true;
         }
@@ -191,13 +190,19 @@ public sealed partial class IncidentState
             Error = report.Error,
             At = now,
         };
-        Notifications.Add(outcome);
-        if (Notifications.Count > MaxNotificationOutcomes) Notifications.RemoveRange(0, Notifications.Count - MaxNotificationOutcomes);
+        AddOutcome(outcome);
+        _newOutcomes.Add(outcome);
         var final = new Dictionary<string, string> { ["key"] = report.Key, ["attempts"] = outcome.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (report.Error is { } error) final["error"] = error;
         Record(now, report.Delivered ? ChronicleKinds.NotificationDelivered : ChronicleKinds.NotificationFailed, "notifier",
             report.Delivered ? $"Notified {to}" : $"Could not notify {to}: {report.Error ?? "every attempt failed"}", final);
         return true;
+    }
+
+    private void AddOutcome(NotificationOutcome outcome)
+    {
+        Notifications.Add(outcome);
+        if (Notifications.Count > MaxNotificationOutcomes) Notifications.RemoveRange(0, Notifications.Count - MaxNotificationOutcomes);
     }
 
     private void StartEscalation(DateTimeOffset now)
@@ -245,13 +250,12 @@ public sealed partial class IncidentState
         AcknowledgedBy = null;
         Escalation.AckTimeoutAt = null;
         Record(now, ChronicleKinds.Retriggered, actor, $"Triggered again by {actor}");
-        Emit(LifecycleKind.Retriggered, now);
         return true;
     }
 
     /// <summary>The policy this incident follows under <paramref name="config"/>, by its service and its first alert's labels.</summary>
     private EscalationPolicy? PolicyIn(AccountConfig config) =>
-        config.PolicyFor(Service, Alerts.Values.OrderBy(a => a.FirstSeen).FirstOrDefault()?.Labels ?? new Dictionary<string, string>());
+        config.PolicyFor(Service, _ordered.FirstOrDefault()?.Labels ?? new Dictionary<string, string>());
 
     private void ChoosePolicy(EscalationPolicy? policy, DateTimeOffset now)
     {
@@ -411,7 +415,6 @@ public sealed partial class IncidentState
     private Notification Message(string key, ChannelKind kind, string recipient, string? destination, string? destinationRef, string? secretRef,
         int ratePerMinute, string rateKey, string why, DateTimeOffset now)
     {
-        var firing = Alerts.Values.Count(a => a.Status == AlertStatus.Firing);
         return new Notification
         {
             Key = key,
@@ -425,7 +428,7 @@ public sealed partial class IncidentState
             RatePerMinute = ratePerMinute,
             RateKey = rateKey,
             Title = $"[{Severity.ToWire().ToUpperInvariant()}] {Title}",
-            Text = $"{why}. {Status} on {Service}: {firing} of {Alerts.Count} alerts firing. Incident {Id}.",
+            Text = $"{why}. {Status} on {Service}: {_firing} of {Alerts.Count} alerts firing. Incident {Id}.",
             Severity = Severity,
             Status = Status,
             Service = Service,

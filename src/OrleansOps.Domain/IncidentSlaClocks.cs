@@ -83,7 +83,7 @@ public sealed partial class IncidentState
             if (!clock.Warned && clock.WarnAt <= now && clock.Deadline > now)
             {
                 clock.Warned = true;
-                RecordClock(clock, ChronicleKinds.SlaWarning, LifecycleKind.SlaWarning,
+                RecordClock(clock, ChronicleKinds.SlaWarning,
                     $"SLA {clock.Name}: {Durations.Format(clock.Deadline - clock.WarnAt)} left until the deadline at {clock.Deadline:u}", clock.WarnAt, now);
                 changed = true;
             }
@@ -91,7 +91,7 @@ public sealed partial class IncidentState
             {
                 clock.Warned = true;
                 clock.Breached = true;
-                RecordClock(clock, ChronicleKinds.SlaBreached, LifecycleKind.SlaBreached,
+                RecordClock(clock, ChronicleKinds.SlaBreached,
                     $"SLA {clock.Name} breached: not {(clock.Kind == ClockKind.Response ? "acknowledged" : "resolved")} by {clock.Deadline:u}", clock.Deadline, now);
                 changed = true;
             }
@@ -105,7 +105,7 @@ public sealed partial class IncidentState
         foreach (var clock in Clocks.Where(c => c.Running && (only is null || c.Kind == only))) clock.MetAt = at;
     }
 
-    private void RecordClock(SlaClock clock, string kind, LifecycleKind lifecycle, string text, DateTimeOffset due, DateTimeOffset now)
+    private void RecordClock(SlaClock clock, string kind, string text, DateTimeOffset due, DateTimeOffset now)
     {
         var data = new Dictionary<string, string>
         {
@@ -114,6 +114,5 @@ public sealed partial class IncidentState
         };
         if (due < now) data["dueAt"] = due.ToString("O");
         Record(now, kind, "sla", text, data);
-        Emit(lifecycle, due, clock.Name);
     }
 }

@@ -89,10 +89,14 @@ public sealed partial class IncidentState
         return started;
     }
 
-    /// <summary>The next write owed to <paramref name="system"/> at <paramref name="now"/>, or null when in step, stuck or waiting to retry.</summary>
-    public TicketWork? NextTicketWork(TicketSystem system, DateTimeOffset now)
+    /// <summary>
+    /// The next write owed to <paramref name="system"/> at <paramref name="now"/>, or null when in step, stuck or waiting to
+    /// retry. <paramref name="chronicle"/> holds the chronicle entries after the system's last written one (at least up to
+    /// the first that belongs on a ticket); the incident itself keeps only the chronicle's head.
+    /// </summary>
+    public TicketWork? NextTicketWork(TicketSystem system, DateTimeOffset now, IEnumerable<ChronicleEntry> chronicle)
     {
-        if (Tickets.FirstOrDefault(t => t.System == system) is not { Stuck: false } sync || sync.RetryAt > now) return null;
+        if (Tickets.FirstOrDefault(t => t.System == system) is not { } sync || !WorkDue(sync, now)) return null;
         if (sync.TicketId is null)
         {
             return new TicketWork
@@ -101,12 +105,8 @@ public sealed partial class IncidentState
                 Title = $"[{Severity.ToWire().ToUpperInvariant()}] {Title}", Severity = Severity,
             };
         }
-        var entry = Chronicle.FirstOrDefault(e => e.Seq > sync.SyncedSeq && BelongsOnTicket(e));
-        if (entry is null)
-        {
-            if (Chronicle.Count > 0 && sync.SyncedSeq < Chronicle[^1].Seq) sync.SyncedSeq = Chronicle[^1].Seq; // nothing left that belongs there
-            return null;
-        }
+        var entry = chronicle.FirstOrDefault(e => e.Seq > sync.SyncedSeq && BelongsOnTicket(e));
+        if (entry is null) return null;
         var marker = TicketMarker(entry.Seq);
         TicketState? state = entry.Kind switch
         {
@@ -173,21 +173,33 @@ public sealed partial class IncidentState
     /// <summary>When a ticket sync needs the incident again: its retry, or, while a worker holds it, the end of the lease (the worker may be gone).</summary>
     public DateTimeOffset? NextTicketRetry => Tickets.Where(t => !t.Stuck).Select(t => t.LeasedUntil ?? t.RetryAt).Where(r => r is not null).Min();
 
+    /// <summary>Whether <paramref name="sync"/> owes a write at <paramref name="now"/>: its ticket, or an entry after the last one written.</summary>
+    private bool WorkDue(TicketSync sync, DateTimeOffset now) =>
+        !sync.Stuck && !(sync.RetryAt > now) && (sync.TicketId is null || sync.SyncedSeq < TicketEntrySeq);
+
     /// <summary>Whether some system has a write due that no worker holds.</summary>
-    public bool TicketWorkDue(DateTimeOffset now) =>
-        Tickets.Any(t => !(t.LeasedUntil > now) && NextTicketWork(t.System, now) is not null);
+    public bool TicketWorkDue(DateTimeOffset now) => Tickets.Any(t => !(t.LeasedUntil > now) && WorkDue(t, now));
+
+    /// <summary>
+    /// After which chronicle entry the writes <paramref name="holder"/> may take next begin (the lowest last-written entry
+    /// of the systems it holds or nobody holds that owe a note); null when none of them needs the chronicle.
+    /// </summary>
+    public long? TicketChronicleNeededAfter(string holder, DateTimeOffset now) =>
+        Tickets.Where(t => (t.LeaseHolder == holder || !(t.LeasedUntil > now)) && t.TicketId is not null && WorkDue(t, now))
+            .Select(t => (long?)t.SyncedSeq).Min();
 
     /// <summary>
     /// The writes due now, one per system that <paramref name="holder"/> holds or nobody holds, leased to it until
     /// <paramref name="leaseUntil"/>; the systems it holds that are in step are released. Another worker's lease is
-    /// left alone until it runs out, so two workers never write the same entry.
+    /// left alone until it runs out, so two workers never write the same entry. <paramref name="chronicle"/>: the
+    /// entries after <see cref="TicketChronicleNeededAfter"/>.
     /// </summary>
-    public IReadOnlyList<TicketWork> LeaseTicketWork(string holder, DateTimeOffset now, DateTimeOffset leaseUntil)
+    public IReadOnlyList<TicketWork> LeaseTicketWork(string holder, DateTimeOffset now, DateTimeOffset leaseUntil, IEnumerable<ChronicleEntry> chronicle)
     {
         var work = new List<TicketWork>();
         foreach (var sync in Tickets.Where(t => t.LeaseHolder == holder || !(t.LeasedUntil > now)))
         {
-            var next = NextTicketWork(sync.System, now);
+            var next = NextTicketWork(sync.System, now, chronicle);
             sync.LeasedUntil = next is null ? null : leaseUntil;
             sync.LeaseHolder = next is null ? null : holder;
             if (next is not null) work.Add(next);
@@ -226,7 +238,7 @@ public sealed partial class IncidentState
     public bool LeaseToNewWorker(string holder, DateTimeOffset now, DateTimeOffset leaseUntil)
     {
         var leased = false;
-        foreach (var sync in Tickets.Where(t => !(t.LeasedUntil > now) && NextTicketWork(t.System, now) is not null))
+        foreach (var sync in Tickets.Where(t => !(t.LeasedUntil > now) && WorkDue(t, now)))
         {
             (sync.LeasedUntil, sync.LeaseHolder) = (leaseUntil, holder);
             leased = true;

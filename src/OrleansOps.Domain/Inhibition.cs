@@ -43,7 +43,7 @@ public sealed class InhibitionSources
         [Id(2)] public required string Name { get; set; }
     }
 
-    [Id(0)] public Dictionary<string, Source> Firing { get; set; } = new(StringComparer.Ordinal);
+    [Id(0)] public TrackedMap<Source> Firing { get; set; } = new();
 
     /// <summary>Learns from an alert event: a firing source is held, a resolved one dropped. Returns whether anything changed.</summary>
     public bool Observe(NormalizedAlert alert, IReadOnlyList<InhibitionRule> rules)

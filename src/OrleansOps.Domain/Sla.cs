@@ -26,7 +26,8 @@ public sealed record ImpactRecord(
     [property: Id(2)] IReadOnlyList<string> Nodes,
     [property: Id(3)] Severity Severity,
     [property: Id(4)] DateTimeOffset Start,
-    [property: Id(5)] DateTimeOffset? End)
+    [property: Id(5)] DateTimeOffset? End,
+    [property: Id(6)] bool MoreNodes = false)
 {
     public bool IsOpen => End is null;
 }
@@ -187,11 +188,12 @@ public static class AvailabilityMath
     /// <summary>
     /// Whether an incident counts against the SLO: no services listed means every service, otherwise the record's
     /// service must be listed (ordinal comparison); when nodes are listed the record must have touched at least one of
-    /// them. To commit uptime per node, evaluate the SLO once per node with <c>Nodes = [node]</c>.
+    /// them. To commit uptime per node, evaluate the SLO once per node with <c>Nodes = [node]</c>. An incident that
+    /// touched more nodes than its summary names (a failure spreading over a fleet) counts against every node.
     /// </summary>
     public static bool InScope(AvailabilitySlo slo, ImpactRecord record) =>
         (slo.Services.Count == 0 || slo.Services.Contains(record.Service, StringComparer.Ordinal))
-        && (slo.Nodes.Count == 0 || record.Nodes.Any(n => slo.Nodes.Contains(n, StringComparer.Ordinal)));
+        && (slo.Nodes.Count == 0 || record.MoreNodes || record.Nodes.Any(n => slo.Nodes.Contains(n, StringComparer.Ordinal)));
 
     /// <summary>
     /// Weighted downtime in minutes: ∫ max weight(t) dt over <paramref name="within"/>, where weight(t) is the largest

@@ -10,10 +10,10 @@ public static class SlaLedger
     /// </summary>
     public static IReadOnlyList<ImpactRecord> From(IEnumerable<IncidentSummary> incidents) =>
         incidents.SelectMany(i => i.Services.Items.Count == 0
-                ? [new ImpactRecord(i.Id, i.Service, i.Nodes.Items, i.Severity, i.StartedAt, i.ResolvedAt)]
+                ? [new ImpactRecord(i.Id, i.Service, i.Nodes.Items, i.Severity, i.StartedAt, i.ResolvedAt, i.NodesTruncated)]
                 // A service the failure spread to is impacted from when its worst alert joined, at that alert's severity.
                 : i.Services.Items.Select(span => new ImpactRecord(i.Id, span.Service, i.Nodes.Items, span.Severity,
-                    span.Service == i.Service || span.Since < i.StartedAt ? i.StartedAt : span.Since, i.ResolvedAt)))
+                    span.Service == i.Service || span.Since < i.StartedAt ? i.StartedAt : span.Since, i.ResolvedAt, i.NodesTruncated)))
             .ToList();
 
     /// <summary>

@@ -1,9 +1,14 @@
 using Microsoft.Extensions.Logging;
 using System.Text;
-using Orleans.Runtime;
+using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace OrleansOps.Grains;
 
+/// <summary>
+/// What the account itself holds (its incidents' summaries are their own, in the journal's index): its configuration,
+/// silences, and SLA memory. Small, and changed rarely.
+/// </summary>
 [GenerateSerializer]
 public sealed class AccountState
 {
@@ -11,12 +16,6 @@ public sealed class AccountState
     [Id(1)] public long ConfigVersion { get; set; }
     [Id(2)] public ConfigSource? ConfigSource { get; set; }
     [Id(3)] public DateTimeOffset? ConfiguredAt { get; set; }
-    /// <summary>The latest summary of every incident of the account, by id.</summary>
-    [Id(4)] public Dictionary<string, IncidentSummary> Incidents { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>Lifecycle events in arrival order, kept for the SLA engine.</summary>
-    [Id(5)] public List<IncidentLifecycleEvent> Lifecycle { get; set; } = [];
-    [Id(6)] public Dictionary<string, long> LastEventSeq { get; set; } = new(StringComparer.Ordinal);
-    [Id(7)] public SortedSet<string> UndeclaredServices { get; set; } = new(StringComparer.Ordinal);
     [Id(8)] public List<Silence> Silences { get; set; } = [];
     /// <summary>The status each SLO had at the last review, and burn-rate episodes in progress.</summary>
     [Id(9)] public Dictionary<string, SloMemory> Slos { get; set; } = new(StringComparer.Ordinal);
@@ -24,62 +23,68 @@ public sealed class AccountState
     [Id(10)] public List<SlaEvent> SlaEvents { get; set; } = [];
     /// <summary>The content hash of the configuration file last applied at start-up, whatever was applied since.</summary>
     [Id(11)] public string? LastFileHash { get; set; }
-    /// <summary>
-    /// Summaries were taken into the index before they were written (<see cref="AccountGrain.IndexSaveDelay"/>), and the
-    /// activation that took them has not closed cleanly: the next activation asks the open incidents again.
-    /// </summary>
-    [Id(12)] public bool IndexMayLag { get; set; }
 
     public const int MaxSlaEvents = 1000;
 
-    /// <summary>Applies the events not seen before and the incident's current summary; says what changed.</summary>
-    public Recorded Record(IncidentSummary current, IEnumerable<IncidentLifecycleEvent> events)
+    public void Apply(AccountChange change)
     {
-        var recorded = Recorded.Nothing;
-        foreach (var e in events.OrderBy(e => e.Seq))
-        {
-            if (LastEventSeq.GetValueOrDefault(e.IncidentId) >= e.Seq) continue;
-            LastEventSeq[e.IncidentId] = e.Seq;
-            Lifecycle.Add(e);
-            recorded |= Recorded.Events;
-        }
-        if (!Incidents.TryGetValue(current.Id, out var known) || known != current)
-        {
-            Incidents[current.Id] = current;
-            if (!current.ServiceDeclared) UndeclaredServices.Add(current.Service);
-            recorded |= Recorded.Summary;
-        }
-        return recorded;
+        if (change.Configured is { } configured)
+            (Config, ConfigVersion, ConfigSource, ConfiguredAt, LastFileHash) =
+                (configured.Config, configured.Version, configured.Source, configured.At, configured.LastFileHash);
+        if (change.Silences is { } silences) Silences = silences;
+        if (change.Slos is { } slos) Slos = slos;
+        foreach (var e in change.SlaEvents ?? []) AddSlaEvent(e);
+    }
+
+    public void AddSlaEvent(SlaEvent e)
+    {
+        SlaEvents.Add(e);
+        if (SlaEvents.Count > MaxSlaEvents) SlaEvents.RemoveRange(0, SlaEvents.Count - MaxSlaEvents);
     }
 }
 
-/// <summary>What an incident's report changed in the account.</summary>
-[Flags]
-public enum Recorded
+/// <summary>What one change did to the account's own state: each part whole when it changed, SLA events as they were added.</summary>
+[GenerateSerializer, Alias("orleansops.account-change.v1")]
+public sealed class AccountChange
 {
-    Nothing = 0,
-    /// <summary>Lifecycle events the ledger did not have: written before the incident hears they are held.</summary>
-    Events = 1,
-    /// <summary>Only the summary in the index (alert counts, nodes, services spanned): written within <see cref="AccountGrain.IndexSaveDelay"/>.</summary>
-    Summary = 2,
+    [Id(0)] public Configured? Configured { get; init; }
+    [Id(1)] public List<Silence>? Silences { get; init; }
+    [Id(2)] public Dictionary<string, SloMemory>? Slos { get; init; }
+    [Id(3)] public List<SlaEvent>? SlaEvents { get; init; }
 }
 
+[GenerateSerializer, Immutable, Alias("orleansops.configured.v1")]
+public sealed record Configured(
+    [property: Id(0)] AccountConfig Config, [property: Id(1)] long Version, [property: Id(2)] ConfigSource Source,
+    [property: Id(3)] DateTimeOffset At, [property: Id(4)] string? LastFileHash);
+
+/// <summary>
+/// Keyed by account id: the configuration, silences and the live SLA. Its incident index and SLA ledger are the
+/// incidents' summaries: loaded from the journal's index when it activates, and kept current by the incidents (and
+/// their correlator) as they change; a summary is durable in its incident's entry before the account hears of it.
+/// </summary>
+[Reentrant]
 public sealed partial class AccountGrain : Grain, IAccountGrain
 {
-    private readonly IPersistentState<AccountState> _state;
-    private readonly TimeProvider _time;
-    private readonly CoalescedWriter _writer;
-    private readonly ILogger<AccountGrain> _logger;
+    public const string StreamPrefix = "account/";
 
-    public AccountGrain([PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state, TimeProvider time, ILogger<AccountGrain> logger)
+    private readonly IJournal _journal;
+    private readonly Serializer _serializer;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AccountGrain> _logger;
+    private JournalStream _stream = null!;
+    private AccountState _own = new();
+    /// <summary>The latest summary of every incident of the account, by id.</summary>
+    private readonly Dictionary<string, IncidentSummary> _incidents = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _undeclared = new(StringComparer.Ordinal);
+
+    public AccountGrain(IJournal journal, Serializer serializer, TimeProvider time, ILogger<AccountGrain> logger)
     {
-        _state = state;
+        _journal = journal;
+        _serializer = serializer;
         _time = time;
         _logger = logger;
-        // Every incident reports here: concurrent reports share one write instead of queueing one write each.
-        _writer = new CoalescedWriter(WriteAsync);
         _slaReview = new EarliestTimer(this, time, ReviewSlaAsync);
-        _pendingSave = new EarliestTimer(this, time, SaveTakenAsync, keepAlive: true);
     }
 
     private string AccountId => this.GetPrimaryKeyString();
@@ -91,11 +96,40 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{_changes}");
 
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stream = new JournalStream(_journal, _serializer, StreamPrefix + AccountId);
+        var (snapshot, entries) = await _stream.LoadAsync<AccountState>(cancellationToken);
+        _own = snapshot ?? new AccountState();
+        _stream.Replay<AccountChange>(entries, _own.Apply);
+        foreach (var row in await _journal.ReadIndexAsync(AccountId, openOnly: false, cancellationToken)) Take(_stream.Read<IncidentSummary>(row));
+        if (_own.Config is { } config && HasSla(config)) ScheduleSlaReview(TimeSpan.Zero);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _stream.Durable.WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Account {AccountId} deactivated before its last entry was durable", AccountId);
+        }
+    }
+
+    /// <summary>Journals a change of the account's own state; returns the task to wait on.</summary>
+    private Task Commit(AccountChange change)
+    {
+        _changes++;
+        return _stream.Append(AccountId, _stream.Write(change), snapshot: () => _stream.Write(_own));
+    }
+
     public async Task<ConfigResult> ApplyConfig(AccountConfig config, ConfigSource source, ConfigPrecondition? precondition = null)
     {
-        var current = _state.State;
+        var current = _own;
         var created = current.Config is null;
-        // Judged before the first await of this turn: a second writer holding the same version sees this write's version.
+        // Judged in the same synchronous stretch as the change: a second writer holding the same version sees this write's version.
         if (precondition is not null && !precondition.HoldsFor(!created, current.ConfigVersion))
             return new ConfigResult { Applied = false, Version = current.ConfigVersion, PreconditionFailed = true, Existed = !created };
 
@@ -103,38 +137,72 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         if (config.Id != AccountId) errors.Add($"id: '{config.Id}' does not match the account '{AccountId}'");
         if (errors.Count > 0) return new ConfigResult { Applied = false, Version = current.ConfigVersion, Errors = errors, Existed = !created };
 
-        // A file that has not changed since it was last applied does not override edits made since over the API or
-        // opsctl. (State from before LastFileHash was kept knows the file's hash only while the file was the last source.)
+        // A file that has not changed since it was last applied does not override edits made since over the API or opsctl.
         var lastFile = current.LastFileHash ?? (current.ConfigSource is { Kind: "file" } previous ? previous.ContentHash : null);
         if (source.Kind == "file" && lastFile is not null && lastFile == source.ContentHash)
             return new ConfigResult { Applied = false, Version = current.ConfigVersion, Existed = true };
-        if (source.Kind == "file") current.LastFileHash = source.ContentHash;
 
         var removedKeys = current.Config?.IntegrationKeys
             .Where(old => config.IntegrationKeys.All(k => k.KeySha256 != old.KeySha256))
             .ToList() ?? [];
 
-        current.Config = config;
-        current.ConfigVersion++;
-        current.ConfigSource = source;
-        current.ConfiguredAt = _time.GetUtcNow();
-        await _writer.SaveAsync();
+        var configured = new Configured(config, current.ConfigVersion + 1, source, _time.GetUtcNow(), source.Kind == "file" ? source.ContentHash : current.LastFileHash);
+        var change = new AccountChange { Configured = configured };
+        current.Apply(change);
+        await JournalStream.WhenDurableAsync(Commit(change));
 
-        // Key bindings and the directory follow the configuration; applying it again repairs them after a crash.
+        // Key bindings, the directory and the correlator follow the configuration; applying it again repairs them after a crash.
         await Task.WhenAll(config.IntegrationKeys.Select(key =>
             GrainFactory.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(key.KeySha256))
                 .Bind(new KeyBinding { AccountId = AccountId, KeyName = key.Name, DefaultService = key.DefaultService })));
         await Task.WhenAll(removedKeys.Select(key =>
             GrainFactory.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(key.KeySha256)).Unbind(AccountId)));
         await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).Register(AccountId);
+        await TellCorrelatorAsync();
         ScheduleSlaReview(SlaReviewDebounce); // a new contract is judged at once, not at the next incident
 
-        return new ConfigResult { Applied = true, Version = current.ConfigVersion, Created = created, Existed = !created };
+        return new ConfigResult { Applied = true, Version = configured.Version, Created = created, Existed = !created };
+    }
+
+    public Task<CorrelationSettings?> GetCorrelationSettings() => Task.FromResult(CorrelationSettings());
+
+    private CorrelationSettings? CorrelationSettings()
+    {
+        if (_own.Config is not { } config) return null;
+        var now = _time.GetUtcNow();
+        return new CorrelationSettings(_own.ConfigVersion, config, _own.Silences.Where(s => s.Until > now).ToList());
+    }
+
+    private async Task TellCorrelatorAsync()
+    {
+        if (CorrelationSettings() is { } settings) await GrainFactory.GetGrain<ICorrelatorGrain>(AccountId).Configure(settings);
+    }
+
+    public Task Record(IReadOnlyList<IncidentSummary> summaries)
+    {
+        var lifecycle = false;
+        foreach (var summary in summaries)
+        {
+            var known = _incidents.GetValueOrDefault(summary.Id);
+            if (known is not null && known.Version > summary.Version) continue;
+            lifecycle |= known is null || known.Status != summary.Status || known.Severity != summary.Severity
+                || known.AcknowledgedAt != summary.AcknowledgedAt || known.ResolvedAt != summary.ResolvedAt || known.Services != summary.Services;
+            Take(summary);
+        }
+        _changes++;
+        if (lifecycle) ScheduleSlaReview(SlaReviewDebounce);
+        return Task.CompletedTask;
+    }
+
+    private void Take(IncidentSummary summary)
+    {
+        _incidents[summary.Id] = summary;
+        if (!summary.ServiceDeclared) _undeclared.Add(summary.Service);
     }
 
     public Task<AccountView?> Describe()
     {
-        var current = _state.State;
+        var current = _own;
         if (current.Config is not { } config) return Task.FromResult<AccountView?>(null);
         return Task.FromResult<AccountView?>(new AccountView
         {
@@ -143,71 +211,34 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             Tier = config.Tier,
             TimeZone = config.TimeZone,
             Services = config.Services,
-            UndeclaredServices = current.UndeclaredServices.Where(s => !config.Declares(s)).ToList(),
-            OpenIncidents = current.Incidents.Values.Count(i => i.Status != IncidentStatus.Resolved),
-            TotalIncidents = current.Incidents.Count,
+            UndeclaredServices = _undeclared.Where(s => !config.Declares(s)).ToList(),
+            OpenIncidents = _incidents.Values.Count(i => i.Status != IncidentStatus.Resolved),
+            TotalIncidents = _incidents.Count,
             ConfigVersion = current.ConfigVersion,
             ConfigSource = current.ConfigSource?.Kind ?? "none",
             ConfiguredAt = current.ConfiguredAt,
         });
     }
 
-    public Task<AccountConfig?> GetConfig() => Task.FromResult(_state.State.Config);
-
-    public Task<Routing?> GetRouting(string keySha256) => Task.FromResult(
-        _state.State.Config is { } config && config.IntegrationKeys.FirstOrDefault(k => k.KeySha256 == keySha256) is { } key
-            ? new Routing
-            {
-                KeyDefaultService = key.DefaultService,
-                GroupBy = config.GroupBy,
-                DeclaredServices = config.Services.Select(s => s.Id).ToList(),
-                Suppression = SuppressionRules(config),
-                Window = config.GroupWindow,
-                Upstream = Topology.Upstreams(config.Services),
-                Inhibit = config.Inhibit,
-                Flapping = config.Flapping,
-                StormPerMinute = config.StormPerMinute,
-                SymptomSeverity = config.SymptomSeverity,
-                SymptomWait = config.SymptomWait,
-            }
-            : null);
-
-    /// <summary>Every open incident's part in each of <paramref name="services"/> it spans.</summary>
-    public Task<IReadOnlyList<UpstreamIncident>> OpenIncidents(IReadOnlyList<string> services) =>
-        Task.FromResult<IReadOnlyList<UpstreamIncident>>(_state.State.Incidents.Values
-            .Where(i => i.Status != IncidentStatus.Resolved)
-            .SelectMany(i => (i.Services.Items.Count > 0 ? i.Services.Items : [new ServiceSpan(i.Service, i.OpenedAt, i.Severity)])
-                .Where(span => services.Contains(span.Service))
-                .Select(span => new UpstreamIncident(i.Id, span.Service, span.Since, span.Severity)))
-            .ToList());
-
-    /// <summary>Windows from the configuration and the silences that have not ended.</summary>
-    private SuppressionRules SuppressionRules(AccountConfig config)
-    {
-        var now = _time.GetUtcNow();
-        return new SuppressionRules
-        {
-            Silences = _state.State.Silences.Where(s => s.Until > now).ToList(),
-            Maintenance = config.Maintenance,
-            TimeZone = config.TimeZone,
-        };
-    }
+    public Task<AccountConfig?> GetConfig() => Task.FromResult(_own.Config);
 
     public async Task<Silence?> AddSilence(Silence silence)
     {
-        if (_state.State.Config is null) return null;
+        if (_own.Config is null) return null;
         var now = _time.GetUtcNow();
         // Ended silences stay listed for a week, then go: the state does not grow with history.
-        _state.State.Silences.RemoveAll(s => s.Until < now - TimeSpan.FromDays(7));
-        _state.State.Silences.Add(silence);
-        await _writer.SaveAsync();
+        var silences = _own.Silences.Where(s => s.Until >= now - TimeSpan.FromDays(7)).Append(silence).ToList();
+        var change = new AccountChange { Silences = silences };
+        _own.Apply(change);
+        await JournalStream.WhenDurableAsync(Commit(change));
+        await TellCorrelatorAsync();
         return silence;
     }
 
     public Task<IReadOnlyList<Silence>> ListSilences()
     {
         var cutoff = _time.GetUtcNow() - TimeSpan.FromDays(7);
-        return Task.FromResult<IReadOnlyList<Silence>>(_state.State.Silences
+        return Task.FromResult<IReadOnlyList<Silence>>(_own.Silences
             .Where(s => s.Until >= cutoff)
             .OrderByDescending(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal)
             .ToList());
@@ -215,30 +246,28 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
     public async Task<Silence?> ExpireSilence(string silenceId, string actor)
     {
-        var index = _state.State.Silences.FindIndex(s => s.Id == silenceId);
-        if (index < 0 || _state.State.Config is not { } config) return null;
+        var index = _own.Silences.FindIndex(s => s.Id == silenceId);
+        if (index < 0 || _own.Config is null) return null;
         var now = _time.GetUtcNow();
-        var silence = _state.State.Silences[index];
+        var silence = _own.Silences[index];
         if (silence.Until <= now) return silence;
         silence = silence with { ExpiredAt = now, ExpiredBy = actor };
-        _state.State.Silences[index] = silence;
-        await _writer.SaveAsync();
-        var rules = SuppressionRules(config);
-        foreach (var service in AllServices(config))
-            await GrainFactory.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(AccountId, service)).Reconsider(rules);
+        var silences = _own.Silences.ToList();
+        silences[index] = silence;
+        var change = new AccountChange { Silences = silences };
+        _own.Apply(change);
+        await JournalStream.WhenDurableAsync(Commit(change));
+        await TellCorrelatorAsync(); // the alerts it held are evaluated again there
         return silence;
     }
 
     public Task<IReadOnlyList<string>> Services() => Task.FromResult<IReadOnlyList<string>>(
-        _state.State.Config is { } config ? AllServices(config) : []);
-
-    private List<string> AllServices(AccountConfig config) =>
-        config.Services.Select(s => s.Id).Concat(_state.State.UndeclaredServices).Distinct(StringComparer.Ordinal).ToList();
+        _own.Config is { } config ? config.Services.Select(s => s.Id).Concat(_undeclared).Distinct(StringComparer.Ordinal).ToList() : []);
 
     public Task<IncidentPage> ListIncidents(IncidentStatusFilter filter, string? cursor, int limit)
     {
         var after = IncidentCursor.Decode(cursor);
-        var matching = _state.State.Incidents.Values
+        var matching = _incidents.Values
             .Where(i => Matches(i, filter))
             .OrderByDescending(i => i.OpenedAt).ThenBy(i => i.Id, StringComparer.Ordinal)
             .SkipWhile(i => after is { } a && !IncidentCursor.IsAfter(i, a))
@@ -247,9 +276,6 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var next = matching.Count > limit ? IncidentCursor.Encode(matching[limit - 1]) : null;
         return Task.FromResult(new IncidentPage(matching.Take(limit).ToList(), next));
     }
-
-    public Task<IReadOnlyList<IncidentLifecycleEvent>> GetLifecycle() =>
-        Task.FromResult<IReadOnlyList<IncidentLifecycleEvent>>(_state.State.Lifecycle.ToList());
 
     private static bool Matches(IncidentSummary incident, IncidentStatusFilter filter) => filter switch
     {

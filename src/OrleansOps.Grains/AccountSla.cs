@@ -37,34 +37,34 @@ public sealed partial class AccountGrain : IRemindable
     }
 
     public Task<SlaSnapshot?> GetSla() =>
-        Task.FromResult(_state.State.Config is { } config ? SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, _time.GetUtcNow()) : null);
+        Task.FromResult(_own.Config is { } config ? SlaEvaluation.Evaluate(config, _incidents.Values, _time.GetUtcNow()) : null);
 
     public Task<SlaSnapshot?> GetSlaForPeriod(TimeRange period)
     {
-        if (_state.State.Config is not { } config) return Task.FromResult<SlaSnapshot?>(null);
+        if (_own.Config is not { } config) return Task.FromResult<SlaSnapshot?>(null);
         var now = _time.GetUtcNow();
         var at = period.End <= now ? period.End - TimeSpan.FromTicks(1) : now;
         var monthly = config with
         {
             Sla = config.Sla with { Availability = config.Sla.Availability.Select(slo => slo with { Window = AvailabilityMath.CalendarMonth }).ToList() },
         };
-        var incidents = _state.State.Incidents.Values.Where(i => i.OpenedAt < period.End).ToList();
+        var incidents = _incidents.Values.Where(i => i.OpenedAt < period.End).ToList();
         return Task.FromResult<SlaSnapshot?>(SlaEvaluation.Evaluate(monthly, incidents, at, clockPeriod: period));
     }
 
-    public Task<IReadOnlyList<SlaEvent>> GetSlaEvents() => Task.FromResult<IReadOnlyList<SlaEvent>>(_state.State.SlaEvents.ToList());
+    public Task<IReadOnlyList<SlaEvent>> GetSlaEvents() => Task.FromResult<IReadOnlyList<SlaEvent>>(_own.SlaEvents.ToList());
 
     public Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes() => Task.FromResult<IReadOnlyList<IncidentTimes>>(
-        _state.State.Incidents.Values.Select(i => new IncidentTimes(
+        _incidents.Values.Select(i => new IncidentTimes(
             i.Id, i.Severity, i.StartedAt, i.OpenedAt, i.FirstAcknowledgedAt ?? i.AcknowledgedAt, i.ResolvedAt, i.Escalations)).ToList());
 
     public Task<FleetEntry?> FleetStanding() =>
-        Task.FromResult(_state.State.Config is { } config ? Standing(config, SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, _time.GetUtcNow())) : null);
+        Task.FromResult(_own.Config is { } config ? Standing(config, SlaEvaluation.Evaluate(config, _incidents.Values, _time.GetUtcNow())) : null);
 
     public Task<AccountGauges?> Gauges()
     {
-        if (_state.State.Config is not { } config) return Task.FromResult<AccountGauges?>(null);
-        var incidents = _state.State.Incidents.Values;
+        if (_own.Config is not { } config) return Task.FromResult<AccountGauges?>(null);
+        var incidents = _incidents.Values;
         var budgets = config.Sla.Availability.Count == 0 ? []
             : SlaEvaluation.Evaluate(config, incidents, _time.GetUtcNow()).Availability
                 .Select(a => new BudgetGauge(a.Slo, a.RemainingMinutes, a.BudgetMinutes > 0 ? a.RemainingMinutes / a.BudgetMinutes : 0))
@@ -76,8 +76,8 @@ public sealed partial class AccountGrain : IRemindable
     }
 
     public Task<IReadOnlyList<BurnDownSeries>?> GetBurnDown(int points) =>
-        Task.FromResult(_state.State.Config is { } config
-            ? SlaEvaluation.BurnDown(config, _state.State.Incidents.Values, _time.GetUtcNow(), points)
+        Task.FromResult(_own.Config is { } config
+            ? SlaEvaluation.BurnDown(config, _incidents.Values, _time.GetUtcNow(), points)
             : null);
 
     private void ScheduleSlaReview(TimeSpan after) => _slaReview.Within(after);
@@ -99,15 +99,20 @@ public sealed partial class AccountGrain : IRemindable
 
     private async Task ReviewSlaOnceAsync()
     {
-        if (_state.State.Config is not { } config) return;
+        if (_own.Config is not { } config) return;
         var now = _time.GetUtcNow();
-        var snapshot = SlaEvaluation.Evaluate(config, _state.State.Incidents.Values, now);
+        var snapshot = SlaEvaluation.Evaluate(config, _incidents.Values, now);
         var recorded = RecordTransitions(snapshot, now);
         if (recorded.Changed)
         {
-            // The events and whom they go to are saved before anything is sent: a notice goes out once.
+            // The events and whom they go to are durable before anything is sent: a notice goes out once.
             var notices = NoticesFor(config, recorded.Events);
-            await _writer.SaveAsync();
+            var events = recorded.Events.Select(e => _own.SlaEvents.LastOrDefault(kept => kept.At == e.At && kept.Slo == e.Slo && kept.Kind == e.Kind) ?? e).ToList();
+            await JournalStream.WhenDurableAsync(Commit(new AccountChange
+            {
+                Slos = _own.Slos,
+                SlaEvents = events,
+            }));
             foreach (var notice in notices) GrainFactory.GetGrain<INotifierGrain>(0).Send(notice).Ignore();
         }
 
@@ -130,11 +135,11 @@ public sealed partial class AccountGrain : IRemindable
         // recovers, a burn pair stops), a burn episode in progress. All healthy and nothing open, only an incident can
         // change anything, and incidents report.
         var watching = HasSla(config) && (snapshot.Status != SloHealth.Healthy
-            || _state.State.Incidents.Values.Any(i => i.Status != IncidentStatus.Resolved)
-            || _state.State.Slos.Values.Any(m => m.BurningSince is not null));
+            || _incidents.Values.Any(i => i.Status != IncidentStatus.Resolved)
+            || _own.Slos.Values.Any(m => m.BurningSince is not null));
         var next = snapshot.NextTransitionAt;
         if (watching && (next is null || next > now + BurningReviewPeriod)) next = now + BurningReviewPeriod;
-        if (next is { } at) ScheduleSlaReview(at > now ? at - now : TimeSpan.Zero);
+        if (next is { } at) _slaReview.At(at);
         await KeepReminderWhileWatchingAsync(watching);
     }
 
@@ -152,8 +157,8 @@ public sealed partial class AccountGrain : IRemindable
             .Concat(snapshot.Clocks.Select(c => (c.Slo, c.Status, Detail: Describe(c), BurnAlerts: (IReadOnlyList<BurnAlert>)[], NextTransitionAt: (DateTimeOffset?)null)));
         foreach (var report in reports)
         {
-            if (!_state.State.Slos.TryGetValue(report.Slo, out var memory))
-                _state.State.Slos[report.Slo] = memory = new SloMemory { Status = SloHealth.Healthy, Since = now };
+            if (!_own.Slos.TryGetValue(report.Slo, out var memory))
+                _own.Slos[report.Slo] = memory = new SloMemory { Status = SloHealth.Healthy, Since = now };
             if (memory.Status != report.Status)
             {
                 AddSlaEvent(new SlaEvent { At = now, Slo = report.Slo, Kind = SlaEventKind.Status, From = memory.Status, To = report.Status, Detail = report.Detail });
@@ -194,16 +199,16 @@ public sealed partial class AccountGrain : IRemindable
                 $"[SLA] {config.Name}: {e.Slo} {what}", $"{config.Name}: SLO {e.Slo} {what}: {e.Detail}.",
                 e.To == SloHealth.Breached ? Severity.Sev1 : Severity.Sev2, e.At);
             notices.AddRange(sent);
-            var index = _state.State.SlaEvents.IndexOf(e);
-            if (index >= 0) _state.State.SlaEvents[index] = e with { Notified = sent.Select(n => $"{n.Recipient} by {n.Channel.ToWire()}").ToList() };
+            var index = _own.SlaEvents.IndexOf(e);
+            if (index >= 0) _own.SlaEvents[index] = e with { Notified = sent.Select(n => $"{n.Recipient} by {n.Channel.ToWire()}").ToList() };
         }
         return notices;
     }
 
     private void AddSlaEvent(SlaEvent e)
     {
-        _state.State.SlaEvents.Add(e);
-        if (_state.State.SlaEvents.Count > AccountState.MaxSlaEvents) _state.State.SlaEvents.RemoveRange(0, _state.State.SlaEvents.Count - AccountState.MaxSlaEvents);
+        _own.SlaEvents.Add(e);
+        if (_own.SlaEvents.Count > AccountState.MaxSlaEvents) _own.SlaEvents.RemoveRange(0, _own.SlaEvents.Count - AccountState.MaxSlaEvents);
         _logger.LogInformation("Account {AccountId} SLO {Slo}: {Kind} {To} ({Detail})", AccountId, e.Slo, e.Kind, e.To, e.Detail);
     }
 

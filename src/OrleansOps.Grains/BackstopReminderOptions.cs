@@ -1,8 +1,8 @@
 namespace OrleansOps.Grains;
 
 /// <summary>
-/// Reminders that bring a grain back when its precise grain timer was lost (deactivation, or a dead silo): an
-/// incident's alert expiry, a correlator's end of suppression.
+/// The back-stop that brings a grain back when its precise grain timer was lost (deactivation, or a dead silo): the wake
+/// index's reminder, which wakes every incident and correlator whose journal says something is due.
 /// </summary>
 public sealed class BackstopReminderOptions
 {

@@ -1,118 +1,142 @@
-using Microsoft.Extensions.Options;
-using Orleans.Runtime;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace OrleansOps.Grains;
 
-/// <summary>
-/// Suppression, dedup and grouping for one account and service. Its decisions are written before any incident
-/// hears of them, so a retried request after a crash lands in the same incidents; incidents apply alerts as upserts.
-/// What it learns from the incidents' answers (resolved alerts and incidents) and its counters are saved within
-/// <see cref="LazySaveDelay"/>, or with its next decision, whichever comes first: the maps recover from a lost
-/// lazy save anyway (a resolved incident rejects, a resolve already taken is ignored). Alerts held back by a
-/// silence or maintenance window are evaluated again when it ends: a grain timer on time, a reminder as back-stop.
-/// </summary>
-public sealed class CorrelatorGrain(
-    [PersistentState("correlator", StorageNames.Grains)] IPersistentState<CorrelatorState> state,
-    TimeProvider time,
-    IOptions<BackstopReminderOptions> backstop)
-    : Grain, ICorrelatorGrain, IRemindable
+/// <summary>The correlation state of one account: each service's, the firing sources of its inhibition rules, and what its open incidents span.</summary>
+[GenerateSerializer]
+public sealed class AccountCorrelation
 {
+    [Id(0)] public Dictionary<string, CorrelatorState> Services { get; set; } = new(StringComparer.Ordinal);
+    [Id(1)] public InhibitionSources Sources { get; set; } = new();
+    /// <summary>
+    /// The services each open incident spans (as correlation placed its alerts): the most severe alert of each and when
+    /// the first alert that severe joined, for topology.
+    /// </summary>
+    [Id(2)] public TrackedMap<List<ServiceSpan>> Spans { get; set; } = new();
+
+    public CorrelatorState Service(string service) =>
+        Services.TryGetValue(service, out var state) ? state : Services[service] = new CorrelatorState();
+}
+
+/// <summary>What one decision changed in an account's correlation state.</summary>
+[GenerateSerializer, Alias("orleansops.account-correlation-change.v1")]
+public sealed class AccountCorrelationChange
+{
+    [Id(0)] public Dictionary<string, CorrelatorChange>? Services { get; init; }
+    [Id(1)] public MapChange<InhibitionSources.Source>? Sources { get; init; }
+    [Id(2)] public MapChange<List<ServiceSpan>>? Spans { get; init; }
+}
+
+/// <summary>
+/// Suppression, dedup and grouping for every service of one account: the one grain an ingest request calls. The
+/// services of a batch are planned in dependency waves (upstream first, so a cause and its symptom sent together land
+/// in one incident) in one synchronous stretch, and the decisions are journaled before any incident hears of them, so
+/// a retried request after a crash lands in the same incidents; incidents apply alerts as upserts. Alerts held back by
+/// a silence, a maintenance window or a wait go through correlation again when it ends: a grain timer on time, the
+/// journal's wake index after a deactivation or a crash.
+/// </summary>
+[Reentrant]
+public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, TimeProvider time, ILogger<CorrelatorGrain> logger)
+    : Grain, ICorrelatorGrain
+{
+    public const string StreamPrefix = "correlator/";
     /// <summary>Each round forgets at least one resolved incident, so rounds are few; this only guards against a bug.</summary>
     private const int MaxRounds = 16;
-    private const string ReleaseReminder = "suppression-end";
-    public static readonly TimeSpan LazySaveDelay = TimeSpan.FromSeconds(5);
     /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off end re-arms daily.</summary>
     private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
 
-    private IGrainTimer? _lazySave;
+    private AccountCorrelation _state = new();
+    private JournalStream _stream = null!;
+    private CorrelationSettings? _settings;
+    private readonly StormDetector _storm = new();
     private IGrainTimer? _releaseTimer;
     private DateTimeOffset? _releaseDueAt;
-    private bool _reminderRegistered;
+    private DateTimeOffset? _wakeJournaled;
 
-    private string AccountId => this.GetPrimaryKeyString().Split('/')[0];
-    private string Service => this.GetPrimaryKeyString()[(AccountId.Length + 1)..];
+    private string AccountId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => ScheduleReleaseAsync();
-
-    public async Task<IReadOnlyList<AlertReceipt>> Ingest(CorrelationBatch batch)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        state.State.GroupBy = batch.GroupBy;
-        state.State.Rules = batch.Suppression;
-        state.State.Window = batch.Window;
-        state.State.Upstream = batch.Upstream;
-        state.State.Inhibit = batch.Inhibit;
-        state.State.Flapping = batch.Flapping;
-        state.State.StormPerMinute = batch.StormPerMinute;
-        state.State.SymptomSeverity = batch.SymptomSeverity;
-        state.State.SymptomWait = batch.SymptomWait;
-        var receipts = await CorrelateAsync(batch, alreadyCounted: false);
-        await ScheduleReleaseAsync();
-        return receipts;
+        _stream = new JournalStream(journal, serializer, StreamPrefix + AccountId);
+        var (snapshot, entries) = await _stream.LoadAsync<AccountCorrelation>(cancellationToken);
+        _state = snapshot ?? new AccountCorrelation();
+        _stream.Replay<AccountCorrelationChange>(entries, Apply);
+        _settings = await GrainFactory.GetGrain<IAccountGrain>(AccountId).GetCorrelationSettings();
+        _wakeJournaled = NextRelease;
+        ScheduleRelease();
     }
 
-    public Task<CorrelationCounters> GetCounters() => Task.FromResult(state.State.Counters);
-
-    public Task<IReadOnlyList<SuppressedAlert>> ListSuppressed() =>
-        Task.FromResult<IReadOnlyList<SuppressedAlert>>(state.State.Suppressed.Values.OrderBy(s => s.Since).ToList());
-
-    public async Task Adopt(string incidentId, string groupKey, IReadOnlyList<string> firingFingerprints)
+    public async Task<IngestResult> Ingest(IngestBatch batch)
     {
-        if (state.State.Adopt(incidentId, groupKey, firingFingerprints)) await SaveNowAsync();
+        var settings = await SettingsAsync();
+        if (settings?.RoutingFor(batch.KeySha256) is not { } routing) return new IngestResult { UnknownKey = true };
+        if (routing.Version != batch.RoutingVersion) return new IngestResult { Stale = routing };
+        return new IngestResult { Receipts = await CorrelateAsync(batch.Alerts, settings, alreadyCounted: false) };
     }
 
-    public async Task Reconsider(SuppressionRules rules)
+    public async Task<Routing?> GetRouting(string keySha256) => (await SettingsAsync())?.RoutingFor(keySha256);
+
+    public Task<IReadOnlyList<ServiceCorrelation>> GetCounters() => Task.FromResult<IReadOnlyList<ServiceCorrelation>>(
+        _state.Services.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new ServiceCorrelation(s.Key, s.Value.Counters.Copy())).ToList());
+
+    public Task<IReadOnlyList<SuppressedAlert>> ListSuppressed() => Task.FromResult<IReadOnlyList<SuppressedAlert>>(
+        _state.Services.Values.SelectMany(s => s.Suppressed.Values).OrderBy(s => s.Since).ToList());
+
+    public async Task Configure(CorrelationSettings settings)
     {
-        state.State.Rules = rules;
-        if (state.State.Suppressed.Count == 0) return;
-        state.State.LiftEnded(rules, time.GetUtcNow());
+        _settings = settings;
+        // A silence expired early: what it held goes through correlation again now.
+        var rules = Suppression(settings, time.GetUtcNow());
+        foreach (var service in _state.Services.Values) service.LiftEnded(rules, time.GetUtcNow());
         await ReleaseDueAsync();
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task Adopt(string incidentId, string service, string groupKey, IReadOnlyList<string> firingFingerprints)
     {
-        if (reminderName != ReleaseReminder) return Task.CompletedTask;
-        _reminderRegistered = true;
-        return ReleaseDueAsync();
+        if (!_state.Service(service).Adopt(incidentId, groupKey, firingFingerprints)) return;
+        await JournalStream.WhenDurableAsync(Commit());
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        if (_lazySave is not null && reason.ReasonCode != DeactivationReasonCode.ApplicationError) await SaveNowAsync();
-    }
+    public Task Wake() => ReleaseDueAsync();
 
-    private async Task<IReadOnlyList<AlertReceipt>> CorrelateAsync(CorrelationBatch batch, bool alreadyCounted)
-    {
-        var receipts = new AlertReceipt?[batch.Alerts.Count];
-        var countedBefore = state.State.Counters.Copy();
-        var pending = Enumerable.Range(0, batch.Alerts.Count).ToList();
-        var upstream = await UpstreamIncidentsAsync(batch);
-        var signals = await AccountSignalsAsync(batch, alreadyCounted);
+    private async Task<CorrelationSettings?> SettingsAsync() =>
+        _settings ??= await GrainFactory.GetGrain<IAccountGrain>(AccountId).GetCorrelationSettings();
 
-        // Another round happens only when an incident turned out to be resolved already: its new firings are a new occurrence.
+    /// <summary>
+    /// Plans every alert, journals the decisions, delivers each incident its alerts (incidents answer once their own
+    /// change is durable), settles what the answers teach (a resolved incident rejects: its alerts are planned again as
+    /// a new occurrence), tells the account the incidents' new summaries, and answers once its own entries are durable.
+    /// </summary>
+    private async Task<IReadOnlyList<AlertReceipt>> CorrelateAsync(IReadOnlyList<NormalizedAlert> alerts, CorrelationSettings settings, bool alreadyCounted)
+    {
+        var receipts = new AlertReceipt?[alerts.Count];
+        var countedBefore = Totals();
+        var pending = Enumerable.Range(0, alerts.Count).ToList();
+        var summaries = new Dictionary<string, IncidentSummary>(StringComparer.Ordinal);
         for (var round = 0; pending.Count > 0; round++)
         {
-            if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {batch.AccountId}/{batch.Service} kept landing on resolved incidents.");
-            var (routes, changed) = state.State.Plan(
-                batch.AccountId, batch.Service, pending.Select(i => batch.Alerts[i]).ToList(), batch.GroupBy, Ids.NewIncidentId,
-                replanning: alreadyCounted || round > 0, batch.Suppression, batch.Window, upstream, signals, batch.Flapping, batch.SymptomSeverity, batch.SymptomWait);
-            if (changed) await SaveNowAsync();
+            if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {AccountId} kept landing on resolved incidents.");
+            var routes = Plan(pending.Select(i => alerts[i]).ToList(), settings, replanning: alreadyCounted || round > 0);
+            // Decisions first: the incidents' entries, which they wait for before answering, come after them in the journal.
+            _ = Commit();
 
-            foreach (var held in routes.Where(r => r.Kind == RouteKind.Suppressed))
-                receipts[pending[held.Index]] = new AlertReceipt { Fingerprint = held.Alert.Fingerprint, Outcome = AlertOutcome.Suppressed, SuppressedBy = held.SuppressedBy };
+            foreach (var (index, held) in routes.Where(r => r.Route.Kind == RouteKind.Suppressed))
+                receipts[pending[index]] = new AlertReceipt { Fingerprint = held.Alert.Fingerprint, Outcome = AlertOutcome.Suppressed, SuppressedBy = held.SuppressedBy };
             var answers = await Task.WhenAll(routes
-                .Where(r => r.Kind != RouteKind.Suppressed)
-                .GroupBy(route => route.IncidentId)
-                .Select(incident => DeliverAsync(batch, incident.ToList())));
+                .Where(r => r.Route.Kind != RouteKind.Suppressed)
+                .GroupBy(r => r.Route.IncidentId)
+                .Select(incident => DeliverAsync(incident.ToList())));
 
             var rejected = new List<int>();
-            foreach (var (routed, status) in answers)
+            foreach (var (routed, result) in answers)
             {
-                foreach (var (route, outcome) in routed)
+                foreach (var ((index, route), outcome) in routed.Zip(result.Outcomes))
                 {
-                    state.State.Settle(route, outcome);
-                    var index = pending[route.Index];
-                    if (outcome == AlertOutcome.Rejected) rejected.Add(index);
-                    else receipts[index] = new AlertReceipt
+                    _state.Service(route.Alert.Service).Settle(route, outcome);
+                    if (outcome == AlertOutcome.Rejected) rejected.Add(pending[index]);
+                    else receipts[pending[index]] = new AlertReceipt
                     {
                         Fingerprint = route.Alert.Fingerprint,
                         IncidentId = route.IncidentId,
@@ -120,120 +144,215 @@ public sealed class CorrelatorGrain(
                         OpenedIncident = route.Opens is not null,
                     };
                 }
-                if (status == IncidentStatus.Resolved) state.State.Forget(routed[0].Route.IncidentId);
+                if (result.Summary is { } summary) summaries[summary.Id] = summary;
+                if (result.Status == IncidentStatus.Resolved) Forget(routed[0].Route.IncidentId);
             }
             pending = rejected.Order().ToList();
         }
-        SaveSoon();
-        OpsMetrics.Correlated(batch.AccountId, countedBefore, state.State.Counters);
+        var settled = Commit();
+        OpsMetrics.Correlated(AccountId, countedBefore, Totals());
+        ScheduleRelease();
+        if (summaries.Count > 0) await GrainFactory.GetGrain<IAccountGrain>(AccountId).Record(summaries.Values.ToList());
+        await JournalStream.WhenDurableAsync(settled);
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
         {
-            Fingerprint = batch.Alerts[i].Fingerprint,
+            Fingerprint = alerts[i].Fingerprint,
             Outcome = AlertOutcome.Ignored,
         }).ToList();
     }
 
     /// <summary>
-    /// The open incidents of the services this one depends on, asked of the account only when topology is on and
-    /// the batch has an alert that may need a new incident.
+    /// Decides where each alert goes, service by service in dependency waves: a service sees the incidents its upstream
+    /// services opened or joined in the same batch. Returns each route with the alert's index in <paramref name="alerts"/>.
     /// </summary>
-    private async Task<IReadOnlyList<UpstreamIncident>> UpstreamIncidentsAsync(CorrelationBatch batch)
+    private List<(int Index, Route Route)> Plan(IReadOnlyList<NormalizedAlert> alerts, CorrelationSettings settings, bool replanning)
     {
-        if (batch.Window <= TimeSpan.Zero || batch.Upstream.Count == 0) return [];
-        var mayOpen = batch.Alerts.Any(a => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing } && !state.State.FiringAlerts.ContainsKey(a.Fingerprint));
-        return mayOpen ? await GrainFactory.GetGrain<IAccountGrain>(batch.AccountId).OpenIncidents(batch.Upstream) : [];
+        var config = settings.Config;
+        var now = time.GetUtcNow();
+        var suppression = Suppression(settings, now);
+        var upstreams = Topology.Upstreams(config.Services);
+        var signals = Signals(alerts, config, replanning);
+        var byService = alerts.Select((alert, index) => (alert, index)).GroupBy(a => a.alert.Service, StringComparer.Ordinal).ToDictionary(g => g.Key, StringComparer.Ordinal);
+        var routes = new List<(int, Route)>(alerts.Count);
+        foreach (var wave in Topology.Waves(byService.Keys, upstreams))
+            foreach (var service in wave)
+            {
+                var entries = byService[service].ToList();
+                var upstream = upstreams.GetValueOrDefault(service) ?? [];
+                var (planned, _) = _state.Service(service).Plan(
+                    AccountId, service, entries.Select(e => e.alert).ToList(), config.GroupBy, Ids.NewIncidentId, replanning, suppression,
+                    config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait);
+                foreach (var route in planned)
+                {
+                    routes.Add((entries[route.Index].index, route));
+                    if (route.Kind is RouteKind.Opened or RouteKind.Grouped) Spanned(route.IncidentId, route.Alert);
+                }
+            }
+        return routes;
     }
 
-    /// <summary>Inhibition and storm state from the account-wide view, asked only when the account configures either.</summary>
-    private async Task<AccountSignals> AccountSignalsAsync(CorrelationBatch batch, bool alreadyCounted)
+    /// <summary>Inhibition and storm mode, from the whole batch: sources learned first, then which alerts they hold back.</summary>
+    private AccountSignals Signals(IReadOnlyList<NormalizedAlert> alerts, AccountConfig config, bool replanning)
     {
-        if (batch.Inhibit.Count == 0 && batch.StormPerMinute <= 0) return AccountSignals.None;
-        var newAlerts = alreadyCounted ? 0 : batch.Alerts.Count(a => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing }
-            && !state.State.FiringAlerts.ContainsKey(a.Fingerprint) && !state.State.Suppressed.ContainsKey(a.Fingerprint));
-        return await GrainFactory.GetGrain<IAccountSignalsGrain>(batch.AccountId).Observe(batch.Inhibit, batch.StormPerMinute, batch.Alerts, newAlerts);
+        if (config.Inhibit.Count == 0 && config.StormPerMinute <= 0) return AccountSignals.None;
+        var now = time.GetUtcNow();
+        foreach (var alert in alerts) _state.Sources.Observe(alert, config.Inhibit);
+        var inhibited = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (config.Inhibit.Count > 0)
+            foreach (var alert in alerts.Where(a => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing }))
+                if (_state.Sources.InhibitedBy(alert, config.Inhibit, now) is { } reason) inhibited[alert.Fingerprint] = reason;
+        var newAlerts = replanning ? 0 : alerts.Count(IsNew);
+        bool IsNew(NormalizedAlert a) => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing }
+            && (!_state.Services.TryGetValue(a.Service, out var s) || !s.FiringAlerts.ContainsKey(a.Fingerprint) && !s.Suppressed.ContainsKey(a.Fingerprint));
+        var storming = _storm.Observe(newAlerts, now, config.StormPerMinute);
+        return new AccountSignals { Inhibited = inhibited, StormRate = storming ? _storm.Rate : null };
     }
 
-    /// <summary>Held alerts whose silence or window has ended and that still fire go through correlation again.</summary>
+    /// <summary>The open incidents that span a service in <paramref name="upstream"/>, as topology sees them.</summary>
+    private IReadOnlyList<UpstreamIncident> UpstreamIncidents(IReadOnlyList<string> upstream, TimeSpan window)
+    {
+        if (window <= TimeSpan.Zero || upstream.Count == 0) return [];
+        var found = new List<UpstreamIncident>();
+        foreach (var (incidentId, spans) in _state.Spans)
+            foreach (var span in spans)
+                if (upstream.Contains(span.Service)) found.Add(new UpstreamIncident(incidentId, span.Service, span.Since, span.Severity));
+        return found;
+    }
+
+    /// <summary>An alert joined an incident: the incident spans its service, at its most severe since the first alert that severe.</summary>
+    private void Spanned(string incidentId, NormalizedAlert alert)
+    {
+        if (!_state.Spans.TryGetValue(incidentId, out var spans)) _state.Spans[incidentId] = spans = [];
+        var index = spans.FindIndex(s => s.Service == alert.Service);
+        if (index < 0) spans.Add(new ServiceSpan(alert.Service, alert.ReceivedAt, alert.Severity));
+        else if (alert.Severity < spans[index].Severity) spans[index] = new ServiceSpan(alert.Service, alert.ReceivedAt, alert.Severity);
+        else return;
+        _state.Spans.Touch(incidentId);
+    }
+
+    /// <summary>The incident is resolved: none of the account's services relates anything to it any more.</summary>
+    private void Forget(string incidentId)
+    {
+        foreach (var service in _state.Services.Values) service.Forget(incidentId);
+        _state.Spans.Remove(incidentId);
+    }
+
+    private static SuppressionRules Suppression(CorrelationSettings settings, DateTimeOffset now) => new()
+    {
+        Silences = settings.Silences.Where(s => s.Until > now).ToList(),
+        Maintenance = settings.Config.Maintenance,
+        TimeZone = settings.Config.TimeZone,
+    };
+
+    private async Task<(List<(int Index, Route Route)> Routed, DeliveryResult Result)> DeliverAsync(List<(int Index, Route Route)> routes)
+    {
+        var first = routes[0].Route;
+        var origin = first.Opens ?? new IncidentOrigin
+        {
+            AccountId = AccountId,
+            Service = first.Alert.Service,
+            ServiceDeclared = first.Alert.ServiceDeclared,
+            GroupKey = GroupKey.Of(first.Alert.Labels, _settings?.Config.GroupBy ?? ["alertname"]),
+        };
+        var result = await GrainFactory.GetGrain<IIncidentGrain>(first.IncidentId).Deliver(new AlertDelivery
+        {
+            Origin = origin,
+            Alerts = routes.Select(r => r.Route.Alert).ToList(),
+            Rules = routes.Select(r => r.Route.Rule).ToList(),
+        });
+        return (routes, result);
+    }
+
+    /// <summary>Journals what changed since the last commit, with the earliest release of a held alert for the wake index; returns the task to wait on.</summary>
+    private Task Commit()
+    {
+        Dictionary<string, CorrelatorChange>? services = null;
+        foreach (var (name, service) in _state.Services)
+            if (service.TakeChange() is { } change) (services ??= new(StringComparer.Ordinal))[name] = change;
+        var sources = _state.Sources.Firing.TakeChanges();
+        var spans = _state.Spans.TakeChanges();
+        var next = NextRelease;
+        var wake = next != _wakeJournaled ? new StreamWake(_stream.Name, AccountId, next) : null;
+        _wakeJournaled = next;
+        if (services is null && sources is null && spans is null && wake is null) return _stream.Durable;
+        return _stream.Append(AccountId,
+            _stream.Write(new AccountCorrelationChange { Services = services, Sources = sources, Spans = spans }),
+            snapshot: () => _stream.Write(_state), wake: wake);
+    }
+
+    private void Apply(AccountCorrelationChange change)
+    {
+        foreach (var (name, service) in change.Services ?? []) _state.Service(name).Apply(service);
+        _state.Sources.Firing.Apply(change.Sources);
+        _state.Spans.Apply(change.Spans);
+    }
+
+    private DateTimeOffset? NextRelease => _state.Services.Values.Select(s => s.NextSuppressionEnd).Where(t => t is not null).Min();
+
+    private CorrelationCounters Totals()
+    {
+        var total = new CorrelationCounters();
+        foreach (var c in _state.Services.Values.Select(s => s.Counters))
+        {
+            total.Received += c.Received;
+            total.Deduplicated += c.Deduplicated;
+            total.Grouped += c.Grouped;
+            total.IncidentsOpened += c.IncidentsOpened;
+            total.Resolved += c.Resolved;
+            total.Unmatched += c.Unmatched;
+            total.FiringEvents += c.FiringEvents;
+            total.Suppressed += c.Suppressed;
+        }
+        return total;
+    }
+
+    /// <summary>Held alerts whose silence, window or wait has ended and that still fire go through correlation again.</summary>
     private async Task ReleaseDueAsync()
     {
         _releaseDueAt = null;
-        var due = state.State.ReleaseDue(time.GetUtcNow());
-        if (due.Count > 0)
-        {
-            await SaveNowAsync();
-            await CorrelateAsync(new CorrelationBatch
+        var now = time.GetUtcNow();
+        var due = _state.Services.Values.SelectMany(s => s.ReleaseDue(now)).ToList();
+        if (due.Count > 0 && await SettingsAsync() is { } settings) await CorrelateAsync(due, settings, alreadyCounted: true);
+        else await JournalStream.WhenDurableAsync(Commit());
+        ScheduleRelease();
+    }
+
+    /// <summary>Arms the timer for the earliest end of a suppression (the wake index holds it too, for after a deactivation).</summary>
+    private void ScheduleRelease()
+    {
+        var next = NextRelease;
+        if (next == _releaseDueAt) return;
+        _releaseTimer?.Dispose();
+        _releaseTimer = next is { } due
+            ? this.RegisterGrainTimer(async () =>
             {
-                AccountId = AccountId,
-                Service = Service,
-                GroupBy = state.State.GroupBy,
-                Suppression = state.State.Rules,
-                Window = state.State.Window,
-                Upstream = state.State.Upstream,
-                Inhibit = state.State.Inhibit,
-                Flapping = state.State.Flapping,
-                StormPerMinute = state.State.StormPerMinute,
-                SymptomSeverity = state.State.SymptomSeverity,
-                SymptomWait = state.State.SymptomWait,
-                Alerts = due,
-            }, alreadyCounted: true);
-        }
-        await ScheduleReleaseAsync();
-    }
-
-    /// <summary>Arms the timer for the earliest end of a suppression; keeps a reminder while anything is held.</summary>
-    private async Task ScheduleReleaseAsync()
-    {
-        var next = state.State.NextSuppressionEnd;
-        if (next != _releaseDueAt)
-        {
-            _releaseTimer?.Dispose();
-            _releaseTimer = next is { } due
-                ? this.RegisterGrainTimer(ReleaseDueAsync, new GrainTimerCreationOptions
+                try
                 {
-                    DueTime = TimeSpan.FromTicks(Math.Clamp((due - time.GetUtcNow()).Ticks, 0, MaxTimerWait.Ticks)),
-                    Period = Timeout.InfiniteTimeSpan,
-                })
-                : null;
-            _releaseDueAt = next;
-        }
-        if (next is not null && !_reminderRegistered)
-        {
-            await this.RegisterOrUpdateReminder(ReleaseReminder, backstop.Value.Period, backstop.Value.Period);
-            _reminderRegistered = true;
-        }
-        else if (next is null && _reminderRegistered)
-        {
-            if (await this.GetReminder(ReleaseReminder) is { } reminder) await this.UnregisterReminder(reminder);
-            _reminderRegistered = false;
-        }
+                    await ReleaseDueAsync();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Account {AccountId} could not release its held alerts; the wake index brings them back", AccountId);
+                }
+            }, new GrainTimerCreationOptions
+            {
+                DueTime = TimeSpan.FromTicks(Math.Clamp((due - time.GetUtcNow()).Ticks, 0, MaxTimerWait.Ticks)),
+                Period = Timeout.InfiniteTimeSpan,
+            })
+            : null;
+        _releaseDueAt = next;
     }
 
-    private async Task SaveNowAsync()
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _lazySave?.Dispose();
-        _lazySave = null;
-        await state.WriteOrDiscardAsync(this);
-    }
-
-    private void SaveSoon() => _lazySave ??= this.RegisterGrainTimer(SaveNowAsync, new GrainTimerCreationOptions
-    {
-        DueTime = LazySaveDelay,
-        Period = Timeout.InfiniteTimeSpan,
-    });
-
-    private async Task<(List<(Route Route, AlertOutcome Outcome)> Routed, IncidentStatus Status)> DeliverAsync(CorrelationBatch batch, List<Route> routes)
-    {
-        var first = routes[0];
-        var origin = first.Opens ?? new IncidentOrigin
+        try
         {
-            AccountId = batch.AccountId,
-            Service = batch.Service,
-            ServiceDeclared = first.Alert.ServiceDeclared,
-            GroupKey = GroupKey.Of(first.Alert.Labels, batch.GroupBy),
-        };
-        var result = await GrainFactory.GetGrain<IIncidentGrain>(first.IncidentId)
-            .Deliver(new AlertDelivery { Origin = origin, Alerts = routes.Select(r => r.Alert).ToList(), Rules = routes.Select(r => r.Rule).ToList() });
-        return (routes.Zip(result.Outcomes).ToList(), result.Status);
+            await _stream.Durable.WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Correlation of account {AccountId} deactivated before its last entry was durable", AccountId);
+        }
     }
 }

@@ -1,153 +1,143 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using Orleans.Placement;
-using Orleans.Runtime;
+using Orleans.Serialization;
 
 namespace OrleansOps.Grains;
 
 /// <summary>
-/// One incident: lifecycle, alerts, escalation and chronicle. Lifecycle events wait in the persisted outbox until the
-/// account confirms them, and are re-sent on the next activation or change. Whatever is due by itself — an alert's
-/// announced end (Prometheus' endsAt), an escalation level, an acknowledgement timeout, a delayed notification — is
-/// woken by a grain timer on time while the incident is active, and by a reminder if it was deactivated or its silo
-/// died; an escalation step is saved before its notifications go out, so a step fires once even when both race.
+/// One incident: lifecycle, alerts, escalation and chronicle, journaled in its account's journal (see
+/// <see cref="JournalStream"/>). Each change is appended in the turn that makes it and answered once it is durable;
+/// its summary goes to the account's index with it. Whatever is due by itself (an alert's announced end, an escalation
+/// level, an acknowledgement timeout, a delayed notification) is woken by a grain timer on time while the incident is
+/// active, and through the journal's wake index after a deactivation or a crash; a page goes out only after the step
+/// that made it is durable, so a step fires once.
 /// </summary>
+[Reentrant]
 [RandomPlacement] // incidents are many and independent: spread them over the silos rather than crowd the correlator's
 public sealed class IncidentGrain(
-    [PersistentState("incident", StorageNames.Grains)] IPersistentState<IncidentState> state,
+    IJournal journal,
+    Serializer serializer,
     TimeProvider time,
-    IOptions<BackstopReminderOptions> timing,
     IOptions<NotificationDispatchOptions> dispatch,
     IOptions<TicketSyncOptions> tickets,
     ILogger<IncidentGrain> logger)
-    : Grain, IIncidentGrain, IRemindable
+    : Grain, IIncidentGrain
 {
-    private const string WakeReminder = "incident-wake";
-    /// <summary>The name the reminder had when it only expired alerts; one left by an older version is treated alike, and removed.</summary>
-    private const string LegacyReminder = "alert-expiry";
-    /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off wake re-arms daily.</summary>
-    private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
-
-    private IGrainTimer? _wakeTimer;
-    private DateTimeOffset? _timerDueAt;
-    private bool _reminderRegistered;
     /// <summary>How long a sync worker holds the ticket outbox before another may take over.</summary>
     private static readonly TimeSpan TicketLease = TimeSpan.FromMinutes(2);
+    /// <summary>Orleans timers cannot wait longer than about 49 days; a far-off wake re-arms daily.</summary>
+    private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
     /// <summary>
     /// The longest a pure repeat (an alert firing again while it fires: its count, last-seen time, announced end and
-    /// latest annotations) waits for its write, coalesced with the repeats after it (DESIGN §8). Anything else an
-    /// alert changes is written before the answer.
+    /// latest annotations) waits for its entry, together with the repeats after it (DESIGN §8). Anything else an alert
+    /// changes is durable before the answer.
     /// </summary>
     public static readonly TimeSpan RepeatSaveDelay = TimeSpan.FromSeconds(5);
+    /// <summary>The alerts a view carries; the rest are read a page at a time.</summary>
+    public const int ViewAlerts = 500;
 
+    private IncidentLog _log = null!;
+    private IncidentState Incident => _log.Incident;
+    private IGrainTimer? _wakeTimer;
+    private DateTimeOffset? _timerDueAt;
     private IGrainTimer? _repeatSave;
+    private readonly long _activation = Random.Shared.NextInt64();
+    private long _changes;
 
-    /// <summary>How soon an account that could not be told is asked again: doubling from the first wait up to the last.</summary>
-    public static readonly TimeSpan FirstAccountRetry = TimeSpan.FromSeconds(1), LastAccountRetry = TimeSpan.FromMinutes(1);
-    /// <summary>
-    /// How long events the account took wait for its word that they are written (<see cref="Held"/>, within
-    /// <see cref="AccountGrain.LedgerSaveDelay"/> normally) before they are sent again, in case the account died first.
-    /// </summary>
-    public static readonly TimeSpan HeldWait = TimeSpan.FromSeconds(10);
-    private IGrainTimer? _accountRetry;
-    private TimeSpan _accountRetryWait = FirstAccountRetry;
-    /// <summary>The last attempt to tell the account failed; it is being asked again.</summary>
-    private bool _accountBehind;
-
-    private IncidentState Incident => state.State;
-
-    /// <summary>The summary the account last confirmed; the index only hears of real changes.</summary>
-    private IncidentSummary? _accountHas;
+    private string IncidentId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _log = new IncidentLog(journal, serializer, IncidentId);
+        await _log.LoadAsync(cancellationToken);
+        if (!Incident.Exists) return;
         Incident.ReleaseTicketLeases(time.GetUtcNow(), tickets.Value.JiraSearchLag);
         try
         {
+            // What fell due while the incident was not active is acted on before its first call.
             await WakeAsync();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Reading and acting on the incident must not depend on the reminder table or the account; the timer still runs.
-            logger.LogWarning(e, "Incident {IncidentId} could not act on what is due on activation", Incident.Id);
-            ScheduleWake();
+            logger.LogWarning(e, "Incident {IncidentId} could not act on what is due on activation; trying again in a minute", IncidentId);
+            ScheduleRetry();
         }
-    }
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        if (reminderName == LegacyReminder)
-        {
-            if (await this.GetReminder(LegacyReminder) is { } legacy) await this.UnregisterReminder(legacy);
-        }
-        else if (reminderName != WakeReminder) return;
-        else _reminderRegistered = true; // it fired, so it exists; it is removed once nothing is left to wake for
-        await WakeAsync();
     }
 
     public async Task<DeliveryResult> Deliver(AlertDelivery delivery)
     {
         var now = time.GetUtcNow();
+        // A new incident learns its policy and pages its first level in the change that opens it.
+        var opens = !Incident.Exists && delivery.Alerts.Any(a => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing });
+        var config = opens || Incident.EscalationDue(now) ? await AccountConfigAsync(delivery.Origin.AccountId) : null;
+
+        var before = (Incident.Status, Incident.Severity);
         var outcomes = new List<AlertOutcome>(delivery.Alerts.Count);
-        foreach (var (alert, index) in delivery.Alerts.Select((a, i) => (a, i)))
+        for (var index = 0; index < delivery.Alerts.Count; index++)
         {
+            var alert = delivery.Alerts[index];
             var rule = index < delivery.Rules.Count ? delivery.Rules[index] : null;
             if (!Incident.Exists)
             {
-                if (alert is { Action: AlertAction.Signal, Status: AlertStatus.Firing })
-                    Incident.Open(this.GetPrimaryKeyString(), delivery.Origin, alert, now, rule);
-                else
+                if (alert is not { Action: AlertAction.Signal, Status: AlertStatus.Firing })
                 {
                     outcomes.Add(AlertOutcome.Ignored);
                     continue;
                 }
+                Incident.Open(IncidentId, delivery.Origin, alert, now, rule);
             }
             outcomes.Add(Incident.Apply(alert, now, rule));
         }
-
-        // A new incident learns its policy and pages its first level in the same write that opens it.
-        var escalated = Incident.Exists && Incident.EscalationDue(now) && Incident.Escalate(await AccountConfigAsync(), now);
-        if (escalated || outcomes.Any(o => o is AlertOutcome.Applied)) await SaveAsync();
-        else if (outcomes.Any(o => o is AlertOutcome.Repeated)) SaveRepeatsSoon();
-        return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
+        if (outcomes.Any(o => o is AlertOutcome.Repeated)) _changes++;
+        var escalated = config is not null && Incident.Exists && Incident.EscalationDue(now) && Incident.Escalate(config, now);
+        if (!Incident.HasChanges && !escalated)
+        {
+            // Nothing but repeats: they are written within RepeatSaveDelay. What this answer relies on (the alerts'
+            // place here) may still be on its way to disk from an earlier change, and is waited for.
+            if (Incident.HasRepeats) SaveRepeatsSoon();
+            await JournalStream.WhenDurableAsync(_log.Durable);
+            return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
+        }
+        var (durable, toSend) = Commit(extrasMayHaveChanged: escalated || before != (Incident.Status, Incident.Severity));
+        await JournalStream.WhenDurableAsync(durable);
+        AfterCommit(toSend);
+        return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes, Summary = _log.Summary };
     }
 
     public Task<IncidentView?> Describe() =>
-        Task.FromResult(Incident.Exists ? IncidentView.Of(Incident) : null);
+        Task.FromResult(Incident.Exists ? IncidentView.Of(Incident, ViewAlerts) : null);
 
-    public Task<string> ChangeStamp() =>
-        Task.FromResult($"{Incident.Chronicle.Count}.{Incident.Alerts.Values.Sum(a => (long)a.Count)}");
+    public Task<IReadOnlyList<IncidentAlert>?> GetAlerts(int offset, int limit) =>
+        Task.FromResult<IReadOnlyList<IncidentAlert>?>(Incident.Exists ? Incident.AlertsFrom(offset).Take(limit).ToList() : null);
+
+    public Task<string> ChangeStamp() => Task.FromResult($"{_activation:x}.{Incident.ChronicleSeq}.{_changes}");
 
     public Task<string?> Owner() => Task.FromResult(Incident.Exists ? Incident.AccountId : null);
 
-    public async Task ReportToAccount()
+    public async Task<IReadOnlyList<ChronicleEntry>?> GetChronicle(long afterSeq, int limit)
     {
-        if (!Incident.Exists) return;
-        _accountHas = null;
-        await TryUpdateAccountAsync();
+        if (!Incident.Exists) return null;
+        return await ReadChronicleAsync(afterSeq, limit);
     }
 
-    public async Task Held(long seq)
+    public async Task<ChronicleVerification?> VerifyChronicle()
     {
-        if (!Incident.Exists) return;
-        Incident.Confirmed(seq); // in memory: an outbox written with events already held costs a repeat the account ignores
-        if (Incident.Outbox.Count > 0 || _accountBehind) return;
-        StopAskingAccount();
-        try
+        if (!Incident.Exists) return null;
+        var check = new ChronicleCheck();
+        const int page = 1000;
+        for (long after = 0; ;)
         {
-            await RemoveIdleReminderAsync();
+            var entries = await ReadChronicleAsync(after, page);
+            foreach (var entry in entries) check.Next(entry);
+            if (entries.Count < page) break;
+            after = entries[^1].Seq;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug(e, "Incident {IncidentId} could not remove its reminder; it removes itself when it fires", Incident.Id);
-        }
+        return check.Result;
     }
 
-    public Task<IReadOnlyList<ChronicleEntry>?> GetChronicle() =>
-        Task.FromResult<IReadOnlyList<ChronicleEntry>?>(Incident.Exists ? Incident.Chronicle.ToList() : null);
-
-    public Task<ChronicleVerification?> VerifyChronicle() =>
-        Task.FromResult(Incident.Exists ? Chronicle.Verify(Incident.Chronicle) : null);
+    private Task<IReadOnlyList<ChronicleEntry>> ReadChronicleAsync(long afterSeq, int limit) => _log.ReadChronicleAsync(afterSeq, limit);
 
     public Task<CommandResult> Acknowledge(string actor) => Command(now => Incident.Acknowledge(actor, now));
 
@@ -161,11 +151,8 @@ public sealed class IncidentGrain(
             return true;
         });
         if (result.Outcome == CommandOutcome.Applied)
-        {
-            var firing = Incident.Alerts.Values.Where(a => a.Status == AlertStatus.Firing).Select(a => a.Fingerprint).ToList();
-            await GrainFactory.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(Incident.AccountId, Incident.Service))
-                .Adopt(Incident.Id!, Incident.GroupKey, firing);
-        }
+            GrainFactory.GetGrain<ICorrelatorGrain>(Incident.AccountId)
+                .Adopt(IncidentId, Incident.Service, Incident.GroupKey, Incident.FiringFingerprints.ToList()).Ignore();
         return result;
     }
 
@@ -177,8 +164,8 @@ public sealed class IncidentGrain(
 
     public async Task<CommandResult> Escalate(string actor)
     {
-        if (!Incident.Exists) return await Command(_ => false);
-        var config = await AccountConfigAsync();
+        if (!Incident.Exists) return NoSuchIncident;
+        var config = await AccountConfigAsync(Incident.AccountId);
         return await Command(now =>
         {
             Incident.EscalateNow(actor, config, now);
@@ -188,10 +175,10 @@ public sealed class IncidentGrain(
 
     public async Task<CommandResult> Reassign(string actor, EscalationTarget target)
     {
-        if (!Incident.Exists) return await Command(_ => false);
-        var config = await AccountConfigAsync();
+        if (!Incident.Exists) return NoSuchIncident;
+        var config = await AccountConfigAsync(Incident.AccountId);
         if (!config.Knows(target))
-            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = $"The account declares no {target.Kind.ToString().ToLowerInvariant()} '{target.Id}'.", Incident = IncidentView.Of(Incident) };
+            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = $"The account declares no {target.Kind.ToString().ToLowerInvariant()} '{target.Id}'.", Incident = View };
         return await Command(now =>
         {
             Incident.Reassign(actor, target, config, now);
@@ -199,21 +186,54 @@ public sealed class IncidentGrain(
         });
     }
 
+    public async Task<bool> Import(ImportedIncident past)
+    {
+        if (Incident.Exists) return false;
+        Incident.Import(past, time.GetUtcNow());
+        var (durable, _) = Commit(extrasMayHaveChanged: true);
+        await JournalStream.WhenDurableAsync(durable);
+        await TellAccountAsync();
+        return true;
+    }
+
     public async Task<TicketBatch> NextTicketWork(string holder)
     {
-        var config = Incident.Exists ? await AccountConfigAsync() : null;
+        if (!Incident.Exists) return new TicketBatch(ItsmSettings.None, []);
+        var config = await AccountConfigAsync(Incident.AccountId);
         var now = time.GetUtcNow();
-        if (config is null) return new TicketBatch(ItsmSettings.None, []);
         Incident.StartTicketSync(config.Itsm, now);
-        var work = Incident.LeaseTicketWork(holder, now, now + TicketLease).Where(w => Configured(config.Itsm, w.System)).ToList();
-        await SaveAsync();
+        var chronicle = Incident.TicketChronicleNeededAfter(holder, now) is { } after ? await TicketEntriesAsync(after) : [];
+        now = time.GetUtcNow();
+        var work = Incident.LeaseTicketWork(holder, now, now + TicketLease, chronicle).Where(w => Configured(config.Itsm, w.System)).ToList();
+        var (durable, _) = Commit(extrasMayHaveChanged: true);
+        await JournalStream.WhenDurableAsync(durable);
         return new TicketBatch(config.Itsm, work);
+    }
+
+    /// <summary>
+    /// The chronicle entries after <paramref name="afterSeq"/> that belong on a ticket, up to the last one there is:
+    /// all a ticket write needs, read from storage a page at a time.
+    /// </summary>
+    private async Task<List<ChronicleEntry>> TicketEntriesAsync(long afterSeq)
+    {
+        const int page = 500;
+        var belonging = new List<ChronicleEntry>();
+        var last = Incident.TicketEntrySeq;
+        for (var after = afterSeq; after < last;)
+        {
+            var entries = await ReadChronicleAsync(after, page);
+            belonging.AddRange(entries.Where(IncidentState.BelongsOnTicket));
+            if (entries.Count < page) break;
+            after = entries[^1].Seq;
+        }
+        return belonging;
     }
 
     public async Task RecordTicketOutcome(TicketOutcome outcome)
     {
         if (!Incident.Exists || Incident.Tickets.All(t => t.System != outcome.System)) return;
         var now = time.GetUtcNow();
+        var failing = Incident.Summarize().TicketsFailing;
         if (!outcome.Succeeded)
             Incident.TicketFailed(outcome.System, outcome.Error ?? "failed", outcome.Retryable, outcome.RetryAfter, now, tickets.Value.JiraSearchLag);
         else if (outcome.Kind == TicketWorkKind.Create)
@@ -221,38 +241,36 @@ public sealed class IncidentGrain(
         else
             Incident.TicketWritten(outcome.System, outcome.Seq);
         OpsMetrics.TicketWrite(Incident.AccountId, outcome);
-        await SaveAsync();
+        var (durable, toSend) = Commit(extrasMayHaveChanged: true);
+        await JournalStream.WhenDurableAsync(durable);
+        AfterCommit(toSend);
+        if (Incident.Summarize().TicketsFailing != failing) await TellAccountAsync();
     }
 
     private static bool Configured(ItsmSettings itsm, TicketSystem system) =>
         system == TicketSystem.ServiceNow ? itsm.ServiceNow is not null : itsm.Jira is not null;
 
-    /// <summary>Hands the ticket outbox to a sync worker when it holds work and no worker has it.</summary>
-    private void KickTicketSync()
-    {
-        // Leased in memory here and saved by NextTicketWork; a worker lost before that leaves a lease that runs out.
-        var now = time.GetUtcNow();
-        var holder = Guid.NewGuid().ToString("N");
-        if (!Incident.LeaseToNewWorker(holder, now, now + TicketLease)) return;
-        GrainFactory.GetGrain<ITicketSyncGrain>(0).Sync(Incident.Id!, holder).Ignore();
-    }
-
-    public async Task<bool> Import(ImportedIncident past)
-    {
-        if (Incident.Exists) return false;
-        Incident.Import(past, time.GetUtcNow());
-        await SaveAsync();
-        return true;
-    }
-
     public async Task RecordDelivery(DeliveryReport report)
     {
-        if (Incident.Exists && Incident.RecordDelivery(report, time.GetUtcNow())) await SaveAsync();
+        if (!Incident.Exists || !Incident.RecordDelivery(report, time.GetUtcNow())) return;
+        var (durable, toSend) = Commit(extrasMayHaveChanged: true);
+        await JournalStream.WhenDurableAsync(durable);
+        AfterCommit(toSend);
     }
+
+    public Task Wake()
+    {
+        ScheduleWake(immediately: true);
+        return Task.CompletedTask;
+    }
+
+    private static CommandResult NoSuchIncident => new() { Outcome = CommandOutcome.NotFound, Message = "No such incident." };
+
+    private IncidentView View => IncidentView.Of(Incident, ViewAlerts);
 
     private async Task<CommandResult> Command(Func<DateTimeOffset, bool> change)
     {
-        if (!Incident.Exists) return new CommandResult { Outcome = CommandOutcome.NotFound, Message = "No such incident." };
+        if (!Incident.Exists) return NoSuchIncident;
         bool changed;
         try
         {
@@ -260,51 +278,60 @@ public sealed class IncidentGrain(
         }
         catch (IncidentTransitionException e)
         {
-            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = e.Message, Incident = IncidentView.Of(Incident) };
+            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = e.Message, Incident = View };
         }
-        if (changed) await SaveAsync();
-        return new CommandResult
-        {
-            Outcome = changed ? CommandOutcome.Applied : CommandOutcome.Unchanged,
-            Incident = IncidentView.Of(Incident),
-        };
+        if (!changed) return new CommandResult { Outcome = CommandOutcome.Unchanged, Incident = View };
+        var (durable, toSend) = Commit(extrasMayHaveChanged: true);
+        var view = View;
+        await JournalStream.WhenDurableAsync(durable);
+        AfterCommit(toSend);
+        await TellAccountAsync();
+        return new CommandResult { Outcome = CommandOutcome.Applied, Incident = view };
     }
 
     /// <summary>
-    /// Persist first; then hand over the notifications the write marked; then tell the account. The account is told
-    /// again later if it cannot be told now.
+    /// Journals what changed, within the turn that changed it (see <see cref="IncidentLog.Commit"/>). Notifications due
+    /// now are marked handed over in the same entry, so they go out once it is durable and never again from a new
+    /// activation.
     /// </summary>
-    private async Task SaveAsync()
+    private (Task Durable, IReadOnlyList<Notification> ToSend) Commit(bool extrasMayHaveChanged)
     {
-        // The reminder exists before the state that needs it: a crash in between leaves a spare reminder, which
-        // removes itself when it fires, never a missing one.
-        // Notifications due now are marked handed over in the same write, so a new activation does not send them again.
         var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter);
-        CancelRepeatSave(); // this write carries the repeats too
+        var durable = _log.Commit(extrasMayHaveChanged || toSend.Count > 0);
+        CancelRepeatSave();
+        _changes++;
+        ScheduleWake();
+        return (durable, toSend);
+    }
+
+    /// <summary>What follows a durable change: its pages go out, and a ticket sync starts if one is owed.</summary>
+    private void AfterCommit(IReadOnlyList<Notification> toSend)
+    {
+        Send(toSend);
+        KickTicketSync();
+    }
+
+    /// <summary>The account's index and SLA ledger take the incident's new summary (its copy of what is durable here).</summary>
+    private async Task TellAccountAsync()
+    {
+        if (_log.Summary is not { } summary) return;
         try
         {
-            await EnsureWakeReminderAsync();
+            await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).Record([summary]);
         }
-        catch
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            this.DeactivateOnIdle(); // the in-memory change was not saved; the next call must not see it
-            throw;
+            // The change is durable, and so is its index row: the account reads it at its next activation, and hears of
+            // this incident again with its next change.
+            logger.LogWarning(e, "Incident {IncidentId} could not tell account {AccountId} of its change", IncidentId, Incident.AccountId);
         }
-        await state.WriteOrDiscardAsync(this);
-        // At once, before the account is told: from this write on, a page that has not gone out when this silo dies
-        // waits RedispatchAfter (30 min by default) for its resend, and waiting on the account's write (during a
-        // failover, a call held up to Orleans' 30 s response timeout) only widened that window.
-        Send(toSend);
-        if (Incident.Outbox.Count > 0 || _accountHas != Incident.Summarize()) await TryUpdateAccountAsync();
-        KickTicketSync();
-        ScheduleWake();
-        await RemoveIdleReminderAsync();
     }
 
     private void SaveRepeatsSoon() => _repeatSave ??= this.RegisterGrainTimer(() =>
     {
         _repeatSave = null;
-        return SaveAsync();
+        if (Incident.HasRepeats || Incident.HasChanges) Commit(extrasMayHaveChanged: false);
+        return Task.CompletedTask;
     }, new GrainTimerCreationOptions { DueTime = RepeatSaveDelay, Period = Timeout.InfiniteTimeSpan });
 
     private void CancelRepeatSave()
@@ -315,18 +342,16 @@ public sealed class IncidentGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Repeats still waiting for their write go now; only the write itself, as a deactivating grain should not
-        // start conversations. (After a failed write there is nothing waiting: SaveAsync cancelled it.)
-        if (_repeatSave is null || reason.ReasonCode == DeactivationReasonCode.ApplicationError) return;
-        CancelRepeatSave();
+        // Repeats still waiting for their entry go now, and a new activation (here or on another silo) reads the stream
+        // only once everything appended is durable.
+        if (Incident.Exists && (Incident.HasRepeats || Incident.HasChanges)) Commit(extrasMayHaveChanged: false);
         try
         {
-            await EnsureWakeReminderAsync();
-            await state.WriteOrDiscardAsync(this);
+            await _log.Durable.WaitAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Incident {IncidentId} could not write its last repeats while deactivating", Incident.Id);
+            logger.LogWarning(e, "Incident {IncidentId} deactivated before its last entry was durable", IncidentId);
         }
     }
 
@@ -334,66 +359,71 @@ public sealed class IncidentGrain(
     private async Task WakeAsync()
     {
         if (!Incident.Exists) return;
+        var config = Incident.EscalationDue(time.GetUtcNow()) ? await AccountConfigAsync(Incident.AccountId) : null;
         var now = time.GetUtcNow();
+        var before = Incident.Summarize();
         var changed = Incident.ExpireAlerts(now);
-        if (Incident.EscalationDue(now)) changed |= Incident.Escalate(await AccountConfigAsync(), now);
-        if (changed || Incident.NotificationsDue(now))
+        if (config is not null && Incident.EscalationDue(now)) changed |= Incident.Escalate(config, now);
+        if (!changed && !Incident.NotificationsDue(now) && !Incident.HasChanges)
         {
-            await SaveAsync();
+            ScheduleWake();
+            KickTicketSync();
             return;
         }
-        if (Incident.Outbox.Count > 0 || _accountBehind) await TryUpdateAccountAsync();
-        await EnsureWakeReminderAsync();
-        KickTicketSync();
-        ScheduleWake();
-        await RemoveIdleReminderAsync();
+        var (durable, toSend) = Commit(extrasMayHaveChanged: true);
+        await JournalStream.WhenDurableAsync(durable);
+        AfterCommit(toSend);
+        if (LifecycleChanged(before, _log.Summary!)) await TellAccountAsync();
     }
+
+    private static bool LifecycleChanged(IncidentSummary before, IncidentSummary after) =>
+        before.Status != after.Status || before.Severity != after.Severity || before.AcknowledgedAt != after.AcknowledgedAt
+        || before.ResolvedAt != after.ResolvedAt || before.Escalations != after.Escalations || before.FiringAlertCount != after.FiringAlertCount;
 
     /// <summary>
-    /// The account's configuration; an account that is gone pages nobody, and says so on the chronicle. When the
-    /// account cannot be reached, the activation is dropped: changes made in memory before the call were not saved.
+    /// The account's configuration; an account that is gone pages nobody, and says so on the chronicle.
     /// </summary>
-    private async Task<AccountConfig> AccountConfigAsync()
-    {
-        try
-        {
-            return await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).GetConfig()
-                ?? new AccountConfig { Id = Incident.AccountId, Name = Incident.AccountId };
-        }
-        catch
-        {
-            this.DeactivateOnIdle();
-            throw;
-        }
-    }
+    private async Task<AccountConfig> AccountConfigAsync(string accountId) =>
+        await GrainFactory.GetGrain<IAccountGrain>(accountId).GetConfig() ?? new AccountConfig { Id = accountId, Name = accountId };
 
-    /// <summary>Hands notifications to the notifier (after the write that marked them); reports come back through <see cref="RecordDelivery"/>.</summary>
+    /// <summary>Hands notifications to the notifier (after the entry that marked them is durable); reports come back through <see cref="RecordDelivery"/>.</summary>
     private void Send(IReadOnlyList<Notification> notifications)
     {
-        var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/api/v1/incidents/{Incident.Id}" : null;
+        var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/api/v1/incidents/{IncidentId}" : null;
         foreach (var notification in notifications)
             GrainFactory.GetGrain<INotifierGrain>(0).Send(notification with { IncidentUrl = link }).Ignore();
     }
 
-    private async Task EnsureWakeReminderAsync()
+    /// <summary>Hands the ticket outbox to a sync worker when it holds work and no worker has it.</summary>
+    private void KickTicketSync()
     {
-        if (!NeedsWaking || _reminderRegistered) return;
-        var period = timing.Value.Period;
-        await this.RegisterOrUpdateReminder(WakeReminder, period, period);
-        _reminderRegistered = true;
+        // Leased in memory here and journaled by NextTicketWork; a worker lost before that leaves a lease that runs out.
+        var now = time.GetUtcNow();
+        var holder = Guid.NewGuid().ToString("N");
+        if (!Incident.LeaseToNewWorker(holder, now, now + TicketLease)) return;
+        GrainFactory.GetGrain<ITicketSyncGrain>(0).Sync(IncidentId, holder).Ignore();
     }
 
-    /// <summary>Arms the timer for the next thing due.</summary>
-    private void ScheduleWake()
+    /// <summary>Arms the timer for the next thing due (at once when <paramref name="immediately"/>: a new activation acts on what became due meanwhile).</summary>
+    private void ScheduleWake(bool immediately = false)
     {
-        var next = Incident.NextWake;
-        if (next == _timerDueAt) return;
+        var next = immediately ? time.GetUtcNow() : Incident.NextWake;
+        if (next == _timerDueAt && !immediately) return;
         _wakeTimer?.Dispose();
         _wakeTimer = next is { } due
-            ? this.RegisterGrainTimer(() =>
+            ? this.RegisterGrainTimer(async () =>
             {
                 _timerDueAt = null;
-                return WakeAsync();
+                _wakeTimer = null;
+                try
+                {
+                    await WakeAsync();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Incident {IncidentId} could not act on what is due; trying again in a minute", IncidentId);
+                    if (_wakeTimer is null) ScheduleRetry();
+                }
             }, new GrainTimerCreationOptions
             {
                 DueTime = TimeSpan.FromTicks(Math.Clamp((due - time.GetUtcNow()).Ticks, 0, MaxTimerWait.Ticks)),
@@ -403,70 +433,15 @@ public sealed class IncidentGrain(
         _timerDueAt = next;
     }
 
-    /// <summary>
-    /// Something is due by itself, or the account has not written every lifecycle event or could not be told: the
-    /// reminder brings the incident back for it when its activation or its silo is gone (the events wait in the
-    /// persisted outbox). It is registered before the write that needs it.
-    /// </summary>
-    private bool NeedsWaking => Incident.NextWake is not null || Incident.Outbox.Count > 0 || _accountBehind;
-
-    /// <summary>The reminder goes once nothing is due, no notification awaits its report and the account holds every event.</summary>
-    private async Task RemoveIdleReminderAsync()
+    private void ScheduleRetry()
     {
-        if (NeedsWaking || !_reminderRegistered) return;
-        if (await this.GetReminder(WakeReminder) is { } reminder) await this.UnregisterReminder(reminder);
-        _reminderRegistered = false;
-    }
-
-    /// <summary>
-    /// Tells the account the incident's summary and unconfirmed lifecycle events. The account takes them at once and
-    /// writes them shortly after; it says so with <see cref="Held"/>, and without that word they go again after
-    /// <see cref="HeldWait"/>. When the account cannot be told (its silo is failing over, its write failed), it is asked
-    /// again with doubling waits until it answers; the events stay in the persisted outbox meanwhile, and the reminder
-    /// covers a lost activation.
-    /// </summary>
-    private async Task TryUpdateAccountAsync()
-    {
-        try
+        _timerDueAt = time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        _wakeTimer = this.RegisterGrainTimer(() =>
         {
-            var summary = Incident.Summarize();
-            var held = await GrainFactory.GetGrain<IAccountGrain>(Incident.AccountId).Record(summary, Incident.Outbox.ToList());
-            Incident.Confirmed(held);
-            _accountHas = summary;
-            _accountBehind = false;
-            _accountRetryWait = FirstAccountRetry;
-            if (Incident.Outbox.Count == 0) StopAskingAccount();
-            else if (_accountRetry is null) AskAccountAgainIn(HeldWait);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Incident {IncidentId} could not update account {AccountId}; will retry in {Wait}", Incident.Id, Incident.AccountId, _accountRetryWait);
-            _accountBehind = true;
-            if (_accountRetry is null) AskAccountAgainIn(_accountRetryWait);
-        }
+            _timerDueAt = null;
+            _wakeTimer = null;
+            ScheduleWake(immediately: true);
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMinutes(1), Period = Timeout.InfiniteTimeSpan });
     }
-
-    private void StopAskingAccount()
-    {
-        _accountRetry?.Dispose();
-        _accountRetry = null;
-    }
-
-    private void AskAccountAgainIn(TimeSpan wait) => _accountRetry = this.RegisterGrainTimer(async () =>
-    {
-        _accountRetry = null;
-        if (_accountBehind)
-        {
-            _accountRetryWait = TimeSpan.FromTicks(Math.Min(_accountRetryWait.Ticks * 2, LastAccountRetry.Ticks));
-            try
-            {
-                await EnsureWakeReminderAsync();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogDebug(e, "Incident {IncidentId} could not register its reminder while the account is owed", Incident.Id);
-            }
-        }
-        await TryUpdateAccountAsync();
-    }, new GrainTimerCreationOptions { DueTime = wait, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
 }

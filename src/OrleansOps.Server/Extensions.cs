@@ -48,6 +48,7 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<LiveFeed>());
         builder.Services.AddSingleton<ConfigLoader>();
         builder.Services.AddHostedService<StartupConfiguration>();
+        builder.Services.AddHostedService<WakeIndexStart>();
 
         builder.Services.AddProblemAnswers();
         builder.Services.AddApiDocs();
@@ -93,13 +94,14 @@ public static class Extensions
     }
 
     /// <summary>
-    /// In Postgres mode, before the silo joins: applies the schema when OrleansOps:MigrateOnStart asks for it, and
-    /// otherwise checks that the database holds exactly this build's schema. Answers the problem, or null.
+    /// Before the silo starts. Embedded: checks that the data folder is one this build can read. Postgres: applies the
+    /// schema when OrleansOps:MigrateOnStart asks for it, and otherwise checks that the database holds exactly this
+    /// build's schema. Answers the problem, or null.
     /// </summary>
     public static async Task<string?> PrepareSchemaAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value;
-        if (options.Storage != StorageMode.Postgres) return null;
+        if (options.Storage == StorageMode.Sqlite) return SqliteStore.CheckDataFolder(options.DataPath);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansOps.Migrations");
         var migrator = new PostgresMigrator(options.PostgresConnection!, line => logger.LogInformation("{Migration}", line));
         try
@@ -180,6 +182,14 @@ public static class Extensions
         Console.WriteLine(options.AdminTokenConfigured
             ? "  admin token: as configured in OrleansOps:AdminToken or OrleansOps:AdminTokenSha256"
             : $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken or AdminTokenSha256 to keep one)");
+    }
+
+    /// <summary>Once the silo is up: the wake index's back-stop reminder, and what fell due while the server was down.</summary>
+    private sealed class WakeIndexStart(IGrainFactory grains) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => grains.GetGrain<IWakeIndexGrain>(GrainKeys.Wakes).Start();
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>Applies the account files once the silo is up; an invalid file stops the start.</summary>

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansOps.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -13,11 +15,13 @@ public static class PostgresExtensions
     public const string Invariant = "Npgsql";
 
     /// <summary>
-    /// Membership, grain storage named <paramref name="storageName"/> and reminders, all in PostgreSQL through
-    /// Orleans' own ADO.NET providers. The schema comes from <see cref="PostgresMigrator"/>.
+    /// The account journal in PostgreSQL, and membership, grain storage named <paramref name="storageName"/> (for the
+    /// few grains outside the journal) and reminders through Orleans' own ADO.NET providers. The schema comes from
+    /// <see cref="PostgresMigrator"/>.
     /// </summary>
     public static ISiloBuilder UsePostgresCluster(this ISiloBuilder silo, string storageName, string connectionString)
     {
+        silo.Services.AddSingleton<IJournal>(services => new PostgresJournal(connectionString, services.GetService<ILogger<PostgresJournal>>()));
         silo.UseAdoNetClustering(options =>
         {
             options.Invariant = Invariant;

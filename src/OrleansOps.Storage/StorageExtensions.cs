@@ -1,17 +1,23 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using OrleansOps.Abstractions;
 
 namespace OrleansOps.Storage;
 
 public static class StorageExtensions
 {
-    /// <summary>Grain storage named <paramref name="storageName"/> and the reminder table, both in one SQLite file under <paramref name="dataPath"/>.</summary>
+    /// <summary>
+    /// The embedded store: the account journal, grain storage named <paramref name="storageName"/> (for the few grains
+    /// outside the journal) and the reminder table, all in one SQLite file under <paramref name="dataPath"/>.
+    /// </summary>
     public static ISiloBuilder UseSqliteStorage(this ISiloBuilder silo, string storageName, string dataPath, SqliteDurability durability)
     {
-        silo.Services.AddSingleton(_ => new SqliteStore(dataPath, durability));
+        silo.Services.AddSingleton(services => new SqliteStore(dataPath, durability, services.GetService<ILogger<SqliteStore>>()));
+        silo.Services.AddSingleton<IJournal>(services => services.GetRequiredService<SqliteStore>());
         silo.Services.AddGrainStorage(storageName, (services, _) => new SqliteGrainStorage(
             services.GetRequiredService<SqliteStore>(),
             services.GetRequiredService<Serializer>(),

@@ -424,7 +424,7 @@ public sealed class CorrelatorWindowAndTopologyTests
     [Fact]
     public void A_group_whose_alerts_all_resolved_takes_a_recurrence_back_only_within_the_window_and_only_if_nothing_newer_relates_it()
     {
-        var state = new CorrelatorState { GroupBy = ByAlertnameAndNode };
+        var state = new CorrelatorState();
         Route Settled(Route route)
         {
             state.Settle(route, AlertOutcome.Applied);
@@ -456,7 +456,7 @@ public sealed class CorrelatorWindowAndTopologyTests
     public void A_group_holds_its_incident_while_any_of_its_alerts_fires_and_counts_each_resolve_in_the_group_it_fired_in()
     {
         string[] byName = ["alertname"];
-        var state = new CorrelatorState { GroupBy = byName };
+        var state = new CorrelatorState();
         List<Route> Plan(NormalizedAlert alert, Func<string> ids) => state.Plan("acme", "api", [alert], byName, ids, window: Window).Routes;
         void Settled(List<Route> routes) => routes.ForEach(r => state.Settle(r, AlertOutcome.Applied));
         NormalizedAlert Down(string node, TimeSpan after) => At(Alerts.Firing("Down", Severity.Sev2, startsAt: Alerts.T0 + after, instance: node), after);
@@ -480,7 +480,7 @@ public sealed class CorrelatorWindowAndTopologyTests
     [Fact]
     public void An_alert_resolved_and_fired_again_in_one_batch_still_counts_as_firing_in_its_group()
     {
-        var state = new CorrelatorState { GroupBy = ByAlertnameAndNode };
+        var state = new CorrelatorState();
         var alert = Failure("Errors", "a", TimeSpan.Zero);
         state.Settle(PlanOne(state, alert, Ids("inc-1")), AlertOutcome.Applied);
         var later = TimeSpan.FromMinutes(1);

@@ -98,7 +98,7 @@ public sealed class EscalationTests
     }
 
     private static List<(DateTimeOffset At, string Level, string Assignees)> Steps(IncidentState incident) =>
-        incident.Chronicle.Where(e => e.Kind == ChronicleKinds.Escalated)
+        incident.Recorded.Where(e => e.Kind == ChronicleKinds.Escalated)
             .Select(e => (e.At, e.Data["level"], e.Data["assignees"])).ToList();
 
     [Fact]
@@ -114,9 +114,9 @@ public sealed class EscalationTests
         Assert.Equal([(T0, "1", "ana"), (T0.AddMinutes(5), "2", "ben,cy")], Steps(incident));
         Assert.Null(incident.Escalation.NextAt);
         Assert.Equal(["ben", "cy"], incident.Escalation.Assignees);
-        var policyEntry = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.EscalationPolicy);
+        var policyEntry = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.EscalationPolicy);
         Assert.Equal("standard", policyEntry.Data["policy"]);
-        Assert.True(Chronicle.Verify(incident.Chronicle).Valid);
+        Assert.True(Chronicle.Verify(incident.Recorded).Valid);
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class EscalationTests
         RunUntil(incident, config, T0.AddHours(1));
         Assert.Single(Steps(incident));
         Assert.DoesNotContain(incident.PendingNotifications, p => p.Notification.Key.EndsWith("/phone"));
-        var dropped = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.NotificationCancelled);
+        var dropped = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.NotificationCancelled);
         Assert.Equal("inc-aaaaaaaaaaaaaaaa/g0.r0.l0/user:ana/phone", dropped.Data["keys"]);
         Assert.Null(incident.NextWake);
     }
@@ -183,11 +183,10 @@ public sealed class EscalationTests
         RunUntil(incident, config, T0.AddMinutes(36));
 
         Assert.Equal(IncidentStatus.Triggered, incident.Status);
-        var timedOut = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.AckTimedOut);
+        var timedOut = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.AckTimedOut);
         Assert.Equal(T0.AddMinutes(31), timedOut.At);
         Assert.Equal([(T0, "1", "ana"), (T0.AddMinutes(31), "1", "ana"), (T0.AddMinutes(36), "2", "ben,cy")], Steps(incident));
-        Assert.Contains(incident.Chronicle, e => e.Kind == ChronicleKinds.Escalated && e.Data["step"] == "inc-aaaaaaaaaaaaaaaa/g1.r0.l0");
-        Assert.Equal(LifecycleKind.Retriggered, incident.Outbox[^1].Kind);
+        Assert.Contains(incident.Recorded, e => e.Kind == ChronicleKinds.Escalated && e.Data["step"] == "inc-aaaaaaaaaaaaaaaa/g1.r0.l0");
     }
 
     [Fact]
@@ -203,7 +202,7 @@ public sealed class EscalationTests
              (T0.AddMinutes(15), "1", "ana"), (T0.AddMinutes(20), "2", "ben,cy"),
              (T0.AddMinutes(30), "1", "ana"), (T0.AddMinutes(35), "2", "ben,cy")],
             Steps(incident));
-        Assert.Equal("3", incident.Chronicle.Last(e => e.Kind == ChronicleKinds.Escalated).Data["round"]);
+        Assert.Equal("3", incident.Recorded.Last(e => e.Kind == ChronicleKinds.Escalated).Data["round"]);
         Assert.Null(incident.Escalation.NextAt);
     }
 
@@ -215,7 +214,7 @@ public sealed class EscalationTests
         _clock.Advance(TimeSpan.FromMinutes(12)); // the silo was down
         Assert.True(incident.Escalate(config, _clock.GetUtcNow()));
 
-        var steps = incident.Chronicle.Where(e => e.Kind == ChronicleKinds.Escalated).ToList();
+        var steps = incident.Recorded.Where(e => e.Kind == ChronicleKinds.Escalated).ToList();
         Assert.Equal(2, steps.Count);
         Assert.All(steps, s => Assert.Equal(T0.AddMinutes(12), s.At));
         Assert.Equal((T0.AddMinutes(5)).ToString("O"), steps[1].Data["dueAt"]);
@@ -251,7 +250,7 @@ public sealed class EscalationTests
     {
         var incident = Open();
         RunUntil(incident, Config(null), T0.AddHours(1));
-        var entry = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.EscalationPolicy);
+        var entry = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.EscalationPolicy);
         Assert.Equal("No escalation policy applies to api: nobody is paged", entry.Text);
         Assert.Empty(Steps(incident));
         Assert.Null(incident.NextWake);
@@ -269,8 +268,8 @@ public sealed class EscalationTests
 
         Assert.Equal(IncidentStatus.Triggered, incident.Status);
         Assert.Equal([(T0, "1", "ana"), (T0.AddMinutes(2), "2", "ben,cy")], Steps(incident));
-        Assert.Equal("inc-aaaaaaaaaaaaaaaa/g0.m1", incident.Chronicle.Last(e => e.Kind == ChronicleKinds.Escalated).Data["step"]);
-        Assert.Contains(incident.Chronicle, e => e.Kind == ChronicleKinds.Retriggered && e.Actor == "lead");
+        Assert.Equal("inc-aaaaaaaaaaaaaaaa/g0.m1", incident.Recorded.Last(e => e.Kind == ChronicleKinds.Escalated).Data["step"]);
+        Assert.Contains(incident.Recorded, e => e.Kind == ChronicleKinds.Retriggered && e.Actor == "lead");
         Assert.Null(incident.Escalation.NextAt); // that was the last level
         Assert.True(incident.Resolve("lead", null, _clock.GetUtcNow()));
         Assert.Throws<IncidentTransitionException>(() => incident.EscalateNow("lead", config, _clock.GetUtcNow()));
@@ -286,7 +285,7 @@ public sealed class EscalationTests
         incident.Reassign("lead", new EscalationTarget(TargetKind.User, "cy"), config, _clock.GetUtcNow());
 
         Assert.Equal(["cy"], incident.Escalation.Assignees);
-        var entry = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.Reassigned);
+        var entry = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.Reassigned);
         Assert.Equal("Reassigned by lead to user:cy (paging cy)", entry.Text);
         Assert.Contains(incident.PendingNotifications, p => p.Notification.Key == "inc-aaaaaaaaaaaaaaaa/g0.a1/user:cy/work" && p.DueAt == T0.AddMinutes(2));
         Assert.Equal(T0.AddMinutes(5), incident.Escalation.NextAt); // the policy carries on
@@ -303,7 +302,7 @@ public sealed class EscalationTests
         incident.Reopen("ana", "came back", _clock.GetUtcNow());
         RunUntil(incident, config, T0.AddMinutes(20));
         Assert.Equal([(T0, "1", "ana"), (T0.AddMinutes(20), "1", "ana")], Steps(incident));
-        Assert.Equal("inc-aaaaaaaaaaaaaaaa/g1.r0.l0", incident.Chronicle.Last(e => e.Kind == ChronicleKinds.Escalated).Data["step"]);
+        Assert.Equal("inc-aaaaaaaaaaaaaaaa/g1.r0.l0", incident.Recorded.Last(e => e.Kind == ChronicleKinds.Escalated).Data["step"]);
     }
 
     [Fact]
@@ -327,11 +326,11 @@ public sealed class EscalationTests
         Assert.True(incident.RecordDelivery(report, T0.AddSeconds(3)));
         Assert.False(incident.RecordDelivery(report, T0.AddSeconds(4)));
 
-        var attempts = incident.Chronicle.Where(e => e.Kind == ChronicleKinds.NotificationAttempt).ToList();
+        var attempts = incident.Recorded.Where(e => e.Kind == ChronicleKinds.NotificationAttempt).ToList();
         Assert.Equal(["Notification to ana by email, attempt 1: SMTP 451; retrying in 2s", "Notification to ana by email, attempt 2: SMTP 550 mailbox unavailable"],
             attempts.Select(a => a.Text));
         Assert.Equal([T0, T0.AddSeconds(2)], attempts.Select(a => a.At));
-        var failed = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.NotificationFailed);
+        var failed = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.NotificationFailed);
         Assert.Equal("Could not notify ana by email: SMTP 550 mailbox unavailable", failed.Text);
         var outcome = Assert.Single(incident.Notifications);
         Assert.False(outcome.Delivered);
@@ -355,7 +354,7 @@ public sealed class EscalationTests
         incident.Resolve("ana", "fixed", _clock.GetUtcNow());
         RunUntil(incident, config, T0.AddHours(3));
 
-        var updates = incident.Chronicle.Where(e => e.Kind == ChronicleKinds.StakeholdersUpdated).Select(e => e.At).ToList();
+        var updates = incident.Recorded.Where(e => e.Kind == ChronicleKinds.StakeholdersUpdated).Select(e => e.At).ToList();
         Assert.Equal([T0.AddMinutes(15), T0.AddMinutes(45), T0.AddMinutes(50)], updates);
         var told = _sent.Where(n => n.Recipient == "cio").ToList();
         Assert.Equal([T0.AddMinutes(15), T0.AddMinutes(45), T0.AddMinutes(50)], told.Select(n => n.CreatedAt));
@@ -373,11 +372,11 @@ public sealed class EscalationTests
         });
         var incident = Open(Severity.Sev3);
         RunUntil(incident, config, T0.AddMinutes(20));
-        Assert.DoesNotContain(incident.Chronicle, e => e.Kind == ChronicleKinds.StakeholdersUpdated);
+        Assert.DoesNotContain(incident.Recorded, e => e.Kind == ChronicleKinds.StakeholdersUpdated);
 
         incident.Apply(Firing("Outage", Severity.Sev1), _clock.GetUtcNow());
         RunUntil(incident, config, T0.AddHours(2));
-        var update = Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.StakeholdersUpdated);
+        var update = Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.StakeholdersUpdated);
         Assert.Equal(T0.AddMinutes(20), update.At); // already more than 15 minutes since it opened
     }
 
@@ -388,7 +387,7 @@ public sealed class EscalationTests
     });
 
     private static List<DateTimeOffset> StakeholderUpdates(IncidentState incident) =>
-        incident.Chronicle.Where(e => e.Kind == ChronicleKinds.StakeholdersUpdated).Select(e => e.At).ToList();
+        incident.Recorded.Where(e => e.Kind == ChronicleKinds.StakeholdersUpdated).Select(e => e.At).ToList();
 
     [Fact]
     public void Stakeholders_who_never_heard_of_an_incident_are_not_told_it_is_over()

@@ -15,15 +15,14 @@ public sealed class IncidentStateTests
     }
 
     [Fact]
-    public void Opening_records_the_first_alert_and_queues_an_opened_event()
+    public void Opening_records_the_first_alert()
     {
         var incident = Opened(Firing("Down", Severity.Sev2, startsAt: T0.AddMinutes(-3)));
         Assert.Equal(IncidentStatus.Triggered, incident.Status);
         Assert.Equal(Severity.Sev2, incident.Severity);
         Assert.Equal(T0, incident.OpenedAt);
         Assert.Equal(T0.AddMinutes(-3), incident.StartedAt);
-        Assert.Equal([ChronicleKinds.Opened, ChronicleKinds.AlertAttached], incident.Chronicle.Select(e => e.Kind));
-        Assert.Equal(LifecycleKind.Opened, Assert.Single(incident.Outbox).Kind);
+        Assert.Equal([ChronicleKinds.Opened, ChronicleKinds.AlertAttached], incident.Recorded.Select(e => e.Kind));
     }
 
     [Fact]
@@ -43,13 +42,13 @@ public sealed class IncidentStateTests
     {
         var alert = Firing("Down");
         var incident = Opened(alert);
-        var entries = incident.Chronicle.Count;
+        var entries = incident.Recorded.Count;
         Assert.Equal(AlertOutcome.Repeated, incident.Apply(alert, T0.AddMinutes(1)));
         Assert.Equal(AlertOutcome.Repeated, incident.Apply(alert, T0.AddMinutes(2)));
         var record = Assert.Single(incident.Alerts.Values);
         Assert.Equal(3, record.Count);
         Assert.Equal(T0.AddMinutes(2), record.LastSeen);
-        Assert.Equal(entries, incident.Chronicle.Count);
+        Assert.Equal(entries, incident.Recorded.Count);
     }
 
     [Fact]
@@ -65,8 +64,8 @@ public sealed class IncidentStateTests
         Assert.Equal(IncidentStatus.Resolved, incident.Status);
         Assert.Equal(T0.AddMinutes(6), incident.ResolvedAt);
         Assert.Equal("auto", incident.ResolvedBy);
-        Assert.Equal(LifecycleKind.Resolved, incident.Outbox[^1].Kind);
-        Assert.Equal(T0.AddMinutes(6), incident.Outbox[^1].At);
+        Assert.Equal(ChronicleKinds.Resolved, incident.Recorded[^1].Kind);
+        Assert.Equal(T0.AddMinutes(6).ToString("O"), incident.Recorded[^1].Data["resolvedAt"]);
     }
 
     [Fact]
@@ -100,7 +99,7 @@ public sealed class IncidentStateTests
         incident.Apply(Firing("Down", instance: "b"), T0);
         incident.Apply(a.Resolved(T0.AddMinutes(1)), T0.AddMinutes(1));
         Assert.Equal(AlertOutcome.Applied, incident.Apply(a, T0.AddMinutes(2)));
-        Assert.Equal(ChronicleKinds.AlertRefired, incident.Chronicle[^1].Kind);
+        Assert.Equal(ChronicleKinds.AlertRefired, incident.Recorded[^1].Kind);
         Assert.Equal(2, incident.Alerts[a.Fingerprint].Occurrences);
         Assert.Equal(AlertStatus.Firing, incident.Alerts[a.Fingerprint].Status);
     }
@@ -113,7 +112,7 @@ public sealed class IncidentStateTests
         Assert.Equal(Severity.Sev1, incident.Severity);
         incident.Apply(Firing("Down", Severity.Sev4, instance: "c"), T0);
         Assert.Equal(Severity.Sev1, incident.Severity);
-        Assert.Contains(incident.Outbox, e => e.Kind == LifecycleKind.SeverityChanged && e.Summary.Severity == Severity.Sev1);
+        Assert.Equal(["sev1"], incident.Recorded.Where(e => e.Kind == ChronicleKinds.SeverityChanged).Select(e => e.Data["to"]));
     }
 
     [Fact]
@@ -136,10 +135,10 @@ public sealed class IncidentStateTests
         Assert.Throws<IncidentTransitionException>(() => incident.Reopen("bob", null, T0.AddMinutes(9)));
 
         Assert.Equal(
-            [LifecycleKind.Opened, LifecycleKind.Acknowledged, LifecycleKind.Resolved, LifecycleKind.Reopened],
-            incident.Outbox.Select(e => e.Kind));
-        Assert.Equal([1L, 2L, 3L, 4L], incident.Outbox.Select(e => e.Seq));
-        Assert.True(Chronicle.Verify(incident.Chronicle).Valid);
+            [ChronicleKinds.Opened, ChronicleKinds.AlertAttached, ChronicleKinds.Acknowledged, ChronicleKinds.Resolved, ChronicleKinds.Reopened],
+            incident.Recorded.Select(e => e.Kind));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], incident.Recorded.Select(e => e.Seq));
+        Assert.True(Chronicle.Verify(incident.Recorded).Valid);
     }
 
     [Fact]
@@ -153,12 +152,28 @@ public sealed class IncidentStateTests
     }
 
     [Fact]
-    public void Confirmed_events_leave_the_outbox()
+    public void A_change_holds_new_alerts_whole_and_the_progress_of_others_and_repeats_wait_unless_taken_with_it()
     {
-        var incident = Opened(Firing("Down"));
-        incident.Acknowledge("ana", T0);
-        incident.Confirmed(1);
-        Assert.Equal(2, Assert.Single(incident.Outbox).Seq);
+        var a = Firing("Down", instance: "a");
+        var incident = Opened(a);
+        var (opened, entries) = incident.TakeChange(withRepeats: false, extras: null);
+        Assert.Equal([a.Fingerprint], opened.Attached!.Select(x => x.Fingerprint));
+        Assert.Equal([ChronicleKinds.Opened, ChronicleKinds.AlertAttached], entries.Select(e => e.Kind));
+        Assert.Equal((2L, entries[^1].Hash), (opened.Header.ChronicleSeq, opened.Header.ChronicleHash));
+        Assert.Empty(incident.Recorded);
+
+        Assert.Equal(AlertOutcome.Repeated, incident.Apply(a, T0.AddMinutes(1)));
+        Assert.False(incident.HasChanges);
+        Assert.True(incident.HasRepeats);
+        Assert.Null(incident.TakeChange(withRepeats: false, extras: null).Change.Updated);
+        Assert.True(incident.HasRepeats);
+
+        incident.Apply(a.Resolved(T0.AddMinutes(2)), T0.AddMinutes(2));
+        var (resolved, _) = incident.TakeChange(withRepeats: false, extras: null);
+        var progress = Assert.Single(resolved.Updated!);
+        Assert.Equal((AlertStatus.Resolved, 3L), (progress.Status, progress.Count));
+        Assert.Equal(IncidentStatus.Resolved, resolved.Header.Status);
+        Assert.False(incident.HasRepeats); // the repeat went with the resolve
     }
 
     [Fact]
@@ -183,7 +198,7 @@ public sealed class IncidentStateTests
         Assert.Equal(IncidentStatus.Resolved, incident.Status);
         Assert.Equal(T0.AddMinutes(6), incident.ResolvedAt);
         Assert.Null(incident.NextExpiry);
-        Assert.Equal("expiry", incident.Chronicle[^2].Actor);
+        Assert.Equal("expiry", incident.Recorded[^2].Actor);
     }
 
     [Fact]

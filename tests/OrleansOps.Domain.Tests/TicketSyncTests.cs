@@ -14,6 +14,9 @@ public sealed class TicketSyncTests
 
     private static readonly TimeSpan JiraSearchLag = TimeSpan.FromSeconds(60);
 
+    /// <summary>The next write, with the whole chronicle at hand (the grain reads it from storage).</summary>
+    private static TicketWork? Next(IncidentState incident, TicketSystem system, DateTimeOffset now) => incident.NextTicketWork(system, now, incident.Recorded);
+
     private static IncidentState Open()
     {
         var incident = new IncidentState();
@@ -30,12 +33,12 @@ public sealed class TicketSyncTests
         Assert.True(incident.StartTicketSync(Both, T0));
         Assert.False(incident.StartTicketSync(Both, T0));
 
-        var work = incident.NextTicketWork(TicketSystem.Jira, T0)!;
+        var work = Next(incident, TicketSystem.Jira, T0)!;
         Assert.Equal(TicketWorkKind.Create, work.Kind);
         Assert.True(work.LookFirst);
         Assert.Equal("[SEV1] Down on api", work.Title);
         Assert.Contains("OrleansOps incident inc-aaaaaaaaaaaaaaaa", work.Text);
-        Assert.Equal(TicketWorkKind.Create, incident.NextTicketWork(TicketSystem.ServiceNow, T0)!.Kind);
+        Assert.Equal(TicketWorkKind.Create, Next(incident, TicketSystem.ServiceNow, T0)!.Kind);
     }
 
     [Fact]
@@ -49,7 +52,7 @@ public sealed class TicketSyncTests
         incident.Resolve("ana", "standby healthy", T0.AddMinutes(9));
 
         var written = new List<(TicketWorkKind, TicketState?, string)>();
-        while (incident.NextTicketWork(TicketSystem.Jira, T0.AddMinutes(10)) is { } work)
+        while (Next(incident, TicketSystem.Jira, T0.AddMinutes(10)) is { } work)
         {
             written.Add((work.Kind, work.State, work.Text));
             incident.TicketWritten(TicketSystem.Jira, work.Seq);
@@ -60,7 +63,7 @@ public sealed class TicketSyncTests
              (TicketWorkKind.Transition, TicketState.Resolved, "2026-11-26 10:09:00Z ana: Resolved by ana: standby healthy [OrleansOps inc-aaaaaaaaaaaaaaaa #6]")],
             written);
         // ServiceNow has no ticket yet: it still owes the creation, whatever Jira did.
-        Assert.Equal(TicketWorkKind.Create, incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(10))!.Kind);
+        Assert.Equal(TicketWorkKind.Create, Next(incident, TicketSystem.ServiceNow, T0.AddMinutes(10))!.Kind);
         // The sync's own entries (ticket.created) never go on a ticket.
         Assert.DoesNotContain(written, w => w.Item3.Contains("ticket"));
     }
@@ -72,21 +75,21 @@ public sealed class TicketSyncTests
         incident.StartTicketSync(Both, T0);
         incident.TicketCreated(TicketSystem.ServiceNow, "sys-1", "INC0010001", found: false, T0);
         incident.AddNote("ana", "looking", T0.AddMinutes(1));
-        var work = incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1))!;
+        var work = Next(incident, TicketSystem.ServiceNow, T0.AddMinutes(1))!;
         Assert.False(work.LookFirst);
 
         incident.TicketFailed(TicketSystem.ServiceNow, "timed out after 10s", retryable: true, retryAfter: null, T0.AddMinutes(1), jiraSearchLag: TimeSpan.Zero);
-        Assert.Null(incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1)));                  // waits 1 s
-        var again = incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(1).AddSeconds(1))!;
+        Assert.Null(Next(incident, TicketSystem.ServiceNow, T0.AddMinutes(1)));                  // waits 1 s
+        var again = Next(incident, TicketSystem.ServiceNow, T0.AddMinutes(1).AddSeconds(1))!;
         Assert.Equal(work.Seq, again.Seq);
         Assert.True(again.LookFirst);
 
         incident.TicketFailed(TicketSystem.ServiceNow, "HTTP 429", retryable: true, retryAfter: TimeSpan.FromSeconds(30), T0.AddMinutes(2), jiraSearchLag: TimeSpan.Zero);
         Assert.Equal(T0.AddMinutes(2).AddSeconds(30), incident.NextTicketRetry);
-        Assert.Single(incident.Chronicle, e => e.Kind == ChronicleKinds.TicketFailed); // one entry per failure streak
+        Assert.Single(incident.Recorded, e => e.Kind == ChronicleKinds.TicketFailed); // one entry per failure streak
 
         incident.TicketWritten(TicketSystem.ServiceNow, again.Seq);
-        Assert.Null(incident.NextTicketWork(TicketSystem.ServiceNow, T0.AddMinutes(3)));
+        Assert.Null(Next(incident, TicketSystem.ServiceNow, T0.AddMinutes(3)));
         Assert.Null(incident.NextTicketRetry);
     }
 
@@ -96,9 +99,9 @@ public sealed class TicketSyncTests
         var incident = Open();
         incident.StartTicketSync(Both, T0);
         incident.TicketFailed(TicketSystem.Jira, "HTTP 401", retryable: false, retryAfter: null, T0, jiraSearchLag: TimeSpan.Zero);
-        Assert.Null(incident.NextTicketWork(TicketSystem.Jira, T0.AddDays(1)));
+        Assert.Null(Next(incident, TicketSystem.Jira, T0.AddDays(1)));
         Assert.True(incident.Tickets.Single(t => t.System == TicketSystem.Jira).Stuck);
-        Assert.Equal("Jira ticket sync stopped: HTTP 401", incident.Chronicle[^1].Text);
+        Assert.Equal("Jira ticket sync stopped: HTTP 401", incident.Recorded[^1].Text);
     }
 
     [Fact]
@@ -112,16 +115,16 @@ public sealed class TicketSyncTests
 
         Assert.True(incident.LeaseToNewWorker("w1", T0, T0.AddMinutes(2)));
         Assert.False(incident.LeaseToNewWorker("w2", T0, T0.AddMinutes(2)));   // held
-        Assert.Empty(incident.LeaseTicketWork("w2", T0, T0.AddMinutes(2)));
-        var work = incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2));
+        Assert.Empty(incident.LeaseTicketWork("w2", T0, T0.AddMinutes(2), incident.Recorded));
+        var work = incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2), incident.Recorded);
         Assert.Equal(2, work.Count);
         Assert.All(work, w => Assert.False(w.LookFirst));
 
         incident.ReleaseTicketLeases(T0, JiraSearchLag);                       // the silo died; the incident activates elsewhere
-        var again = incident.LeaseTicketWork("w3", T0, T0.AddMinutes(2));
+        var again = incident.LeaseTicketWork("w3", T0, T0.AddMinutes(2), incident.Recorded);
         Assert.Equal(2, again.Count);
         Assert.All(again, w => Assert.True(w.LookFirst));
-        Assert.Empty(incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2)));   // the old worker gets nothing more
+        Assert.Empty(incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2), incident.Recorded));   // the old worker gets nothing more
     }
 
     [Fact]
@@ -130,15 +133,15 @@ public sealed class TicketSyncTests
         var incident = Open();
         incident.StartTicketSync(Both, T0);
         Assert.True(incident.LeaseToNewWorker("w1", T0, T0.AddMinutes(2)));
-        Assert.Equal(2, incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2)).Count); // both creations in flight
+        Assert.Equal(2, incident.LeaseTicketWork("w1", T0, T0.AddMinutes(2), incident.Recorded).Count); // both creations in flight
 
         var restart = T0.AddSeconds(5);
         incident.ReleaseTicketLeases(restart, JiraSearchLag);
         // ServiceNow's table answers at once; Jira's search may not list an issue made seconds ago.
-        Assert.NotNull(incident.NextTicketWork(TicketSystem.ServiceNow, restart));
-        Assert.Null(incident.NextTicketWork(TicketSystem.Jira, restart.AddSeconds(59)));
+        Assert.NotNull(Next(incident, TicketSystem.ServiceNow, restart));
+        Assert.Null(Next(incident, TicketSystem.Jira, restart.AddSeconds(59)));
         Assert.Equal(restart + JiraSearchLag, incident.NextTicketRetry);
-        var look = incident.NextTicketWork(TicketSystem.Jira, restart + JiraSearchLag)!;
+        var look = Next(incident, TicketSystem.Jira, restart + JiraSearchLag)!;
         Assert.Equal(TicketWorkKind.Create, look.Kind);
         Assert.True(look.LookFirst);
     }

@@ -4,8 +4,7 @@ namespace OrleansOps.Grains.Tests;
 
 /// <summary>
 /// Holds <see cref="IAccountGrain.Record"/> calls to chosen accounts until released, as a failover holds a call to an
-/// account whose silo just died, or fails them, as a failed write of the account fails them; every other call passes
-/// untouched.
+/// account whose silo just died, or fails them, as a call to a silo that died fails; every other call passes untouched.
 /// </summary>
 public sealed class AccountRecordHold : IIncomingGrainCallFilter
 {

@@ -14,7 +14,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public FakeTimeProvider Time { get; } = new(Start);
     /// <summary>Every notification any silo sent, delivered at once.</summary>
     public RecordingSender Sender { get; } = new();
-    /// <summary>Holds the account calls a test chooses (see <see cref="AccountRecordHold"/>).</summary>
+    /// <summary>Holds or fails the account calls a test chooses (see <see cref="AccountRecordHold"/>).</summary>
     public AccountRecordHold AccountHold { get; } = new();
     /// <summary>The ticket system behind every silo's ticket gateway.</summary>
     public FakeTicketSystem Tickets { get; } = new();
@@ -42,17 +42,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var labels = new Dictionary<string, string> { ["alertname"] = "Down" };
         var now = Time.GetUtcNow();
-        var receipts = await Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).Ingest(new CorrelationBatch
+        var receipts = await Grains.IngestAsync(account, [new NormalizedAlert
         {
-            AccountId = account,
-            Service = "api",
-            GroupBy = ["alertname"],
-            Alerts = [new NormalizedAlert
-            {
-                Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
-                StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
-            }],
-        });
+            Source = "test", Service = "api", Labels = labels, Severity = Severity.Sev1, Status = AlertStatus.Firing,
+            StartsAt = now, Fingerprint = AlertFingerprint.Of(labels), ReceivedAt = now,
+        }]);
         return receipts[0].IncidentId!;
     }
 

@@ -42,15 +42,13 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             output.WriteLine($"30 incidents on {hosts} silos: " + string.Join(", ", incidentIds.GroupBy(id => placement[id]).Select(g => $"{g.Key}: {g.Count()}")));
             Assert.Equal(3, hosts);
 
-            // Everything a restart needs is in PostgreSQL, through Orleans' own providers.
+            // Everything a restart needs is in PostgreSQL: membership through Orleans' own provider, the incidents in the journal.
             Assert.Equal(3, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = '{clusterId}' AND status = 3"));
-            Assert.True(await cluster.CountRowsAsync($"SELECT count(*) FROM orleansstorage WHERE serviceid = '{PostgresCluster.ServiceId}' AND graintypestring LIKE '%incident%'") >= 30);
-            // The six with an announced end; an incident whose last lifecycle event the account has not written yet keeps
-            // one too, until the account says it has (within moments).
-            var reminders = 0L;
-            for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(100))
-                if ((reminders = await cluster.CountRowsAsync($"SELECT count(*) FROM orleansreminderstable WHERE serviceid = '{PostgresCluster.ServiceId}' AND remindername = 'incident-wake'")) == 6) break;
-            Assert.Equal(6L, reminders);
+            Assert.Equal(30, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansops_incident_index WHERE account = '{account}'"));
+            Assert.True(await cluster.CountRowsAsync("SELECT count(*) FROM orleansops_chronicle WHERE stream LIKE 'incident/%'") >= 30 * 3);
+            // The six with an announced end wait to be woken by it: one row each in the wake index, no reminder of their own.
+            Assert.Equal(6, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansops_wakes WHERE account = '{account}' AND stream LIKE 'incident/%'"));
+            Assert.Equal(0, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansreminderstable WHERE serviceid = '{PostgresCluster.ServiceId}' AND remindername <> 'wake-index'"));
 
             before = [];
             foreach (var id in incidentIds) before[id] = await cluster.IncidentRecordAsync(id);
@@ -79,7 +77,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         var grains = cluster.Grains;
         var account = await NewAccountAsync(grains);
 
-        // Incidents whose only alert announced its end: each holds a grain timer, backed by an "alert-expiry" reminder.
+        // Incidents whose only alert announced its end: each holds a grain timer, backed by the journal's wake index.
         var endsAt = DateTimeOffset.UtcNow.AddSeconds(8);
         var expiring = new List<string>();
         for (var i = 0; i < 12; i++)
@@ -136,7 +134,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
                          $"{accepted.Count} alerts accepted, {refusals} batches refused during the failover and re-sent");
 
         // The orphaned incidents resolve on their own. Nothing here touches them (the account's list does not wake an
-        // incident), so only their reminder, now served by a survivor's share of the reminder ring, can.
+        // incident), so only the wake index, whose reminder a survivor serves, can.
         var accountGrain = grains.GetGrain<IAccountGrain>(account);
         var waited = Stopwatch.StartNew();
         while ((await accountGrain.ListIncidents(IncidentStatusFilter.Resolved, null, 100)).Items.Count(i => orphaned.Contains(i.Id)) < orphaned.Count)
@@ -186,7 +184,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         var killedAt = DateTimeOffset.UtcNow;
         Assert.True(killedAt - now < TimeSpan.FromSeconds(8), "the silo died after the second level was due; the test proves nothing");
 
-        // Nothing touches the incidents: only their reminders, now on a survivor, can wake the orphaned ones.
+        // Nothing touches the incidents: only the wake index, its reminder now on a survivor, can wake the orphaned ones.
         while (incidents.Any(id => cluster.Sender.SentFor(id).Count < 2))
         {
             Assert.True(DateTimeOffset.UtcNow - killedAt < TimeSpan.FromSeconds(90), "a second level never fired on a survivor");
@@ -207,7 +205,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         {
             var sent = cluster.Sender.SentFor(id);
             Assert.Equal([$"{id}/g0.r0.l0/user:ana/work", $"{id}/g0.r0.l1/user:ben/work"], sent.Select(n => n.Key).Order(StringComparer.Ordinal));
-            var chronicle = (await cluster.Grains.GetGrain<IIncidentGrain>(id).GetChronicle())!;
+            var chronicle = (await cluster.Grains.GetGrain<IIncidentGrain>(id).ChronicleAsync())!;
             Assert.Equal(2, chronicle.Count(e => e.Kind == ChronicleKinds.Escalated));
             if (orphaned.Contains(id)) Assert.NotEqual(victim.Address, after[id]);
         }
@@ -250,12 +248,12 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         cluster.Tickets.SlowCreations = TimeSpan.Zero;
         await cluster.KillAsync(victim);
 
-        // The creations still unanswered on the survivors finish; the orphans' reminders wake them on a survivor, which
+        // The creations still unanswered on the survivors finish; the wake index wakes the orphans on a survivor, which
         // voids the dead silo's lease and looks before it creates.
         var waited = DateTimeOffset.UtcNow;
         foreach (var id in incidents)
         {
-            while (!(await cluster.Grains.GetGrain<IIncidentGrain>(id).GetChronicle())!.Any(e => e.Kind == ChronicleKinds.TicketCreated))
+            while (!(await cluster.Grains.GetGrain<IIncidentGrain>(id).ChronicleAsync())!.Any(e => e.Kind == ChronicleKinds.TicketCreated))
             {
                 Assert.True(DateTimeOffset.UtcNow - waited < TimeSpan.FromSeconds(120), $"{id} never learned its ticket");
                 await Task.Delay(250);
@@ -265,7 +263,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
         Assert.Equal(incidents.Count, cluster.Tickets.Creations);
         foreach (var id in orphaned)
         {
-            var created = Assert.Single((await cluster.Grains.GetGrain<IIncidentGrain>(id).GetChronicle())!, e => e.Kind == ChronicleKinds.TicketCreated);
+            var created = Assert.Single((await cluster.Grains.GetGrain<IIncidentGrain>(id).ChronicleAsync())!, e => e.Kind == ChronicleKinds.TicketCreated);
             Assert.StartsWith("Found ServiceNow ticket", created.Text);
         }
     }
@@ -335,8 +333,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
     }
 
     private static Task<IReadOnlyList<AlertReceipt>> IngestAsync(IGrainFactory grains, string account, params NormalizedAlert[] alerts) =>
-        grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, Service))
-            .Ingest(new CorrelationBatch { AccountId = account, Service = Service, GroupBy = ["alertname"], Alerts = alerts });
+        grains.IngestAsync(account, alerts);
 
     /// <summary>What a sender sees: accepted, or refused (any failure) and to be sent again.</summary>
     private static async Task<bool> TryIngestAsync(IGrainFactory grains, string account, NormalizedAlert[] alerts)

@@ -37,9 +37,7 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         };
     }
 
-    private Task<IReadOnlyList<AlertReceipt>> Ingest(string account, params NormalizedAlert[] alerts) =>
-        fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api"))
-            .Ingest(new CorrelationBatch { AccountId = account, Service = "api", GroupBy = ["alertname"], Alerts = alerts });
+    private Task<IReadOnlyList<AlertReceipt>> Ingest(string account, params NormalizedAlert[] alerts) => fixture.Grains.IngestAsync(account, alerts);
 
     [Fact]
     public async Task Repeats_of_one_alert_only_count()
@@ -95,10 +93,9 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         var account_ = fixture.Grains.GetGrain<IAccountGrain>(account);
         Assert.Single((await account_.ListIncidents(IncidentStatusFilter.Resolved, null, 10)).Items);
         Assert.Single((await account_.ListIncidents(IncidentStatusFilter.Triggered, null, 10)).Items);
-        var kinds = (await account_.GetLifecycle()).Select(e => (e.IncidentId, e.Kind)).ToList();
-        Assert.Contains((first[0].IncidentId!, LifecycleKind.Opened), kinds);
-        Assert.Contains((first[0].IncidentId!, LifecycleKind.Resolved), kinds);
-        Assert.Contains((again[0].IncidentId!, LifecycleKind.Opened), kinds);
+        var all = (await account_.ListIncidents(IncidentStatusFilter.All, null, 10)).Items;
+        Assert.Equal(IncidentStatus.Resolved, all.Single(i => i.Id == first[0].IncidentId).Status);
+        Assert.Equal(IncidentStatus.Triggered, all.Single(i => i.Id == again[0].IncidentId).Status);
     }
 
     [Fact]
@@ -130,7 +127,7 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         Assert.Equal(CommandOutcome.Conflict, (await incident.Acknowledge("bob")).Outcome);
         Assert.Equal(CommandOutcome.NotFound, (await fixture.Grains.GetGrain<IIncidentGrain>("inc-zzzzzzzzzzzzzzzz").Acknowledge("x")).Outcome);
 
-        var chronicle = await incident.GetChronicle();
+        var chronicle = await incident.ChronicleAsync();
         Assert.Equal(
             [ChronicleKinds.Opened, ChronicleKinds.AlertAttached, ChronicleKinds.EscalationPolicy, ChronicleKinds.Acknowledged, ChronicleKinds.Note, ChronicleKinds.Resolved],
             chronicle!.Select(e => e.Kind));
@@ -138,14 +135,14 @@ public sealed class CorrelationTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task State_survives_deactivation_because_it_is_in_sqlite()
+    public async Task State_survives_deactivation_because_it_is_in_the_journal()
     {
         var account = await NewAccountAsync();
         var id = (await Ingest(account, Alert("Down", "a")))[0].IncidentId!;
         await fixture.Grains.GetGrain<IIncidentGrain>(id).Acknowledge("ana");
 
         await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<IIncidentGrain>(id));
-        await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")));
+        await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<ICorrelatorGrain>(account));
         await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<IAccountGrain>(account));
 
         var view = await fixture.Grains.GetGrain<IIncidentGrain>(id).Describe();
@@ -174,7 +171,7 @@ public sealed class CorrelationTests(ClusterFixture fixture)
         var incident = await fixture.Grains.GetGrain<IIncidentGrain>(receipts[1].IncidentId!).Describe();
         Assert.Equal(2, incident!.Alerts.Count);
 
-        var counters = await fixture.Grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(account, "api")).GetCounters();
+        var counters = Assert.Single(await fixture.Grains.GetGrain<ICorrelatorGrain>(account).GetCounters()).Counters;
         Assert.Equal(4, counters.Received);
         Assert.Equal(2, counters.IncidentsOpened);
     }

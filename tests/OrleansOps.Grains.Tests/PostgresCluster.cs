@@ -57,6 +57,8 @@ public sealed class PostgresCluster : IAsyncDisposable
             .UsePostgresGateways(connectionString));
         var clientHost = client.Build();
         await clientHost.StartAsync();
+        // As the server does once its silo is up: the wake index's back-stop reminder.
+        await clientHost.Services.GetRequiredService<IClusterClient>().GetGrain<IWakeIndexGrain>(GrainKeys.Wakes).Start();
         return new PostgresCluster(started, clientHost, connectionString, sender, tickets);
     }
 
@@ -131,7 +133,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     {
         var grain = Grains.GetGrain<IIncidentGrain>(incidentId);
         var view = await grain.Describe();
-        var chronicle = await grain.GetChronicle();
+        var chronicle = await grain.ChronicleAsync();
         return JsonSerializer.Serialize(new { view, chronicle });
     }
 

@@ -39,7 +39,7 @@ public sealed class TicketSyncGrainTests(ClusterFixture fixture)
         fixture.Tickets.LoseNextAnswer();              // the ticket is created, the answer is lost
         var id = await fixture.OpenSev1Async(account);
         var incident = fixture.Grains.GetGrain<IIncidentGrain>(id);
-        async Task<IReadOnlyList<ChronicleEntry>> Chronicle() => (await incident.GetChronicle())!;
+        async Task<IReadOnlyList<ChronicleEntry>> Chronicle() => (await incident.ChronicleAsync())!;
         var created = false;
         await EventuallyAsync(() => created = Chronicle().Result.Any(e => e.Kind == ChronicleKinds.TicketCreated), "the ticket found after the lost answer");
         var ticket = fixture.Tickets.Tickets[id];

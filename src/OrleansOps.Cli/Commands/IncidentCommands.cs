@@ -55,7 +55,7 @@ public static partial class Commands
                 var incident = grains.GetGrain<IIncidentGrain>(id);
                 var view = await incident.Describe();
                 if (view is null) return Fail(Refused, Missing.Incident(id));
-                var chronicle = await incident.GetChronicle() ?? [];
+                var chronicle = await ChronicleAsync(incident);
                 var verification = await incident.VerifyChronicle();
                 output.Write(new { incident = IncidentResponse.Of(view), chronicle, verification }, (console, _) => ShowIncident(console, view, chronicle, verification!));
                 return Done;
@@ -74,6 +74,19 @@ public static partial class Commands
         incidents.Add(noteCommand);
         incidents.Add(Import(accountId));
         return incidents;
+    }
+
+    /// <summary>The whole chronicle, read a page at a time.</summary>
+    private static async Task<List<ChronicleEntry>> ChronicleAsync(IIncidentGrain incident)
+    {
+        const int page = 1000;
+        var chronicle = new List<ChronicleEntry>();
+        while (await incident.GetChronicle(chronicle.Count > 0 ? chronicle[^1].Seq : 0, page) is { Count: > 0 } entries)
+        {
+            chronicle.AddRange(entries);
+            if (entries.Count < page) break;
+        }
+        return chronicle;
     }
 
     /// <summary>Backfill: past incidents from a JSON file, validated whole, so an account's SLA window is complete from its first day.</summary>

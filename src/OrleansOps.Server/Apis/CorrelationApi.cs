@@ -78,12 +78,10 @@ public static class CorrelationApi
         if (problem is not null) return problem;
         var account = grains.GetGrain<IAccountGrain>(accountId);
         if (await account.Describe() is null) return Problems.NoAccount(accountId);
-        var services = await account.Services();
-        var held = await Task.WhenAll(services.Select(async service =>
-            (await grains.GetGrain<ICorrelatorGrain>(GrainKeys.Correlator(accountId, service)).ListSuppressed())
-                .Select(s => new SuppressedView(s.Alert.Fingerprint, service, s.Alert.Labels, s.Reason, s.Since, s.Alert.ReceivedAt, s.Count))));
+        var held = (await grains.GetGrain<ICorrelatorGrain>(accountId).ListSuppressed())
+            .Select(s => new SuppressedView(s.Alert.Fingerprint, s.Alert.Service, s.Alert.Labels, s.Reason, s.Since, s.Alert.ReceivedAt, s.Count));
         // A fingerprint is held once per service, so instant, service and fingerprint tell them apart.
-        return TypedResults.Ok(Paging.Slice(held.SelectMany(h => h), h => Paging.Key(Paging.Ascending(h.Since), h.Service, h.Fingerprint), query!));
+        return TypedResults.Ok(Paging.Slice(held, h => Paging.Key(Paging.Ascending(h.Since), h.Service, h.Fingerprint), query!));
     }
 
     private static async Task<IResult> AccountCounters(string accountId, IGrainFactory grains)

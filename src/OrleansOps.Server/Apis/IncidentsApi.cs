@@ -13,7 +13,8 @@ public static class IncidentsApi
     {
         var incidents = app.MapGroup("/api/v1/incidents/{incidentId}").WithTags("Incidents").RequireToken()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        incidents.MapGet("/", GetIncident).WithSummary("One incident with its alerts, escalation, notifications and tickets");
+        incidents.MapGet("/", GetIncident).WithSummary("One incident with its escalation, notifications, tickets and first 500 alerts (alertCount says how many it holds; /alerts pages them all)");
+        incidents.MapGet("/alerts", GetAlerts).WithSummary("The incident's alerts in the order they joined; ?limit=&cursor=");
         incidents.MapGet("/chronicle", GetChronicle).WithSummary("The incident's hash-chained record, oldest first; ?limit=&cursor=");
         incidents.MapGet("/chronicle/verify", VerifyChronicle).WithSummary("Recompute the chronicle's hash chain");
         Action(incidents, "/ack", "Acknowledge; {\"actor\"} optional",
@@ -54,9 +55,34 @@ public static class IncidentsApi
         if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
         var (query, problem) = Paging.Read(limit, cursor);
         if (problem is not null) return problem;
-        var chronicle = await grains.GetGrain<IIncidentGrain>(incidentId).GetChronicle();
-        return chronicle is null ? Problems.NoIncident(incidentId) : TypedResults.Ok(Paging.Slice(chronicle, e => Paging.Ascending(e.Seq), query!));
+        if (Position(query!) is not { } after) return Problems.InvalidQuery(["cursor: not a cursor of this list (pass the 'next' of the previous page as it was)"]);
+        // Read from storage a page at a time: a chronicle can hold far more entries than one answer should.
+        var entries = await grains.GetGrain<IIncidentGrain>(incidentId).GetChronicle(after, query!.Limit + 1);
+        return entries is null ? Problems.NoIncident(incidentId) : TypedResults.Ok(PageOf(entries, e => e.Seq, query));
     }
+
+    private static async Task<Results<Ok<Page<IncidentAlert>>, ProblemHttpResult>> GetAlerts(
+        string incidentId, IGrainFactory grains, string? limit = null, string? cursor = null)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var (query, problem) = Paging.Read(limit, cursor);
+        if (problem is not null) return problem;
+        if (Position(query!) is not { } after) return Problems.InvalidQuery(["cursor: not a cursor of this list (pass the 'next' of the previous page as it was)"]);
+        var alerts = await grains.GetGrain<IIncidentGrain>(incidentId).GetAlerts((int)after, query!.Limit + 1);
+        if (alerts is null) return Problems.NoIncident(incidentId);
+        var page = PageOf(alerts.Select((alert, i) => (Alert: alert, Position: after + i + 1)).ToList(), a => a.Position, query);
+        return TypedResults.Ok(new Page<IncidentAlert>(page.Items.Select(a => a.Alert).ToList(), page.Next));
+    }
+
+    /// <summary>Where a page of a numbered list (chronicle entries by number, alerts by position) starts: after the cursor's number, or 0.</summary>
+    private static long? Position(PageQuery query) =>
+        query.After is null ? 0
+        : long.TryParse(query.After, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number < int.MaxValue ? number
+        : null;
+
+    /// <summary>A page of up to the query's limit from <paramref name="items"/> (one more than it, when there is a next page).</summary>
+    private static Page<T> PageOf<T>(IReadOnlyList<T> items, Func<T, long> number, PageQuery query) =>
+        new(items.Take(query.Limit).ToList(), items.Count > query.Limit ? Paging.Encode(Paging.Ascending(number(items[query.Limit - 1]))) : null);
 
     private static async Task<Results<Ok<ChronicleVerification>, ProblemHttpResult>> VerifyChronicle(string incidentId, IGrainFactory grains)
     {

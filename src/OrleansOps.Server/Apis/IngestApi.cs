@@ -68,6 +68,11 @@ public static class IngestApi
                 log.LogInformation("Refused {Path}: unknown integration key", route);
                 return Problems.Unauthorized("The integration key is not known.");
             }
+            if (!parsed.IsValid && await ingest.ConfirmAsync(sender) is null)
+            {
+                log.LogInformation("Refused {Path}: unknown integration key", route);
+                return Problems.Unauthorized("The integration key is not known.");
+            }
             if (!parsed.IsValid)
             {
                 log.LogInformation("Refused {Path} from {Account} (key {Key}…): {Count} invalid fields, first {Field}: {Message}",
@@ -75,7 +80,11 @@ public static class IngestApi
                 return Problems.Invalid("The alert batch is invalid; nothing was applied", parsed.Errors);
             }
 
-            var receipts = await ingest.IngestAsync(sender, parsed.Alerts);
+            if (await ingest.IngestAsync(sender, parsed.Alerts) is not { } receipts)
+            {
+                log.LogInformation("Refused {Path}: the integration key is no longer held by account {Account}", route, sender.Binding.AccountId);
+                return Problems.Unauthorized("The integration key is not known.");
+            }
             return answer(parsed, receipts);
         }
     }

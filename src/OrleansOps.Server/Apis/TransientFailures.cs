@@ -6,7 +6,8 @@ using Orleans.Storage;
 namespace OrleansOps.Server.Apis;
 
 /// <summary>
-/// A silo that just died, a cluster still rebalancing or a database that is away: the request may well succeed
+/// A silo that just died, a cluster still rebalancing, a database that is away or a journal that could not commit in
+/// time: the request may well succeed
 /// if sent again, so the answer is 503 with Retry-After rather than a 500. Part of it may already be stored;
 /// sending it again is safe, because alerts apply as upserts. Alertmanager and PagerDuty-style senders retry on 5xx.
 /// </summary>
@@ -31,7 +32,8 @@ public sealed class TransientFailures(ILogger<TransientFailures> logger) : IExce
 
     private static bool IsTransient(Exception exception) => exception switch
     {
-        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or InconsistentStateException or DbException => true,
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or InconsistentStateException or DbException
+            or JournalUnavailableException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),
         OrleansException { InnerException: { } inner } => IsTransient(inner),
         _ => exception.InnerException is { } inner && IsTransient(inner),

@@ -1,0 +1,182 @@
+namespace OrleansOps.Domain;
+
+/// <summary>
+/// What one change did to an incident, as its journal entry keeps it: the new values of what changed (outcomes, never
+/// the alerts or commands that caused them), so that replaying it decides nothing again.
+/// </summary>
+[GenerateSerializer, Alias("orleansops.incident-change.v1")]
+public sealed class IncidentChange
+{
+    [Id(0)] public required IncidentHeader Header { get; init; }
+    /// <summary>Alerts that joined, whole.</summary>
+    [Id(1)] public List<IncidentAlert>? Attached { get; init; }
+    /// <summary>Alerts already held whose progress changed (fired again, repeated, resolved, expired).</summary>
+    [Id(2)] public List<AlertProgress>? Updated { get; init; }
+    /// <summary>Escalation, pending notifications, SLA clocks and tickets, serialized whole when any of them changed.</summary>
+    [Id(3)] public byte[]? Extras { get; init; }
+    /// <summary>Notification outcomes recorded.</summary>
+    [Id(4)] public List<NotificationOutcome>? Outcomes { get; init; }
+}
+
+/// <summary>The incident's own fields, small enough to travel whole with every change.</summary>
+[GenerateSerializer, Immutable, Alias("orleansops.incident-header.v1")]
+public sealed record IncidentHeader
+{
+    [Id(0)] public required string Id { get; init; }
+    [Id(1)] public required string AccountId { get; init; }
+    [Id(2)] public required string Service { get; init; }
+    [Id(3)] public bool ServiceDeclared { get; init; }
+    [Id(4)] public required string GroupKey { get; init; }
+    [Id(5)] public required string Title { get; init; }
+    [Id(6)] public Severity Severity { get; init; }
+    [Id(7)] public IncidentStatus Status { get; init; }
+    [Id(8)] public DateTimeOffset OpenedAt { get; init; }
+    [Id(9)] public DateTimeOffset StartedAt { get; init; }
+    [Id(10)] public DateTimeOffset? AcknowledgedAt { get; init; }
+    [Id(11)] public string? AcknowledgedBy { get; init; }
+    [Id(12)] public DateTimeOffset? ResolvedAt { get; init; }
+    [Id(13)] public string? ResolvedBy { get; init; }
+    [Id(14)] public DateTimeOffset? ReopenedAt { get; init; }
+    [Id(15)] public DateTimeOffset? FirstAcknowledgedAt { get; init; }
+    [Id(16)] public long ChronicleSeq { get; init; }
+    [Id(17)] public required string ChronicleHash { get; init; }
+    [Id(18)] public int Escalations { get; init; }
+    [Id(19)] public long TicketEntrySeq { get; init; }
+}
+
+/// <summary>Where one alert of an incident stands: everything about it that changes after it joined.</summary>
+[GenerateSerializer, Immutable, Alias("orleansops.alert-progress.v1")]
+public sealed record AlertProgress
+{
+    [Id(0)] public required string Fingerprint { get; init; }
+    [Id(1)] public AlertStatus Status { get; init; }
+    [Id(2)] public DateTimeOffset StartsAt { get; init; }
+    [Id(3)] public DateTimeOffset? EndsAt { get; init; }
+    [Id(4)] public DateTimeOffset LastSeen { get; init; }
+    [Id(5)] public long Count { get; init; }
+    [Id(6)] public int Occurrences { get; init; }
+    [Id(7)] public DateTimeOffset? ExpiresAt { get; init; }
+    [Id(8)] public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    [Id(9)] public IReadOnlyList<AlertLink> Links { get; init; } = [];
+}
+
+/// <summary>The parts of an incident that only escalation, notification, SLA clocks and ticket sync change.</summary>
+[GenerateSerializer, Alias("orleansops.incident-extras.v1")]
+public sealed class IncidentExtras
+{
+    [Id(0)] public required EscalationProgress Escalation { get; init; }
+    [Id(1)] public required List<PendingNotification> PendingNotifications { get; init; }
+    [Id(2)] public required List<SlaClock> Clocks { get; init; }
+    [Id(3)] public required List<TicketSync> Tickets { get; init; }
+}
+
+public sealed partial class IncidentState
+{
+    /// <summary>Whether anything changed since the last <see cref="TakeChange"/>, repeats aside.</summary>
+    public bool HasChanges => _recorded.Count > 0 || _attached.Count > 0 || _updated.Count > 0 || _newOutcomes.Count > 0;
+
+    /// <summary>Whether alerts fired again while firing (their count and last-seen moved) since the last change taken with them.</summary>
+    public bool HasRepeats => _repeated.Count > 0;
+
+    /// <summary>The escalation, notification, clock and ticket parts, as <see cref="IncidentChange.Extras"/> carries them.</summary>
+    public IncidentExtras Extras => new() { Escalation = Escalation, PendingNotifications = PendingNotifications, Clocks = Clocks, Tickets = Tickets };
+
+    public IncidentHeader Header => new()
+    {
+        Id = Id!,
+        AccountId = AccountId,
+        Service = Service,
+        ServiceDeclared = ServiceDeclared,
+        GroupKey = GroupKey,
+        Title = Title,
+        Severity = Severity,
+        Status = Status,
+        OpenedAt = OpenedAt,
+        StartedAt = StartedAt,
+        AcknowledgedAt = AcknowledgedAt,
+        AcknowledgedBy = AcknowledgedBy,
+        ResolvedAt = ResolvedAt,
+        ResolvedBy = ResolvedBy,
+        ReopenedAt = ReopenedAt,
+        FirstAcknowledgedAt = FirstAcknowledgedAt,
+        ChronicleSeq = ChronicleSeq,
+        ChronicleHash = ChronicleHash,
+        Escalations = Escalations,
+        TicketEntrySeq = TicketEntrySeq,
+    };
+
+    /// <summary>
+    /// Takes what changed since the last call: the change to journal and the chronicle entries it recorded. Repeats
+    /// (an alert firing again while it fires) go with it only when <paramref name="withRepeats"/>; otherwise they wait
+    /// for a later change. <paramref name="extras"/> is set by the caller when the escalation, notification, clock or
+    /// ticket parts changed (it compares their serialized form).
+    /// </summary>
+    public (IncidentChange Change, IReadOnlyList<ChronicleEntry> Chronicle) TakeChange(bool withRepeats, byte[]? extras)
+    {
+        var updated = _updated.Count > 0 || withRepeats && _repeated.Count > 0
+            ? _updated.Concat(withRepeats ? _repeated : []).Select(fingerprint => Progress(Alerts[fingerprint])).ToList()
+            : null;
+        var change = new IncidentChange
+        {
+            Header = Header,
+            Attached = _attached.Count > 0 ? [.. _attached] : null,
+            Updated = updated,
+            Extras = extras,
+            Outcomes = _newOutcomes.Count > 0 ? _newOutcomes : null,
+        };
+        var recorded = _recorded;
+        _recorded = [];
+        _newOutcomes = [];
+        _attached.Clear();
+        _updated.Clear();
+        if (withRepeats) _repeated.Clear();
+        return (change, recorded);
+    }
+
+    /// <summary>Replays a change taken by <see cref="TakeChange"/>; <paramref name="extras"/> is its <see cref="IncidentChange.Extras"/>, read back.</summary>
+    public void Apply(IncidentChange change, IncidentExtras? extras)
+    {
+        var h = change.Header;
+        (Id, AccountId, Service, ServiceDeclared, GroupKey, Title, Severity, Status) =
+            (h.Id, h.AccountId, h.Service, h.ServiceDeclared, h.GroupKey, h.Title, h.Severity, h.Status);
+        (OpenedAt, StartedAt, AcknowledgedAt, AcknowledgedBy, ResolvedAt, ResolvedBy, ReopenedAt, FirstAcknowledgedAt) =
+            (h.OpenedAt, h.StartedAt, h.AcknowledgedAt, h.AcknowledgedBy, h.ResolvedAt, h.ResolvedBy, h.ReopenedAt, h.FirstAcknowledgedAt);
+        (ChronicleSeq, ChronicleHash, Escalations, TicketEntrySeq) = (h.ChronicleSeq, h.ChronicleHash, h.Escalations, h.TicketEntrySeq);
+        foreach (var alert in change.Attached ?? []) Alerts[alert.Fingerprint] = alert;
+        foreach (var progress in change.Updated ?? [])
+        {
+            if (!Alerts.TryGetValue(progress.Fingerprint, out var alert)) continue;
+            alert.Status = progress.Status;
+            alert.StartsAt = progress.StartsAt;
+            alert.EndsAt = progress.EndsAt;
+            alert.LastSeen = progress.LastSeen;
+            alert.Count = progress.Count;
+            alert.Occurrences = progress.Occurrences;
+            alert.ExpiresAt = progress.ExpiresAt;
+            alert.Annotations = progress.Annotations;
+            alert.Links = progress.Links;
+        }
+        if (extras is not null)
+        {
+            Escalation = extras.Escalation;
+            PendingNotifications = extras.PendingNotifications;
+            Clocks = extras.Clocks;
+            Tickets = extras.Tickets;
+        }
+        foreach (var outcome in change.Outcomes ?? []) AddOutcome(outcome);
+    }
+
+    private static AlertProgress Progress(IncidentAlert alert) => new()
+    {
+        Fingerprint = alert.Fingerprint,
+        Status = alert.Status,
+        StartsAt = alert.StartsAt,
+        EndsAt = alert.EndsAt,
+        LastSeen = alert.LastSeen,
+        Count = alert.Count,
+        Occurrences = alert.Occurrences,
+        ExpiresAt = alert.ExpiresAt,
+        Annotations = alert.Annotations,
+        Links = alert.Links,
+    };
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics.Metrics;
+
+using OrleansOps.Abstractions;
+
+namespace OrleansOps.Storage;
+
+/// <summary>
+/// Group commit, whatever the database: appends queue up while a flush is under way, and the next flush takes them
+/// all. Each append gets the task of the flush that will carry it, so a grain appends within its turn and waits for
+/// durability outside it. A flush that fails is tried again by its writer; its entries are never dropped, so the
+/// durable journal is always a prefix of what this process appended.
+/// </summary>
+public sealed class JournalQueue
+{
+    private readonly Lock _lock = new();
+    private readonly ManualResetEventSlim _signal = new(false);
+    private List<JournalEntry> _entries = [];
+    private TaskCompletionSource _next = NewFlush();
+    /// <summary>The flush being written, if any.</summary>
+    private Task? _writing;
+    /// <summary>Each stream's last append, until its flush is done: a new activation reads the stream only after it.</summary>
+    private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private bool _closed;
+
+    public Task Append(JournalEntry entry)
+    {
+        lock (_lock)
+        {
+            if (_closed) throw new ObjectDisposedException(nameof(JournalQueue), "The journal is closed: the server is stopping.");
+            _entries.Add(entry);
+            _inFlight[entry.Stream] = _next.Task;
+            if (!_signal.IsSet) _signal.Set();
+            return _next.Task;
+        }
+    }
+
+    /// <summary>Completes when every entry of <paramref name="stream"/> appended so far is durable.</summary>
+    public Task Pending(string stream)
+    {
+        lock (_lock) return _inFlight.TryGetValue(stream, out var last) ? last : Task.CompletedTask;
+    }
+
+    /// <summary>Completes when every entry appended so far is durable.</summary>
+    public Task Everything()
+    {
+        lock (_lock) return _entries.Count > 0 ? _next.Task : _writing ?? Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// For the writer: waits (when <paramref name="wait"/>) until something is queued or the writer is nudged, and takes
+    /// everything queued as one batch; null when nothing is.
+    /// </summary>
+    public JournalBatch? Take(bool wait = true)
+    {
+        if (wait) _signal.Wait();
+        lock (_lock)
+        {
+            _signal.Reset();
+            if (_entries.Count == 0) return null;
+            var batch = new JournalBatch(_entries, _next, this);
+            _writing = _next.Task;
+            _entries = new List<JournalEntry>(Math.Max(16, batch.Entries.Count));
+            _next = NewFlush();
+            return batch;
+        }
+    }
+
+    /// <summary>No more appends are taken: the server is stopping.</summary>
+    public bool Closed
+    {
+        get
+        {
+            lock (_lock) return _closed;
+        }
+    }
+
+    /// <summary>Closed, and everything queued has been taken: the writer may stop.</summary>
+    public bool Drained
+    {
+        get
+        {
+            lock (_lock) return _closed && _entries.Count == 0;
+        }
+    }
+
+    /// <summary>No more appends; the writer takes what is queued and then stops.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            _signal.Set();
+        }
+    }
+
+    /// <summary>Wakes a writer that waits for entries, without adding any (it has other work).</summary>
+    public void Nudge() => _signal.Set();
+
+    internal void Done(JournalBatch batch)
+    {
+        lock (_lock)
+        {
+            foreach (var entry in batch.Entries)
+                if (_inFlight.TryGetValue(entry.Stream, out var last) && last == batch.Flush.Task) _inFlight.Remove(entry.Stream);
+            if (_writing == batch.Flush.Task) _writing = null;
+        }
+        JournalMetrics.Flushed(batch.Entries.Count);
+        batch.Flush.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewFlush() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>What one flush writes: every entry queued when it began, in order.</summary>
+public sealed class JournalBatch(List<JournalEntry> entries, TaskCompletionSource flush, JournalQueue queue)
+{
+    public IReadOnlyList<JournalEntry> Entries => entries;
+    internal TaskCompletionSource Flush => flush;
+
+    /// <summary>The entries are durable: their waiters go on.</summary>
+    public void Complete() => queue.Done(this);
+
+    /// <summary>The latest index row and wake per key among the entries: only the last one of a flush is worth writing.</summary>
+    public (IReadOnlyCollection<(string Account, IndexRow Row)> Index, IReadOnlyCollection<StreamWake> Wakes) Projections()
+    {
+        var index = new Dictionary<(string, string), (string, IndexRow)>();
+        var wakes = new Dictionary<string, StreamWake>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry.Index is { } row) index[(entry.Account, row.Incident)] = (entry.Account, row);
+            if (entry.Wake is { } wake) wakes[wake.Stream] = wake;
+        }
+        return (index.Values, wakes.Values);
+    }
+}
+
+/// <summary>The journal's own measures, on the <c>OrleansOps</c> meter.</summary>
+public static class JournalMetrics
+{
+    private static readonly Meter Meter = new("OrleansOps");
+    private static readonly Counter<long> Records = Meter.CreateCounter<long>(
+        "orleansops.journal.records", "{record}", "Journal entries committed since the process started");
+    private static readonly Counter<long> Flushes = Meter.CreateCounter<long>(
+        "orleansops.journal.flushes", "{flush}", "Journal flushes: one transaction and one sync to disk each");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>(
+        "orleansops.journal.flush.failures", "{failure}", "Journal flushes that failed and were tried again");
+    private static readonly Counter<long> Snapshots = Meter.CreateCounter<long>(
+        "orleansops.journal.snapshots", "{snapshot}", "Snapshots written (each drops the entries before it)");
+
+    public static void Flushed(int entries)
+    {
+        Flushes.Add(1);
+        Records.Add(entries);
+    }
+
+    public static void Failed() => Failures.Add(1);
+
+    public static void Snapshotted(int count)
+    {
+        if (count > 0) Snapshots.Add(count);
+    }
+}

@@ -1,0 +1,82 @@
+namespace OrleansOps.Grains.Tests;
+
+/// <summary>
+/// The journal's contract, held in memory and stepped by hand: appends wait until <see cref="Flush"/> makes a prefix of
+/// them durable, in order; <see cref="Crash"/> loses what is not. A snapshot drops the entries it covers, as the
+/// databases do. For model-based tests of what grains journal and replay; the databases themselves are tested apart.
+/// </summary>
+public sealed class ModelJournal : IJournal
+{
+    private readonly List<(JournalEntry Entry, TaskCompletionSource Done)> _pending = [];
+    private readonly Dictionary<string, (long Seq, byte[] Payload)> _snapshots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedDictionary<long, byte[]>> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedDictionary<long, byte[]>> _chronicle = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), IndexRow> _index = [];
+    private readonly Dictionary<string, StreamWake> _wakes = new(StringComparer.Ordinal);
+
+    public int Pending => _pending.Count;
+    public int Snapshots { get; private set; }
+
+    public Task Append(JournalEntry entry)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending.Add((entry, done));
+        return done.Task;
+    }
+
+    /// <summary>Makes the first <paramref name="count"/> pending entries durable (all when null).</summary>
+    public void Flush(int? count = null)
+    {
+        var taken = _pending.Take(count ?? _pending.Count).ToList();
+        _pending.RemoveRange(0, taken.Count);
+        foreach (var (entry, done) in taken)
+        {
+            var entries = Of(_entries, entry.Stream);
+            if (entries.ContainsKey(entry.Seq) || _snapshots.TryGetValue(entry.Stream, out var covered) && covered.Seq >= entry.Seq)
+                throw new InvalidOperationException($"{entry.Stream} #{entry.Seq} was written twice");
+            if (entry.Snapshot is { } snapshot)
+            {
+                _snapshots[entry.Stream] = (entry.Seq, snapshot);
+                foreach (var seq in entries.Keys.Where(s => s <= entry.Seq).ToList()) entries.Remove(seq);
+                Snapshots++;
+            }
+            else if (entry.Payload.Length > 0) entries[entry.Seq] = entry.Payload;
+            foreach (var record in entry.Chronicle ?? []) Of(_chronicle, entry.Stream).Add(record.Seq, record.Payload);
+            if (entry.Index is { } row && !(_index.TryGetValue((entry.Account, row.Incident), out var known) && known.Version > row.Version))
+                _index[(entry.Account, row.Incident)] = row;
+            if (entry.Wake is { } wake)
+            {
+                if (wake.At is null) _wakes.Remove(wake.Stream);
+                else _wakes[wake.Stream] = wake;
+            }
+            done.SetResult();
+        }
+    }
+
+    /// <summary>The process died: what was not flushed is gone, and nobody was told it was durable.</summary>
+    public void Crash() => _pending.Clear();
+
+    /// <summary>Every durable entry of a stream, snapshot aside, as a replay after the snapshot would read them.</summary>
+    public IReadOnlyList<JournalRecord> Entries(string stream) =>
+        Of(_entries, stream).Select(e => new JournalRecord(e.Key, e.Value)).ToList();
+
+    public Task<StreamHistory> LoadAsync(string stream, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_snapshots.TryGetValue(stream, out var snapshot)
+            ? new StreamHistory(snapshot.Seq, snapshot.Payload, Entries(stream))
+            : new StreamHistory(0, null, Entries(stream)));
+
+    public Task<IReadOnlyList<JournalRecord>> ReadChronicleAsync(string stream, long afterSeq, int limit, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<JournalRecord>>(Of(_chronicle, stream).Where(e => e.Key > afterSeq).Take(limit).Select(e => new JournalRecord(e.Key, e.Value)).ToList());
+
+    public Task<IReadOnlyList<byte[]>> ReadIndexAsync(string account, bool openOnly, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<byte[]>>(_index.Where(i => i.Key.Item1 == account && (!openOnly || i.Value.Open)).Select(i => i.Value.Summary).ToList());
+
+    public Task<IReadOnlyList<StreamWake>> DueWakesAsync(DateTimeOffset until, StreamWake? after, int limit, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<StreamWake>>(_wakes.Values.Where(w => w.At <= until)
+            .OrderBy(w => w.At).ThenBy(w => w.Stream, StringComparer.Ordinal)
+            .Where(w => after is null || w.At > after.At || w.At == after.At && string.CompareOrdinal(w.Stream, after.Stream) > 0)
+            .Take(limit).ToList());
+
+    private static SortedDictionary<long, byte[]> Of(Dictionary<string, SortedDictionary<long, byte[]>> map, string stream) =>
+        map.TryGetValue(stream, out var records) ? records : map[stream] = [];
+}
