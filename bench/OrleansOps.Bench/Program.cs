@@ -93,9 +93,10 @@ var runs = new Option<int>("--runs") { Description = "Measured runs per system a
 var noPostgres = new Option<bool>("--no-postgres") { Description = "Skip the PostgreSQL cluster mode" };
 var silos = new Option<int>("--silos") { Description = "Silos in the PostgreSQL cluster mode", DefaultValueFactory = _ => 2 };
 var cases = new Option<string>("--cases") { Description = "Comma-separated cases to run", DefaultValueFactory = _ => string.Join(',', IngestCase.All.Select(c => c.Id)) };
+var stormAlerts = new Option<int>("--storm-alerts") { Description = "New alerts in each of the storm's runs (three measured, one at half peak), on one account", DefaultValueFactory = _ => 20_000 };
 var ingest = new Command("ingest", "Build the server, start it and prometheus-alertmanager on loopback, and compare their ingest side by side (then again with a PostgreSQL cluster)")
 {
-    seed, noBuild, connections, duration, warmup, maxWarmup, runs, noPostgres, silos, cases,
+    seed, noBuild, connections, duration, warmup, maxWarmup, runs, noPostgres, silos, cases, stormAlerts,
 };
 ingest.SetAction(async (parse, cancel) =>
 {
@@ -104,7 +105,8 @@ ingest.SetAction(async (parse, cancel) =>
         .ToList();
     var settings = new IngestSettings(parse.GetValue(seed), Duration(parse.GetValue(duration)!), Duration(parse.GetValue(warmup)!), Duration(parse.GetValue(maxWarmup)!),
         Math.Max(1, parse.GetValue(runs)),
-        Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild), !parse.GetValue(noPostgres), Math.Max(1, parse.GetValue(silos)), chosen);
+        Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild), !parse.GetValue(noPostgres), Math.Max(1, parse.GetValue(silos)), chosen,
+        Math.Max(1, parse.GetValue(stormAlerts)));
     return await new IngestBench(settings).RunAsync(cancel);
 });
 
