@@ -147,7 +147,16 @@ chaos.SetAction(async (parse, cancel) =>
         parse.GetValue(redispatchAfter) is { } redispatch ? Duration(redispatch) : null, !parse.GetValue(noFullRestart), !parse.GetValue(noBuild),
         parse.GetValue(seed), parse.GetValue(logs))).RunAsync(cancel));
 
-var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos };
+var records = new Option<long>("--records") { Description = "Journal records to write before the kill (read from the server's /metrics)", DefaultValueFactory = _ => 1_000_000 };
+var recovery = new Command("recovery", "Build and start the embedded server, ingest a storm until its journal holds --records records, SIGKILL it, start it again on the same data folder and time its recovery")
+{
+    noBuild, records, connections, seed,
+};
+recovery.SetAction(async (parse, cancel) =>
+    await new RecoveryBench(new RecoverySettings(Math.Max(1, parse.GetValue(records)), Math.Max(1, parse.GetValue(connections)), parse.GetValue(seed), !parse.GetValue(noBuild)))
+        .RunAsync(cancel));
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos, recovery };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
