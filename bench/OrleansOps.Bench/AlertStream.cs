@@ -10,6 +10,8 @@ public enum StreamKind
     Repeat,
     /// <summary>Mostly alerts never seen before (a fleet-wide failure, pods coming and going), with some re-sends.</summary>
     Distinct,
+    /// <summary>Only alerts never seen before, all landing in a few groups: one failure taking a fleet down, its incidents growing.</summary>
+    Storm,
 }
 
 /// <summary>The labels of one alert in a stream.</summary>
@@ -20,13 +22,17 @@ public readonly record struct StreamAlert(string AlertName, string Severity, str
 /// round and the position, so any sender can build any batch, batches can be taken in any order by concurrent
 /// connections, and both systems get exactly the same stream. Each round adds its own <c>bench_round</c> label, so
 /// round n's alerts are new to a server that saw round n-1 (Alertmanager keeps its alerts across runs; OrleansOps gets a
-/// fresh account per run anyway).
+/// fresh account per run, except in the storm, whose runs are consecutive slices of one round on one account).
 /// <list type="bullet">
 /// <item>Repeat-heavy: <see cref="RepeatPool"/> distinct alerts (20 services × 5 alert names × 2 instances, so 100
 /// groups), each position a random pick among them.</item>
 /// <item>Distinct-heavy: nine positions in ten are a new alert (its own instance) on one of <see cref="DistinctServices"/>
 /// services and <see cref="DistinctNames"/> alert names (at most 1,200 groups, so 1,200 incidents); the tenth re-sends
 /// the alert of one of the previous 1,000 positions.</item>
+/// <item>Storm: every position a new alert (its own instance) on one of <see cref="StormServices"/> services and
+/// <see cref="StormNames"/> alert names, so exactly <see cref="StormGroups"/> groups that keep growing. The services carry
+/// the round in their name (<c>storm&lt;round&gt;-svc-nn</c>): Alertmanager groups by service and alertname, not by
+/// bench_round, so a storm round fills groups of its own there too, not those of a warm-up or an earlier case.</item>
 /// </list>
 /// </summary>
 public sealed class AlertStream(StreamKind kind, int seed, int round)
@@ -34,6 +40,9 @@ public sealed class AlertStream(StreamKind kind, int seed, int round)
     public const int RepeatPool = 200;
     public const int DistinctServices = 300;
     public const int DistinctNames = 4;
+    public const int StormServices = 20;
+    public const int StormNames = 4;
+    public const int StormGroups = StormServices * StormNames;
     private const int RepeatServices = 20;
     private const int RepeatNames = 5;
     private const int ResendWindow = 1000;
@@ -46,13 +55,27 @@ public sealed class AlertStream(StreamKind kind, int seed, int round)
 
     private readonly string _round = round.ToString(CultureInfo.InvariantCulture);
     private readonly ulong _base = SplitMix((ulong)round + SplitMix((ulong)(uint)seed));
-    private readonly string _startsAt = Timestamp(DateTimeOffset.UtcNow.AddMinutes(-1));
+    // Not readonly: From copies them into the view it answers.
+    private string _startsAt = Timestamp(DateTimeOffset.UtcNow.AddMinutes(-1));
+    private long _first;
 
     public StreamKind Kind => kind;
+
+    /// <summary>
+    /// The same stream from <paramref name="first"/> on: its batch 0 starts at that position. Consecutive runs of one
+    /// storm send consecutive slices, so each run's alerts are new and still belong to the same groups.
+    /// </summary>
+    public AlertStream From(long first) => new(kind, seed, round) { _startsAt = _startsAt, _first = _first + first };
 
     public StreamAlert At(long position)
     {
         var draw = Mix(position);
+        if (kind == StreamKind.Storm)
+        {
+            var group = (int)(draw % StormGroups);
+            var (stormName, stormSeverity) = AlertNames[group % StormNames];
+            return new StreamAlert(stormName, stormSeverity, $"storm{_round}-svc-{group / StormNames:D2}", $"host-{position}");
+        }
         if (kind == StreamKind.Repeat)
         {
             var pick = (int)(draw % RepeatPool);
@@ -69,13 +92,17 @@ public sealed class AlertStream(StreamKind kind, int seed, int round)
         return new StreamAlert(distinctName, distinctSeverity, Service((int)(draw / 64 % DistinctServices)), $"host-{position}");
     }
 
-    /// <summary>The Alertmanager v2 alerts body of the batch at <paramref name="index"/> (positions index × size onwards).</summary>
+    /// <summary>
+    /// The Alertmanager v2 alerts body of the batch at <paramref name="index"/> (positions index × size onwards, counted
+    /// from the slice's first position).
+    /// </summary>
     public void WriteBatch(long index, int size, DateTimeOffset now, IBufferWriter<byte> output)
     {
         var endsAt = Timestamp(now.AddHours(1));
         using var json = new Utf8JsonWriter(output);
         json.WriteStartArray();
-        for (var position = index * size; position < (index + 1) * size; position++) WriteAlert(json, At(position), _startsAt, endsAt, _round);
+        var first = _first + index * size;
+        for (var position = first; position < first + size; position++) WriteAlert(json, At(position), _startsAt, endsAt, _round);
         json.WriteEndArray();
     }
 

@@ -26,7 +26,11 @@ public sealed class LoadDriver(int connections)
 {
     /// <summary>Closed loop: every connection sends its next batch as soon as its last answer arrived, for <paramref name="duration"/>.</summary>
     public Task<LoadResult> RunFlatOutAsync(IngestTarget target, AlertStream stream, int batchSize, TimeSpan duration, CancellationToken cancel) =>
-        RunAsync(target, stream, batchSize, duration, interval: null, cancel);
+        RunAsync(target, stream, batchSize, duration, interval: null, long.MaxValue, cancel);
+
+    /// <summary>Closed loop over the stream's first <paramref name="batches"/> batches, each sent once, however long that takes.</summary>
+    public Task<LoadResult> RunFlatOutAsync(IngestTarget target, AlertStream stream, int batchSize, long batches, CancellationToken cancel) =>
+        RunAsync(target, stream, batchSize, TimeSpan.MaxValue, interval: null, batches, cancel);
 
     /// <summary>
     /// Open loop: batch n is due at start + n × (batch size ÷ rate), whether or not earlier answers came back, and its
@@ -34,9 +38,17 @@ public sealed class LoadDriver(int connections)
     /// too (no coordinated omission, within the limit of the connection count).
     /// </summary>
     public Task<LoadResult> RunAtRateAsync(IngestTarget target, AlertStream stream, int batchSize, double alertsPerSecond, TimeSpan duration, CancellationToken cancel) =>
-        RunAsync(target, stream, batchSize, duration, TimeSpan.FromSeconds(batchSize / alertsPerSecond), cancel);
+        RunAsync(target, stream, batchSize, duration, TimeSpan.FromSeconds(batchSize / alertsPerSecond), long.MaxValue, cancel);
 
-    private async Task<LoadResult> RunAsync(IngestTarget target, AlertStream stream, int batchSize, TimeSpan duration, TimeSpan? interval, CancellationToken cancel)
+    /// <summary>Open loop, as above, over the stream's first <paramref name="batches"/> batches: it lasts batches × batch size ÷ rate.</summary>
+    public Task<LoadResult> RunAtRateAsync(IngestTarget target, AlertStream stream, int batchSize, double alertsPerSecond, long batches, CancellationToken cancel)
+    {
+        var interval = TimeSpan.FromSeconds(batchSize / alertsPerSecond);
+        return RunAsync(target, stream, batchSize, interval * batches, interval, batches, cancel);
+    }
+
+    private async Task<LoadResult> RunAsync(IngestTarget target, AlertStream stream, int batchSize, TimeSpan duration, TimeSpan? interval, long batches,
+        CancellationToken cancel)
     {
         var clients = target.Endpoints.Select(endpoint => new HttpClient(new SocketsHttpHandler
         {
@@ -59,6 +71,7 @@ public sealed class LoadDriver(int connections)
                 while (!cancel.IsCancellationRequested)
                 {
                     var index = Interlocked.Increment(ref next);
+                    if (index >= batches) break;
                     var due = interval is { } step ? step * index : clock.Elapsed;
                     if (due >= duration) break;
                     if (due - clock.Elapsed is { Ticks: > 0 } wait) await Task.Delay(wait, cancel);

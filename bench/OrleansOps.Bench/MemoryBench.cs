@@ -65,7 +65,7 @@ public sealed class MemoryBench(MemorySettings settings)
                 withAlerts = await SampleAsync(server, admin, token, cancel);
                 Print($"with {settings.Incidents} open incidents and {alerts} open alerts", withAlerts);
             }
-            Console.WriteLine($"peak RSS {ProcStats.PeakRss(server.ProcessId) / 1048576.0:0} MB; SQLite files {FolderBytes(Path.Combine(folder, "data")) / 1048576.0:0} MB");
+            Console.WriteLine($"peak RSS {ProcStats.PeakRss(server.ProcessId) / 1048576.0:0} MB; SQLite files {Folders.Bytes(Path.Combine(folder, "data")) / 1048576.0:0} MB");
 
             var perIncident = (withIncidents.Rss - baseline.Rss) / (double)settings.Incidents;
             var furtherAlerts = (long)settings.Incidents * (settings.AlertsPerIncident - 1);
@@ -161,7 +161,4 @@ public sealed class MemoryBench(MemorySettings settings)
 
     private static void Row(string what, double rss, double heap) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-52} {rss / 1024,7:0.0} KB {heap / 1024,10:0.0} KB"));
-
-    private static long FolderBytes(string path) =>
-        Directory.Exists(path) ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
 }

@@ -234,8 +234,11 @@ public static class Loopback
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Polls <paramref name="url"/> until it answers 2xx; fails early when <paramref name="process"/> exits.</summary>
-    public static async Task WaitUntilAnswersAsync(string what, string url, ChildProcess process, TimeSpan timeout, CancellationToken cancel)
+    /// <summary>How often a starting server's readiness path is asked, unless the caller says otherwise.</summary>
+    public static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Polls <paramref name="url"/> every <paramref name="poll"/> until it answers 2xx; fails early when <paramref name="process"/> exits.</summary>
+    public static async Task WaitUntilAnswersAsync(string what, string url, ChildProcess process, TimeSpan timeout, TimeSpan poll, CancellationToken cancel)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var clock = Stopwatch.StartNew();
@@ -249,10 +252,17 @@ public static class Loopback
             }
             catch (HttpRequestException) { /* not listening yet */ }
             catch (TaskCanceledException) when (!cancel.IsCancellationRequested) { /* still starting */ }
-            await Task.Delay(200, cancel);
+            await Task.Delay(poll, cancel);
         }
         throw new TimeoutException($"{what} did not answer {url} within {timeout.TotalSeconds:0} s; last lines of {process.LogPath}:\n{process.Tail()}");
     }
+}
+
+public static class Folders
+{
+    /// <summary>The bytes of every file under <paramref name="path"/> (0 when it does not exist).</summary>
+    public static long Bytes(string path) =>
+        Directory.Exists(path) ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
 }
 
 public static class Repository

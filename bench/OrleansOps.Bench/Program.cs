@@ -93,9 +93,10 @@ var runs = new Option<int>("--runs") { Description = "Measured runs per system a
 var noPostgres = new Option<bool>("--no-postgres") { Description = "Skip the PostgreSQL cluster mode" };
 var silos = new Option<int>("--silos") { Description = "Silos in the PostgreSQL cluster mode", DefaultValueFactory = _ => 2 };
 var cases = new Option<string>("--cases") { Description = "Comma-separated cases to run", DefaultValueFactory = _ => string.Join(',', IngestCase.All.Select(c => c.Id)) };
+var stormAlerts = new Option<int>("--storm-alerts") { Description = "New alerts in each of the storm's runs (three measured, one at half peak), on one account", DefaultValueFactory = _ => 20_000 };
 var ingest = new Command("ingest", "Build the server, start it and prometheus-alertmanager on loopback, and compare their ingest side by side (then again with a PostgreSQL cluster)")
 {
-    seed, noBuild, connections, duration, warmup, maxWarmup, runs, noPostgres, silos, cases,
+    seed, noBuild, connections, duration, warmup, maxWarmup, runs, noPostgres, silos, cases, stormAlerts,
 };
 ingest.SetAction(async (parse, cancel) =>
 {
@@ -104,7 +105,8 @@ ingest.SetAction(async (parse, cancel) =>
         .ToList();
     var settings = new IngestSettings(parse.GetValue(seed), Duration(parse.GetValue(duration)!), Duration(parse.GetValue(warmup)!), Duration(parse.GetValue(maxWarmup)!),
         Math.Max(1, parse.GetValue(runs)),
-        Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild), !parse.GetValue(noPostgres), Math.Max(1, parse.GetValue(silos)), chosen);
+        Math.Max(1, parse.GetValue(connections)), !parse.GetValue(noBuild), !parse.GetValue(noPostgres), Math.Max(1, parse.GetValue(silos)), chosen,
+        Math.Max(1, parse.GetValue(stormAlerts)));
     return await new IngestBench(settings).RunAsync(cancel);
 });
 
@@ -145,7 +147,16 @@ chaos.SetAction(async (parse, cancel) =>
         parse.GetValue(redispatchAfter) is { } redispatch ? Duration(redispatch) : null, !parse.GetValue(noFullRestart), !parse.GetValue(noBuild),
         parse.GetValue(seed), parse.GetValue(logs))).RunAsync(cancel));
 
-var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos };
+var records = new Option<long>("--records") { Description = "Journal records to write before the kill (read from the server's /metrics)", DefaultValueFactory = _ => 1_000_000 };
+var recovery = new Command("recovery", "Build and start the embedded server, ingest a storm until its journal holds --records records, SIGKILL it, start it again on the same data folder and time its recovery")
+{
+    noBuild, records, connections, seed,
+};
+recovery.SetAction(async (parse, cancel) =>
+    await new RecoveryBench(new RecoverySettings(Math.Max(1, parse.GetValue(records)), Math.Max(1, parse.GetValue(connections)), parse.GetValue(seed), !parse.GetValue(noBuild)))
+        .RunAsync(cancel));
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos, recovery };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

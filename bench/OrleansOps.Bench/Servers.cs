@@ -19,14 +19,19 @@ public sealed class LoopbackServer : IDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Starts <paramref name="program"/> listening on <paramref name="port"/> and waits until <paramref name="readyPath"/> answers 2xx.</summary>
+    public static Task<LoopbackServer> StartAsync(string name, string program, IEnumerable<string> arguments, int port, string readyPath, string logPath,
+        IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancel) =>
+        StartAsync(name, program, arguments, port, readyPath, logPath, environment, timeout, Loopback.ReadyPoll, cancel);
+
+    /// <summary>As above, asking <paramref name="readyPath"/> every <paramref name="poll"/>.</summary>
     public static async Task<LoopbackServer> StartAsync(string name, string program, IEnumerable<string> arguments, int port, string readyPath, string logPath,
-        IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancel)
+        IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, TimeSpan poll, CancellationToken cancel)
     {
         var process = ChildProcess.Start(program, arguments, logPath, environment);
         var server = new LoopbackServer(process, new Uri($"http://127.0.0.1:{port}/"));
         try
         {
-            await Loopback.WaitUntilAnswersAsync(name, $"{server.BaseAddress}{readyPath}", process, timeout, cancel);
+            await Loopback.WaitUntilAnswersAsync(name, $"{server.BaseAddress}{readyPath}", process, timeout, poll, cancel);
         }
         catch
         {
@@ -73,7 +78,15 @@ public static class OrleansOpsServer
     /// membership at once, instead of waiting until that one is voted dead (docs/operations.md).
     /// </summary>
     public static Task<LoopbackServer> StartAsync(string dll, string name, string folder, IReadOnlyDictionary<string, string> settings, SiloPorts ports,
-        CancellationToken cancel)
+        CancellationToken cancel) =>
+        StartAsync(dll, name, folder, settings, ports, TimeSpan.FromSeconds(120), Loopback.ReadyPoll, cancel);
+
+    /// <summary>
+    /// As above, waiting up to <paramref name="timeout"/> for /healthz and asking it every <paramref name="poll"/>: the
+    /// recovery bench times a restart on a large data folder to the poll.
+    /// </summary>
+    public static Task<LoopbackServer> StartAsync(string dll, string name, string folder, IReadOnlyDictionary<string, string> settings, SiloPorts ports,
+        TimeSpan timeout, TimeSpan poll, CancellationToken cancel)
     {
         var environment = new Dictionary<string, string>(settings)
         {
@@ -81,7 +94,7 @@ public static class OrleansOpsServer
             ["OrleansOps__GatewayPort"] = ports.Gateway.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return LoopbackServer.StartAsync(name, "dotnet", [dll, "--urls", $"http://127.0.0.1:{ports.Http}"], ports.Http, "healthz", Path.Combine(folder, $"{name}.log"),
-            environment, TimeSpan.FromSeconds(120), cancel);
+            environment, timeout, poll, cancel);
     }
 }
 
