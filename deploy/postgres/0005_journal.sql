@@ -25,12 +25,14 @@ CREATE TABLE orleansops_snapshots
 CREATE TABLE orleansops_chronicle
 (
     stream  text   NOT NULL,   -- incident/<id>
-    seq     bigint NOT NULL,   -- the entry's number in the hash chain
-    payload bytea  NOT NULL,
+    seq     bigint NOT NULL,   -- the number of the last entry the row holds in the hash chain
+    payload bytea  NOT NULL,   -- the entries one change added
     PRIMARY KEY (stream, seq)
 );
 
--- Each incident's latest summary, for its account's lists and SLA ledger (loaded when the account activates).
+-- Each incident's latest summary, for its account's lists and SLA ledger (loaded when the account activates). A storm
+-- changes an incident's counts with every alert and its summary seldom: the counts have columns of their own, so that
+-- most changes rewrite a few integers rather than the summary.
 CREATE TABLE orleansops_incident_index
 (
     account   text        NOT NULL,
@@ -38,7 +40,10 @@ CREATE TABLE orleansops_incident_index
     version   bigint      NOT NULL,   -- the incident's entry the summary is of: an older one never overwrites a newer
     open      boolean     NOT NULL,
     opened_at timestamptz NOT NULL,
-    summary   bytea       NOT NULL,
+    summary   bytea       NOT NULL,   -- as of its last change in more than its counts
+    alert_count  integer  NOT NULL,
+    firing_count integer  NOT NULL,
+    node_count   integer  NOT NULL,
     PRIMARY KEY (account, incident)
 );
 

@@ -21,11 +21,14 @@ public interface IJournal
     /// <summary>A stream's latest snapshot and the entries after it, in order; entries of this process still in the queue are committed first.</summary>
     Task<StreamHistory> LoadAsync(string stream, CancellationToken cancellationToken = default);
 
-    /// <summary>Up to <paramref name="limit"/> chronicle entries of <paramref name="stream"/> after <paramref name="afterSeq"/>, oldest first.</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> chronicle records of <paramref name="stream"/> holding entries after
+    /// <paramref name="afterSeq"/>, oldest first (a record holds the entries of one change and is numbered by its last).
+    /// </summary>
     Task<IReadOnlyList<JournalRecord>> ReadChronicleAsync(string stream, long afterSeq, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>The account's incident index: the latest summary of each incident (only the open ones when asked).</summary>
-    Task<IReadOnlyList<byte[]>> ReadIndexAsync(string account, bool openOnly, CancellationToken cancellationToken = default);
+    /// <summary>The account's incident index: each incident's latest summary and counts.</summary>
+    Task<IReadOnlyList<IndexedIncident>> ReadIndexAsync(string account, CancellationToken cancellationToken = default);
 
     /// <summary>Up to <paramref name="limit"/> streams that asked to be woken by <paramref name="until"/>, earliest first, from after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<StreamWake>> DueWakesAsync(DateTimeOffset until, StreamWake? after, int limit, CancellationToken cancellationToken = default);
@@ -43,8 +46,11 @@ public sealed class JournalEntry
     public byte[] Payload { get; init; } = [];
     /// <summary>The stream's whole state as of <see cref="Seq"/>: once it is written, the entries up to <see cref="Seq"/> are dropped.</summary>
     public byte[]? Snapshot { get; init; }
-    /// <summary>Entries of the incident's chronicle this change added: kept for good, never dropped behind a snapshot.</summary>
-    public IReadOnlyList<JournalRecord>? Chronicle { get; init; }
+    /// <summary>
+    /// The entries this change added to the incident's chronicle, as one record numbered by the last of them: kept for
+    /// good, never dropped behind a snapshot.
+    /// </summary>
+    public JournalRecord? Chronicle { get; init; }
     /// <summary>The incident's summary as of this change, for the account's index.</summary>
     public IndexRow? Index { get; init; }
     /// <summary>When the stream next needs waking, when that changed (a wake with a null time clears it).</summary>
@@ -57,8 +63,15 @@ public sealed class JournalEntry
 /// <summary>A numbered record of a stream: a journal entry's payload, or a chronicle entry.</summary>
 public sealed record JournalRecord(long Seq, byte[] Payload);
 
-/// <summary>An incident's row in its account's index.</summary>
-public sealed record IndexRow(string Incident, long Version, bool Open, DateTimeOffset OpenedAt, byte[] Summary);
+/// <summary>
+/// An incident's row in its account's index, as one change leaves it: its summary when it changed in more than its
+/// counts (null: the summary the index holds stands), and its counts (alerts, firing alerts, nodes) with every change,
+/// since a storm changes those with every alert.
+/// </summary>
+public sealed record IndexRow(string Incident, long Version, bool Open, DateTimeOffset OpenedAt, byte[]? Summary, int Alerts, int Firing, int Nodes);
+
+/// <summary>An incident as its account's index holds it: its latest summary, and the counts of its latest change.</summary>
+public sealed record IndexedIncident(byte[] Summary, long Version, int Alerts, int Firing, int Nodes);
 
 /// <summary>When a stream wants to be woken (null: it does not).</summary>
 public sealed record StreamWake(string Stream, string Account, DateTimeOffset? At);

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace OrleansOps.Domain;
 
 /// <summary>One step in an incident's record. <see cref="Hash"/> covers every field and the previous entry's hash.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record ChronicleEntry
 {
     [Id(0)] public required long Seq { get; init; }

@@ -76,11 +76,11 @@ public sealed record UpstreamIncident(
     [property: Id(0)] string IncidentId, [property: Id(1)] string Service, [property: Id(2)] DateTimeOffset Since, [property: Id(3)] Severity Severity);
 
 /// <summary>A new alert this service placed in an incident: what, where, how severe, and when.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)] string? Node, [property: Id(2)] Severity Severity, [property: Id(3)] DateTimeOffset At);
 
 /// <summary>How many of a group's alerts fire in its open incident, and when the last of them resolved.</summary>
-[GenerateSerializer]
+[GenerateSerializer, SuppressReferenceTracking]
 public sealed class GroupLife
 {
     [Id(0)] public int Firing { get; set; }
@@ -539,6 +539,16 @@ public sealed class CorrelatorState
         return removed;
     }
 
+    /// <summary>
+    /// Whether a decision changed the maps since the last <see cref="TakeChange"/> (counters aside: they may wait, since
+    /// losing a few costs nothing but their precision).
+    /// </summary>
+    public bool HasDecisions => FiringAlerts.HasChanges || OpenGroups.HasChanges || Suppressed.HasChanges || Toggles.HasChanges
+        || RecentResolves.HasChanges || Groups.HasChanges || CountedIn.HasChanges || Placed.HasChanges;
+
+    /// <summary>Whether the counters moved since the last <see cref="TakeChange"/>.</summary>
+    public bool CountersChanged => !Counters.SameAs(_countersTaken);
+
     /// <summary>What changed since the last call, as a journal entry keeps it (the new values of changed entries); null when nothing did.</summary>
     public CorrelatorChange? TakeChange()
     {
@@ -592,7 +602,7 @@ public sealed class CorrelatorChange
 }
 
 /// <summary>A new alert placed in an incident (kept while the window can see it), or, without one, the incident forgotten.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record PlacedChange([property: Id(0)] string IncidentId, [property: Id(1)] PlacedAlert? Alert, [property: Id(2)] TimeSpan Window);
 
 /// <summary>
@@ -626,6 +636,8 @@ public sealed class PlacedAlerts
         (_changes ??= []).Add(new PlacedChange(incidentId, null, default));
         return true;
     }
+
+    public bool HasChanges => _changes is { Count: > 0 };
 
     public List<PlacedChange>? TakeChanges()
     {

@@ -9,7 +9,7 @@ public enum IncidentStatus
 }
 
 /// <summary>One alert as an incident remembers it: identity, latest content, and how often it was seen.</summary>
-[GenerateSerializer]
+[GenerateSerializer, SuppressReferenceTracking] // never shared within a graph; an incident holds many
 public sealed class IncidentAlert
 {
     [Id(0)] public required string Fingerprint { get; init; }
@@ -213,7 +213,7 @@ public sealed partial class IncidentState
     /// How many nodes a summary names: a change costs the same however many nodes a storm's alerts name (a summary goes
     /// with every change). An incident that names more counts against every per-node commitment of its services.
     /// </summary>
-    public const int SummaryNodes = 64;
+    public const int SummaryNodes = 16;
 
     public bool Exists => Id is not null;
 
@@ -546,6 +546,7 @@ public sealed partial class IncidentState
     /// <summary>Recomputes what the state implies from the alerts, after it was loaded.</summary>
     public void Rebuild()
     {
+        _identityTaken = Exists;
         _ordered = new List<IncidentAlert>(Alerts.Count);
         _firing = 0;
         _spans.Clear();

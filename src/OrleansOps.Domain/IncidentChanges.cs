@@ -7,7 +7,9 @@ namespace OrleansOps.Domain;
 [GenerateSerializer, Alias("orleansops.incident-change.v1")]
 public sealed class IncidentChange
 {
-    [Id(0)] public required IncidentHeader Header { get; init; }
+    /// <summary>What the incident is: only with the change that opened (or imported) it.</summary>
+    [Id(0)] public IncidentIdentity? Identity { get; init; }
+    [Id(5)] public required IncidentProgress Progress { get; init; }
     /// <summary>Alerts that joined, whole.</summary>
     [Id(1)] public List<IncidentAlert>? Attached { get; init; }
     /// <summary>Alerts already held whose progress changed (fired again, repeated, resolved, expired).</summary>
@@ -18,9 +20,9 @@ public sealed class IncidentChange
     [Id(4)] public List<NotificationOutcome>? Outcomes { get; init; }
 }
 
-/// <summary>The incident's own fields, small enough to travel whole with every change.</summary>
-[GenerateSerializer, Immutable, Alias("orleansops.incident-header.v1")]
-public sealed record IncidentHeader
+/// <summary>What an incident is, which never changes after it opened.</summary>
+[GenerateSerializer, Immutable, Alias("orleansops.incident-identity.v1")]
+public sealed record IncidentIdentity
 {
     [Id(0)] public required string Id { get; init; }
     [Id(1)] public required string AccountId { get; init; }
@@ -28,24 +30,30 @@ public sealed record IncidentHeader
     [Id(3)] public bool ServiceDeclared { get; init; }
     [Id(4)] public required string GroupKey { get; init; }
     [Id(5)] public required string Title { get; init; }
-    [Id(6)] public Severity Severity { get; init; }
-    [Id(7)] public IncidentStatus Status { get; init; }
-    [Id(8)] public DateTimeOffset OpenedAt { get; init; }
-    [Id(9)] public DateTimeOffset StartedAt { get; init; }
-    [Id(10)] public DateTimeOffset? AcknowledgedAt { get; init; }
-    [Id(11)] public string? AcknowledgedBy { get; init; }
-    [Id(12)] public DateTimeOffset? ResolvedAt { get; init; }
-    [Id(13)] public string? ResolvedBy { get; init; }
-    [Id(14)] public DateTimeOffset? ReopenedAt { get; init; }
-    [Id(15)] public DateTimeOffset? FirstAcknowledgedAt { get; init; }
-    [Id(16)] public long ChronicleSeq { get; init; }
-    [Id(17)] public required string ChronicleHash { get; init; }
-    [Id(18)] public int Escalations { get; init; }
-    [Id(19)] public long TicketEntrySeq { get; init; }
+    [Id(6)] public DateTimeOffset OpenedAt { get; init; }
+}
+
+/// <summary>Where an incident stands: its own fields that change, small enough to travel with every change.</summary>
+[GenerateSerializer, Immutable, Alias("orleansops.incident-progress.v1")]
+public sealed record IncidentProgress
+{
+    [Id(0)] public Severity Severity { get; init; }
+    [Id(1)] public IncidentStatus Status { get; init; }
+    [Id(2)] public DateTimeOffset StartedAt { get; init; }
+    [Id(3)] public DateTimeOffset? AcknowledgedAt { get; init; }
+    [Id(4)] public string? AcknowledgedBy { get; init; }
+    [Id(5)] public DateTimeOffset? ResolvedAt { get; init; }
+    [Id(6)] public string? ResolvedBy { get; init; }
+    [Id(7)] public DateTimeOffset? ReopenedAt { get; init; }
+    [Id(8)] public DateTimeOffset? FirstAcknowledgedAt { get; init; }
+    [Id(9)] public long ChronicleSeq { get; init; }
+    [Id(10)] public required string ChronicleHash { get; init; }
+    [Id(11)] public int Escalations { get; init; }
+    [Id(12)] public long TicketEntrySeq { get; init; }
 }
 
 /// <summary>Where one alert of an incident stands: everything about it that changes after it joined.</summary>
-[GenerateSerializer, Immutable, Alias("orleansops.alert-progress.v1")]
+[GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("orleansops.alert-progress.v1")]
 public sealed record AlertProgress
 {
     [Id(0)] public required string Fingerprint { get; init; }
@@ -72,6 +80,9 @@ public sealed class IncidentExtras
 
 public sealed partial class IncidentState
 {
+    /// <summary>The incident's identity went with a change already (or came with the state loaded).</summary>
+    [NonSerialized] private bool _identityTaken;
+
     /// <summary>Whether anything changed since the last <see cref="TakeChange"/>, repeats aside.</summary>
     public bool HasChanges => _recorded.Count > 0 || _attached.Count > 0 || _updated.Count > 0 || _newOutcomes.Count > 0;
 
@@ -81,7 +92,7 @@ public sealed partial class IncidentState
     /// <summary>The escalation, notification, clock and ticket parts, as <see cref="IncidentChange.Extras"/> carries them.</summary>
     public IncidentExtras Extras => new() { Escalation = Escalation, PendingNotifications = PendingNotifications, Clocks = Clocks, Tickets = Tickets };
 
-    public IncidentHeader Header => new()
+    public IncidentIdentity Identity => new()
     {
         Id = Id!,
         AccountId = AccountId,
@@ -89,9 +100,13 @@ public sealed partial class IncidentState
         ServiceDeclared = ServiceDeclared,
         GroupKey = GroupKey,
         Title = Title,
+        OpenedAt = OpenedAt,
+    };
+
+    public IncidentProgress Progress => new()
+    {
         Severity = Severity,
         Status = Status,
-        OpenedAt = OpenedAt,
         StartedAt = StartedAt,
         AcknowledgedAt = AcknowledgedAt,
         AcknowledgedBy = AcknowledgedBy,
@@ -114,16 +129,18 @@ public sealed partial class IncidentState
     public (IncidentChange Change, IReadOnlyList<ChronicleEntry> Chronicle) TakeChange(bool withRepeats, byte[]? extras)
     {
         var updated = _updated.Count > 0 || withRepeats && _repeated.Count > 0
-            ? _updated.Concat(withRepeats ? _repeated : []).Select(fingerprint => Progress(Alerts[fingerprint])).ToList()
+            ? _updated.Concat(withRepeats ? _repeated : []).Select(fingerprint => ProgressOf(Alerts[fingerprint])).ToList()
             : null;
         var change = new IncidentChange
         {
-            Header = Header,
+            Identity = _identityTaken ? null : Identity,
+            Progress = Progress,
             Attached = _attached.Count > 0 ? [.. _attached] : null,
             Updated = updated,
             Extras = extras,
             Outcomes = _newOutcomes.Count > 0 ? _newOutcomes : null,
         };
+        _identityTaken = true;
         var recorded = _recorded;
         _recorded = [];
         _newOutcomes = [];
@@ -136,12 +153,13 @@ public sealed partial class IncidentState
     /// <summary>Replays a change taken by <see cref="TakeChange"/>; <paramref name="extras"/> is its <see cref="IncidentChange.Extras"/>, read back.</summary>
     public void Apply(IncidentChange change, IncidentExtras? extras)
     {
-        var h = change.Header;
-        (Id, AccountId, Service, ServiceDeclared, GroupKey, Title, Severity, Status) =
-            (h.Id, h.AccountId, h.Service, h.ServiceDeclared, h.GroupKey, h.Title, h.Severity, h.Status);
-        (OpenedAt, StartedAt, AcknowledgedAt, AcknowledgedBy, ResolvedAt, ResolvedBy, ReopenedAt, FirstAcknowledgedAt) =
-            (h.OpenedAt, h.StartedAt, h.AcknowledgedAt, h.AcknowledgedBy, h.ResolvedAt, h.ResolvedBy, h.ReopenedAt, h.FirstAcknowledgedAt);
-        (ChronicleSeq, ChronicleHash, Escalations, TicketEntrySeq) = (h.ChronicleSeq, h.ChronicleHash, h.Escalations, h.TicketEntrySeq);
+        if (change.Identity is { } i)
+            (Id, AccountId, Service, ServiceDeclared, GroupKey, Title, OpenedAt) = (i.Id, i.AccountId, i.Service, i.ServiceDeclared, i.GroupKey, i.Title, i.OpenedAt);
+        var p = change.Progress;
+        (Severity, Status, StartedAt, AcknowledgedAt, AcknowledgedBy, ResolvedAt, ResolvedBy, ReopenedAt, FirstAcknowledgedAt) =
+            (p.Severity, p.Status, p.StartedAt, p.AcknowledgedAt, p.AcknowledgedBy, p.ResolvedAt, p.ResolvedBy, p.ReopenedAt, p.FirstAcknowledgedAt);
+        (ChronicleSeq, ChronicleHash, Escalations, TicketEntrySeq) = (p.ChronicleSeq, p.ChronicleHash, p.Escalations, p.TicketEntrySeq);
+        _identityTaken = true;
         foreach (var alert in change.Attached ?? []) Alerts[alert.Fingerprint] = alert;
         foreach (var progress in change.Updated ?? [])
         {
@@ -166,7 +184,7 @@ public sealed partial class IncidentState
         foreach (var outcome in change.Outcomes ?? []) AddOutcome(outcome);
     }
 
-    private static AlertProgress Progress(IncidentAlert alert) => new()
+    private static AlertProgress ProgressOf(IncidentAlert alert) => new()
     {
         Fingerprint = alert.Fingerprint,
         Status = alert.Status,

@@ -50,6 +50,9 @@ public sealed class TrackedMap<TValue> : IEnumerable<KeyValuePair<string, TValue
         return true;
     }
 
+    /// <summary>Whether any entry changed since the changes were last taken.</summary>
+    public bool HasChanges => _dirty is { Count: > 0 };
+
     /// <summary>The value of <paramref name="key"/> changed in place: it goes with the next changes taken.</summary>
     public void Touch(string key) => (_dirty ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
 

@@ -102,7 +102,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         var (snapshot, entries) = await _stream.LoadAsync<AccountState>(cancellationToken);
         _own = snapshot ?? new AccountState();
         _stream.Replay<AccountChange>(entries, _own.Apply);
-        foreach (var row in await _journal.ReadIndexAsync(AccountId, openOnly: false, cancellationToken)) Take(_stream.Read<IncidentSummary>(row));
+        foreach (var row in await _journal.ReadIndexAsync(AccountId, cancellationToken))
+            Take(_stream.Read<IncidentSummary>(row.Summary) with { Version = row.Version, AlertCount = row.Alerts, FiringAlertCount = row.Firing, NodeCount = row.Nodes });
         if (_own.Config is { } config && HasSla(config)) ScheduleSlaReview(TimeSpan.Zero);
     }
 

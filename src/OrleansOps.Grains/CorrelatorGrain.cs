@@ -264,22 +264,43 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         return (routes, result);
     }
 
-    /// <summary>Journals what changed since the last commit, with the earliest release of a held alert for the wake index; returns the task to wait on.</summary>
-    private Task Commit()
+    /// <summary>
+    /// Journals what changed since the last commit, with the earliest release of a held alert for the wake index; returns
+    /// the task to wait on. Counters alone (a batch of repeats) wait up to <see cref="CountersSaveDelay"/> for the next
+    /// entry rather than cost a sync to disk each, unless <paramref name="countersToo"/>.
+    /// </summary>
+    private Task Commit(bool countersToo = false)
     {
+        var next = NextRelease;
+        var counted = _state.Services.Values.Any(s => s.CountersChanged);
+        var decided = next != _wakeJournaled || _state.Sources.Firing.HasChanges || _state.Spans.HasChanges || _state.Services.Values.Any(s => s.HasDecisions);
+        if (!decided && !(countersToo && counted))
+        {
+            if (counted) SaveCountersSoon();
+            return _stream.Durable;
+        }
         Dictionary<string, CorrelatorChange>? services = null;
         foreach (var (name, service) in _state.Services)
             if (service.TakeChange() is { } change) (services ??= new(StringComparer.Ordinal))[name] = change;
-        var sources = _state.Sources.Firing.TakeChanges();
-        var spans = _state.Spans.TakeChanges();
-        var next = NextRelease;
         var wake = next != _wakeJournaled ? new StreamWake(_stream.Name, AccountId, next) : null;
         _wakeJournaled = next;
-        if (services is null && sources is null && spans is null && wake is null) return _stream.Durable;
+        _countersSave?.Dispose();
+        _countersSave = null;
         return _stream.Append(AccountId,
-            _stream.Write(new AccountCorrelationChange { Services = services, Sources = sources, Spans = spans }),
+            _stream.Write(new AccountCorrelationChange { Services = services, Sources = _state.Sources.Firing.TakeChanges(), Spans = _state.Spans.TakeChanges() }),
             snapshot: () => _stream.Write(_state), wake: wake);
     }
+
+    /// <summary>The longest counters wait for their entry when nothing else changed.</summary>
+    public static readonly TimeSpan CountersSaveDelay = TimeSpan.FromSeconds(5);
+    private IGrainTimer? _countersSave;
+
+    private void SaveCountersSoon() => _countersSave ??= this.RegisterGrainTimer(() =>
+    {
+        _countersSave = null;
+        _ = Commit(countersToo: true);
+        return Task.CompletedTask;
+    }, new GrainTimerCreationOptions { DueTime = CountersSaveDelay, Period = Timeout.InfiniteTimeSpan });
 
     private void Apply(AccountCorrelationChange change)
     {
@@ -346,6 +367,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_countersSave is not null) _ = Commit(countersToo: true); // counters waiting for their entry go as the activation ends, and are waited for below
         try
         {
             await _stream.Durable.WaitAsync(cancellationToken);

@@ -16,6 +16,8 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
     private byte[] _extras = [];
     /// <summary>The wake time the wake index holds.</summary>
     private DateTimeOffset? _wakeJournaled;
+    /// <summary>The summary the index holds.</summary>
+    private IncidentSummary? _indexed;
 
     public IncidentState Incident { get; private set; } = new();
 
@@ -43,7 +45,7 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
         if (!Incident.Exists) return;
         _extras = _stream.Write(Incident.Extras);
         _wakeJournaled = Incident.NextWake;
-        Summary = Incident.Summarize(_stream.Seq);
+        Summary = _indexed = Incident.Summarize(_stream.Seq);
     }
 
     /// <summary>
@@ -56,8 +58,8 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
         byte[]? extras = null;
         if (extrasMayHaveChanged)
         {
-            var now = _stream.Write(Incident.Extras);
-            if (!now.AsSpan().SequenceEqual(_extras)) extras = _extras = now;
+            var written = _stream.Write(Incident.Extras);
+            if (!written.AsSpan().SequenceEqual(_extras)) extras = _extras = written;
         }
         if (!Incident.HasChanges && !(withRepeats && Incident.HasRepeats) && extras is null) return _stream.Durable;
         var (change, recorded) = Incident.TakeChange(withRepeats, extras);
@@ -70,16 +72,44 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
             Incident.AccountId,
             _stream.Write(change),
             snapshot: () => _stream.Write(Incident),
-            chronicle: recorded.Select(e => new JournalRecord(e.Seq, _stream.Write(e))).ToList(),
-            index: new IndexRow(Incident.Id!, seq, Incident.IsOpen, Incident.OpenedAt, _stream.Write(summary)),
+            chronicle: recorded.Count > 0 ? new JournalRecord(recorded[^1].Seq, _stream.Write(recorded)) : null,
+            index: IndexRow(summary),
             wake: wakeChange);
     }
+
+    /// <summary>
+    /// The index row a change carries: its counts, and its summary when that changed in more than its counts (a storm
+    /// changes every incident's counts with every alert; its summary it seldom changes).
+    /// </summary>
+    private IndexRow IndexRow(IncidentSummary summary)
+    {
+        byte[]? written = null;
+        if (_indexed is not { } indexed || !SameButCounts(indexed, summary))
+        {
+            _indexed = summary;
+            written = _stream.Write(summary);
+        }
+        return new IndexRow(Incident.Id!, summary.Version, Incident.IsOpen, Incident.OpenedAt, written, summary.AlertCount, summary.FiringAlertCount, summary.NodeCount);
+    }
+
+    private static bool SameButCounts(IncidentSummary a, IncidentSummary b) =>
+        a.NodesTruncated == b.NodesTruncated
+        && a with { AlertCount = 0, FiringAlertCount = 0, NodeCount = 0, Version = 0 } == b with { AlertCount = 0, FiringAlertCount = 0, NodeCount = 0, Version = 0 };
 
     /// <summary>Up to <paramref name="limit"/> chronicle entries after <paramref name="afterSeq"/>, once this incident's own appends are durable.</summary>
     public async Task<IReadOnlyList<ChronicleEntry>> ReadChronicleAsync(long afterSeq, int limit)
     {
         await JournalStream.WhenDurableAsync(_stream.Durable);
-        var records = await journal.ReadChronicleAsync(_stream.Name, afterSeq, limit);
-        return records.Select(r => _stream.Read<ChronicleEntry>(r.Payload)).ToList();
+        var entries = new List<ChronicleEntry>(Math.Min(limit, 1000));
+        while (entries.Count < limit)
+        {
+            // A record holds one change's entries: as many records as entries wanted is enough, bar those it skips.
+            var records = await journal.ReadChronicleAsync(_stream.Name, afterSeq, limit - entries.Count);
+            foreach (var record in records)
+                entries.AddRange(_stream.Read<List<ChronicleEntry>>(record.Payload).Where(e => e.Seq > afterSeq).Take(limit - entries.Count));
+            if (records.Count == 0 || entries.Count >= limit) break;
+            afterSeq = records[^1].Seq;
+        }
+        return entries;
     }
 }

@@ -47,12 +47,12 @@ public sealed class JournalQueue
     }
 
     /// <summary>
-    /// For the writer: waits (when <paramref name="wait"/>) until something is queued or the writer is nudged, and takes
-    /// everything queued as one batch; null when nothing is.
+    /// For the writer: waits until something is queued or the writer is nudged (at most <paramref name="patience"/>), and
+    /// takes everything queued as one batch; null when nothing is.
     /// </summary>
-    public JournalBatch? Take(bool wait = true)
+    public JournalBatch? Take(TimeSpan patience)
     {
-        if (wait) _signal.Wait();
+        _signal.Wait(patience);
         lock (_lock)
         {
             _signal.Reset();
@@ -120,17 +120,25 @@ public sealed class JournalBatch(List<JournalEntry> entries, TaskCompletionSourc
     /// <summary>The entries are durable: their waiters go on.</summary>
     public void Complete() => queue.Done(this);
 
-    /// <summary>The latest index row and wake per key among the entries: only the last one of a flush is worth writing.</summary>
-    public (IReadOnlyCollection<(string Account, IndexRow Row)> Index, IReadOnlyCollection<StreamWake> Wakes) Projections()
+    /// <summary>
+    /// What a flush leaves in the projections: per incident, its latest summary and its latest counts (the same row or
+    /// a later one), and per stream its latest wake. Only the last of a flush is worth writing.
+    /// </summary>
+    public (IReadOnlyCollection<(string Account, IndexRow Summary, IndexRow Counts)> Index, IReadOnlyCollection<StreamWake> Wakes) Projections()
     {
-        var index = new Dictionary<(string, string), (string, IndexRow)>();
+        var summaries = new Dictionary<(string, string), IndexRow>();
+        var counts = new Dictionary<(string, string), (string Account, IndexRow Row)>();
         var wakes = new Dictionary<string, StreamWake>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
-            if (entry.Index is { } row) index[(entry.Account, row.Incident)] = (entry.Account, row);
+            if (entry.Index is { } row)
+            {
+                if (row.Summary is not null) summaries[(entry.Account, row.Incident)] = row;
+                counts[(entry.Account, row.Incident)] = (entry.Account, row);
+            }
             if (entry.Wake is { } wake) wakes[wake.Stream] = wake;
         }
-        return (index.Values, wakes.Values);
+        return (counts.Select(c => (c.Value.Account, summaries.GetValueOrDefault(c.Key) ?? c.Value.Row, c.Value.Row)).ToList(), wakes.Values);
     }
 }
 

@@ -36,7 +36,7 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
         {
             while (true)
             {
-                var batch = _queue.Take();
+                var batch = _queue.Take(Timeout.InfiniteTimeSpan);
                 if (batch is null)
                 {
                     if (_queue.Drained) break;
@@ -111,23 +111,38 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
             commands.BatchCommands.Add(Command("DELETE FROM orleansops_journal WHERE stream = @p0 AND seq <= @p1",
                 Value(entry.Stream, NpgsqlDbType.Text), Value(entry.Seq, NpgsqlDbType.Bigint)));
         }
-        var chronicle = batch.Entries.SelectMany(e => (e.Chronicle ?? []).Select(c => (e.Stream, c.Seq, c.Payload))).ToList();
+        var chronicle = batch.Entries.Where(e => e.Chronicle is not null).Select(e => (e.Stream, e.Chronicle!.Seq, e.Chronicle.Payload)).ToList();
         if (chronicle.Count > 0)
             commands.BatchCommands.Add(Command(
                 "INSERT INTO orleansops_chronicle (stream, seq, payload) SELECT * FROM unnest(@p0, @p1, @p2)",
                 Array(chronicle.Select(c => c.Stream), NpgsqlDbType.Text), Array(chronicle.Select(c => c.Seq), NpgsqlDbType.Bigint),
                 Array(chronicle.Select(c => c.Payload), NpgsqlDbType.Bytea)));
         var (index, wakes) = batch.Projections();
-        if (index.Count > 0)
+        var summarized = index.Where(i => i.Summary.Summary is not null).ToList();
+        if (summarized.Count > 0)
             commands.BatchCommands.Add(Command("""
-                INSERT INTO orleansops_incident_index (account, incident, version, open, opened_at, summary)
-                SELECT * FROM unnest(@p0, @p1, @p2, @p3, @p4, @p5)
-                ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open, opened_at = excluded.opened_at, summary = excluded.summary
+                INSERT INTO orleansops_incident_index (account, incident, version, open, opened_at, summary, alert_count, firing_count, node_count)
+                SELECT * FROM unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)
+                ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open, opened_at = excluded.opened_at,
+                    summary = excluded.summary, alert_count = excluded.alert_count, firing_count = excluded.firing_count, node_count = excluded.node_count
                 WHERE excluded.version >= orleansops_incident_index.version
                 """,
-                Array(index.Select(i => i.Account), NpgsqlDbType.Text), Array(index.Select(i => i.Row.Incident), NpgsqlDbType.Text),
-                Array(index.Select(i => i.Row.Version), NpgsqlDbType.Bigint), Array(index.Select(i => i.Row.Open), NpgsqlDbType.Boolean),
-                Array(index.Select(i => i.Row.OpenedAt.UtcDateTime), NpgsqlDbType.TimestampTz), Array(index.Select(i => i.Row.Summary), NpgsqlDbType.Bytea)));
+                Array(summarized.Select(i => i.Account), NpgsqlDbType.Text), Array(summarized.Select(i => i.Counts.Incident), NpgsqlDbType.Text),
+                Array(summarized.Select(i => i.Counts.Version), NpgsqlDbType.Bigint), Array(summarized.Select(i => i.Counts.Open), NpgsqlDbType.Boolean),
+                Array(summarized.Select(i => i.Counts.OpenedAt.UtcDateTime), NpgsqlDbType.TimestampTz), Array(summarized.Select(i => i.Summary.Summary!), NpgsqlDbType.Bytea),
+                Array(summarized.Select(i => i.Counts.Alerts), NpgsqlDbType.Integer), Array(summarized.Select(i => i.Counts.Firing), NpgsqlDbType.Integer),
+                Array(summarized.Select(i => i.Counts.Nodes), NpgsqlDbType.Integer)));
+        var counted = index.Where(i => i.Summary.Summary is null).ToList();
+        if (counted.Count > 0)
+            commands.BatchCommands.Add(Command("""
+                UPDATE orleansops_incident_index AS i SET version = c.version, open = c.open, alert_count = c.alerts, firing_count = c.firing, node_count = c.nodes
+                FROM unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6) AS c (account, incident, version, open, alerts, firing, nodes)
+                WHERE i.account = c.account AND i.incident = c.incident AND c.version >= i.version
+                """,
+                Array(counted.Select(i => i.Account), NpgsqlDbType.Text), Array(counted.Select(i => i.Counts.Incident), NpgsqlDbType.Text),
+                Array(counted.Select(i => i.Counts.Version), NpgsqlDbType.Bigint), Array(counted.Select(i => i.Counts.Open), NpgsqlDbType.Boolean),
+                Array(counted.Select(i => i.Counts.Alerts), NpgsqlDbType.Integer), Array(counted.Select(i => i.Counts.Firing), NpgsqlDbType.Integer),
+                Array(counted.Select(i => i.Counts.Nodes), NpgsqlDbType.Integer)));
         var set = wakes.Where(w => w.At is not null).ToList();
         if (set.Count > 0)
             commands.BatchCommands.Add(Command("""
@@ -195,15 +210,17 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
         return records;
     }
 
-    public async Task<IReadOnlyList<byte[]>> ReadIndexAsync(string account, bool openOnly, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<IndexedIncident>> ReadIndexAsync(string account, CancellationToken cancellationToken = default)
     {
         await _queue.Everything().WaitAsync(cancellationToken);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT summary FROM orleansops_incident_index WHERE account = @account" + (openOnly ? " AND open" : ""), connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT summary, version, alert_count, firing_count, node_count FROM orleansops_incident_index WHERE account = @account", connection);
         command.Parameters.AddWithValue("account", account);
-        var rows = new List<byte[]>();
+        var rows = new List<IndexedIncident>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) rows.Add((byte[])reader[0]);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new IndexedIncident((byte[])reader[0], reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)));
         return rows;
     }
 

@@ -22,6 +22,14 @@ public sealed class StorageFormatException(string message) : Exception(message);
 /// few grain states that live outside the journal, and the reminders. One writer thread commits everything queued
 /// while the last commit was under way as one transaction with one sync to disk (group commit); reads use pooled
 /// connections alongside.
+/// <para>
+/// A flush appends its entries to <c>journal_log</c> in arrival order, so that it writes about as many bytes as it
+/// holds. Stored by stream, each entry would dirty a page of its own stream in every table it touches: with a storm's
+/// eighty incidents each changed per request, that was five times the bytes and most of the writer's time. Every
+/// couple of seconds the writer moves the log into the tables read by stream (<c>journal</c>, <c>chronicle</c>, the
+/// incident index and the wake index) in one transaction, where a stream's page is written once for all its entries
+/// meanwhile. Reads see both: the log's rows of a stream are known in memory until they are moved.
+/// </para>
 /// </summary>
 public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 {
@@ -41,12 +49,31 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WriterCommands _commands;
+    private readonly Thread _checkpoints;
+    /// <summary>How long entries stay in the log before they are moved to the tables read by stream (and how often the writer looks).</summary>
+    private static readonly TimeSpan MoveEvery = TimeSpan.FromSeconds(2);
+    /// <summary>Or as soon as the log holds this many entries.</summary>
+    private const int MoveAfterRows = 20_000;
+    /// <summary>The most entries one move takes: a move holds the writer, and a flush waits for it.</summary>
+    private const int MoveChunk = 4_000;
+    /// <summary>The log's rows of each stream not moved yet (written by the writer after each commit, read by loads).</summary>
+    private readonly Dictionary<string, List<long>> _logRows = new(StringComparer.Ordinal);
+    private readonly Lock _logLock = new();
+    private long _nextLogId;
+    /// <summary>The last log entry moved (the log holds those after it).</summary>
+    private long _movedUpTo;
+    /// <summary>The last log entry readers of the projections wait to see moved.</summary>
+    private long _moveWantedUpTo;
+    private DateTime _lastMove = DateTime.UtcNow;
+    /// <summary>Readers of the projections waiting for the log to be moved.</summary>
+    private TaskCompletionSource? _moveWanted;
 
     public SqliteStore(string dataPath, SqliteDurability durability = SqliteDurability.Full, ILogger<SqliteStore>? logger = null)
     {
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         DataPath = Path.GetFullPath(dataPath);
         Directory.CreateDirectory(DataPath);
+        _folderLock = LockFolder(DataPath);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(DataPath, FileName),
@@ -60,23 +87,48 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = {(durability == SqliteDurability.Full ? "FULL" : "NORMAL")};
             PRAGMA busy_timeout = 30000;
-            PRAGMA wal_autocheckpoint = 4000;
+            PRAGMA wal_autocheckpoint = 16000;
+            PRAGMA cache_size = -65536;
             """);
         Migrate(_writer);
         _commands = new WriterCommands(_writer);
+        _nextLogId = Scalar(_writer, "SELECT coalesce(max(id), 0) FROM journal_log") + 1;
+        _movedUpTo = Scalar(_writer, "SELECT coalesce(min(id), 1) FROM journal_log") - 1;
+        while (_movedUpTo < _nextLogId - 1) MoveLog(); // whatever the last run left in the log
+        _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "orleansops-sqlite-checkpoints" };
+        _checkpoints.Start();
         _writeLoop = new Thread(WriteLoop) { IsBackground = true, Name = "orleansops-sqlite-writer" };
         _writeLoop.Start();
     }
 
     public string DataPath { get; }
 
+    /// <summary>The data folder's lock: one store (one writer) per folder, whatever the processes.</summary>
+    private readonly FileStream _folderLock;
+    public const string LockFileName = "orleansops.lock";
+
+    private static FileStream LockFolder(string dataPath)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(dataPath, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new StorageFormatException(
+                $"Another OrleansOps process uses the data folder {dataPath}. Stop it first, or point OrleansOps:DataPath at another folder: one server writes one folder.");
+        }
+    }
+
     /// <summary>Why <paramref name="dataPath"/> cannot be used by this build, or null when it can (or holds nothing yet).</summary>
     public static string? CheckDataFolder(string dataPath)
     {
-        var file = Path.Combine(Path.GetFullPath(dataPath), FileName);
+        var folder = Path.GetFullPath(dataPath);
+        var file = Path.Combine(folder, FileName);
         if (!File.Exists(file)) return null;
         try
         {
+            if (File.Exists(Path.Combine(folder, LockFileName))) LockFolder(folder).Dispose();
             using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
             connection.Open();
             Problem(connection);
@@ -112,11 +164,30 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 PRIMARY KEY (service_id, grain_id, reminder_name)
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS reminders_by_hash ON reminders (service_id, grain_hash);
+            CREATE TABLE IF NOT EXISTS journal_log (
+                id INTEGER PRIMARY KEY,
+                stream TEXT NOT NULL,
+                account TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                payload BLOB,
+                chronicle_seq INTEGER,
+                chronicle BLOB,
+                incident TEXT,
+                index_version INTEGER,
+                index_open INTEGER,
+                index_opened_ticks INTEGER,
+                index_summary BLOB,
+                index_alerts INTEGER,
+                index_firing INTEGER,
+                index_nodes INTEGER,
+                wake_set INTEGER NOT NULL DEFAULT 0,
+                wake_ticks INTEGER
+            );
             CREATE TABLE IF NOT EXISTS journal (
                 stream TEXT NOT NULL,
                 seq INTEGER NOT NULL,
                 payload BLOB NOT NULL,
-                PRIMARY KEY (stream, seq)
+                UNIQUE (stream, seq)
             );
             CREATE TABLE IF NOT EXISTS snapshots (
                 stream TEXT PRIMARY KEY,
@@ -127,7 +198,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 stream TEXT NOT NULL,
                 seq INTEGER NOT NULL,
                 payload BLOB NOT NULL,
-                PRIMARY KEY (stream, seq)
+                UNIQUE (stream, seq)
             );
             CREATE TABLE IF NOT EXISTS incident_index (
                 account TEXT NOT NULL,
@@ -136,6 +207,9 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 open INTEGER NOT NULL,
                 opened_ticks INTEGER NOT NULL,
                 summary BLOB NOT NULL,
+                alert_count INTEGER NOT NULL,
+                firing_count INTEGER NOT NULL,
+                node_count INTEGER NOT NULL,
                 PRIMARY KEY (account, incident)
             );
             CREATE TABLE IF NOT EXISTS wakes (
@@ -186,19 +260,21 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             while (true)
             {
-                var batch = _journal.Take();
+                var batch = _journal.Take(MovePending() ? TimeSpan.Zero : MoveEvery);
                 List<PendingWrite> writes;
                 lock (_writesLock)
                 {
                     writes = _writes;
                     _writes = [];
                 }
-                if (batch is null && writes.Count == 0)
+                if (batch is not null || writes.Count > 0) CommitWithRetries(batch, writes);
+                var drained = batch is null && writes.Count == 0 && _journal.Drained;
+                if (drained)
                 {
-                    if (_journal.Drained) break;
-                    continue;
+                    while (_movedUpTo < _nextLogId - 1) MoveLogWithRetries();
+                    break;
                 }
-                CommitWithRetries(batch, writes);
+                if (MoveDue()) MoveLogWithRetries();
             }
         }
         finally
@@ -207,14 +283,165 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>A move is under way: the writer alternates chunks of it with flushes until it is done.</summary>
+    private bool MovePending()
+    {
+        lock (_logLock) return _moving || _moveWanted is not null;
+    }
+
+    private bool _moving;
+
+    private bool MoveDue()
+    {
+        lock (_logLock)
+        {
+            var logged = _nextLogId - 1 - _movedUpTo;
+            if (logged == 0) return _moving = false;
+            return _moving = _moving || _moveWanted is not null || logged >= MoveAfterRows || DateTime.UtcNow - _lastMove >= MoveEvery;
+        }
+    }
+
+    /// <summary>Moves the log into the tables read by stream now (for readers of the projections); completes when it has.</summary>
+    private Task MoveLogSoon()
+    {
+        lock (_logLock)
+        {
+            if (_nextLogId - 1 <= _movedUpTo) return Task.CompletedTask;
+            _moveWantedUpTo = Math.Max(_moveWantedUpTo, _nextLogId - 1);
+            _moveWanted ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _journal.Nudge();
+            return _moveWanted.Task;
+        }
+    }
+
+    private void MoveLogWithRetries()
+    {
+        for (var pause = TimeSpan.FromMilliseconds(100); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                MoveLog();
+                return;
+            }
+            catch (Exception e)
+            {
+                // The log stays as it is and reads still see it; the next attempt moves it.
+                _logger.LogError(e, "The journal could not move its log to the tables read by stream; trying again in {Pause} ms", (int)pause.TotalMilliseconds);
+                if (_journal.Closed) return;
+                Thread.Sleep(pause);
+            }
+        }
+    }
+
     /// <summary>
-    /// Commits the batch, trying again (with a growing pause) for as long as it fails: its entries are never dropped.
-    /// Grain-state writes fail with the transaction instead; their grains read again what storage holds.
+    /// Checkpoints the write-ahead log into the database file on a thread of its own, so that the writer seldom pays for
+    /// it (its own automatic checkpoint finds the work done, and the log starts over).
     /// </summary>
+    private void CheckpointLoop()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout = 5000;");
+        while (!_stopped.Task.IsCompleted)
+        {
+            Thread.Sleep(250);
+            try
+            {
+                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+            }
+            catch (SqliteException e)
+            {
+                _logger.LogDebug(e, "A background checkpoint failed; the writer's own checkpoint covers it");
+            }
+        }
+    }
+
+    /// <summary>
+    /// One transaction: the log's entries into <c>journal</c> (those no snapshot covers), its chronicle records into
+    /// <c>chronicle</c>, the latest index row of each incident and wake of each stream into the projections; then the
+    /// log is emptied. Within one transaction each stream's index page is written once however many of its entries move.
+    /// </summary>
+    private void MoveLog()
+    {
+        long end;
+        lock (_logLock) end = Math.Min(_nextLogId - 1, _movedUpTo + MoveChunk);
+        using (var transaction = _writer.BeginTransaction())
+        {
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.Parameters.AddWithValue("$end", end);
+            command.CommandText = """
+                INSERT INTO journal (stream, seq, payload)
+                    SELECT l.stream, l.seq, l.payload FROM journal_log l
+                    WHERE l.id <= $end AND l.payload IS NOT NULL AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.stream = l.stream AND s.seq >= l.seq);
+                INSERT INTO chronicle (stream, seq, payload)
+                    SELECT stream, chronicle_seq, chronicle FROM journal_log WHERE id <= $end AND chronicle IS NOT NULL;
+                CREATE TEMP TABLE IF NOT EXISTS moved_index (account TEXT, incident TEXT, version INTEGER, open INTEGER, opened_ticks INTEGER,
+                    summary BLOB, alerts INTEGER, firing INTEGER, nodes INTEGER, PRIMARY KEY (account, incident));
+                DELETE FROM moved_index;
+                INSERT INTO moved_index SELECT account, incident, index_version, index_open, index_opened_ticks, NULL, index_alerts, index_firing, index_nodes FROM (
+                        SELECT *, row_number() OVER (PARTITION BY account, incident ORDER BY id DESC) AS latest
+                        FROM journal_log WHERE id <= $end AND incident IS NOT NULL)
+                    WHERE latest = 1;
+                UPDATE moved_index SET summary = s.index_summary FROM (
+                        SELECT account, incident, index_summary, row_number() OVER (PARTITION BY account, incident ORDER BY id DESC) AS latest
+                        FROM journal_log WHERE id <= $end AND index_summary IS NOT NULL) AS s
+                    WHERE s.latest = 1 AND s.account = moved_index.account AND s.incident = moved_index.incident;
+                INSERT INTO incident_index (account, incident, version, open, opened_ticks, summary, alert_count, firing_count, node_count)
+                    SELECT account, incident, version, open, opened_ticks, summary, alerts, firing, nodes FROM moved_index WHERE summary IS NOT NULL
+                    ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open,
+                        opened_ticks = excluded.opened_ticks, summary = excluded.summary, alert_count = excluded.alert_count,
+                        firing_count = excluded.firing_count, node_count = excluded.node_count
+                    WHERE excluded.version >= incident_index.version;
+                UPDATE incident_index SET version = m.version, open = m.open, alert_count = m.alerts, firing_count = m.firing, node_count = m.nodes
+                    FROM moved_index m WHERE m.summary IS NULL AND m.account = incident_index.account AND m.incident = incident_index.incident
+                    AND m.version >= incident_index.version;
+                CREATE TEMP TABLE IF NOT EXISTS moved_wakes (stream TEXT PRIMARY KEY, account TEXT, at_ticks INTEGER);
+                DELETE FROM moved_wakes;
+                INSERT INTO moved_wakes SELECT stream, account, wake_ticks FROM (
+                        SELECT *, row_number() OVER (PARTITION BY stream ORDER BY id DESC) AS latest FROM journal_log WHERE id <= $end AND wake_set = 1)
+                    WHERE latest = 1;
+                DELETE FROM wakes WHERE stream IN (SELECT stream FROM moved_wakes WHERE at_ticks IS NULL);
+                INSERT INTO wakes (stream, account, at_ticks) SELECT stream, account, at_ticks FROM moved_wakes WHERE at_ticks IS NOT NULL
+                    ON CONFLICT (stream) DO UPDATE SET at_ticks = excluded.at_ticks;
+                DELETE FROM journal_log WHERE id <= $end;
+                """;
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        AfterMove(end);
+    }
+
+    private void AfterMove(long end)
+    {
+        TaskCompletionSource? wanted = null;
+        lock (_logLock)
+        {
+            _movedUpTo = end;
+            foreach (var rows in _logRows.Values) rows.RemoveAll(id => id <= end);
+            foreach (var stream in _logRows.Where(r => r.Value.Count == 0).Select(r => r.Key).ToList()) _logRows.Remove(stream);
+            if (end >= _nextLogId - 1)
+            {
+                _lastMove = DateTime.UtcNow;
+                _moving = false;
+            }
+            if (_moveWanted is not null && end >= _moveWantedUpTo)
+            {
+                wanted = _moveWanted;
+                _moveWanted = null;
+            }
+        }
+        wanted?.TrySetResult();
+    }
+
     /// <summary>How long a stopping server keeps trying to commit what is queued before it gives up.</summary>
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
     private DateTime? _queueStopping;
 
+    /// <summary>
+    /// Commits the batch, trying again (with a growing pause) for as long as it fails: its entries are never dropped.
+    /// Grain-state writes fail with the transaction instead; their grains read again what storage holds.
+    /// </summary>
     private void CommitWithRetries(JournalBatch? batch, List<PendingWrite> writes)
     {
         var pause = TimeSpan.FromMilliseconds(100);
@@ -257,95 +484,85 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 
     private void Commit(JournalBatch? batch, List<PendingWrite> writes)
     {
-        using var transaction = _writer.BeginTransaction();
-        if (batch is not null) WriteJournal(batch, transaction);
-        foreach (var pending in writes)
+        var firstId = _nextLogId;
+        using (var transaction = _writer.BeginTransaction())
         {
-            transaction.Save("write");
-            if (pending.Execute(_writer, transaction)) transaction.Release("write");
-            else transaction.Rollback("write");
+            if (batch is not null) WriteJournal(batch, transaction);
+            foreach (var pending in writes)
+            {
+                transaction.Save("write");
+                if (pending.Execute(_writer, transaction)) transaction.Release("write");
+                else transaction.Rollback("write");
+            }
+            transaction.Commit();
         }
-        transaction.Commit();
+        if (batch is null) return;
+        lock (_logLock)
+        {
+            var id = firstId;
+            foreach (var entry in batch.Entries)
+            {
+                if (entry.Payload.Length > 0 && entry.Snapshot is null || entry.Chronicle is not null)
+                {
+                    if (!_logRows.TryGetValue(entry.Stream, out var rows)) _logRows[entry.Stream] = rows = [];
+                    rows.Add(id);
+                }
+                id++;
+            }
+        }
     }
 
+    /// <summary>The batch's entries, in order, onto the log (snapshots straight into their table, which loads read first).</summary>
     private void WriteJournal(JournalBatch batch, SqliteTransaction transaction)
     {
         var c = _commands;
         c.Bind(transaction);
         var snapshots = 0;
+        var id = _nextLogId;
         foreach (var entry in batch.Entries)
         {
             if (entry.Snapshot is { } snapshot)
             {
-                c.Run(c.PutSnapshot, entry.Stream, entry.Seq, snapshot);
-                c.Run(c.Truncate, entry.Stream, entry.Seq, null);
+                c.Bound(c.PutSnapshot, entry.Stream, entry.Seq, snapshot).ExecuteNonQuery();
+                c.Bound(c.Truncate, entry.Stream, entry.Seq).ExecuteNonQuery();
                 snapshots++;
             }
-            else if (entry.Payload.Length > 0)
-                c.Run(c.AppendEntry, entry.Stream, entry.Seq, entry.Payload);
-            if (entry.Chronicle is { } chronicle)
-                foreach (var record in chronicle) c.Run(c.AppendChronicle, entry.Stream, record.Seq, record.Payload);
+            var index = entry.Index;
+            c.Bound(c.Log, id++, entry.Stream, entry.Account, entry.Seq,
+                entry.Snapshot is null && entry.Payload.Length > 0 ? entry.Payload : null,
+                entry.Chronicle?.Seq, entry.Chronicle?.Payload,
+                index?.Incident, index?.Version, index is null ? null : index.Open ? 1 : 0, index?.OpenedAt.UtcTicks, index?.Summary,
+                index?.Alerts, index?.Firing, index?.Nodes, entry.Wake is null ? 0 : 1, entry.Wake?.At?.UtcTicks).ExecuteNonQuery();
         }
-        var (index, wakes) = batch.Projections();
-        foreach (var (account, row) in index)
-        {
-            c.PutIndex.Parameters[0].Value = account;
-            c.PutIndex.Parameters[1].Value = row.Incident;
-            c.PutIndex.Parameters[2].Value = row.Version;
-            c.PutIndex.Parameters[3].Value = row.Open ? 1 : 0;
-            c.PutIndex.Parameters[4].Value = row.OpenedAt.UtcTicks;
-            c.PutIndex.Parameters[5].Value = row.Summary;
-            c.PutIndex.ExecuteNonQuery();
-        }
-        foreach (var wake in wakes)
-        {
-            if (wake.At is { } at)
-            {
-                c.PutWake.Parameters[0].Value = wake.Stream;
-                c.PutWake.Parameters[1].Value = wake.Account;
-                c.PutWake.Parameters[2].Value = at.UtcTicks;
-                c.PutWake.ExecuteNonQuery();
-            }
-            else
-            {
-                c.DropWake.Parameters[0].Value = wake.Stream;
-                c.DropWake.ExecuteNonQuery();
-            }
-        }
+        _nextLogId = id;
         JournalMetrics.Snapshotted(snapshots);
     }
 
     /// <summary>The writer's statements, prepared once and bound again for every row.</summary>
     private sealed class WriterCommands
     {
-        public readonly SqliteCommand AppendEntry, PutSnapshot, Truncate, AppendChronicle, PutIndex, PutWake, DropWake;
+        public readonly SqliteCommand Log, PutSnapshot, Truncate;
 
         public WriterCommands(SqliteConnection connection)
         {
-            AppendEntry = Command(connection, "INSERT INTO journal (stream, seq, payload) VALUES ($1, $2, $3)", 3);
+            Log = Command(connection, """
+                INSERT INTO journal_log (id, stream, account, seq, payload, chronicle_seq, chronicle, incident, index_version, index_open,
+                    index_opened_ticks, index_summary, index_alerts, index_firing, index_nodes, wake_set, wake_ticks)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                """, 17);
             PutSnapshot = Command(connection, "INSERT INTO snapshots (stream, seq, payload) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, payload = excluded.payload", 3);
             Truncate = Command(connection, "DELETE FROM journal WHERE stream = $1 AND seq <= $2", 2);
-            AppendChronicle = Command(connection, "INSERT INTO chronicle (stream, seq, payload) VALUES ($1, $2, $3)", 3);
-            PutIndex = Command(connection, """
-                INSERT INTO incident_index (account, incident, version, open, opened_ticks, summary) VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open, opened_ticks = excluded.opened_ticks, summary = excluded.summary
-                WHERE excluded.version >= incident_index.version
-                """, 6);
-            PutWake = Command(connection, "INSERT INTO wakes (stream, account, at_ticks) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET at_ticks = excluded.at_ticks", 3);
-            DropWake = Command(connection, "DELETE FROM wakes WHERE stream = $1", 1);
         }
 
         public void Bind(SqliteTransaction transaction)
         {
-            foreach (var command in new[] { AppendEntry, PutSnapshot, Truncate, AppendChronicle, PutIndex, PutWake, DropWake }) command.Transaction = transaction;
+            foreach (var command in new[] { Log, PutSnapshot, Truncate }) command.Transaction = transaction;
         }
 
-        public void Run(SqliteCommand command, string stream, long seq, byte[]? payload)
+        public SqliteCommand Bound(SqliteCommand command, params object?[] values)
         {
-            command.Parameters[0].Value = stream;
-            command.Parameters[1].Value = seq;
-            if (payload is not null) command.Parameters[2].Value = payload;
-            command.ExecuteNonQuery();
+            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            return command;
         }
 
         private static SqliteCommand Command(SqliteConnection connection, string sql, int parameters)
@@ -361,58 +578,102 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     public async Task<StreamHistory> LoadAsync(string stream, CancellationToken cancellationToken = default)
     {
         await _journal.Pending(stream).WaitAsync(cancellationToken);
+        var logged = LoggedRows(stream);
         return await ReadAsync(async connection =>
         {
+            // One read transaction: a move of the log meanwhile shows either before it or after it, never half.
+            // Deferred: a reader must never take the write lock (Microsoft.Data.Sqlite begins IMMEDIATE transactions by default).
+            await using var transaction = connection.BeginTransaction(deferred: true);
             long snapshotSeq = 0;
             byte[]? snapshot = null;
-            await using (var command = connection.CreateCommand())
+            await using (var command = Command(connection, transaction, "SELECT seq, payload FROM snapshots WHERE stream = $stream", ("$stream", stream)))
             {
-                command.CommandText = "SELECT seq, payload FROM snapshots WHERE stream = $stream";
-                command.Parameters.AddWithValue("$stream", stream);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 if (await reader.ReadAsync(cancellationToken)) (snapshotSeq, snapshot) = (reader.GetInt64(0), (byte[])reader[1]);
             }
-            return new StreamHistory(snapshotSeq, snapshot, await RecordsAsync(connection, "journal", stream, snapshotSeq, int.MaxValue, cancellationToken));
+            var entries = await RecordsAsync(connection, transaction, "journal", "seq", stream, snapshotSeq, int.MaxValue, cancellationToken);
+            entries.AddRange(await LoggedAsync(connection, transaction, logged, "seq", "payload", snapshotSeq, cancellationToken));
+            return new StreamHistory(snapshotSeq, snapshot, entries.OrderBy(e => e.Seq).DistinctBy(e => e.Seq).ToList());
         });
     }
 
     public async Task<IReadOnlyList<JournalRecord>> ReadChronicleAsync(string stream, long afterSeq, int limit, CancellationToken cancellationToken = default)
     {
         await _journal.Pending(stream).WaitAsync(cancellationToken);
-        return await ReadAsync(connection => RecordsAsync(connection, "chronicle", stream, afterSeq, limit, cancellationToken));
+        var logged = LoggedRows(stream);
+        return await ReadAsync(async connection =>
+        {
+            // Deferred: a reader must never take the write lock (Microsoft.Data.Sqlite begins IMMEDIATE transactions by default).
+            await using var transaction = connection.BeginTransaction(deferred: true);
+            var records = await RecordsAsync(connection, transaction, "chronicle", "seq", stream, afterSeq, limit, cancellationToken);
+            if (records.Count < limit) records.AddRange(await LoggedAsync(connection, transaction, logged, "chronicle_seq", "chronicle", afterSeq, cancellationToken));
+            return (IReadOnlyList<JournalRecord>)records.OrderBy(r => r.Seq).DistinctBy(r => r.Seq).Take(limit).ToList();
+        });
     }
 
-    private static async Task<IReadOnlyList<JournalRecord>> RecordsAsync(
-        SqliteConnection connection, string table, string stream, long afterSeq, int limit, CancellationToken cancellationToken)
+    /// <summary>The log's rows of <paramref name="stream"/> as this moment knows them (a move after it finds them in the tables).</summary>
+    private long[] LoggedRows(string stream)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT seq, payload FROM {table} WHERE stream = $stream AND seq > $after ORDER BY seq LIMIT $limit";
-        command.Parameters.AddWithValue("$stream", stream);
-        command.Parameters.AddWithValue("$after", afterSeq);
-        command.Parameters.AddWithValue("$limit", limit);
+        lock (_logLock) return _logRows.TryGetValue(stream, out var rows) ? [.. rows] : [];
+    }
+
+    private static async Task<List<JournalRecord>> RecordsAsync(SqliteConnection connection, SqliteTransaction transaction,
+        string table, string seqColumn, string stream, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            $"SELECT {seqColumn}, payload FROM {table} WHERE stream = $stream AND {seqColumn} > $after ORDER BY {seqColumn} LIMIT $limit",
+            ("$stream", stream), ("$after", afterSeq), ("$limit", limit));
+        return await ReadRecordsAsync(command, cancellationToken);
+    }
+
+    private static async Task<List<JournalRecord>> LoggedAsync(SqliteConnection connection, SqliteTransaction transaction,
+        long[] ids, string seqColumn, string payloadColumn, long afterSeq, CancellationToken cancellationToken)
+    {
+        if (ids.Length == 0) return [];
+        await using var command = Command(connection, transaction,
+            $"SELECT {seqColumn}, {payloadColumn} FROM journal_log WHERE id IN ({string.Join(',', ids)}) AND {payloadColumn} IS NOT NULL AND {seqColumn} > $after",
+            ("$after", afterSeq));
+        return await ReadRecordsAsync(command, cancellationToken);
+    }
+
+    private static async Task<List<JournalRecord>> ReadRecordsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
         var records = new List<JournalRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) records.Add(new JournalRecord(reader.GetInt64(0), (byte[])reader[1]));
         return records;
     }
 
-    public async Task<IReadOnlyList<byte[]>> ReadIndexAsync(string account, bool openOnly, CancellationToken cancellationToken = default)
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        return command;
+    }
+
+    public async Task<IReadOnlyList<IndexedIncident>> ReadIndexAsync(string account, CancellationToken cancellationToken = default)
     {
         await _journal.Everything().WaitAsync(cancellationToken);
+        await MoveLogSoon().WaitAsync(cancellationToken);
         return await ReadAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT summary FROM incident_index WHERE account = $account" + (openOnly ? " AND open = 1" : "");
+            command.CommandText = "SELECT summary, version, alert_count, firing_count, node_count FROM incident_index WHERE account = $account";
             command.Parameters.AddWithValue("$account", account);
-            var rows = new List<byte[]>();
+            var rows = new List<IndexedIncident>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) rows.Add((byte[])reader[0]);
-            return (IReadOnlyList<byte[]>)rows;
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add(new IndexedIncident((byte[])reader[0], reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)));
+            return (IReadOnlyList<IndexedIncident>)rows;
         });
     }
 
-    public Task<IReadOnlyList<StreamWake>> DueWakesAsync(DateTimeOffset until, StreamWake? after, int limit, CancellationToken cancellationToken = default) =>
-        ReadAsync(async connection =>
+    public async Task<IReadOnlyList<StreamWake>> DueWakesAsync(DateTimeOffset until, StreamWake? after, int limit, CancellationToken cancellationToken = default)
+    {
+        await MoveLogSoon().WaitAsync(cancellationToken);
+        return await ReadAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT stream, account, at_ticks FROM wakes WHERE at_ticks <= $until"
@@ -431,6 +692,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 wakes.Add(new StreamWake(reader.GetString(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero)));
             return (IReadOnlyList<StreamWake>)wakes;
         });
+    }
 
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work)
     {
@@ -452,11 +714,13 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         lock (_writesLock)
             foreach (var write in _writes) write.Fail(new ObjectDisposedException(nameof(SqliteStore)));
         await _writer.DisposeAsync();
+        await _folderLock.DisposeAsync();
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }

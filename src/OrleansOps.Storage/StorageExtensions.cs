@@ -17,6 +17,18 @@ public static class StorageExtensions
     public static ISiloBuilder UseSqliteStorage(this ISiloBuilder silo, string storageName, string dataPath, SqliteDurability durability)
     {
         silo.Services.AddSingleton(services => new SqliteStore(dataPath, durability, services.GetService<ILogger<SqliteStore>>()));
+        return silo.UseSqliteStore(storageName);
+    }
+
+    /// <summary>As <see cref="UseSqliteStorage"/>, on a store that already exists: silos of one process share its one writer.</summary>
+    public static ISiloBuilder UseSqliteStorage(this ISiloBuilder silo, string storageName, SqliteStore store)
+    {
+        silo.Services.AddSingleton(store);
+        return silo.UseSqliteStore(storageName);
+    }
+
+    private static ISiloBuilder UseSqliteStore(this ISiloBuilder silo, string storageName)
+    {
         silo.Services.AddSingleton<IJournal>(services => services.GetRequiredService<SqliteStore>());
         silo.Services.AddGrainStorage(storageName, (services, _) => new SqliteGrainStorage(
             services.GetRequiredService<SqliteStore>(),

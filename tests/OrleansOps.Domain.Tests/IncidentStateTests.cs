@@ -158,8 +158,9 @@ public sealed class IncidentStateTests
         var incident = Opened(a);
         var (opened, entries) = incident.TakeChange(withRepeats: false, extras: null);
         Assert.Equal([a.Fingerprint], opened.Attached!.Select(x => x.Fingerprint));
+        Assert.Equal("inc-aaaaaaaaaaaaaaaa", opened.Identity!.Id);
         Assert.Equal([ChronicleKinds.Opened, ChronicleKinds.AlertAttached], entries.Select(e => e.Kind));
-        Assert.Equal((2L, entries[^1].Hash), (opened.Header.ChronicleSeq, opened.Header.ChronicleHash));
+        Assert.Equal((2L, entries[^1].Hash), (opened.Progress.ChronicleSeq, opened.Progress.ChronicleHash));
         Assert.Empty(incident.Recorded);
 
         Assert.Equal(AlertOutcome.Repeated, incident.Apply(a, T0.AddMinutes(1)));
@@ -172,7 +173,8 @@ public sealed class IncidentStateTests
         var (resolved, _) = incident.TakeChange(withRepeats: false, extras: null);
         var progress = Assert.Single(resolved.Updated!);
         Assert.Equal((AlertStatus.Resolved, 3L), (progress.Status, progress.Count));
-        Assert.Equal(IncidentStatus.Resolved, resolved.Header.Status);
+        Assert.Equal(IncidentStatus.Resolved, resolved.Progress.Status);
+        Assert.Null(resolved.Identity); // what the incident is went with the change that opened it
         Assert.False(incident.HasRepeats); // the repeat went with the resolve
     }
 

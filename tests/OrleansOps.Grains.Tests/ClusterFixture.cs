@@ -6,7 +6,7 @@ using OrleansOps.Storage;
 
 namespace OrleansOps.Grains.Tests;
 
-/// <summary>Two silos in one process sharing one SQLite data folder, on a fake clock.</summary>
+/// <summary>Two silos in one process sharing one SQLite data folder (and its one writer), on a fake clock.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
@@ -20,17 +20,19 @@ public sealed class ClusterFixture : IAsyncLifetime
     public FakeTicketSystem Tickets { get; } = new();
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "orleansops-grains-" + Guid.NewGuid().ToString("N"));
     public InProcessTestCluster Cluster { get; private set; } = null!;
+    private SqliteStore _store = null!;
     public IGrainFactory Grains => Cluster.Client;
 
     public async Task InitializeAsync()
     {
+        _store = new SqliteStore(DataPath, SqliteDurability.Normal);
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton<TimeProvider>(Time);
             silo.Services.AddSingleton<INotificationSender>(Sender);
             silo.Services.AddSingleton<ITicketGateway>(Tickets);
-            silo.UseSqliteStorage(StorageNames.Grains, DataPath, SqliteDurability.Normal);
+            silo.UseSqliteStorage(StorageNames.Grains, _store);
             silo.AddIncomingGrainCallFilter(AccountHold);
         });
         Cluster = builder.Build();
@@ -53,6 +55,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
+        await _store.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(DataPath, recursive: true); } catch (IOException) { /* a silo may still hold the file on slow shutdown */ }
     }

@@ -45,7 +45,7 @@ public sealed class ClusterModeTests(PostgresServer postgres, ITestOutputHelper 
             // Everything a restart needs is in PostgreSQL: membership through Orleans' own provider, the incidents in the journal.
             Assert.Equal(3, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = '{clusterId}' AND status = 3"));
             Assert.Equal(30, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansops_incident_index WHERE account = '{account}'"));
-            Assert.True(await cluster.CountRowsAsync("SELECT count(*) FROM orleansops_chronicle WHERE stream LIKE 'incident/%'") >= 30 * 3);
+            Assert.True(await cluster.CountRowsAsync("SELECT count(DISTINCT stream) FROM orleansops_chronicle WHERE stream LIKE 'incident/%'") >= 30);
             // The six with an announced end wait to be woken by it: one row each in the wake index, no reminder of their own.
             Assert.Equal(6, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansops_wakes WHERE account = '{account}' AND stream LIKE 'incident/%'"));
             Assert.Equal(0, await cluster.CountRowsAsync($"SELECT count(*) FROM orleansreminderstable WHERE serviceid = '{PostgresCluster.ServiceId}' AND remindername <> 'wake-index'"));

@@ -11,7 +11,7 @@ public sealed class ModelJournal : IJournal
     private readonly Dictionary<string, (long Seq, byte[] Payload)> _snapshots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, byte[]>> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, byte[]>> _chronicle = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string, string), IndexRow> _index = [];
+    private readonly Dictionary<(string, string), IndexedIncident> _index = [];
     private readonly Dictionary<string, StreamWake> _wakes = new(StringComparer.Ordinal);
 
     public int Pending => _pending.Count;
@@ -32,7 +32,7 @@ public sealed class ModelJournal : IJournal
         foreach (var (entry, done) in taken)
         {
             var entries = Of(_entries, entry.Stream);
-            if (entries.ContainsKey(entry.Seq) || _snapshots.TryGetValue(entry.Stream, out var covered) && covered.Seq >= entry.Seq)
+            if (entry.Payload.Length > 0 && (entries.ContainsKey(entry.Seq) || _snapshots.TryGetValue(entry.Stream, out var covered) && covered.Seq >= entry.Seq))
                 throw new InvalidOperationException($"{entry.Stream} #{entry.Seq} was written twice");
             if (entry.Snapshot is { } snapshot)
             {
@@ -41,9 +41,10 @@ public sealed class ModelJournal : IJournal
                 Snapshots++;
             }
             else if (entry.Payload.Length > 0) entries[entry.Seq] = entry.Payload;
-            foreach (var record in entry.Chronicle ?? []) Of(_chronicle, entry.Stream).Add(record.Seq, record.Payload);
-            if (entry.Index is { } row && !(_index.TryGetValue((entry.Account, row.Incident), out var known) && known.Version > row.Version))
-                _index[(entry.Account, row.Incident)] = row;
+            if (entry.Chronicle is { } record) Of(_chronicle, entry.Stream).Add(record.Seq, record.Payload);
+            if (entry.Index is { } row)
+                _index[(entry.Account, row.Incident)] = new IndexedIncident(
+                    row.Summary ?? _index[(entry.Account, row.Incident)].Summary, row.Version, row.Alerts, row.Firing, row.Nodes);
             if (entry.Wake is { } wake)
             {
                 if (wake.At is null) _wakes.Remove(wake.Stream);
@@ -68,8 +69,8 @@ public sealed class ModelJournal : IJournal
     public Task<IReadOnlyList<JournalRecord>> ReadChronicleAsync(string stream, long afterSeq, int limit, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<JournalRecord>>(Of(_chronicle, stream).Where(e => e.Key > afterSeq).Take(limit).Select(e => new JournalRecord(e.Key, e.Value)).ToList());
 
-    public Task<IReadOnlyList<byte[]>> ReadIndexAsync(string account, bool openOnly, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<byte[]>>(_index.Where(i => i.Key.Item1 == account && (!openOnly || i.Value.Open)).Select(i => i.Value.Summary).ToList());
+    public Task<IReadOnlyList<IndexedIncident>> ReadIndexAsync(string account, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<IndexedIncident>>(_index.Where(i => i.Key.Item1 == account).Select(i => i.Value).ToList());
 
     public Task<IReadOnlyList<StreamWake>> DueWakesAsync(DateTimeOffset until, StreamWake? after, int limit, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<StreamWake>>(_wakes.Values.Where(w => w.At <= until)
