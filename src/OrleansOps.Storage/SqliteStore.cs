@@ -62,6 +62,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private long _nextLogId;
     /// <summary>The last log entry moved (the log holds those after it).</summary>
     private long _movedUpTo;
+    private readonly CrashPoint? _crashPoint = CrashPoint.FromEnvironment();
     /// <summary>The last log entry readers of the projections wait to see moved.</summary>
     private long _moveWantedUpTo;
     private DateTime _lastMove = DateTime.UtcNow;
@@ -407,8 +408,10 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 DELETE FROM journal_log WHERE id <= $end;
                 """;
             command.ExecuteNonQuery();
+            _crashPoint?.Reach(CrashPoint.DuringMove);
             transaction.Commit();
         }
+        _crashPoint?.Reach(CrashPoint.AfterMove);
         AfterMove(end);
     }
 
@@ -494,7 +497,9 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 if (pending.Execute(_writer, transaction)) transaction.Release("write");
                 else transaction.Rollback("write");
             }
+            if (batch is not null) _crashPoint?.Reach(CrashPoint.BeforeCommit);
             transaction.Commit();
+            if (batch is not null) _crashPoint?.Reach(CrashPoint.AfterCommit);
         }
         if (batch is null) return;
         lock (_logLock)
@@ -524,6 +529,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             if (entry.Snapshot is { } snapshot)
             {
                 c.Bound(c.PutSnapshot, entry.Stream, entry.Seq, snapshot).ExecuteNonQuery();
+                _crashPoint?.Reach(CrashPoint.DuringSnapshot);
                 c.Bound(c.Truncate, entry.Stream, entry.Seq).ExecuteNonQuery();
                 snapshots++;
             }

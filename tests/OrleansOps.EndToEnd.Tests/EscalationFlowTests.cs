@@ -18,13 +18,13 @@ public sealed class EscalationFlowTests : IAsyncLifetime
     private static readonly string TwilioToken = "e2e-twilio-" + Guid.NewGuid().ToString("N");
 
     private SmtpTestServer _smtp = null!;
-    private Receiver _receiver = null!;
+    private LoopbackReceiver _receiver = null!;
     private ServerProcess _server = null!;
 
     public async Task InitializeAsync()
     {
         _smtp = await SmtpTestServer.StartAsync();
-        _receiver = Receiver.Start();
+        _receiver = LoopbackReceiver.Start();
         _server = await ServerProcess.StartAsync(settings:
         [
             $"--E2E_WEBHOOK_SECRET={WebhookSecret}",
@@ -205,47 +205,5 @@ public sealed class EscalationFlowTests : IAsyncLifetime
         Assert.Contains("channels[0].secretRef: a webhook is signed", text);
         var (missing, _) = await Api.SendAsync(_server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}");
         Assert.Equal(404, missing);
-    }
-
-    /// <summary>A loopback HTTP receiver: the signed webhook's target and a stand-in for Twilio (messages succeed, calls fail with 500).</summary>
-    private sealed class Receiver : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-
-        public sealed record Request(string Path, IReadOnlyDictionary<string, string?> Headers, string Body);
-
-        public ConcurrentQueue<Request> Requests { get; } = new();
-        public string Url { get; private init; } = "";
-
-        public static Receiver Start()
-        {
-            var receiver = new Receiver { Url = $"http://127.0.0.1:{ServerProcess.FreePort()}/" };
-            receiver._listener.Prefixes.Add(receiver.Url);
-            receiver._listener.Start();
-            _ = Task.Run(receiver.ServeAsync);
-            return receiver;
-        }
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
-                using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                var body = await reader.ReadToEndAsync();
-                var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k], StringComparer.OrdinalIgnoreCase);
-                var path = context.Request.Url!.AbsolutePath;
-                Requests.Enqueue(new Request(path, headers, body));
-                context.Response.StatusCode = path.EndsWith("/Calls.json") ? 500 : path.EndsWith("/Messages.json") ? 201 : 200;
-                context.Response.ContentType = "application/json";
-                var answer = Encoding.UTF8.GetBytes(path.EndsWith("/Messages.json") ? """{"sid":"SM00000000000000000000000000000000","status":"queued"}""" : "{}");
-                await context.Response.OutputStream.WriteAsync(answer);
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose() => _listener.Close();
     }
 }

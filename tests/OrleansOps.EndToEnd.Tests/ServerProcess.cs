@@ -43,7 +43,8 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server on a data folder (a new one unless given) and waits until /healthz answers.</summary>
-    public static async Task<ServerProcess> StartAsync(string? dataPath = null, string? configPath = null, int? httpPort = null, int? siloPort = null, int? gatewayPort = null, IEnumerable<string>? settings = null)
+    public static async Task<ServerProcess> StartAsync(string? dataPath = null, string? configPath = null, int? httpPort = null, int? siloPort = null, int? gatewayPort = null, IEnumerable<string>? settings = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         dataPath ??= NewTempFolder("orleansops-e2e-data");
         var http = httpPort ?? FreePort();
@@ -66,6 +67,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }) start.ArgumentList.Add(argument);
         if (configPath is not null) start.ArgumentList.Add($"--OrleansOps:ConfigPath={configPath}");
         foreach (var setting in settings ?? []) start.ArgumentList.Add(setting);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
         var server = new ServerProcess(process, dataPath, http, silo, gateway);
@@ -76,6 +78,23 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         await server.WaitUntilHealthyAsync(TimeSpan.FromSeconds(90));
         return server;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the process to end by itself (as a crash test's server does).</summary>
+    public async Task<bool> ExitedWithinAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing, exactly what a crash looks like.</summary>
