@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-
+using Microsoft.Extensions.Logging;
 using OrleansOps.Abstractions;
 
 namespace OrleansOps.Storage;
@@ -109,6 +109,53 @@ public sealed class JournalQueue
     }
 
     private static TaskCompletionSource NewFlush() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How long a stopping server keeps trying to commit what is queued before it gives up.</summary>
+    private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
+    private DateTime? _stoppingSince;
+
+    /// <summary>
+    /// The writer's way to commit <paramref name="batch"/>: <paramref name="commit"/> again, with a growing pause, for as
+    /// long as it fails, so that its entries are never dropped (only a stopping server gives up, after
+    /// <see cref="StopPatience"/>). A conflict (<paramref name="isConflict"/>: two writers of one stream) stops the process
+    /// at once: some grain's state in memory no longer matches what is durable, and no retry can mend that.
+    /// <paramref name="failed"/> hears of each failure; with no batch (other writes only) there is no second attempt.
+    /// </summary>
+    public void CommitUntilDurable(JournalBatch? batch, Action commit, Func<Exception, bool> isConflict, ILogger logger, Action<Exception>? failed = null)
+    {
+        var pause = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                commit();
+                batch?.Complete();
+                return;
+            }
+            catch (Exception e) when (batch is not null && isConflict(e))
+            {
+                logger.LogCritical(e, "A journal entry conflicts with one already written; stopping the process so that every grain starts again from the durable journal");
+                Environment.FailFast("OrleansOps: conflicting journal entries (" + e.Message + ")");
+            }
+            catch (Exception e)
+            {
+                JournalMetrics.Failed();
+                failed?.Invoke(e);
+                if (batch is null) return;
+                if (_stoppingSince is { } stopping && DateTime.UtcNow - stopping > StopPatience)
+                {
+                    logger.LogError(e, "The server is stopping and the journal still cannot commit {Count} entries after {Seconds} s; they are lost", batch.Entries.Count, (int)StopPatience.TotalSeconds);
+                    return;
+                }
+                if (_stoppingSince is null && Closed) _stoppingSince = DateTime.UtcNow;
+                if (attempt == 1 || attempt % 50 == 0)
+                    logger.LogError(e, "The journal could not commit {Count} entries (attempt {Attempt}); trying again in {Pause} ms. Requests wait, then get 503, until it can",
+                        batch.Entries.Count, attempt, (int)pause.TotalMilliseconds);
+                Thread.Sleep(pause);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
 }
 
 /// <summary>What one flush writes: every entry queued when it began, in order.</summary>

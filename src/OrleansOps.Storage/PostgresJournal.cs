@@ -42,52 +42,12 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
                     if (_queue.Drained) break;
                     continue;
                 }
-                CommitWithRetries(batch);
+                _queue.CommitUntilDurable(batch, () => Commit(batch), e => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }, _logger);
             }
         }
         finally
         {
             _stopped.TrySetResult();
-        }
-    }
-
-    /// <summary>How long a stopping server keeps trying to commit what is queued before it gives up.</summary>
-    private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
-    private DateTime? _queueStopping;
-
-    private void CommitWithRetries(JournalBatch batch)
-    {
-        var pause = TimeSpan.FromMilliseconds(100);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                Commit(batch);
-                batch.Complete();
-                return;
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                // Two writers of one stream: some grain's state in memory no longer matches what is durable, and no retry
-                // can mend that. Start again from what is in the database.
-                _logger.LogCritical(e, "A journal entry conflicts with one already written; stopping the process so that every grain starts again from the durable journal");
-                Environment.FailFast("OrleansOps: conflicting journal entries (" + e.MessageText + ")");
-            }
-            catch (Exception e)
-            {
-                JournalMetrics.Failed();
-                if (_queueStopping is { } stopping && DateTime.UtcNow - stopping > StopPatience)
-                {
-                    _logger.LogError(e, "The server is stopping and the journal still cannot commit {Count} entries after {Seconds} s; they are lost", batch.Entries.Count, (int)StopPatience.TotalSeconds);
-                    return;
-                }
-                if (_queueStopping is null && _queue.Closed) _queueStopping = DateTime.UtcNow;
-                if (attempt == 1 || attempt % 50 == 0)
-                    _logger.LogError(e, "The journal could not commit {Count} entries (attempt {Attempt}); trying again in {Pause} ms. Requests wait, then get 503, until it can",
-                        batch.Entries.Count, attempt, (int)pause.TotalMilliseconds);
-                Thread.Sleep(pause);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
         }
     }
 

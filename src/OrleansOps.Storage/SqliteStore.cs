@@ -437,53 +437,24 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         wanted?.TrySetResult();
     }
 
-    /// <summary>How long a stopping server keeps trying to commit what is queued before it gives up.</summary>
-    private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
-    private DateTime? _queueStopping;
-
     /// <summary>
-    /// Commits the batch, trying again (with a growing pause) for as long as it fails: its entries are never dropped.
-    /// Grain-state writes fail with the transaction instead; their grains read again what storage holds.
+    /// Commits the batch until it is durable (its entries are never dropped). Grain-state writes fail with the
+    /// transaction instead; their grains read again what storage holds.
     /// </summary>
-    private void CommitWithRetries(JournalBatch? batch, List<PendingWrite> writes)
-    {
-        var pause = TimeSpan.FromMilliseconds(100);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+    private void CommitWithRetries(JournalBatch? batch, List<PendingWrite> writes) =>
+        _journal.CommitUntilDurable(batch,
+            () =>
             {
                 Commit(batch, writes);
                 foreach (var write in writes) write.Complete();
-                batch?.Complete();
-                return;
-            }
-            catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */ && batch is not null)
+            },
+            e => e is SqliteException { SqliteErrorCode: 19 /* SQLITE_CONSTRAINT */ },
+            _logger,
+            e =>
             {
-                // Two writers of one stream: the in-memory state of some grain no longer matches what is durable, and no
-                // retry can mend that. Start again from what is on disk.
-                _logger.LogCritical(e, "A journal entry conflicts with one already written; stopping the process so that every grain starts again from the durable journal");
-                Environment.FailFast("OrleansOps: conflicting journal entries (" + e.Message + ")");
-            }
-            catch (Exception e)
-            {
-                JournalMetrics.Failed();
                 foreach (var write in writes) write.Fail(e);
                 writes = [];
-                if (batch is null) return;
-                if (_queueStopping is { } stopping && DateTime.UtcNow - stopping > StopPatience)
-                {
-                    _logger.LogError(e, "The server is stopping and the journal still cannot commit {Count} entries after {Seconds} s; they are lost", batch.Entries.Count, (int)StopPatience.TotalSeconds);
-                    return;
-                }
-                if (_queueStopping is null && _journal.Closed) _queueStopping = DateTime.UtcNow;
-                if (attempt == 1 || attempt % 50 == 0)
-                    _logger.LogError(e, "The journal could not commit {Count} entries (attempt {Attempt}); trying again in {Pause} ms. Requests wait, then get 503, until it can",
-                        batch.Entries.Count, attempt, (int)pause.TotalMilliseconds);
-                Thread.Sleep(pause);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
-    }
+            });
 
     private void Commit(JournalBatch? batch, List<PendingWrite> writes)
     {
