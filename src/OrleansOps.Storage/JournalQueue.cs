@@ -93,6 +93,21 @@ public sealed class JournalQueue
         }
     }
 
+    /// <summary>
+    /// Stops at once, as a killed process would: what is queued is dropped (the requests that wait on it fail, so none
+    /// is answered 2xx) and no more appends are taken. A flush already being written still completes.
+    /// </summary>
+    public void Abandon()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            _entries.Clear();
+            _next.TrySetException(new ObjectDisposedException(nameof(JournalQueue), "The journal was abandoned."));
+            _signal.Set();
+        }
+    }
+
     /// <summary>Wakes a writer that waits for entries, without adding any (it has other work).</summary>
     public void Nudge() => _signal.Set();
 

@@ -203,6 +203,12 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
         return wakes;
     }
 
+    /// <summary>
+    /// Writes nothing more from now on, as if the silo's process had died: a silo stopped within a process that goes on
+    /// (the cluster tests) would otherwise still flush what its grains queued after the survivors took them over.
+    /// </summary>
+    public void Abandon() => _queue.Abandon();
+
     /// <summary>For hosts disposed synchronously: waits for the queue to drain as <see cref="DisposeAsync"/> does.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 

@@ -7,6 +7,7 @@ using Orleans.Runtime;
 using Microsoft.Extensions.Hosting;
 using System.Net;
 using System.Net.Sockets;
+using OrleansOps.Abstractions;
 using OrleansOps.Storage;
 
 namespace OrleansOps.Grains.Tests;
@@ -102,6 +103,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     public async Task KillAsync(Silo silo)
     {
         _silos.Remove(silo);
+        (silo.Host.Services.GetService<IJournal>() as PostgresJournal)?.Abandon();
         using var now = new CancellationTokenSource();
         await now.CancelAsync();
         try { await silo.Host.StopAsync(now.Token); } catch (OperationCanceledException) { }
