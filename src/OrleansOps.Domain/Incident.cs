@@ -13,8 +13,11 @@ public enum IncidentStatus
 public sealed class IncidentAlert
 {
     [Id(0)] public required string Fingerprint { get; init; }
-    [Id(1)] public required IReadOnlyDictionary<string, string> Labels { get; set; }
-    [Id(2)] public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
+    // Label sets whatever map they are given: an incident holds two per alert, and they are far smaller than dictionaries.
+    [Id(1)] private LabelSet _labels = LabelSet.Empty;
+    [Id(2)] private LabelSet _annotations = LabelSet.Empty;
+    public required IReadOnlyDictionary<string, string> Labels { get => _labels; set => _labels = LabelSet.Of(value); }
+    public IReadOnlyDictionary<string, string> Annotations { get => _annotations; set => _annotations = LabelSet.Of(value); }
     [Id(3)] public AlertStatus Status { get; set; }
     [Id(4)] public Severity Severity { get; set; }
     [Id(5)] public DateTimeOffset StartsAt { get; set; }
@@ -23,7 +26,7 @@ public sealed class IncidentAlert
     [Id(8)] public DateTimeOffset LastSeen { get; set; }
     /// <summary>Every event received for this alert, repeats included.</summary>
     [Id(9)] public long Count { get; set; }
-    [Id(10)] public required string Source { get; init; }
+    [Id(10)] public required string Source { get; set; }
     [Id(11)] public IReadOnlyList<AlertLink> Links { get; set; } = [];
     /// <summary>How many times it started firing within this incident.</summary>
     [Id(12)] public int Occurrences { get; set; }
@@ -33,9 +36,29 @@ public sealed class IncidentAlert
     /// </summary>
     [Id(13)] public DateTimeOffset? ExpiresAt { get; set; }
     /// <summary>The service the alert came from; another service than the incident's makes it a symptom (topology).</summary>
-    [Id(14)] public string? Service { get; init; }
+    [Id(14)] public string? Service { get; set; }
     /// <summary>Why correlation put the alert here: its group key, the time window, or topology.</summary>
-    [Id(15)] public string? Rule { get; init; }
+    [Id(15)] public string? Rule { get; set; }
+
+    /// <summary>
+    /// Takes <paramref name="other"/>'s instances of the texts this alert has in common with it: the alerts of one
+    /// incident mostly repeat each other's alert name, rule, links and label names, and each arrives as its own copy.
+    /// What the alert holds does not change, only which copy of it.
+    /// </summary>
+    public void ShareTextsWith(IncidentAlert other)
+    {
+        _labels = _labels.SharingWith(other._labels);
+        _annotations = _annotations.SharingWith(other._annotations);
+        if (!ReferenceEquals(Links, other.Links) && Links.SequenceEqual(other.Links)) Links = other.Links;
+        if (Rule is not null && !ReferenceEquals(Rule, other.Rule) && Rule == other.Rule) Rule = other.Rule;
+    }
+
+    /// <summary>A re-send's annotations and links replace the held ones, keeping the held copies of what did not change.</summary>
+    public void Refresh(IReadOnlyDictionary<string, string> annotations, IReadOnlyList<AlertLink> links)
+    {
+        _annotations = LabelSet.Of(annotations).SharingWith(_annotations);
+        if (!ReferenceEquals(Links, links) && !Links.SequenceEqual(links)) Links = links;
+    }
 }
 
 /// <summary>The incident as the account's index and lists see it.</summary>
@@ -302,8 +325,7 @@ public sealed partial class IncidentState
         {
             known.Count++;
             known.LastSeen = now;
-            known.Annotations = alert.Annotations;
-            known.Links = alert.Links;
+            known.Refresh(alert.Annotations, alert.Links);
             if (known.Status == AlertStatus.Firing)
             {
                 SetExpiry(known, alert.EndsAt);
@@ -516,6 +538,7 @@ public sealed partial class IncidentState
     /// <summary>An alert joined: it counts towards the services and nodes the incident spans.</summary>
     private void Joined(IncidentAlert alert)
     {
+        ShareTexts(alert);
         _ordered.Add(alert);
         if (alert.Status == AlertStatus.Firing) _firing++;
         var service = alert.Service ?? Service;
@@ -527,6 +550,20 @@ public sealed partial class IncidentState
         if ((alert.Labels.GetValueOrDefault("node") ?? alert.Labels.GetValueOrDefault("instance") ?? alert.Labels.GetValueOrDefault("host")) is { } node
             && _nodes.Add(node) && _summaryNodes.Count < SummaryNodes)
             _summaryNodes.Add(node);
+    }
+
+    /// <summary>
+    /// A joining alert holds the texts it repeats once: from the incident's first and latest alert (its name, rule,
+    /// links and the rest of its labels usually match theirs), or else from the process-wide pool (its source and
+    /// service, which a load reads back as a copy per alert).
+    /// </summary>
+    private void ShareTexts(IncidentAlert alert)
+    {
+        alert.Source = SharedText.Share(alert.Source);
+        alert.Service = SharedText.ShareOrNull(alert.Service);
+        if (_ordered.Count == 0) return;
+        alert.ShareTextsWith(_ordered[0]);
+        if (_ordered.Count > 1) alert.ShareTextsWith(_ordered[^1]);
     }
 
     /// <summary>The only way a firing alert's announced end changes, so that the earliest one is always known.</summary>

@@ -171,8 +171,7 @@ public sealed partial class IncidentState
             alert.Count = progress.Count;
             alert.Occurrences = progress.Occurrences;
             alert.ExpiresAt = progress.ExpiresAt;
-            alert.Annotations = progress.Annotations;
-            alert.Links = progress.Links;
+            alert.Refresh(progress.Annotations, progress.Links);
         }
         if (extras is not null)
         {
