@@ -152,7 +152,7 @@ public sealed class ServiceSpans : IEquatable<ServiceSpans>
     [Id(0)] public required IReadOnlyList<ServiceSpan> Items { get; init; }
 
     public static ServiceSpans Of(IEnumerable<ServiceSpan> spans) =>
-        new() { Items = spans.OrderBy(s => s.Service, StringComparer.Ordinal).ToList() };
+        new() { Items = spans.OrderBy(s => s.Service, StringComparer.Ordinal).ToArray() };
 
     public bool Equals(ServiceSpans? other) => other is not null && Items.SequenceEqual(other.Items);
     public override bool Equals(object? obj) => Equals(obj as ServiceSpans);
@@ -231,7 +231,8 @@ public sealed partial class IncidentState
     [Id(24)] public DateTimeOffset? FirstAcknowledgedAt { get; set; }
     /// <summary>The last chronicle entry's number and hash: the next entry links to them.</summary>
     [Id(26)] public long ChronicleSeq { get; set; }
-    [Id(27)] public string ChronicleHash { get; set; } = Domain.Chronicle.GenesisHash;
+    [Id(27)] private Sha256Digest _chronicleHash = Sha256Digest.Parse(Domain.Chronicle.GenesisHash);
+    public string ChronicleHash { get => _chronicleHash.ToString(); set => _chronicleHash = Sha256Digest.Parse(value); }
     /// <summary>How many escalation steps paged (for the escalations-per-incident KPI).</summary>
     [Id(28)] public int Escalations { get; set; }
     /// <summary>The last chronicle entry that belongs on a ticket: a ticket synced up to it is in step.</summary>
@@ -246,13 +247,21 @@ public sealed partial class IncidentState
     /// <summary>The first nodes to join, which the summary names.</summary>
     [NonSerialized] private readonly SortedSet<string> _summaryNodes = new(StringComparer.Ordinal);
     [NonSerialized] private readonly SortedSet<(DateTimeOffset At, string Fingerprint)> _expiries = new();
+    /// <summary>
+    /// The nodes the last summary named, until they change: most changes leave them as they were, and a summary lives
+    /// until the next change (in the account's index too), so a new copy each time would be long-lived garbage. (The
+    /// services are summarized anew each time: the account schedules an SLA review when they are another instance.)
+    /// </summary>
+    [NonSerialized] private NodeList? _summarizedNodes;
 
     // What changed since the grain last took the changes.
-    [NonSerialized] private List<ChronicleEntry> _recorded = [];
+    // Made by the first entry or outcome of a change and handed over with it, so that they go with the change rather
+    // than wait, empty, for the next one in an activation that may last for hours.
+    [NonSerialized] private List<ChronicleEntry>? _recorded;
     [NonSerialized] private readonly List<IncidentAlert> _attached = [];
     [NonSerialized] private readonly HashSet<string> _updated = new(StringComparer.Ordinal);
     [NonSerialized] private readonly HashSet<string> _repeated = new(StringComparer.Ordinal);
-    [NonSerialized] private List<NotificationOutcome> _newOutcomes = [];
+    [NonSerialized] private List<NotificationOutcome>? _newOutcomes;
 
     /// <summary>
     /// How many nodes a summary names: a change costs the same however many nodes a storm's alerts name (a summary goes
@@ -265,7 +274,7 @@ public sealed partial class IncidentState
     public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
 
     /// <summary>Chronicle entries recorded since the grain last took them (for pure use, the whole chronicle).</summary>
-    public IReadOnlyList<ChronicleEntry> Recorded => _recorded;
+    public IReadOnlyList<ChronicleEntry> Recorded => _recorded ?? [];
 
     /// <summary>How many of its alerts fire now.</summary>
     public int FiringAlertCount => _firing;
@@ -510,7 +519,7 @@ public sealed partial class IncidentState
         AlertCount = Alerts.Count,
         FiringAlertCount = _firing,
         Services = ServiceSpans.Of(_spans.Values),
-        Nodes = new NodeList { Items = _summaryNodes.ToList() },
+        Nodes = _summarizedNodes ??= new NodeList { Items = _summaryNodes.ToArray() },
         NodeCount = _nodes.Count,
         Escalations = Escalations,
         FirstAcknowledgedAt = FirstAcknowledgedAt,
@@ -550,7 +559,7 @@ public sealed partial class IncidentState
     private void Record(DateTimeOffset at, string kind, string actor, string text, IReadOnlyDictionary<string, string>? data = null)
     {
         var entry = Domain.Chronicle.Next(ChronicleSeq, ChronicleHash, at, kind, actor, text, data);
-        _recorded.Add(entry);
+        (_recorded ??= []).Add(entry);
         ChronicleSeq = entry.Seq;
         ChronicleHash = entry.Hash;
         if (kind == ChronicleKinds.Escalated) Escalations++;
@@ -571,7 +580,10 @@ public sealed partial class IncidentState
             _spans[service] = span with { Since = alert.FirstSeen };
         if ((alert.Labels.GetValueOrDefault("node") ?? alert.Labels.GetValueOrDefault("instance") ?? alert.Labels.GetValueOrDefault("host")) is { } node
             && _nodes.Add(node) && _summaryNodes.Count < SummaryNodes)
+        {
             _summaryNodes.Add(node);
+            _summarizedNodes = null;
+        }
     }
 
     /// <summary>
@@ -611,6 +623,7 @@ public sealed partial class IncidentState
         _spans.Clear();
         _nodes.Clear();
         _summaryNodes.Clear();
+        _summarizedNodes = null;
         _expiries.Clear();
         foreach (var alert in Alerts.Values)
         {
