@@ -24,8 +24,12 @@ public sealed record NormalizedAlert
 {
     [Id(0)] public required string Source { get; init; }
     [Id(1)] public required string Service { get; init; }
-    [Id(2)] public required IReadOnlyDictionary<string, string> Labels { get; init; }
-    [Id(3)] public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    // Held as label sets whatever the sender's map: the incident keeps them, and they are far smaller than dictionaries.
+    [Id(2)] private LabelSet _labels = LabelSet.Empty;
+    [Id(3)] private LabelSet _annotations = LabelSet.Empty;
+
+    public required IReadOnlyDictionary<string, string> Labels { get => _labels; init => _labels = LabelSet.Of(value); }
+    public IReadOnlyDictionary<string, string> Annotations { get => _annotations; init => _annotations = LabelSet.Of(value); }
     [Id(4)] public required Severity Severity { get; init; }
     [Id(5)] public required AlertStatus Status { get; init; }
     [Id(6)] public required DateTimeOffset StartsAt { get; init; }

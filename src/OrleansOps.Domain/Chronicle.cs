@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -123,6 +125,39 @@ public static class Chronicle
             json.WriteEndArray();
         }
         return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+    }
+}
+
+/// <summary>
+/// A chronicle hash held as four numbers rather than as its 64 hex digits: an incident keeps the hash of its last entry
+/// while it is active and takes a new one with every change, and as text each is 150 bytes on the heap.
+/// </summary>
+[GenerateSerializer, Immutable]
+public readonly record struct Sha256Digest(
+    [property: Id(0)] ulong First, [property: Id(1)] ulong Second, [property: Id(2)] ulong Third, [property: Id(3)] ulong Fourth)
+{
+    private const int Bytes = 32;
+
+    /// <summary>Reads 64 lower-case hex digits, as <see cref="Chronicle.HashOf"/> writes them (so that <see cref="ToString"/> gives them back).</summary>
+    public static Sha256Digest Parse(string hex)
+    {
+        Span<byte> bytes = stackalloc byte[Bytes];
+        if (hex.Length != Bytes * 2 || hex.AsSpan().ContainsAnyInRange('A', 'F')
+            || Convert.FromHexString(hex, bytes, out _, out _) != OperationStatus.Done)
+            throw new FormatException($"'{hex}' is not a SHA-256 hash in 64 lower-case hex digits.");
+        return new Sha256Digest(
+            BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
+            BinaryPrimitives.ReadUInt64BigEndian(bytes[16..]), BinaryPrimitives.ReadUInt64BigEndian(bytes[24..]));
+    }
+
+    public override string ToString()
+    {
+        Span<byte> bytes = stackalloc byte[Bytes];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, First);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], Second);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[16..], Third);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[24..], Fourth);
+        return Convert.ToHexStringLower(bytes);
     }
 }
 

@@ -441,13 +441,14 @@ public sealed class CorrelatorState
     /// <summary>Counts a firing alert in its group, when the group is counted at all (see <see cref="Groups"/>).</summary>
     private void Count(string fingerprint, string groupKey)
     {
-        if (!Groups.TryGetValue(groupKey, out var life)) return;
+        // The group's own key, not the caller's copy: every firing alert of the group keeps it.
+        if (!Groups.TryGetEntry(groupKey, out var heldKey, out var life)) return;
         if (CountedIn.TryGetValue(fingerprint, out var counted))
         {
-            if (counted == groupKey) return;
+            if (counted == heldKey) return;
             Uncount(fingerprint, DateTimeOffset.MinValue);
         }
-        CountedIn[fingerprint] = groupKey;
+        CountedIn[fingerprint] = heldKey;
         life.Firing++;
         Groups.Touch(groupKey);
     }

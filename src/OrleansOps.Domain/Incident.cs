@@ -13,17 +13,27 @@ public enum IncidentStatus
 public sealed class IncidentAlert
 {
     [Id(0)] public required string Fingerprint { get; init; }
-    [Id(1)] public required IReadOnlyDictionary<string, string> Labels { get; set; }
-    [Id(2)] public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
+    // Label sets whatever map they are given: an incident holds two per alert, and they are far smaller than dictionaries.
+    [Id(1)] private LabelSet _labels = LabelSet.Empty;
+    [Id(2)] private LabelSet _annotations = LabelSet.Empty;
+    public required IReadOnlyDictionary<string, string> Labels { get => _labels; set => _labels = LabelSet.Of(value); }
+    public IReadOnlyDictionary<string, string> Annotations { get => _annotations; set => _annotations = LabelSet.Of(value); }
     [Id(3)] public AlertStatus Status { get; set; }
     [Id(4)] public Severity Severity { get; set; }
-    [Id(5)] public DateTimeOffset StartsAt { get; set; }
-    [Id(6)] public DateTimeOffset? EndsAt { get; set; }
-    [Id(7)] public DateTimeOffset FirstSeen { get; init; }
-    [Id(8)] public DateTimeOffset LastSeen { get; set; }
+    // Its times as UTC ticks: a DateTimeOffset takes 16 bytes and a nullable one 24, for an offset that is zero on
+    // every time here (senders' times are read as UTC, and so is the clock), and an incident holds five per alert.
+    [Id(5)] private long _startsAt;
+    [Id(6)] private long _endsAt;
+    [Id(7)] private long _firstSeen;
+    [Id(8)] private long _lastSeen;
+    [Id(13)] private long _expiresAt;
+    public DateTimeOffset StartsAt { get => UtcTicks.Time(_startsAt); set => _startsAt = value.UtcTicks; }
+    public DateTimeOffset? EndsAt { get => UtcTicks.TimeOrNull(_endsAt); set => _endsAt = UtcTicks.Of(value); }
+    public DateTimeOffset FirstSeen { get => UtcTicks.Time(_firstSeen); init => _firstSeen = value.UtcTicks; }
+    public DateTimeOffset LastSeen { get => UtcTicks.Time(_lastSeen); set => _lastSeen = value.UtcTicks; }
     /// <summary>Every event received for this alert, repeats included.</summary>
     [Id(9)] public long Count { get; set; }
-    [Id(10)] public required string Source { get; init; }
+    [Id(10)] public required string Source { get; set; }
     [Id(11)] public IReadOnlyList<AlertLink> Links { get; set; } = [];
     /// <summary>How many times it started firing within this incident.</summary>
     [Id(12)] public int Occurrences { get; set; }
@@ -31,11 +41,46 @@ public sealed class IncidentAlert
     /// When a firing alert ends unless its sender refreshes it: the endsAt that Prometheus sends ahead of time.
     /// Alertmanager resolves an alert at that moment; so do we.
     /// </summary>
-    [Id(13)] public DateTimeOffset? ExpiresAt { get; set; }
+    public DateTimeOffset? ExpiresAt { get => UtcTicks.TimeOrNull(_expiresAt); set => _expiresAt = UtcTicks.Of(value); }
     /// <summary>The service the alert came from; another service than the incident's makes it a symptom (topology).</summary>
-    [Id(14)] public string? Service { get; init; }
+    [Id(14)] public string? Service { get; set; }
     /// <summary>Why correlation put the alert here: its group key, the time window, or topology.</summary>
-    [Id(15)] public string? Rule { get; init; }
+    [Id(15)] public string? Rule { get; set; }
+
+    /// <summary>
+    /// Takes <paramref name="other"/>'s instances of the texts this alert has in common with it: the alerts of one
+    /// incident mostly repeat each other's alert name, rule, links and label names, and each arrives as its own copy.
+    /// What the alert holds does not change, only which copy of it.
+    /// </summary>
+    public void ShareTextsWith(IncidentAlert other)
+    {
+        _labels = _labels.SharingWith(other._labels);
+        _annotations = _annotations.SharingWith(other._annotations);
+        if (!ReferenceEquals(Links, other.Links) && Links.SequenceEqual(other.Links)) Links = other.Links;
+        if (Rule is not null && !ReferenceEquals(Rule, other.Rule) && Rule == other.Rule) Rule = other.Rule;
+    }
+
+    /// <summary>A re-send's annotations and links replace the held ones, keeping the held copies of what did not change.</summary>
+    public void Refresh(IReadOnlyDictionary<string, string> annotations, IReadOnlyList<AlertLink> links)
+    {
+        _annotations = LabelSet.Of(annotations).SharingWith(_annotations);
+        if (!ReferenceEquals(Links, links) && !Links.SequenceEqual(links)) Links = links;
+    }
+}
+
+/// <summary>
+/// A moment as the UTC ticks a compact record keeps of it. Zero, the default, stands for no moment: it would be the
+/// first instant of year 1, which no alert can carry (senders' zero times are read as no time at all).
+/// </summary>
+internal static class UtcTicks
+{
+    public const long None = 0;
+
+    public static long Of(DateTimeOffset? at) => at?.UtcTicks ?? None;
+
+    public static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
+
+    public static DateTimeOffset? TimeOrNull(long ticks) => ticks == None ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 }
 
 /// <summary>The incident as the account's index and lists see it.</summary>
@@ -107,7 +152,7 @@ public sealed class ServiceSpans : IEquatable<ServiceSpans>
     [Id(0)] public required IReadOnlyList<ServiceSpan> Items { get; init; }
 
     public static ServiceSpans Of(IEnumerable<ServiceSpan> spans) =>
-        new() { Items = spans.OrderBy(s => s.Service, StringComparer.Ordinal).ToList() };
+        new() { Items = spans.OrderBy(s => s.Service, StringComparer.Ordinal).ToArray() };
 
     public bool Equals(ServiceSpans? other) => other is not null && Items.SequenceEqual(other.Items);
     public override bool Equals(object? obj) => Equals(obj as ServiceSpans);
@@ -186,7 +231,8 @@ public sealed partial class IncidentState
     [Id(24)] public DateTimeOffset? FirstAcknowledgedAt { get; set; }
     /// <summary>The last chronicle entry's number and hash: the next entry links to them.</summary>
     [Id(26)] public long ChronicleSeq { get; set; }
-    [Id(27)] public string ChronicleHash { get; set; } = Domain.Chronicle.GenesisHash;
+    [Id(27)] private Sha256Digest _chronicleHash = Sha256Digest.Parse(Domain.Chronicle.GenesisHash);
+    public string ChronicleHash { get => _chronicleHash.ToString(); set => _chronicleHash = Sha256Digest.Parse(value); }
     /// <summary>How many escalation steps paged (for the escalations-per-incident KPI).</summary>
     [Id(28)] public int Escalations { get; set; }
     /// <summary>The last chronicle entry that belongs on a ticket: a ticket synced up to it is in step.</summary>
@@ -201,13 +247,21 @@ public sealed partial class IncidentState
     /// <summary>The first nodes to join, which the summary names.</summary>
     [NonSerialized] private readonly SortedSet<string> _summaryNodes = new(StringComparer.Ordinal);
     [NonSerialized] private readonly SortedSet<(DateTimeOffset At, string Fingerprint)> _expiries = new();
+    /// <summary>
+    /// The nodes the last summary named, until they change: most changes leave them as they were, and a summary lives
+    /// until the next change (in the account's index too), so a new copy each time would be long-lived garbage. (The
+    /// services are summarized anew each time: the account schedules an SLA review when they are another instance.)
+    /// </summary>
+    [NonSerialized] private NodeList? _summarizedNodes;
 
     // What changed since the grain last took the changes.
-    [NonSerialized] private List<ChronicleEntry> _recorded = [];
+    // Made by the first entry or outcome of a change and handed over with it, so that they go with the change rather
+    // than wait, empty, for the next one in an activation that may last for hours.
+    [NonSerialized] private List<ChronicleEntry>? _recorded;
     [NonSerialized] private readonly List<IncidentAlert> _attached = [];
     [NonSerialized] private readonly HashSet<string> _updated = new(StringComparer.Ordinal);
     [NonSerialized] private readonly HashSet<string> _repeated = new(StringComparer.Ordinal);
-    [NonSerialized] private List<NotificationOutcome> _newOutcomes = [];
+    [NonSerialized] private List<NotificationOutcome>? _newOutcomes;
 
     /// <summary>
     /// How many nodes a summary names: a change costs the same however many nodes a storm's alerts name (a summary goes
@@ -220,7 +274,7 @@ public sealed partial class IncidentState
     public bool IsOpen => Exists && Status != IncidentStatus.Resolved;
 
     /// <summary>Chronicle entries recorded since the grain last took them (for pure use, the whole chronicle).</summary>
-    public IReadOnlyList<ChronicleEntry> Recorded => _recorded;
+    public IReadOnlyList<ChronicleEntry> Recorded => _recorded ?? [];
 
     /// <summary>How many of its alerts fire now.</summary>
     public int FiringAlertCount => _firing;
@@ -302,8 +356,7 @@ public sealed partial class IncidentState
         {
             known.Count++;
             known.LastSeen = now;
-            known.Annotations = alert.Annotations;
-            known.Links = alert.Links;
+            known.Refresh(alert.Annotations, alert.Links);
             if (known.Status == AlertStatus.Firing)
             {
                 SetExpiry(known, alert.EndsAt);
@@ -466,7 +519,7 @@ public sealed partial class IncidentState
         AlertCount = Alerts.Count,
         FiringAlertCount = _firing,
         Services = ServiceSpans.Of(_spans.Values),
-        Nodes = new NodeList { Items = _summaryNodes.ToList() },
+        Nodes = _summarizedNodes ??= new NodeList { Items = _summaryNodes.ToArray() },
         NodeCount = _nodes.Count,
         Escalations = Escalations,
         FirstAcknowledgedAt = FirstAcknowledgedAt,
@@ -506,7 +559,7 @@ public sealed partial class IncidentState
     private void Record(DateTimeOffset at, string kind, string actor, string text, IReadOnlyDictionary<string, string>? data = null)
     {
         var entry = Domain.Chronicle.Next(ChronicleSeq, ChronicleHash, at, kind, actor, text, data);
-        _recorded.Add(entry);
+        (_recorded ??= []).Add(entry);
         ChronicleSeq = entry.Seq;
         ChronicleHash = entry.Hash;
         if (kind == ChronicleKinds.Escalated) Escalations++;
@@ -516,6 +569,7 @@ public sealed partial class IncidentState
     /// <summary>An alert joined: it counts towards the services and nodes the incident spans.</summary>
     private void Joined(IncidentAlert alert)
     {
+        ShareTexts(alert);
         _ordered.Add(alert);
         if (alert.Status == AlertStatus.Firing) _firing++;
         var service = alert.Service ?? Service;
@@ -526,7 +580,24 @@ public sealed partial class IncidentState
             _spans[service] = span with { Since = alert.FirstSeen };
         if ((alert.Labels.GetValueOrDefault("node") ?? alert.Labels.GetValueOrDefault("instance") ?? alert.Labels.GetValueOrDefault("host")) is { } node
             && _nodes.Add(node) && _summaryNodes.Count < SummaryNodes)
+        {
             _summaryNodes.Add(node);
+            _summarizedNodes = null;
+        }
+    }
+
+    /// <summary>
+    /// A joining alert holds the texts it repeats once: from the incident's first and latest alert (its name, rule,
+    /// links and the rest of its labels usually match theirs), or else from the process-wide pool (its source and
+    /// service, which a load reads back as a copy per alert).
+    /// </summary>
+    private void ShareTexts(IncidentAlert alert)
+    {
+        alert.Source = SharedText.Share(alert.Source);
+        alert.Service = SharedText.ShareOrNull(alert.Service);
+        if (_ordered.Count == 0) return;
+        alert.ShareTextsWith(_ordered[0]);
+        if (_ordered.Count > 1) alert.ShareTextsWith(_ordered[^1]);
     }
 
     /// <summary>The only way a firing alert's announced end changes, so that the earliest one is always known.</summary>
@@ -552,6 +623,7 @@ public sealed partial class IncidentState
         _spans.Clear();
         _nodes.Clear();
         _summaryNodes.Clear();
+        _summarizedNodes = null;
         _expiries.Clear();
         foreach (var alert in Alerts.Values)
         {

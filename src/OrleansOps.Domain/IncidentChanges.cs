@@ -84,7 +84,7 @@ public sealed partial class IncidentState
     [NonSerialized] private bool _identityTaken;
 
     /// <summary>Whether anything changed since the last <see cref="TakeChange"/>, repeats aside.</summary>
-    public bool HasChanges => _recorded.Count > 0 || _attached.Count > 0 || _updated.Count > 0 || _newOutcomes.Count > 0;
+    public bool HasChanges => _recorded is { Count: > 0 } || _attached.Count > 0 || _updated.Count > 0 || _newOutcomes is { Count: > 0 };
 
     /// <summary>Whether alerts fired again while firing (their count and last-seen moved) since the last change taken with them.</summary>
     public bool HasRepeats => _repeated.Count > 0;
@@ -138,12 +138,12 @@ public sealed partial class IncidentState
             Attached = _attached.Count > 0 ? [.. _attached] : null,
             Updated = updated,
             Extras = extras,
-            Outcomes = _newOutcomes.Count > 0 ? _newOutcomes : null,
+            Outcomes = _newOutcomes is { Count: > 0 } ? _newOutcomes : null,
         };
         _identityTaken = true;
-        var recorded = _recorded;
-        _recorded = [];
-        _newOutcomes = [];
+        IReadOnlyList<ChronicleEntry> recorded = _recorded ?? [];
+        _recorded = null;
+        _newOutcomes = null;
         _attached.Clear();
         _updated.Clear();
         if (withRepeats) _repeated.Clear();
@@ -171,8 +171,7 @@ public sealed partial class IncidentState
             alert.Count = progress.Count;
             alert.Occurrences = progress.Occurrences;
             alert.ExpiresAt = progress.ExpiresAt;
-            alert.Annotations = progress.Annotations;
-            alert.Links = progress.Links;
+            alert.Refresh(progress.Annotations, progress.Links);
         }
         if (extras is not null)
         {

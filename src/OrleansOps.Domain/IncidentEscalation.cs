@@ -191,7 +191,7 @@ public sealed partial class IncidentState
             At = now,
         };
         AddOutcome(outcome);
-        _newOutcomes.Add(outcome);
+        (_newOutcomes ??= []).Add(outcome);
         var final = new Dictionary<string, string> { ["key"] = report.Key, ["attempts"] = outcome.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (report.Error is { } error) final["error"] = error;
         Record(now, report.Delivered ? ChronicleKinds.NotificationDelivered : ChronicleKinds.NotificationFailed, "notifier",

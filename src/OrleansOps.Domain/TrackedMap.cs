@@ -30,6 +30,13 @@ public sealed class TrackedMap<TValue> : IEnumerable<KeyValuePair<string, TValue
 
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out TValue value) => _items.TryGetValue(key, out value);
 
+    /// <summary>
+    /// <see cref="TryGetValue"/>, giving also the key as the map holds it: a caller that keeps the key elsewhere too
+    /// keeps this instance rather than a second copy of the text.
+    /// </summary>
+    public bool TryGetEntry(string key, [MaybeNullWhen(false)] out string heldKey, [MaybeNullWhen(false)] out TValue value) =>
+        _items.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out heldKey, out value);
+
     public bool ContainsKey(string key) => _items.ContainsKey(key);
 
     public TValue? GetValueOrDefault(string key) => _items.GetValueOrDefault(key);

@@ -72,4 +72,15 @@ public sealed class ChronicleTests
         var b = Chronicle.HashOf(1, T0, "k", "x", "t", new Dictionary<string, string> { ["b"] = "2", ["a"] = "1" }, Chronicle.GenesisHash);
         Assert.Equal(a, b);
     }
+
+    [Fact]
+    public void A_hash_held_as_a_digest_gives_back_the_same_text()
+    {
+        var hash = Chronicle.HashOf(1, T0, "k", "x", "t", new Dictionary<string, string>(), Chronicle.GenesisHash);
+        Assert.Equal(hash, Sha256Digest.Parse(hash).ToString());
+        Assert.Equal(Chronicle.GenesisHash, Sha256Digest.Parse(Chronicle.GenesisHash).ToString());
+        Assert.Throws<FormatException>(() => Sha256Digest.Parse(hash.ToUpperInvariant()));
+        Assert.Throws<FormatException>(() => Sha256Digest.Parse(hash[1..]));
+        Assert.Throws<FormatException>(() => Sha256Digest.Parse(hash[1..] + "g"));
+    }
 }

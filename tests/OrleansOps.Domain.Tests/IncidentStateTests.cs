@@ -38,6 +38,23 @@ public sealed class IncidentStateTests
     }
 
     [Fact]
+    public void An_alert_keeps_its_times_as_instants_in_utc_and_its_missing_ones_as_none()
+    {
+        var at = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.FromHours(2));
+        var alert = new IncidentAlert { Fingerprint = "f", Labels = new Dictionary<string, string>(), Source = "test", StartsAt = at, FirstSeen = at };
+
+        Assert.Equal(at, alert.StartsAt);
+        Assert.Equal(TimeSpan.Zero, alert.StartsAt.Offset);
+        Assert.Equal(at, alert.FirstSeen);
+        Assert.Null(alert.EndsAt);
+        Assert.Null(alert.ExpiresAt);
+        alert.EndsAt = at.AddMinutes(5);
+        Assert.Equal(at.AddMinutes(5), alert.EndsAt);
+        alert.EndsAt = null;
+        Assert.Null(alert.EndsAt);
+    }
+
+    [Fact]
     public void Repeats_only_count()
     {
         var alert = Firing("Down");

@@ -60,7 +60,8 @@ public static class AlertNormalizer
             EndsAt = alert.EndsAt,
             Fingerprint = alert.DedupKey ?? AlertFingerprint.Of(alert.Labels),
             ExplicitDedupKey = alert.DedupKey is not null,
-            Links = alert.Links,
+            // An array: the incident keeps what it is given, and a list adds an object and spare room to each alert.
+            Links = alert.Links.Count == 0 ? [] : alert.Links.ToArray(),
             ReceivedAt = context.ReceivedAt,
         };
     }
