@@ -76,7 +76,7 @@ public sealed class MemoryBench(MemorySettings settings)
             Row("per further open alert in an incident", perAlert, Per(withAlerts.ManagedHeap, withIncidents.ManagedHeap, furtherAlerts));
             Row($"per open incident with its {settings.AlertsPerIncident} alerts", (withAlerts.Rss - baseline.Rss) / (double)settings.Incidents,
                 Per(withAlerts.ManagedHeap, baseline.ManagedHeap, settings.Incidents));
-            Console.WriteLine($"goals (issue 10): ≤ 16 KB per open incident: {(perIncident <= 16 * 1024 ? "met" : "NOT met")}; "
+            Console.WriteLine($"goals: ≤ 16 KB per open incident: {(perIncident <= 16 * 1024 ? "met" : "NOT met")}; "
                 + $"≤ 2 KB per open alert: {(double.IsNaN(perAlert) ? "not measured (one alert per incident)" : perAlert <= 2 * 1024 ? "met" : "NOT met")}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"incidents={settings.Incidents} alerts={alerts} bytes_per_incident={perIncident:0} bytes_per_alert={perAlert:0}"));
