@@ -17,11 +17,13 @@ public sealed class JournalStream(IJournal journal, Serializer serializer, strin
     /// <summary>Below this much history, a snapshot would not pay for itself.</summary>
     public const int MinSnapshotBytes = 256 * 1024;
     /// <summary>
-    /// How much history, against the last snapshot's size, calls for the next. A snapshot shares repeated strings that
-    /// every change spells out, so history outgrows the state it builds: at 8, snapshots cost an eighth of a snapshot's
-    /// bytes per byte appended, and a load replays at most eight times the state's size.
+    /// How much history, against the last snapshot's size, calls for the next: snapshots cost half a byte per byte
+    /// appended, and a load replays at most twice the state's size. Replay is the slower half of a load (a correlator
+    /// of 1.7 million firing alerts: 2.0 s for its 44 MB snapshot, 2.3 s for 52 MB of history, since every change
+    /// spells out what a snapshot holds once), so a larger factor would let a restart after a long storm take several
+    /// times as long.
     /// </summary>
-    public const int SnapshotFactor = 8;
+    public const int SnapshotFactor = 2;
     /// <summary>How long a request waits for the journal before it is answered 503; what it appended is written later all the same.</summary>
     public static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(10);
 
