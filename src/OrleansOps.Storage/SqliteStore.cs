@@ -52,10 +52,13 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private readonly Thread _checkpoints;
     /// <summary>How long entries stay in the log before they are moved to the tables read by stream (and how often the writer looks).</summary>
     private static readonly TimeSpan MoveEvery = TimeSpan.FromSeconds(2);
-    /// <summary>Or as soon as the log holds this many entries.</summary>
-    private const int MoveAfterRows = 20_000;
-    /// <summary>The most entries one move takes: a move holds the writer, and a flush waits for it.</summary>
-    private const int MoveChunk = 4_000;
+    /// <summary>
+    /// The most entries one move takes, and as many as the log holds before the writer moves them: a move holds the
+    /// writer (a flush waits for it, about 15 ms at 500) and takes a core, so moves come in a steady trickle rather
+    /// than in bursts that would leave the grains one core for a second.
+    /// </summary>
+    private const int MoveChunk = 500;
+    private readonly SqliteDurability _durability;
     /// <summary>The log's rows of each stream not moved yet (written by the writer after each commit, read by loads).</summary>
     private readonly Dictionary<string, List<long>> _logRows = new(StringComparer.Ordinal);
     private readonly Lock _logLock = new();
@@ -82,11 +85,12 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        _durability = durability;
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
         Execute(_writer, $"""
             PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = {(durability == SqliteDurability.Full ? "FULL" : "NORMAL")};
+            PRAGMA synchronous = {Synchronous(durability)};
             PRAGMA busy_timeout = 30000;
             PRAGMA wal_autocheckpoint = 16000;
             PRAGMA cache_size = -65536;
@@ -298,7 +302,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             var logged = _nextLogId - 1 - _movedUpTo;
             if (logged == 0) return _moving = false;
-            return _moving = _moving || _moveWanted is not null || logged >= MoveAfterRows || DateTime.UtcNow - _lastMove >= MoveEvery;
+            return _moving = _moving || _moveWanted is not null || logged >= MoveChunk || DateTime.UtcNow - _lastMove >= MoveEvery;
         }
     }
 
@@ -366,6 +370,26 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     {
         long end;
         lock (_logLock) end = Math.Min(_nextLogId - 1, _movedUpTo + MoveChunk);
+        // A move needs no sync of its own: what it moves is durable in the log already, and the move is atomic (the log's
+        // rows go in the same transaction). Lost to a power failure, it is lost whole and done again from the log at the
+        // next start; otherwise the next flush's sync covers it, as the write-ahead log is synced in order.
+        Execute(_writer, "PRAGMA synchronous = NORMAL;");
+        try
+        {
+            MoveLogChunk(end);
+        }
+        finally
+        {
+            Execute(_writer, $"PRAGMA synchronous = {Synchronous(_durability)};");
+        }
+        _crashPoint?.Reach(CrashPoint.AfterMove);
+        AfterMove(end);
+    }
+
+    private static string Synchronous(SqliteDurability durability) => durability == SqliteDurability.Full ? "FULL" : "NORMAL";
+
+    private void MoveLogChunk(long end)
+    {
         using (var transaction = _writer.BeginTransaction())
         {
             using var command = _writer.CreateCommand();
@@ -411,8 +435,6 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             _crashPoint?.Reach(CrashPoint.DuringMove);
             transaction.Commit();
         }
-        _crashPoint?.Reach(CrashPoint.AfterMove);
-        AfterMove(end);
     }
 
     private void AfterMove(long end)
