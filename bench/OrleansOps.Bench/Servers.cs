@@ -118,9 +118,14 @@ public static class ServerSettings
         ["OrleansOps__DataPath"] = dataPath,
     };
 
-    /// <summary>Alertmanager limits nothing, and the benches measure throughput and durability, not that guard (docs/security.md).</summary>
+    /// <summary>
+    /// The rate limits off: Alertmanager limits nothing, and the benches measure throughput and durability, not that guard
+    /// (docs/security.md). The young generation's size as every launcher of the server sets it (the runtime reads it from
+    /// the environment only; docs/operations.md, "Runtime settings").
+    /// </summary>
     private static Dictionary<string, string> Common(string adminToken) => new()
     {
+        ["DOTNET_GCgen0size"] = "0x4000000",
         ["OrleansOps__AdminToken"] = adminToken,
         ["OrleansOps__RateLimits__IngestPerSecond"] = "0",
         ["OrleansOps__RateLimits__ApiPerSecond"] = "0",
