@@ -10,8 +10,9 @@ namespace OrleansOps.Storage;
 /// durability outside it. A flush that fails is tried again by its writer; its entries are never dropped, so the
 /// durable journal is always a prefix of what this process appended.
 /// </summary>
-public sealed class JournalQueue
+public sealed class JournalQueue(TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private readonly ManualResetEventSlim _signal = new(false);
     private List<JournalEntry> _entries = [];
@@ -127,7 +128,7 @@ public sealed class JournalQueue
 
     /// <summary>How long a stopping server keeps trying to commit what is queued before it gives up.</summary>
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
-    private DateTime? _stoppingSince;
+    private long? _stoppingSince;
 
     /// <summary>
     /// The writer's way to commit <paramref name="batch"/>: <paramref name="commit"/> again, with a growing pause, for as
@@ -157,12 +158,12 @@ public sealed class JournalQueue
                 JournalMetrics.Failed();
                 failed?.Invoke(e);
                 if (batch is null) return;
-                if (_stoppingSince is { } stopping && DateTime.UtcNow - stopping > StopPatience)
+                if (_stoppingSince is { } stopping && _time.GetElapsedTime(stopping) > StopPatience)
                 {
                     logger.LogError(e, "The server is stopping and the journal still cannot commit {Count} entries after {Seconds} s; they are lost", batch.Entries.Count, (int)StopPatience.TotalSeconds);
                     return;
                 }
-                if (_stoppingSince is null && Closed) _stoppingSince = DateTime.UtcNow;
+                if (_stoppingSince is null && Closed) _stoppingSince = _time.GetTimestamp();
                 if (attempt == 1 || attempt % 50 == 0)
                     logger.LogError(e, "The journal could not commit {Count} entries (attempt {Attempt}); trying again in {Pause} ms. Requests wait, then get 503, until it can",
                         batch.Entries.Count, attempt, (int)pause.TotalMilliseconds);

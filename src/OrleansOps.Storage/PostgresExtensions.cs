@@ -21,7 +21,7 @@ public static class PostgresExtensions
     /// </summary>
     public static ISiloBuilder UsePostgresCluster(this ISiloBuilder silo, string storageName, string connectionString)
     {
-        silo.Services.AddSingleton<IJournal>(services => new PostgresJournal(connectionString, services.GetService<ILogger<PostgresJournal>>()));
+        silo.Services.AddSingleton<IJournal>(services => new PostgresJournal(connectionString, services.GetService<ILogger<PostgresJournal>>(), services.GetService<TimeProvider>()));
         silo.UseAdoNetClustering(options =>
         {
             options.Invariant = Invariant;

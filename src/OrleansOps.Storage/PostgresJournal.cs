@@ -15,13 +15,14 @@ namespace OrleansOps.Storage;
 public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
-    private readonly JournalQueue _queue = new();
+    private readonly JournalQueue _queue;
     private readonly Thread _writer;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public PostgresJournal(string connectionString, ILogger<PostgresJournal>? logger = null)
+    public PostgresJournal(string connectionString, ILogger<PostgresJournal>? logger = null, TimeProvider? time = null)
     {
+        _queue = new JournalQueue(time);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "orleansops-journal-writer" };

@@ -42,7 +42,8 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
-    private readonly JournalQueue _journal = new();
+    private readonly TimeProvider _time;
+    private readonly JournalQueue _journal;
     private readonly Lock _writesLock = new();
     private List<PendingWrite> _writes = [];
     private readonly Thread _writeLoop;
@@ -68,12 +69,15 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private readonly CrashPoint? _crashPoint = CrashPoint.FromEnvironment();
     /// <summary>The last log entry readers of the projections wait to see moved.</summary>
     private long _moveWantedUpTo;
-    private DateTime _lastMove = DateTime.UtcNow;
+    private long _lastMove;
     /// <summary>Readers of the projections waiting for the log to be moved.</summary>
     private TaskCompletionSource? _moveWanted;
 
-    public SqliteStore(string dataPath, SqliteDurability durability = SqliteDurability.Full, ILogger<SqliteStore>? logger = null)
+    public SqliteStore(string dataPath, SqliteDurability durability = SqliteDurability.Full, ILogger<SqliteStore>? logger = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
+        _journal = new JournalQueue(_time);
+        _lastMove = _time.GetTimestamp();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         DataPath = Path.GetFullPath(dataPath);
         Directory.CreateDirectory(DataPath);
@@ -302,7 +306,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             var logged = _nextLogId - 1 - _movedUpTo;
             if (logged == 0) return _moving = false;
-            return _moving = _moving || _moveWanted is not null || logged >= MoveChunk || DateTime.UtcNow - _lastMove >= MoveEvery;
+            return _moving = _moving || _moveWanted is not null || logged >= MoveChunk || _time.GetElapsedTime(_lastMove) >= MoveEvery;
         }
     }
 
@@ -447,7 +451,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             foreach (var stream in _logRows.Where(r => r.Value.Count == 0).Select(r => r.Key).ToList()) _logRows.Remove(stream);
             if (end >= _nextLogId - 1)
             {
-                _lastMove = DateTime.UtcNow;
+                _lastMove = _time.GetTimestamp();
                 _moving = false;
             }
             if (_moveWanted is not null && end >= _moveWantedUpTo)

@@ -16,7 +16,7 @@ public static class StorageExtensions
     /// </summary>
     public static ISiloBuilder UseSqliteStorage(this ISiloBuilder silo, string storageName, string dataPath, SqliteDurability durability)
     {
-        silo.Services.AddSingleton(services => new SqliteStore(dataPath, durability, services.GetService<ILogger<SqliteStore>>()));
+        silo.Services.AddSingleton(services => new SqliteStore(dataPath, durability, services.GetService<ILogger<SqliteStore>>(), services.GetService<TimeProvider>()));
         return silo.UseSqliteStore(storageName);
     }
 
