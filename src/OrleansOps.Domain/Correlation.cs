@@ -563,7 +563,7 @@ public sealed class CorrelatorState
             Groups = Groups.TakeChanges(),
             CountedIn = CountedIn.TakeChanges(),
             Placed = Placed.TakeChanges(),
-            Counters = Counters.SameAs(_countersTaken) ? null : Counters.Copy(),
+            Counters = CountersChanged ? Counters.Copy() : null,
         };
         if (change.Counters is { } counters) _countersTaken = counters;
         return change.IsEmpty ? null : change;

@@ -272,13 +272,13 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     private Task Commit(bool countersToo = false)
     {
         var next = NextRelease;
-        var counted = _state.Services.Values.Any(s => s.CountersChanged);
         var decided = next != _wakeJournaled || _state.Sources.Firing.HasChanges || _state.Spans.HasChanges || _state.Services.Values.Any(s => s.HasDecisions);
-        if (!decided && !(countersToo && counted))
+        if (!decided && !countersToo)
         {
-            if (counted) SaveCountersSoon();
+            if (_state.Services.Values.Any(s => s.CountersChanged)) SaveCountersSoon();
             return _stream.Durable;
         }
+        if (!decided && !_state.Services.Values.Any(s => s.CountersChanged)) return _stream.Durable;
         Dictionary<string, CorrelatorChange>? services = null;
         foreach (var (name, service) in _state.Services)
             if (service.TakeChange() is { } change) (services ??= new(StringComparer.Ordinal))[name] = change;

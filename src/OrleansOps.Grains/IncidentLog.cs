@@ -106,7 +106,10 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
             // A record holds one change's entries: as many records as entries wanted is enough, bar those it skips.
             var records = await journal.ReadChronicleAsync(_stream.Name, afterSeq, limit - entries.Count);
             foreach (var record in records)
+            {
+                if (entries.Count >= limit) break; // a record holds many entries: the rest need not be read
                 entries.AddRange(_stream.Read<List<ChronicleEntry>>(record.Payload).Where(e => e.Seq > afterSeq).Take(limit - entries.Count));
+            }
             if (records.Count == 0 || entries.Count >= limit) break;
             afterSeq = records[^1].Seq;
         }

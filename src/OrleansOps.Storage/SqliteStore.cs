@@ -50,7 +50,6 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WriterCommands _commands;
-    private readonly Thread _checkpoints;
     /// <summary>How long entries stay in the log before they are moved to the tables read by stream (and how often the writer looks).</summary>
     private static readonly TimeSpan MoveEvery = TimeSpan.FromSeconds(2);
     /// <summary>
@@ -104,8 +103,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         _nextLogId = Scalar(_writer, "SELECT coalesce(max(id), 0) FROM journal_log") + 1;
         _movedUpTo = Scalar(_writer, "SELECT coalesce(min(id), 1) FROM journal_log") - 1;
         while (_movedUpTo < _nextLogId - 1) MoveLog(); // whatever the last run left in the log
-        _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "orleansops-sqlite-checkpoints" };
-        _checkpoints.Start();
+        new Thread(CheckpointLoop) { IsBackground = true, Name = "orleansops-sqlite-checkpoints" }.Start();
         _writeLoop = new Thread(WriteLoop) { IsBackground = true, Name = "orleansops-sqlite-writer" };
         _writeLoop.Start();
     }
@@ -720,10 +718,9 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         await _folderLock.DisposeAsync();
     }
 
-    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
