@@ -22,7 +22,7 @@ public sealed record IngestSettings(
     int StormAlerts);
 
 /// <summary>What one run measured: the client's view, and the CPU and peak memory of the system's processes during it.</summary>
-public sealed record Measured(LoadResult Load, double ServerCpuSeconds, double DatabaseCpuSeconds, long PeakRss)
+public sealed record Measured(LoadResult Load, double ServerCpuSeconds, double DatabaseCpuSeconds, long PeakRss, RuntimeWork? Runtime = null)
 {
     public double CpuSeconds => ServerCpuSeconds + DatabaseCpuSeconds;
 }
@@ -50,12 +50,14 @@ public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, I
     /// <summary>A run on <paramref name="target"/>, which may hold what earlier runs sent.</summary>
     public async Task<Measured> MeasureAsync(IngestTarget target, Func<IngestTarget, Task<LoadResult>> run, CancellationToken cancel)
     {
+        var runtime = jit is null ? null : await jit(cancel);
         foreach (var pid in processIds) ProcStats.ResetPeak(pid);
         var cpu = processIds.Sum(pid => ProcStats.CpuSeconds(pid));
         var database = databaseCpu?.Invoke() ?? 0;
         var load = await run(target);
-        return new Measured(load, processIds.Sum(pid => ProcStats.CpuSeconds(pid)) - cpu, (databaseCpu?.Invoke() ?? 0) - database,
+        var measured = new Measured(load, processIds.Sum(pid => ProcStats.CpuSeconds(pid)) - cpu, (databaseCpu?.Invoke() ?? 0) - database,
             processIds.Sum(ProcStats.PeakRss));
+        return runtime is null ? measured : measured with { Runtime = await jit!(cancel) - runtime };
     }
 }
 
@@ -63,10 +65,11 @@ public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, I
 /// What a .NET server's runtime did besides running its code: how long its JIT compiled and how many methods, and how
 /// long its collector paused and how often (counted since start, or between two readings).
 /// </summary>
-public sealed record RuntimeWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0)
+public sealed record RuntimeWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0, double AllocatedBytes = 0)
 {
     public static RuntimeWork operator -(RuntimeWork after, RuntimeWork before) =>
-        new(after.Seconds - before.Seconds, after.Methods - before.Methods, after.GcPauseSeconds - before.GcPauseSeconds, after.GcCollections - before.GcCollections);
+        new(after.Seconds - before.Seconds, after.Methods - before.Methods, after.GcPauseSeconds - before.GcPauseSeconds, after.GcCollections - before.GcCollections,
+            after.AllocatedBytes - before.AllocatedBytes);
 }
 
 /// <summary>
@@ -204,7 +207,8 @@ public sealed class IngestBench(IngestSettings settings)
     {
         var all = await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel)));
         return new RuntimeWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)),
-            all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcPauseSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcCollections)));
+            all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcPauseSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcCollections)),
+            all.Sum(m => m.GetValueOrDefault(ServerMetrics.AllocatedBytes)));
     };
 
     private async Task<IReadOnlyList<CaseResult>> RunCasesAsync(SystemUnderTest alertmanager, SystemUnderTest ours, CancellationToken cancel)
@@ -291,12 +295,11 @@ public sealed class IngestBench(IngestSettings settings)
     private static async Task<Measured> HalfPeakAsync(IngestCase ingestCase, SystemUnderTest ours, double rate, Func<IngestTarget, double, Task<LoadResult>> run,
         IngestTarget? target, CancellationToken cancel)
     {
-        var runtimeBefore = ours.Jit is { } readBefore ? await readBefore(cancel) : null;
         var half = target is null
             ? await ours.MeasureAsync(t => run(t, rate), cancel)
             : await ours.MeasureAsync(target, t => run(t, rate), cancel);
         Progress(ingestCase, ours, $"at {rate:0} alerts/s", half);
-        PrintTail(half.Load, runtimeBefore is not null && ours.Jit is { } readAfter ? await readAfter(cancel) - runtimeBefore : null);
+        PrintTail(half.Load);
         return half;
     }
 
@@ -321,9 +324,8 @@ public sealed class IngestBench(IngestSettings settings)
         Measured warm;
         do
         {
-            var before = system.Jit is { } jit ? await jit(cancel) : compiling;
             warm = await system.MeasureAsync(target => _driver.RunFlatOutAsync(target, stream, ingestCase.BatchSize, settings.Warmup, cancel), cancel);
-            compiling = system.Jit is { } after ? await after(cancel) - before : compiling;
+            compiling = warm.Runtime ?? compiling;
             rounds++;
             if (system.Jit is not null) _warmupSpent += settings.Warmup;
         } while (compiling.Seconds > settings.Warmup.TotalSeconds * JitQuietShare && _warmupSpent < settings.MaxWarmup);
@@ -340,14 +342,18 @@ public sealed class IngestBench(IngestSettings settings)
         var load = measured.Load;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  . {ingestCase.Id} {system.Name} {what}: {load.AlertsPerSecond:0} alerts/s ({load.Requests} requests), p50 {load.P50Ms:0.0} ms, p99 {load.P99Ms:0.0} ms, CPU {measured.CpuSeconds:0.0} s")
+            + (measured.Runtime is { } runtime && load.Alerts > 0
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $", {runtime.AllocatedBytes / load.Alerts / 1024:0.0} KB allocated per alert, {runtime.GcCollections:0} collections ({runtime.GcPauseSeconds * 1000:0} ms paused)")
+                : "")
             + (load.Failures > 0 ? $", {load.Failures} failed requests, first: {load.FirstFailure}" : ""));
     }
 
     /// <summary>
-    /// When the slow answers of an open-loop run came (by second of the run, counting answers over the 25 ms goal) and
-    /// how much the server's collector paused meanwhile: stalls that come in bursts, at a period, point at their cause.
+    /// When the slow answers of an open-loop run came (by second of the run, counting answers over the 25 ms goal); with
+    /// the collector's pauses on the run's own line, stalls that come in bursts, at a period, point at their cause.
     /// </summary>
-    private static void PrintTail(LoadResult load, RuntimeWork? runtime)
+    private static void PrintTail(LoadResult load)
     {
         const double goalMs = 25;
         var seconds = (int)Math.Ceiling(load.Elapsed.TotalSeconds);
@@ -360,9 +366,7 @@ public sealed class IngestBench(IngestSettings settings)
             worst[second] = Math.Max(worst[second], load.LatenciesMs[i]);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    answers over {goalMs:0} ms by second: {string.Join(" ", slow)}; slowest by second (ms): {string.Join(" ", worst.Select(w => w.ToString("0", CultureInfo.InvariantCulture)))}")
-            + (runtime is null ? "" : string.Create(CultureInfo.InvariantCulture,
-                $"; the server's GC meanwhile: {runtime.GcCollections:0} collections, {runtime.GcPauseSeconds * 1000:0} ms paused")));
+            $"    answers over {goalMs:0} ms by second: {string.Join(" ", slow)}; slowest by second (ms): {string.Join(" ", worst.Select(w => w.ToString("0", CultureInfo.InvariantCulture)))}"));
     }
 
     /// <summary>Wide enough for the longest row title of the cases run (the storm's name their alerts).</summary>
