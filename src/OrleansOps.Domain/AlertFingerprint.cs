@@ -55,7 +55,7 @@ public static class AlertFingerprint
                 names[collected] = pair.Key;
                 values[collected] = pair.Value;
                 collected++;
-                surrogates |= pair.Key.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF');
+                surrogates |= HasSurrogates(pair.Key);
             }
         }
         finally
@@ -63,6 +63,14 @@ public static class AlertFingerprint
             ArrayPool<string>.Shared.Return(names, clearArray: true);
             ArrayPool<string>.Shared.Return(values, clearArray: true);
         }
+    }
+
+    /// <summary>A plain loop: the generic span search boxed a char per label (measured), and names are short.</summary>
+    private static bool HasSurrogates(string name)
+    {
+        foreach (var c in name)
+            if (char.IsSurrogate(c)) return true;
+        return false;
     }
 
     /// <summary>The general path: every name encoded, and the encodings compared byte by byte.</summary>

@@ -99,32 +99,56 @@ public static class Chronicle
         return check.Result;
     }
 
+    /// <summary>Each thread's buffer and writer for <see cref="HashOf"/>: every chronicle entry is hashed as it is made.</summary>
+    [ThreadStatic] private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Json)? _hashing;
+
     public static string HashOf(
         long seq, DateTimeOffset at, string kind, string actor, string text,
         IReadOnlyDictionary<string, string> data, string prevHash)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        var (buffer, json) = _hashing ??= NewHashing();
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        json.WriteStartArray();
+        json.WriteNumberValue(seq);
+        Span<char> time = stackalloc char[28];
+        at.UtcDateTime.TryFormat(time, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        json.WriteStringValue(time[..written]);
+        json.WriteStringValue(kind);
+        json.WriteStringValue(actor);
+        json.WriteStringValue(text);
+        json.WriteStartArray();
+        var keys = ArrayPool<string>.Shared.Rent(data.Count);
+        try
         {
-            json.WriteStartArray();
-            json.WriteNumberValue(seq);
-            json.WriteStringValue(at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
-            json.WriteStringValue(kind);
-            json.WriteStringValue(actor);
-            json.WriteStringValue(text);
-            json.WriteStartArray();
-            foreach (var (key, value) in data.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            var count = 0;
+            foreach (var key in data.Keys) keys[count++] = key;
+            Array.Sort(keys, 0, count, StringComparer.Ordinal);
+            foreach (var key in keys.AsSpan(0, count))
             {
                 json.WriteStartArray();
                 json.WriteStringValue(key);
-                json.WriteStringValue(value);
+                json.WriteStringValue(data[key]);
                 json.WriteEndArray();
             }
-            json.WriteEndArray();
-            json.WriteStringValue(prevHash);
-            json.WriteEndArray();
         }
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        finally
+        {
+            ArrayPool<string>.Shared.Return(keys, clearArray: true);
+        }
+        json.WriteEndArray();
+        json.WriteStringValue(prevHash);
+        json.WriteEndArray();
+        json.Flush();
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewHashing()
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer));
     }
 }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace OrleansOps.Domain;
@@ -688,22 +690,44 @@ public static class GroupKey
 {
     public const string AllLabels = "...";
 
+    /// <summary>Each configured <c>group_by</c> list's names, distinct and in ordinal order: a key is made for every new alert.</summary>
+    private static readonly ConditionalWeakTable<IReadOnlyList<string>, string[]> KeyNames = new();
+
     public static string Of(IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> groupBy)
     {
-        if (groupBy.Contains(AllLabels)) return "{" + Join(labels.Keys, labels) + "}";
-        return "{" + Join(groupBy, labels) + "}";
-    }
-
-    private static string Join(IEnumerable<string> names, IReadOnlyDictionary<string, string> labels)
-    {
-        var key = new StringBuilder();
-        foreach (var name in names.Distinct().Order(StringComparer.Ordinal))
+        var names = groupBy.Contains(AllLabels) ? DistinctInOrder(labels.Keys) : KeyNames.GetValue(groupBy, DistinctInOrder);
+        var key = new DefaultInterpolatedStringHandler(0, 0, CultureInfo.InvariantCulture, stackalloc char[256]);
+        key.AppendLiteral("{");
+        for (var i = 0; i < names.Length; i++)
         {
-            if (key.Length > 0) key.Append(',');
-            key.Append(name).Append("=\"").Append(Escape(labels.GetValueOrDefault(name, ""))).Append('"');
+            if (i > 0) key.AppendLiteral(",");
+            key.AppendFormatted(names[i]);
+            key.AppendLiteral("=\"");
+            AppendEscaped(ref key, labels.GetValueOrDefault(names[i], ""));
+            key.AppendLiteral("\"");
         }
-        return key.ToString();
+        key.AppendLiteral("}");
+        return key.ToStringAndClear();
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"");
+    private static string[] DistinctInOrder(IEnumerable<string> names)
+    {
+        var distinct = names.Distinct().ToArray();
+        Array.Sort(distinct, StringComparer.Ordinal);
+        return distinct;
+    }
+
+    private static void AppendEscaped(ref DefaultInterpolatedStringHandler key, string value)
+    {
+        if (value.AsSpan().IndexOfAny('\\', '"') < 0)
+        {
+            key.AppendFormatted(value);
+            return;
+        }
+        foreach (var c in value)
+        {
+            if (c is '\\' or '"') key.AppendLiteral("\\");
+            key.AppendFormatted(c);
+        }
+    }
 }

@@ -72,7 +72,17 @@ public sealed partial class IncidentState
         Escalation.StakeholderNextAt, // after the resolve too: the last update says it is over
         NextClockDue,
         NextTicketRetry,
-        PendingNotifications.Select(p => (DateTimeOffset?)p.NextDue).Min());
+        NextNotificationDue);
+
+    private DateTimeOffset? NextNotificationDue
+    {
+        get
+        {
+            DateTimeOffset? next = null;
+            foreach (var pending in PendingNotifications) next = Earliest(next, pending.NextDue);
+            return next;
+        }
+    }
 
     /// <summary>Whether the account's configuration is needed to act on what is due at <paramref name="now"/>.</summary>
     public bool EscalationDue(DateTimeOffset now) =>
@@ -452,5 +462,12 @@ public sealed partial class IncidentState
             new Dictionary<string, string> { ["keys"] = string.Join(",", cancelled.Select(p => p.Notification.Key)) });
     }
 
-    private static DateTimeOffset? Earliest(params DateTimeOffset?[] times) => times.Where(t => t is not null).Min();
+    /// <summary>The earliest of <paramref name="times"/> that are set; computed on every change, so without LINQ's allocations.</summary>
+    private static DateTimeOffset? Earliest(params ReadOnlySpan<DateTimeOffset?> times)
+    {
+        DateTimeOffset? earliest = null;
+        foreach (var time in times)
+            if (time is { } at && !(earliest <= at)) earliest = at;
+        return earliest;
+    }
 }

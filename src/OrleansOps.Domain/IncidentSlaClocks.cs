@@ -42,7 +42,15 @@ public sealed partial class IncidentState
 {
     [Id(23)] public List<SlaClock> Clocks { get; set; } = [];
 
-    private DateTimeOffset? NextClockDue => Clocks.Select(c => c.NextDue).Where(d => d is not null).Min();
+    private DateTimeOffset? NextClockDue
+    {
+        get
+        {
+            DateTimeOffset? next = null;
+            foreach (var clock in Clocks) next = Earliest(next, clock.NextDue);
+            return next;
+        }
+    }
 
     /// <summary>
     /// Starts, re-times (the severity changed) and stops the contract's clocks, and records warnings and breaches that

@@ -171,7 +171,16 @@ public sealed partial class IncidentState
     }
 
     /// <summary>When a ticket sync needs the incident again: its retry, or, while a worker holds it, the end of the lease (the worker may be gone).</summary>
-    public DateTimeOffset? NextTicketRetry => Tickets.Where(t => !t.Stuck).Select(t => t.LeasedUntil ?? t.RetryAt).Where(r => r is not null).Min();
+    public DateTimeOffset? NextTicketRetry
+    {
+        get
+        {
+            DateTimeOffset? next = null;
+            foreach (var sync in Tickets)
+                if (!sync.Stuck) next = Earliest(next, sync.LeasedUntil ?? sync.RetryAt);
+            return next;
+        }
+    }
 
     /// <summary>Whether <paramref name="sync"/> owes a write at <paramref name="now"/>: its ticket, or an entry after the last one written.</summary>
     private bool WorkDue(TicketSync sync, DateTimeOffset now) =>

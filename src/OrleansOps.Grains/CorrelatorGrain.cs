@@ -236,6 +236,21 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     {
         foreach (var service in _state.Services.Values) service.Forget(incidentId);
         _state.Spans.Remove(incidentId);
+        _incidents.Remove(incidentId);
+    }
+
+    /// <summary>
+    /// The open incidents' references, made once: a storm delivers to the same incidents batch after batch, and making a
+    /// reference parses its id anew.
+    /// </summary>
+    private readonly Dictionary<string, IIncidentGrain> _incidents = new(StringComparer.Ordinal);
+    private const int MaxIncidentReferences = 10_000;
+
+    private IIncidentGrain Incident(string incidentId)
+    {
+        if (_incidents.TryGetValue(incidentId, out var incident)) return incident;
+        if (_incidents.Count >= MaxIncidentReferences) _incidents.Clear();
+        return _incidents[incidentId] = GrainFactory.GetGrain<IIncidentGrain>(incidentId);
     }
 
     private static SuppressionRules Suppression(CorrelationSettings settings, DateTimeOffset now) => new()
@@ -255,7 +270,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             ServiceDeclared = first.Alert.ServiceDeclared,
             GroupKey = GroupKey.Of(first.Alert.Labels, _settings?.Config.GroupBy ?? ["alertname"]),
         };
-        var result = await GrainFactory.GetGrain<IIncidentGrain>(first.IncidentId).Deliver(new AlertDelivery
+        var result = await Incident(first.IncidentId).Deliver(new AlertDelivery
         {
             Origin = origin,
             Alerts = routes.Select(r => r.Route.Alert).ToList(),

@@ -94,7 +94,7 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
 
     private static bool SameButCounts(IncidentSummary a, IncidentSummary b) =>
         a.NodesTruncated == b.NodesTruncated
-        && a with { AlertCount = 0, FiringAlertCount = 0, NodeCount = 0, Version = 0 } == b with { AlertCount = 0, FiringAlertCount = 0, NodeCount = 0, Version = 0 };
+        && a with { AlertCount = b.AlertCount, FiringAlertCount = b.FiringAlertCount, NodeCount = b.NodeCount, Version = b.Version } == b;
 
     /// <summary>Up to <paramref name="limit"/> chronicle entries after <paramref name="afterSeq"/>, once this incident's own appends are durable.</summary>
     public async Task<IReadOnlyList<ChronicleEntry>> ReadChronicleAsync(long afterSeq, int limit)

@@ -516,63 +516,48 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private void WriteJournal(JournalBatch batch, SqliteTransaction transaction)
     {
         var c = _commands;
-        c.Bind(transaction);
         var snapshots = 0;
         var id = _nextLogId;
         foreach (var entry in batch.Entries)
         {
             if (entry.Snapshot is { } snapshot)
             {
-                c.Bound(c.PutSnapshot, entry.Stream, entry.Seq, snapshot).ExecuteNonQuery();
+                c.PutSnapshot.Text(1, entry.Stream).Integer(2, entry.Seq).Blob(3, snapshot).Execute();
                 _crashPoint?.Reach(CrashPoint.DuringSnapshot);
-                c.Bound(c.Truncate, entry.Stream, entry.Seq).ExecuteNonQuery();
+                c.Truncate.Text(1, entry.Stream).Integer(2, entry.Seq).Execute();
                 snapshots++;
             }
             var index = entry.Index;
-            c.Bound(c.Log, id++, entry.Stream, entry.Account, entry.Seq,
-                entry.Snapshot is null && entry.Payload.Length > 0 ? entry.Payload : null,
-                entry.Chronicle?.Seq, entry.Chronicle?.Payload,
-                index?.Incident, index?.Version, index is null ? null : index.Open ? 1 : 0, index?.OpenedAt.UtcTicks, index?.Summary,
-                index?.Alerts, index?.Firing, index?.Nodes, entry.Wake is null ? 0 : 1, entry.Wake?.At?.UtcTicks).ExecuteNonQuery();
+            c.Log.Integer(1, id++).Text(2, entry.Stream).Text(3, entry.Account).Integer(4, entry.Seq)
+                .Blob(5, entry.Snapshot is null && entry.Payload.Length > 0 ? entry.Payload : null)
+                .Integer(6, entry.Chronicle?.Seq).Blob(7, entry.Chronicle?.Payload)
+                .Text(8, index?.Incident).Integer(9, index?.Version).Integer(10, index is null ? null : index.Open ? 1 : 0)
+                .Integer(11, index?.OpenedAt.UtcTicks).Blob(12, index?.Summary)
+                .Integer(13, index?.Alerts).Integer(14, index?.Firing).Integer(15, index?.Nodes)
+                .Integer(16, entry.Wake is null ? 0 : 1).Integer(17, entry.Wake?.At?.UtcTicks)
+                .Execute();
         }
         _nextLogId = id;
         JournalMetrics.Snapshotted(snapshots);
     }
 
     /// <summary>The writer's statements, prepared once and bound again for every row.</summary>
-    private sealed class WriterCommands
+    private sealed class WriterCommands(SqliteConnection connection) : IDisposable
     {
-        public readonly SqliteCommand Log, PutSnapshot, Truncate;
+        public readonly WriterStatement Log = new(connection, """
+            INSERT INTO journal_log (id, stream, account, seq, payload, chronicle_seq, chronicle, incident, index_version, index_open,
+                index_opened_ticks, index_summary, index_alerts, index_firing, index_nodes, wake_set, wake_ticks)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            """);
+        public readonly WriterStatement PutSnapshot = new(connection,
+            "INSERT INTO snapshots (stream, seq, payload) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, payload = excluded.payload");
+        public readonly WriterStatement Truncate = new(connection, "DELETE FROM journal WHERE stream = $1 AND seq <= $2");
 
-        public WriterCommands(SqliteConnection connection)
+        public void Dispose()
         {
-            Log = Command(connection, """
-                INSERT INTO journal_log (id, stream, account, seq, payload, chronicle_seq, chronicle, incident, index_version, index_open,
-                    index_opened_ticks, index_summary, index_alerts, index_firing, index_nodes, wake_set, wake_ticks)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-                """, 17);
-            PutSnapshot = Command(connection, "INSERT INTO snapshots (stream, seq, payload) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, payload = excluded.payload", 3);
-            Truncate = Command(connection, "DELETE FROM journal WHERE stream = $1 AND seq <= $2", 2);
-        }
-
-        public void Bind(SqliteTransaction transaction)
-        {
-            foreach (var command in new[] { Log, PutSnapshot, Truncate }) command.Transaction = transaction;
-        }
-
-        public SqliteCommand Bound(SqliteCommand command, params object?[] values)
-        {
-            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
-            return command;
-        }
-
-        private static SqliteCommand Command(SqliteConnection connection, string sql, int parameters)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            for (var i = 1; i <= parameters; i++) command.Parameters.Add(new SqliteParameter("$" + i, null));
-            command.Prepare();
-            return command;
+            Log.Dispose();
+            PutSnapshot.Dispose();
+            Truncate.Dispose();
         }
     }
 
@@ -714,6 +699,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         _logger.LogDebug("The journal closed in {Elapsed} ms", clock.ElapsedMilliseconds);
         lock (_writesLock)
             foreach (var write in _writes) write.Fail(new ObjectDisposedException(nameof(SqliteStore)));
+        _commands.Dispose();
         await _writer.DisposeAsync();
         await _folderLock.DisposeAsync();
     }

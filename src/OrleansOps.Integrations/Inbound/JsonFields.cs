@@ -24,26 +24,26 @@ public sealed partial class JsonFields
 
     public string? String(JsonElement parent, string name, string path, bool required = false, int maxLength = MaxValueLength)
     {
-        var field = Join(path, name);
+        // The field's path is built only for an error: this runs for several fields of every alert.
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
-            if (required) Fail(field, "is required");
+            if (required) Fail(Join(path, name), "is required");
             return null;
         }
         if (value.ValueKind != JsonValueKind.String)
         {
-            Fail(field, $"must be a string, not {Describe(value)}");
+            Fail(Join(path, name), $"must be a string, not {Describe(value)}");
             return null;
         }
         var text = value.GetString()!;
         if (text.Length > maxLength)
         {
-            Fail(field, $"is longer than {maxLength} characters");
+            Fail(Join(path, name), $"is longer than {maxLength} characters");
             return null;
         }
         if (required && text.Length == 0)
         {
-            Fail(field, "must not be empty");
+            Fail(Join(path, name), "must not be empty");
             return null;
         }
         return text;
@@ -68,31 +68,30 @@ public sealed partial class JsonFields
     /// <summary>An object of string values; empty values are dropped, as Alertmanager and Prometheus treat them as absent.</summary>
     public Dictionary<string, string> StringMap(JsonElement parent, string name, string path, bool required = false)
     {
-        var field = Join(path, name);
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
-            if (required) Fail(field, "is required");
+            if (required) Fail(Join(path, name), "is required");
             return map;
         }
         if (value.ValueKind != JsonValueKind.Object)
         {
-            Fail(field, $"must be an object of strings, not {Describe(value)}");
+            Fail(Join(path, name), $"must be an object of strings, not {Describe(value)}");
             return map;
         }
         foreach (var property in value.EnumerateObject())
         {
-            var entry = $"{field}.{property.Name}";
-            if (property.Name.Length == 0 || property.Name.Length > MaxNameLength)
-                Fail(field, $"has a name that is empty or longer than {MaxNameLength} characters");
+            var entryName = property.Name;
+            if (entryName.Length == 0 || entryName.Length > MaxNameLength)
+                Fail(Join(path, name), $"has a name that is empty or longer than {MaxNameLength} characters");
             else if (property.Value.ValueKind != JsonValueKind.String)
-                Fail(entry, $"must be a string, not {Describe(property.Value)}");
-            else if (property.Value.GetString()!.Length > MaxValueLength)
-                Fail(entry, $"is longer than {MaxValueLength} characters");
-            else if (property.Value.GetString() is { Length: > 0 } text)
-                map[property.Name] = text;
+                Fail($"{Join(path, name)}.{entryName}", $"must be a string, not {Describe(property.Value)}");
+            else if (property.Value.GetString()! is var text && text.Length > MaxValueLength)
+                Fail($"{Join(path, name)}.{entryName}", $"is longer than {MaxValueLength} characters");
+            else if (text.Length > 0)
+                map[entryName] = text;
         }
-        if (map.Count > MaxLabels) Fail(field, $"has more than {MaxLabels} entries");
+        if (map.Count > MaxLabels) Fail(Join(path, name), $"has more than {MaxLabels} entries");
         return map;
     }
 
@@ -109,11 +108,11 @@ public sealed partial class JsonFields
     public static bool TryParseTimestamp(string text, out DateTimeOffset value)
     {
         value = default;
-        var match = Rfc3339().Match(text);
-        if (!match.Success) return false;
-        // Accept +hhmm as well as +hh:mm (PagerDuty's own examples use +0000).
-        var normalized = match.Groups["zone"].Value is { Length: 5 } zone && zone[0] is '+' or '-'
-            ? text[..^5] + zone[..3] + ":" + zone[3..]
+        if (!Rfc3339().IsMatch(text)) return false;
+        // Accept +hhmm as well as +hh:mm (PagerDuty's own examples use +0000). The pattern has matched, so a sign five
+        // from the end can only open such a zone.
+        var normalized = text[^5] is '+' or '-'
+            ? string.Concat(text.AsSpan(0, text.Length - 2), ":", text.AsSpan(text.Length - 2))
             : text;
         return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
     }
@@ -154,6 +153,6 @@ public sealed partial class JsonFields
 
     private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(?<zone>[Zz]|[+-]\d{2}:?\d{2})$")]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:?\d{2})$")]
     private static partial Regex Rfc3339();
 }

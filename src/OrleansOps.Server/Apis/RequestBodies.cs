@@ -48,20 +48,36 @@ public static class RequestBodies
         if (request.ContentLength > limit) return (null, Problems.TooLarge(limit));
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
             sizeFeature.MaxRequestBodySize = limit + 1;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
         try
         {
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > limit) return (null, Problems.TooLarge(limit));
-                buffer.Write(chunk, 0, read);
-            }
+            // A declared length is read straight into a buffer of that size: an ingest batch is tens of kilobytes, and
+            // growing a stream for it would allocate several times as much.
+            return request.ContentLength is { } length ? await ReadExactlyAsync(request.Body, (int)length, cancellationToken) : await ReadToEndAsync(request.Body, limit, cancellationToken);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (null, Problems.TooLarge(limit));
+        }
+    }
+
+    private static async Task<(byte[]? Bytes, ProblemHttpResult? Problem)> ReadExactlyAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[length];
+        var read = await body.ReadAtLeastAsync(bytes, length, throwOnEndOfStream: false, cancellationToken);
+        return read < length
+            ? (null, Problems.BadRequest("Incomplete body", $"The body ended after {read} of the {length} bytes its Content-Length announced."))
+            : (bytes, null);
+    }
+
+    private static async Task<(byte[]? Bytes, ProblemHttpResult? Problem)> ReadToEndAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit) return (null, Problems.TooLarge(limit));
+            buffer.Write(chunk, 0, read);
         }
         return (buffer.ToArray(), null);
     }
