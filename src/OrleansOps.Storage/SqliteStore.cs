@@ -91,11 +91,16 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         _durability = durability;
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
+        // 16 KB pages for a new folder (an existing one keeps its own): every page a commit touches is two writes to the
+        // log, and a storm's flushes and moves touch a few hundred; with 4 KB pages the writer spent more time in those
+        // system calls than in SQLite (measured: 160,000 writes in 3 s, 86,000 with 16 KB; 64 KB halves them again but
+        // makes every one-alert commit write a 64 KB page).
         Execute(_writer, $"""
+            PRAGMA page_size = 16384;
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = {Synchronous(durability)};
             PRAGMA busy_timeout = 30000;
-            PRAGMA wal_autocheckpoint = 16000;
+            PRAGMA wal_autocheckpoint = 4000;
             PRAGMA cache_size = -65536;
             """);
         Migrate(_writer);
