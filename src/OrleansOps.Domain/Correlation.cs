@@ -555,6 +555,8 @@ public sealed class CorrelatorState
     /// <summary>What changed since the last call, as a journal entry keeps it (the new values of changed entries); null when nothing did.</summary>
     public CorrelatorChange? TakeChange()
     {
+        // An account's commit asks every service, and a request touches a few of its hundreds.
+        if (!HasDecisions && !CountersChanged) return null;
         var change = new CorrelatorChange
         {
             FiringAlerts = FiringAlerts.TakeChanges(),

@@ -324,13 +324,24 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         _state.Spans.Apply(change.Spans);
     }
 
-    private DateTimeOffset? NextRelease => _state.Services.Values.Select(s => s.NextSuppressionEnd).Where(t => t is not null).Min();
+    /// <summary>The first end of a suppression in any service: asked on every commit, so a loop rather than a query.</summary>
+    private DateTimeOffset? NextRelease
+    {
+        get
+        {
+            DateTimeOffset? next = null;
+            foreach (var service in _state.Services.Values)
+                if (service.NextSuppressionEnd is { } end && !(next <= end)) next = end;
+            return next;
+        }
+    }
 
     private CorrelationCounters Totals()
     {
         var total = new CorrelationCounters();
-        foreach (var c in _state.Services.Values.Select(s => s.Counters))
+        foreach (var service in _state.Services.Values)
         {
+            var c = service.Counters;
             total.Received += c.Received;
             total.Deduplicated += c.Deduplicated;
             total.Grouped += c.Grouped;

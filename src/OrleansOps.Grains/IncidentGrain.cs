@@ -399,6 +399,8 @@ public sealed class IncidentGrain(
     {
         // Leased in memory here and journaled by NextTicketWork; a worker lost before that leaves a lease that runs out.
         var now = time.GetUtcNow();
+        // Most changes owe no ticket a write; a holder's id costs a read of the system's random source.
+        if (!Incident.TicketWorkDue(now)) return;
         var holder = Guid.NewGuid().ToString("N");
         if (!Incident.LeaseToNewWorker(holder, now, now + TicketLease)) return;
         GrainFactory.GetGrain<ITicketSyncGrain>(0).Sync(IncidentId, holder).Ignore();
