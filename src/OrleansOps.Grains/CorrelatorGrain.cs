@@ -16,8 +16,32 @@ public sealed class AccountCorrelation
     /// </summary>
     [Id(2)] public TrackedMap<List<ServiceSpan>> Spans { get; set; } = new();
 
-    public CorrelatorState Service(string service) =>
-        Services.TryGetValue(service, out var state) ? state : Services[service] = new CorrelatorState();
+    /// <summary>
+    /// The services changed since the last <see cref="TakeTouched"/>: a commit looks at these only, since a request
+    /// touches a few of an account's hundreds of services. Null once something changed them all.
+    /// </summary>
+    [NonSerialized] private Dictionary<string, CorrelatorState>? _touched = new(StringComparer.Ordinal);
+
+    /// <summary>The state of <paramref name="service"/>, to read or change (it counts as touched).</summary>
+    public CorrelatorState Service(string service)
+    {
+        if (!Services.TryGetValue(service, out var state)) Services[service] = state = new CorrelatorState();
+        _touched?.TryAdd(service, state);
+        return state;
+    }
+
+    /// <summary>Every service, to change them all (they all count as touched).</summary>
+    public IEnumerable<CorrelatorState> TouchAll()
+    {
+        _touched = null;
+        return Services.Values;
+    }
+
+    /// <summary>The services that may have changed since the last call, by name.</summary>
+    public IReadOnlyDictionary<string, CorrelatorState> Touched => _touched ?? Services;
+
+    /// <summary>Starts a new round of touches, once what the last round changed has been taken.</summary>
+    public void TakeTouched() => _touched = new(StringComparer.Ordinal);
 }
 
 /// <summary>What one decision changed in an account's correlation state.</summary>
@@ -89,7 +113,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         _settings = settings;
         // A silence expired early: what it held goes through correlation again now.
         var rules = Suppression(settings, time.GetUtcNow());
-        foreach (var service in _state.Services.Values) service.LiftEnded(rules, time.GetUtcNow());
+        foreach (var service in _state.TouchAll()) service.LiftEnded(rules, time.GetUtcNow());
         await ReleaseDueAsync();
     }
 
@@ -112,7 +136,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     private async Task<IReadOnlyList<AlertReceipt>> CorrelateAsync(IReadOnlyList<NormalizedAlert> alerts, CorrelationSettings settings, bool alreadyCounted)
     {
         var receipts = new AlertReceipt?[alerts.Count];
-        var countedBefore = Totals();
+        // Only the services of these alerts count them: the metrics take the difference over those.
+        var counting = alerts.Select(a => a.Service).Distinct(StringComparer.Ordinal).Select(_state.Service).ToList();
+        var countedBefore = Totals(counting);
         var pending = Enumerable.Range(0, alerts.Count).ToList();
         var summaries = new Dictionary<string, IncidentSummary>(StringComparer.Ordinal);
         for (var round = 0; pending.Count > 0; round++)
@@ -150,7 +176,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             pending = rejected.Order().ToList();
         }
         var settled = Commit();
-        OpsMetrics.Correlated(AccountId, countedBefore, Totals());
+        OpsMetrics.Correlated(AccountId, countedBefore, Totals(counting));
         ScheduleRelease();
         if (summaries.Count > 0) await GrainFactory.GetGrain<IAccountGrain>(AccountId).Record(summaries.Values.ToList());
         await JournalStream.WhenDurableAsync(settled);
@@ -234,7 +260,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     /// <summary>The incident is resolved: none of the account's services relates anything to it any more.</summary>
     private void Forget(string incidentId)
     {
-        foreach (var service in _state.Services.Values) service.Forget(incidentId);
+        foreach (var service in _state.TouchAll()) service.Forget(incidentId);
         _state.Spans.Remove(incidentId);
         _incidents.Remove(incidentId);
     }
@@ -287,16 +313,18 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     private Task Commit(bool countersToo = false)
     {
         var next = NextRelease;
-        var decided = next != _wakeJournaled || _state.Sources.Firing.HasChanges || _state.Spans.HasChanges || _state.Services.Values.Any(s => s.HasDecisions);
+        var touched = _state.Touched;
+        var decided = next != _wakeJournaled || _state.Sources.Firing.HasChanges || _state.Spans.HasChanges || touched.Values.Any(s => s.HasDecisions);
         if (!decided && !countersToo)
         {
-            if (_state.Services.Values.Any(s => s.CountersChanged)) SaveCountersSoon();
+            if (touched.Values.Any(s => s.CountersChanged)) SaveCountersSoon();
             return _stream.Durable;
         }
-        if (!decided && !_state.Services.Values.Any(s => s.CountersChanged)) return _stream.Durable;
+        if (!decided && !touched.Values.Any(s => s.CountersChanged)) return _stream.Durable;
         Dictionary<string, CorrelatorChange>? services = null;
-        foreach (var (name, service) in _state.Services)
+        foreach (var (name, service) in touched)
             if (service.TakeChange() is { } change) (services ??= new(StringComparer.Ordinal))[name] = change;
+        _state.TakeTouched();
         var wake = next != _wakeJournaled ? new StreamWake(_stream.Name, AccountId, next) : null;
         _wakeJournaled = next;
         _countersSave?.Dispose();
@@ -336,10 +364,10 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         }
     }
 
-    private CorrelationCounters Totals()
+    private static CorrelationCounters Totals(List<CorrelatorState> services)
     {
         var total = new CorrelationCounters();
-        foreach (var service in _state.Services.Values)
+        foreach (var service in services)
         {
             var c = service.Counters;
             total.Received += c.Received;
@@ -359,7 +387,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     {
         _releaseDueAt = null;
         var now = time.GetUtcNow();
-        var due = _state.Services.Values.SelectMany(s => s.ReleaseDue(now)).ToList();
+        var due = _state.TouchAll().SelectMany(s => s.ReleaseDue(now)).ToList();
         if (due.Count > 0 && await SettingsAsync() is { } settings) await CorrelateAsync(due, settings, alreadyCounted: true);
         else await JournalStream.WhenDurableAsync(Commit());
         ScheduleRelease();
