@@ -65,11 +65,10 @@ public sealed class SystemUnderTest(string name, IReadOnlyList<Uri> endpoints, I
 /// What a .NET server's runtime did besides running its code: how long its JIT compiled and how many methods, and how
 /// long its collector paused and how often (counted since start, or between two readings).
 /// </summary>
-public sealed record RuntimeWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0, double AllocatedBytes = 0)
+public sealed record RuntimeWork(double Seconds, double Methods, double GcPauseSeconds = 0, double GcCollections = 0)
 {
     public static RuntimeWork operator -(RuntimeWork after, RuntimeWork before) =>
-        new(after.Seconds - before.Seconds, after.Methods - before.Methods, after.GcPauseSeconds - before.GcPauseSeconds, after.GcCollections - before.GcCollections,
-            after.AllocatedBytes - before.AllocatedBytes);
+        new(after.Seconds - before.Seconds, after.Methods - before.Methods, after.GcPauseSeconds - before.GcPauseSeconds, after.GcCollections - before.GcCollections);
 }
 
 /// <summary>
@@ -207,8 +206,7 @@ public sealed class IngestBench(IngestSettings settings)
     {
         var all = await Task.WhenAll(servers.Select(server => ServerMetrics.ReadAsync(server, token, cancel)));
         return new RuntimeWork(all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.JitMethods)),
-            all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcPauseSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcCollections)),
-            all.Sum(m => m.GetValueOrDefault(ServerMetrics.AllocatedBytes)));
+            all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcPauseSeconds)), all.Sum(m => m.GetValueOrDefault(ServerMetrics.GcCollections)));
     };
 
     private async Task<IReadOnlyList<CaseResult>> RunCasesAsync(SystemUnderTest alertmanager, SystemUnderTest ours, CancellationToken cancel)
@@ -342,9 +340,8 @@ public sealed class IngestBench(IngestSettings settings)
         var load = measured.Load;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  . {ingestCase.Id} {system.Name} {what}: {load.AlertsPerSecond:0} alerts/s ({load.Requests} requests), p50 {load.P50Ms:0.0} ms, p99 {load.P99Ms:0.0} ms, CPU {measured.CpuSeconds:0.0} s")
-            + (measured.Runtime is { } runtime && load.Alerts > 0
-                ? string.Create(CultureInfo.InvariantCulture,
-                    $", {runtime.AllocatedBytes / load.Alerts / 1024:0.0} KB allocated per alert, {runtime.GcCollections:0} collections ({runtime.GcPauseSeconds * 1000:0} ms paused)")
+            + (measured.Runtime is { } runtime
+                ? string.Create(CultureInfo.InvariantCulture, $", the server's GC: {runtime.GcCollections:0} collections ({runtime.GcPauseSeconds * 1000:0} ms paused)")
                 : "")
             + (load.Failures > 0 ? $", {load.Failures} failed requests, first: {load.FirstFailure}" : ""));
     }

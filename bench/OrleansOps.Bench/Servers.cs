@@ -233,9 +233,6 @@ public static class ServerMetrics
     /// <summary>Garbage collections so far, every generation.</summary>
     public const string GcCollections = "dotnet_gc_collections_total";
 
-    /// <summary>Bytes allocated on the managed heap so far.</summary>
-    public const string AllocatedBytes = "dotnet_gc_heap_total_allocated_bytes_total";
-
     /// <summary>The managed heap after the last collection, per generation (summed, it is the whole heap).</summary>
     public const string HeapAfterLastCollection = "dotnet_gc_last_collection_heap_size_bytes";
 }
