@@ -490,7 +490,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         var firstId = _nextLogId;
         using (var transaction = _writer.BeginTransaction())
         {
-            if (batch is not null) WriteJournal(batch, transaction);
+            if (batch is not null) WriteJournal(batch);
             foreach (var pending in writes)
             {
                 transaction.Save("write");
@@ -517,8 +517,11 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>The batch's entries, in order, onto the log (snapshots straight into their table, which loads read first).</summary>
-    private void WriteJournal(JournalBatch batch, SqliteTransaction transaction)
+    /// <summary>
+    /// The batch's entries, in order, onto the log (snapshots straight into their table, which loads read first), through
+    /// the writer's own statements inside the transaction its connection has open.
+    /// </summary>
+    private void WriteJournal(JournalBatch batch)
     {
         var c = _commands;
         var snapshots = 0;
