@@ -41,7 +41,56 @@ public sealed class AccountCorrelation
     public IReadOnlyDictionary<string, CorrelatorState> Touched => _touched ?? Services;
 
     /// <summary>Starts a new round of touches, once what the last round changed has been taken.</summary>
-    public void TakeTouched() => _touched = new(StringComparer.Ordinal);
+    public void TakeTouched()
+    {
+        NextRelease(); // the release times of this round's services, before the round is forgotten
+        _touched = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Each service's first suppression end, and the same ordered by time; null until first asked.</summary>
+    [NonSerialized] private Dictionary<string, DateTimeOffset>? _endByService;
+    [NonSerialized] private SortedSet<(DateTimeOffset At, string Service)>? _ends;
+
+    /// <summary>
+    /// The first end of a suppression in any service. Asked on every commit, so it looks again only at the services
+    /// touched since it was last asked (a request touches a few of hundreds), and at them all after a change to all.
+    /// </summary>
+    public DateTimeOffset? NextRelease()
+    {
+        if (_ends is null || _endByService is null || _touched is null)
+        {
+            _endByService = new(StringComparer.Ordinal);
+            _ends = new SortedSet<(DateTimeOffset At, string Service)>(EndOrder.Instance);
+            foreach (var (name, service) in Services) Track(name, service);
+        }
+        else foreach (var (name, service) in _touched) Track(name, service);
+        return _ends.Count == 0 ? null : _ends.Min.At;
+    }
+
+    private void Track(string name, CorrelatorState service)
+    {
+        var end = service.NextSuppressionEnd;
+        if (_endByService!.TryGetValue(name, out var known))
+        {
+            if (end == known) return;
+            _ends!.Remove((known, name));
+            _endByService.Remove(name);
+        }
+        if (end is not { } at) return;
+        _endByService[name] = at;
+        _ends!.Add((at, name));
+    }
+
+    private sealed class EndOrder : IComparer<(DateTimeOffset At, string Service)>
+    {
+        public static readonly EndOrder Instance = new();
+
+        public int Compare((DateTimeOffset At, string Service) x, (DateTimeOffset At, string Service) y)
+        {
+            var byTime = x.At.CompareTo(y.At);
+            return byTime != 0 ? byTime : string.CompareOrdinal(x.Service, y.Service);
+        }
+    }
 }
 
 /// <summary>What one decision changed in an account's correlation state.</summary>
@@ -80,6 +129,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     private DateTimeOffset? _wakeJournaled;
 
     private string AccountId => this.GetPrimaryKeyString();
+    /// <summary>Kept: the grain factory reads the interface's attributes on every call, a cost per request.</summary>
+    private IAccountGrain Account => _account ??= GrainFactory.GetGrain<IAccountGrain>(AccountId);
+    private IAccountGrain? _account;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -87,7 +139,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var (snapshot, entries) = await _stream.LoadAsync<AccountCorrelation>(cancellationToken);
         _state = snapshot ?? new AccountCorrelation();
         _stream.Replay<AccountCorrelationChange>(entries, Apply);
-        _settings = await GrainFactory.GetGrain<IAccountGrain>(AccountId).GetCorrelationSettings();
+        _settings = await Account.GetCorrelationSettings();
         _wakeJournaled = NextRelease;
         ScheduleRelease();
     }
@@ -126,7 +178,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     public Task Wake() => ReleaseDueAsync();
 
     private async Task<CorrelationSettings?> SettingsAsync() =>
-        _settings ??= await GrainFactory.GetGrain<IAccountGrain>(AccountId).GetCorrelationSettings();
+        _settings ??= await Account.GetCorrelationSettings();
 
     /// <summary>
     /// Plans every alert, journals the decisions, delivers each incident its alerts (incidents answer once their own
@@ -178,7 +230,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var settled = Commit();
         OpsMetrics.Correlated(AccountId, countedBefore, Totals(counting));
         ScheduleRelease();
-        if (summaries.Count > 0) await GrainFactory.GetGrain<IAccountGrain>(AccountId).Record(summaries.Values.ToList());
+        if (summaries.Count > 0) await Account.Record(summaries.Values.ToList());
         await JournalStream.WhenDurableAsync(settled);
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
@@ -352,17 +404,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         _state.Spans.Apply(change.Spans);
     }
 
-    /// <summary>The first end of a suppression in any service: asked on every commit, so a loop rather than a query.</summary>
-    private DateTimeOffset? NextRelease
-    {
-        get
-        {
-            DateTimeOffset? next = null;
-            foreach (var service in _state.Services.Values)
-                if (service.NextSuppressionEnd is { } end && !(next <= end)) next = end;
-            return next;
-        }
-    }
+    private DateTimeOffset? NextRelease => _state.NextRelease();
 
     private static CorrelationCounters Totals(List<CorrelatorState> services)
     {

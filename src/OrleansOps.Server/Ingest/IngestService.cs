@@ -3,8 +3,11 @@ using OrleansOps.Integrations.Inbound;
 
 namespace OrleansOps.Server.Ingest;
 
-/// <summary>Who sent a batch: the account behind an integration key, and how its alerts are normalized.</summary>
-public sealed record IngestSender(KeyBinding Binding, string KeySha256, Routing Routing)
+/// <summary>
+/// Who sent a batch: the account behind an integration key, how its alerts are normalized, and the account's correlator
+/// (a reference kept rather than asked of the grain factory per request, which reads the interface's attributes each time).
+/// </summary>
+public sealed record IngestSender(KeyBinding Binding, string KeySha256, Routing Routing, ICorrelatorGrain Correlator)
 {
     /// <summary>Enough of the key's hash to tell keys apart in a log, never the key.</summary>
     public string KeyFingerprint => KeySha256[..12];
@@ -46,8 +49,9 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
         _senders.TryRemove(keySha256, out _);
         var binding = await grains.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(keySha256)).Resolve();
         if (binding is null) return null;
-        if (await grains.GetGrain<ICorrelatorGrain>(binding.AccountId).GetRouting(keySha256) is not { } routing) return null;
-        return Remember(new IngestSender(binding, keySha256, routing));
+        var correlator = grains.GetGrain<ICorrelatorGrain>(binding.AccountId);
+        if (await correlator.GetRouting(keySha256) is not { } routing) return null;
+        return Remember(new IngestSender(binding, keySha256, routing, correlator));
     }
 
     private IngestSender Remember(IngestSender sender)
@@ -60,12 +64,11 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
     /// <summary>Every alert's receipt, in request order; null when the account no longer holds the key.</summary>
     public async Task<IReadOnlyList<AlertReceipt>?> IngestAsync(IngestSender sender, IReadOnlyList<InboundAlert> alerts)
     {
-        var correlator = grains.GetGrain<ICorrelatorGrain>(sender.Binding.AccountId);
         for (var refresh = 0; refresh <= MaxRoutingRefreshes; refresh++)
         {
             var context = new NormalizationContext(sender.Routing.KeyDefaultService, sender.Routing.DeclaredServices, time.GetUtcNow());
             var normalized = alerts.Select(alert => AlertNormalizer.Normalize(alert, context)).ToList();
-            var result = await correlator.Ingest(new IngestBatch(sender.KeySha256, sender.Routing.Version, normalized));
+            var result = await sender.Correlator.Ingest(new IngestBatch(sender.KeySha256, sender.Routing.Version, normalized));
             if (result.Receipts is { } receipts) return receipts;
             if (result.UnknownKey)
             {
