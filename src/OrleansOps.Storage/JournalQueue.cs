@@ -183,11 +183,20 @@ public sealed class JournalBatch(List<JournalEntry> entries, TaskCompletionSourc
     /// <summary>The entries are durable: their waiters go on.</summary>
     public void Complete() => queue.Done(this);
 
+    /// <summary>What this flush leaves in the projections (<see cref="JournalProjections.Of"/>).</summary>
+    public (IReadOnlyCollection<(string Account, IndexRow Summary, IndexRow Counts)> Index, IReadOnlyCollection<StreamWake> Wakes) Projections() =>
+        JournalProjections.Of(entries);
+}
+
+/// <summary>The account's index and the wake index as a run of journal entries leaves them.</summary>
+public static class JournalProjections
+{
     /// <summary>
-    /// What a flush leaves in the projections: per incident, its latest summary and its latest counts (the same row or
-    /// a later one), and per stream its latest wake. Only the last of a flush is worth writing.
+    /// Per incident, its latest summary and its latest counts (the same row or a later one), and per stream its latest
+    /// wake: of a run of entries in journal order, only the last of each is worth writing.
     /// </summary>
-    public (IReadOnlyCollection<(string Account, IndexRow Summary, IndexRow Counts)> Index, IReadOnlyCollection<StreamWake> Wakes) Projections()
+    public static (IReadOnlyCollection<(string Account, IndexRow Summary, IndexRow Counts)> Index, IReadOnlyCollection<StreamWake> Wakes) Of(
+        IEnumerable<JournalEntry> entries)
     {
         var summaries = new Dictionary<(string, string), IndexRow>();
         var counts = new Dictionary<(string, string), (string Account, IndexRow Row)>();

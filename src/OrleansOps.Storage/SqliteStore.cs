@@ -397,9 +397,9 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 
     private void MoveLogChunk(long end)
     {
-        using (var transaction = _writer.BeginTransaction())
+        using var transaction = _writer.BeginTransaction();
+        using (var command = _writer.CreateCommand())
         {
-            using var command = _writer.CreateCommand();
             command.Transaction = transaction;
             command.Parameters.AddWithValue("$end", end);
             command.CommandText = """
@@ -408,39 +408,55 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                     WHERE l.id <= $end AND l.payload IS NOT NULL AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.stream = l.stream AND s.seq >= l.seq);
                 INSERT INTO chronicle (stream, seq, payload)
                     SELECT stream, chronicle_seq, chronicle FROM journal_log WHERE id <= $end AND chronicle IS NOT NULL;
-                CREATE TEMP TABLE IF NOT EXISTS moved_index (account TEXT, incident TEXT, version INTEGER, open INTEGER, opened_ticks INTEGER,
-                    summary BLOB, alerts INTEGER, firing INTEGER, nodes INTEGER, PRIMARY KEY (account, incident));
-                DELETE FROM moved_index;
-                INSERT INTO moved_index SELECT account, incident, index_version, index_open, index_opened_ticks, NULL, index_alerts, index_firing, index_nodes FROM (
-                        SELECT *, row_number() OVER (PARTITION BY account, incident ORDER BY id DESC) AS latest
-                        FROM journal_log WHERE id <= $end AND incident IS NOT NULL)
-                    WHERE latest = 1;
-                UPDATE moved_index SET summary = s.index_summary FROM (
-                        SELECT account, incident, index_summary, row_number() OVER (PARTITION BY account, incident ORDER BY id DESC) AS latest
-                        FROM journal_log WHERE id <= $end AND index_summary IS NOT NULL) AS s
-                    WHERE s.latest = 1 AND s.account = moved_index.account AND s.incident = moved_index.incident;
-                INSERT INTO incident_index (account, incident, version, open, opened_ticks, summary, alert_count, firing_count, node_count)
-                    SELECT account, incident, version, open, opened_ticks, summary, alerts, firing, nodes FROM moved_index WHERE summary IS NOT NULL
-                    ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open,
-                        opened_ticks = excluded.opened_ticks, summary = excluded.summary, alert_count = excluded.alert_count,
-                        firing_count = excluded.firing_count, node_count = excluded.node_count
-                    WHERE excluded.version >= incident_index.version;
-                UPDATE incident_index SET version = m.version, open = m.open, alert_count = m.alerts, firing_count = m.firing, node_count = m.nodes
-                    FROM moved_index m WHERE m.summary IS NULL AND m.account = incident_index.account AND m.incident = incident_index.incident
-                    AND m.version >= incident_index.version;
-                CREATE TEMP TABLE IF NOT EXISTS moved_wakes (stream TEXT PRIMARY KEY, account TEXT, at_ticks INTEGER);
-                DELETE FROM moved_wakes;
-                INSERT INTO moved_wakes SELECT stream, account, wake_ticks FROM (
-                        SELECT *, row_number() OVER (PARTITION BY stream ORDER BY id DESC) AS latest FROM journal_log WHERE id <= $end AND wake_set = 1)
-                    WHERE latest = 1;
-                DELETE FROM wakes WHERE stream IN (SELECT stream FROM moved_wakes WHERE at_ticks IS NULL);
-                INSERT INTO wakes (stream, account, at_ticks) SELECT stream, account, at_ticks FROM moved_wakes WHERE at_ticks IS NOT NULL
-                    ON CONFLICT (stream) DO UPDATE SET at_ticks = excluded.at_ticks;
-                DELETE FROM journal_log WHERE id <= $end;
                 """;
             command.ExecuteNonQuery();
-            _crashPoint?.Reach(CrashPoint.DuringMove);
-            transaction.Commit();
+            var (index, wakes) = JournalProjections.Of(LoggedProjections(command, end));
+            var c = _commands;
+            foreach (var (account, summary, counts) in index)
+            {
+                if (summary.Summary is { } bytes)
+                    c.PutIndex.Text(1, account).Text(2, counts.Incident).Integer(3, counts.Version).Integer(4, counts.Open ? 1 : 0)
+                        .Integer(5, counts.OpenedAt.UtcTicks).Blob(6, bytes).Integer(7, counts.Alerts).Integer(8, counts.Firing).Integer(9, counts.Nodes).Execute();
+                else
+                    c.PutIndexCounts.Text(1, account).Text(2, counts.Incident).Integer(3, counts.Version).Integer(4, counts.Open ? 1 : 0)
+                        .Integer(5, counts.Alerts).Integer(6, counts.Firing).Integer(7, counts.Nodes).Execute();
+            }
+            foreach (var wake in wakes)
+            {
+                if (wake.At is { } at) c.PutWake.Text(1, wake.Stream).Text(2, wake.Account).Integer(3, at.UtcTicks).Execute();
+                else c.ClearWake.Text(1, wake.Stream).Execute();
+            }
+            command.CommandText = "DELETE FROM journal_log WHERE id <= $end";
+            command.ExecuteNonQuery();
+        }
+        _crashPoint?.Reach(CrashPoint.DuringMove);
+        transaction.Commit();
+    }
+
+    /// <summary>The projections the log's entries up to <paramref name="end"/> carry, in log order.</summary>
+    private static IEnumerable<JournalEntry> LoggedProjections(SqliteCommand command, long end)
+    {
+        command.CommandText = """
+            SELECT stream, account, seq, incident, index_version, index_open, index_opened_ticks, index_summary, index_alerts, index_firing,
+                index_nodes, wake_set, wake_ticks
+            FROM journal_log WHERE id <= $end AND (incident IS NOT NULL OR wake_set = 1) ORDER BY id
+            """;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var stream = reader.GetString(0);
+            var account = reader.GetString(1);
+            yield return new JournalEntry
+            {
+                Stream = stream,
+                Account = account,
+                Seq = reader.GetInt64(2),
+                Index = reader.IsDBNull(3) ? null : new IndexRow(reader.GetString(3), reader.GetInt64(4), reader.GetInt64(5) != 0,
+                    new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero), reader.IsDBNull(7) ? null : (byte[])reader[7],
+                    reader.GetInt32(8), reader.GetInt32(9), reader.GetInt32(10)),
+                Wake = reader.GetInt64(11) == 0 ? null
+                    : new StreamWake(stream, account, reader.IsDBNull(12) ? null : new DateTimeOffset(reader.GetInt64(12), TimeSpan.Zero)),
+            };
         }
     }
 
@@ -560,12 +576,30 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         public readonly WriterStatement PutSnapshot = new(connection,
             "INSERT INTO snapshots (stream, seq, payload) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, payload = excluded.payload");
         public readonly WriterStatement Truncate = new(connection, "DELETE FROM journal WHERE stream = $1 AND seq <= $2");
+        public readonly WriterStatement PutIndex = new(connection, """
+            INSERT INTO incident_index (account, incident, version, open, opened_ticks, summary, alert_count, firing_count, node_count)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open, opened_ticks = excluded.opened_ticks,
+                    summary = excluded.summary, alert_count = excluded.alert_count, firing_count = excluded.firing_count, node_count = excluded.node_count
+                WHERE excluded.version >= incident_index.version
+            """);
+        public readonly WriterStatement PutIndexCounts = new(connection, """
+            UPDATE incident_index SET version = ?3, open = ?4, alert_count = ?5, firing_count = ?6, node_count = ?7
+                WHERE account = ?1 AND incident = ?2 AND ?3 >= version
+            """);
+        public readonly WriterStatement PutWake = new(connection,
+            "INSERT INTO wakes (stream, account, at_ticks) VALUES (?1, ?2, ?3) ON CONFLICT (stream) DO UPDATE SET at_ticks = excluded.at_ticks");
+        public readonly WriterStatement ClearWake = new(connection, "DELETE FROM wakes WHERE stream = ?1");
 
         public void Dispose()
         {
             Log.Dispose();
             PutSnapshot.Dispose();
             Truncate.Dispose();
+            PutIndex.Dispose();
+            PutIndexCounts.Dispose();
+            PutWake.Dispose();
+            ClearWake.Dispose();
         }
     }
 
