@@ -68,6 +68,14 @@ public sealed record Routing
 [GenerateSerializer, Immutable]
 public sealed record CorrelationSettings([property: Id(0)] long Version, [property: Id(1)] AccountConfig Config, [property: Id(2)] IReadOnlyList<Silence> Silences)
 {
+    /// <summary>Whether the account holds the key whose SHA-256 is given (asked per batch; the routing only when it is stale).</summary>
+    public bool Holds(string keySha256)
+    {
+        foreach (var key in Config.IntegrationKeys)
+            if (key.KeySha256 == keySha256) return true;
+        return false;
+    }
+
     /// <summary>How the alerts of the key whose SHA-256 is given are normalized; null when the account does not hold it.</summary>
     public Routing? RoutingFor(string keySha256) =>
         Config.IntegrationKeys.FirstOrDefault(k => k.KeySha256 == keySha256) is { } key

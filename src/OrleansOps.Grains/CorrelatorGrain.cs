@@ -147,8 +147,8 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     public async Task<IngestResult> Ingest(IngestBatch batch)
     {
         var settings = await SettingsAsync();
-        if (settings?.RoutingFor(batch.KeySha256) is not { } routing) return new IngestResult { UnknownKey = true };
-        if (routing.Version != batch.RoutingVersion) return new IngestResult { Stale = routing };
+        if (settings is null || !settings.Holds(batch.KeySha256)) return new IngestResult { UnknownKey = true };
+        if (settings.Version != batch.RoutingVersion) return new IngestResult { Stale = settings.RoutingFor(batch.KeySha256) };
         return new IngestResult { Receipts = await CorrelateAsync(batch.Alerts, settings, alreadyCounted: false) };
     }
 
@@ -249,7 +249,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var config = settings.Config;
         var now = time.GetUtcNow();
         var suppression = Suppression(settings, now);
-        var upstreams = Topology.Upstreams(config.Services);
+        var upstreams = Upstreams(config);
         var signals = Signals(alerts, config, replanning);
         var byService = alerts.Select((alert, index) => (alert, index)).GroupBy(a => a.alert.Service, StringComparer.Ordinal).ToDictionary(g => g.Key, StringComparer.Ordinal);
         var routes = new List<(int, Route)>(alerts.Count);
@@ -269,6 +269,16 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             }
         return routes;
     }
+
+    /// <summary>Each service's upstreams, worked out once per configuration rather than per batch.</summary>
+    private IReadOnlyDictionary<string, IReadOnlyList<string>> Upstreams(AccountConfig config)
+    {
+        if (!ReferenceEquals(_upstreamsOf, config)) (_upstreamsOf, _upstreams) = (config, Topology.Upstreams(config.Services));
+        return _upstreams!;
+    }
+
+    private AccountConfig? _upstreamsOf;
+    private IReadOnlyDictionary<string, IReadOnlyList<string>>? _upstreams;
 
     /// <summary>Inhibition and storm mode, from the whole batch: sources learned first, then which alerts they hold back.</summary>
     private AccountSignals Signals(IReadOnlyList<NormalizedAlert> alerts, AccountConfig config, bool replanning)
