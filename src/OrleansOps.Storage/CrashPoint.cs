@@ -15,14 +15,16 @@ public sealed class CrashPoint
     public const string BeforeCommit = "before-commit";
     /// <summary>A flush committed (fsynced), its requests not yet answered.</summary>
     public const string AfterCommit = "after-commit";
-    /// <summary>A snapshot written in a flush, the entries it covers not yet dropped, nothing committed.</summary>
+    /// <summary>A snapshot written in a flush, nothing committed.</summary>
     public const string DuringSnapshot = "during-snapshot";
+    /// <summary>The entries committed snapshots cover being dropped, not committed.</summary>
+    public const string DuringTruncation = "during-truncation";
     /// <summary>The log copied into the tables read by stream and emptied, not committed.</summary>
     public const string DuringMove = "during-move";
     /// <summary>A move committed, the writer's own record of it not yet updated.</summary>
     public const string AfterMove = "after-move";
 
-    private static readonly string[] Points = [BeforeCommit, AfterCommit, DuringSnapshot, DuringMove, AfterMove];
+    private static readonly string[] Points = [BeforeCommit, AfterCommit, DuringSnapshot, DuringTruncation, DuringMove, AfterMove];
 
     public static CrashPoint? FromEnvironment() => Parse(Environment.GetEnvironmentVariable(Variable));
 

@@ -76,7 +76,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     {
         _time = time ?? TimeProvider.System;
         _journal = new JournalQueue(_time);
-        _lastMove = _time.GetTimestamp();
+        _lastMove = _lastDrop = _time.GetTimestamp();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         DataPath = Path.GetFullPath(dataPath);
         Directory.CreateDirectory(DataPath);
@@ -272,7 +272,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             while (true)
             {
-                var batch = _journal.Take(MovePending() ? TimeSpan.Zero : MoveEvery);
+                var batch = _journal.Take(MovePending() || _dropping ? TimeSpan.Zero : MoveEvery);
                 List<PendingWrite> writes;
                 lock (_writesLock)
                 {
@@ -284,9 +284,11 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 if (drained)
                 {
                     while (_movedUpTo < _nextLogId - 1) MoveLogWithRetries();
+                    while (_covered.Count > 0 && DropCovered()) { }
                     break;
                 }
                 if (MoveDue()) MoveLogWithRetries();
+                if (DropDue()) DropCovered();
             }
         }
         finally
@@ -380,17 +382,73 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         // A move needs no sync of its own: what it moves is durable in the log already, and the move is atomic (the log's
         // rows go in the same transaction). Lost to a power failure, it is lost whole and done again from the log at the
         // next start; otherwise the next flush's sync covers it, as the write-ahead log is synced in order.
+        WithoutSync(() => MoveLogChunk(end));
+        _crashPoint?.Reach(CrashPoint.AfterMove);
+        AfterMove(end);
+    }
+
+    /// <summary>Runs <paramref name="work"/> with commits that are not synced to disk by themselves (the next flush's sync covers them).</summary>
+    private void WithoutSync(Action work)
+    {
         Execute(_writer, "PRAGMA synchronous = NORMAL;");
         try
         {
-            MoveLogChunk(end);
+            work();
         }
         finally
         {
             Execute(_writer, $"PRAGMA synchronous = {Synchronous(_durability)};");
         }
-        _crashPoint?.Reach(CrashPoint.AfterMove);
-        AfterMove(end);
+    }
+
+    /// <summary>
+    /// Each stream's entries in <c>journal</c> that a committed snapshot covers, to drop in the next sweep (the writer's
+    /// alone). Loads read only the entries after a stream's snapshot, so covered entries are dead weight, not wrong.
+    /// </summary>
+    private readonly Dictionary<string, long> _covered = new(StringComparer.Ordinal);
+    private long _lastDrop;
+    /// <summary>
+    /// How often covered entries are dropped, or at how many streams: a stream's entries lie on pages shared with other
+    /// streams' (they were moved in log order), so dropping them stream by stream, snapshot by snapshot, wrote the same
+    /// pages again and again (measured: most of what the writer's work grew by when a storm's incidents snapshot).
+    /// </summary>
+    private static readonly TimeSpan DropEvery = TimeSpan.FromSeconds(5);
+    private const int DropAtStreams = 2_000;
+    /// <summary>The most streams one sweep's transaction takes: sweeps alternate with flushes, as moves do.</summary>
+    private const int DropChunk = 64;
+    /// <summary>A sweep is under way: the writer alternates its chunks with flushes until nothing covered is left.</summary>
+    private bool _dropping;
+
+    private bool DropDue() =>
+        _dropping = _covered.Count > 0 && (_dropping || _covered.Count >= DropAtStreams || _time.GetElapsedTime(_lastDrop) >= DropEvery);
+
+    /// <summary>
+    /// Drops what snapshots cover from <c>journal</c> for up to <see cref="DropChunk"/> streams, in one unsynced
+    /// transaction (lost to a crash, the entries stay covered and go with the stream's next snapshot). A failure leaves
+    /// them for the next sweep.
+    /// </summary>
+    private bool DropCovered()
+    {
+        var chunk = _covered.Take(DropChunk).ToList();
+        try
+        {
+            WithoutSync(() =>
+            {
+                using var transaction = _writer.BeginTransaction();
+                foreach (var (stream, seq) in chunk) _commands.Truncate.Text(1, stream).Integer(2, seq).Execute();
+                _crashPoint?.Reach(CrashPoint.DuringTruncation);
+                transaction.Commit();
+            });
+            foreach (var (stream, _) in chunk) _covered.Remove(stream);
+            if (_covered.Count == 0) (_dropping, _lastDrop) = (false, _time.GetTimestamp());
+            return true;
+        }
+        catch (Exception e)
+        {
+            (_dropping, _lastDrop) = (false, _time.GetTimestamp());
+            _logger.LogWarning(e, "The journal could not drop the entries its snapshots cover; the next sweep tries again");
+            return false;
+        }
     }
 
     private static string Synchronous(SqliteDurability durability) => durability == SqliteDurability.Full ? "FULL" : "NORMAL";
@@ -518,6 +576,8 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             if (batch is not null) _crashPoint?.Reach(CrashPoint.AfterCommit);
         }
         if (batch is null) return;
+        foreach (var entry in batch.Entries)
+            if (entry.Snapshot is not null && !(_covered.GetValueOrDefault(entry.Stream) >= entry.Seq)) _covered[entry.Stream] = entry.Seq;
         lock (_logLock)
         {
             var id = firstId;
@@ -548,7 +608,6 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             {
                 c.PutSnapshot.Text(1, entry.Stream).Integer(2, entry.Seq).Blob(3, snapshot).Execute();
                 _crashPoint?.Reach(CrashPoint.DuringSnapshot);
-                c.Truncate.Text(1, entry.Stream).Integer(2, entry.Seq).Execute();
                 snapshots++;
             }
             var index = entry.Index;
@@ -575,7 +634,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             """);
         public readonly WriterStatement PutSnapshot = new(connection,
             "INSERT INTO snapshots (stream, seq, payload) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, payload = excluded.payload");
-        public readonly WriterStatement Truncate = new(connection, "DELETE FROM journal WHERE stream = $1 AND seq <= $2");
+        public readonly WriterStatement Truncate = new(connection, "DELETE FROM journal WHERE stream = ?1 AND seq <= ?2");
         public readonly WriterStatement PutIndex = new(connection, """
             INSERT INTO incident_index (account, incident, version, open, opened_ticks, summary, alert_count, firing_count, node_count)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)

@@ -22,7 +22,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     [Theory]
     [InlineData("before-commit:60")]  // a flush written, not committed
     [InlineData("after-commit:60")]   // a flush committed, its requests not answered
-    [InlineData("during-snapshot:1")] // a snapshot written, the entries it covers not dropped, not committed
+    [InlineData("during-snapshot:1")] // a snapshot written, not committed
+    [InlineData("during-truncation:1")] // the entries committed snapshots cover being dropped, not committed
     [InlineData("during-move:4")]     // the log copied into the tables read by stream and emptied, not committed
     [InlineData("after-move:4")]      // a move committed, the writer's own record of it not updated
     public async Task A_storm_killed_at_a_journal_point_loses_no_answered_alert_and_pages_each_incident_once(string crashAt)
