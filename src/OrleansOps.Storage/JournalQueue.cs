@@ -22,6 +22,8 @@ public sealed class JournalQueue(TimeProvider? time = null)
     /// <summary>Each stream's last append, until its flush is done: a new activation reads the stream only after it.</summary>
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private bool _closed;
+    /// <summary>Stopped as a killed process would be: a flush that was under way is not tried again.</summary>
+    private volatile bool _abandoned;
 
     public Task Append(JournalEntry entry)
     {
@@ -96,13 +98,14 @@ public sealed class JournalQueue(TimeProvider? time = null)
 
     /// <summary>
     /// Stops at once, as a killed process would: what is queued is dropped (the requests that wait on it fail, so none
-    /// is answered 2xx) and no more appends are taken. A flush already being written still completes.
+    /// is answered 2xx) and no more appends are taken. A flush already being written completes if its attempt under way
+    /// succeeds; it is not tried again.
     /// </summary>
     public void Abandon()
     {
         lock (_lock)
         {
-            _closed = true;
+            _closed = _abandoned = true;
             _entries.Clear();
             _next.TrySetException(new ObjectDisposedException(nameof(JournalQueue), "The journal was abandoned."));
             _signal.Set();
@@ -146,6 +149,13 @@ public sealed class JournalQueue(TimeProvider? time = null)
             {
                 commit();
                 batch?.Complete();
+                return;
+            }
+            catch (Exception e) when (batch is not null && _abandoned)
+            {
+                // A dead process would not have tried again: its grains live elsewhere now, and may have written since.
+                logger.LogWarning(e, "The journal was abandoned; {Count} entries of a flush under way are dropped", batch.Entries.Count);
+                batch.Flush.TrySetException(new ObjectDisposedException(nameof(JournalQueue), "The journal was abandoned."));
                 return;
             }
             catch (Exception e) when (batch is not null && isConflict(e))
