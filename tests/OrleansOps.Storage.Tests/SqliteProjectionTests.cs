@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using OrleansOps.Abstractions;
 
 namespace OrleansOps.Storage.Tests;
@@ -8,24 +7,9 @@ namespace OrleansOps.Storage.Tests;
 /// into the tables read by stream (in chunks, so an incident's rows land in several moves): per incident its latest
 /// summary with its latest counts, per stream its latest wake; and the same after the store is opened again.
 /// </summary>
-public sealed class SqliteProjectionTests : IAsyncLifetime
+public sealed class SqliteProjectionTests : StoreFolder
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "orleansops-projections-" + Guid.NewGuid().ToString("N"));
-    private SqliteStore _store = null!;
-
-    public Task InitializeAsync()
-    {
-        _store = new SqliteStore(_dataPath);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataPath, recursive: true);
-    }
 
     [Theory]
     [InlineData(1)]
@@ -54,7 +38,7 @@ public sealed class SqliteProjectionTests : IAsyncLifetime
                 1 => new StreamWake(stream, account, null),
                 _ => null,
             };
-            pending.Add(_store.Append(new JournalEntry
+            pending.Add(Store.Append(new JournalEntry
             {
                 Stream = stream, Account = account, Seq = seq, Payload = [1, 2, 3], Index = row, Wake = wake,
                 Chronicle = new JournalRecord(seq, [4, 5]),
@@ -71,15 +55,14 @@ public sealed class SqliteProjectionTests : IAsyncLifetime
         await Task.WhenAll(pending);
 
         await AssertProjections();
-        await _store.DisposeAsync();
-        _store = new SqliteStore(_dataPath);
+        await ReopenAsync();
         await AssertProjections();
 
         async Task AssertProjections()
         {
             foreach (var account in accounts)
             {
-                var index = await _store.ReadIndexAsync(account);
+                var index = await Store.ReadIndexAsync(account);
                 var expected = counts.Where(c => c.Key.Item1 == account).ToList();
                 Assert.Equal(expected.Count, index.Count);
                 foreach (var ((_, incident), (version, alerts, firing, nodes)) in expected)
@@ -88,7 +71,7 @@ public sealed class SqliteProjectionTests : IAsyncLifetime
                     Assert.Equal((alerts, firing, nodes), (held.Alerts, held.Firing, held.Nodes));
                 }
             }
-            var due = await _store.DueWakesAsync(T0.AddDays(1), after: null, limit: 10_000);
+            var due = await Store.DueWakesAsync(T0.AddDays(1), after: null, limit: 10_000);
             var expectedWakes = wakes.Where(w => w.Value.At is not null).OrderBy(w => w.Value.At).ThenBy(w => w.Key, StringComparer.Ordinal).ToList();
             Assert.Equal(expectedWakes.Select(w => (w.Key, w.Value.Account, w.Value.At)), due.Select(w => (w.Stream, w.Account, w.At)));
         }

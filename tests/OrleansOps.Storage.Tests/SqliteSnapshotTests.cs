@@ -7,42 +7,25 @@ namespace OrleansOps.Storage.Tests;
 /// A snapshot stands for the entries before it: a load gets the snapshot and only the entries after it, whether or not
 /// the covered entries have been dropped yet; they are dropped in sweeps, and at the latest when the store closes.
 /// </summary>
-public sealed class SqliteSnapshotTests : IAsyncLifetime
+public sealed class SqliteSnapshotTests : StoreFolder
 {
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "orleansops-snapshots-" + Guid.NewGuid().ToString("N"));
-    private SqliteStore _store = null!;
-
-    public Task InitializeAsync()
-    {
-        _store = new SqliteStore(_dataPath);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataPath, recursive: true);
-    }
-
     [Fact]
-    public async Task A_load_reads_the_snapshot_and_the_entries_after_it_and_a_closed_store_holds_no_covered_entry()
+    public async Task A_load_reads_the_snapshot_and_the_entries_after_it_and_a_closedStore_holds_no_covered_entry()
     {
         string[] streams = ["incident/inc-a", "incident/inc-b", "correlator/acme"];
         // 1,500 entries per stream, a snapshot at every 400th, all in the log and moved (500 to a move) in between.
         for (var seq = 1; seq <= 1_500; seq++)
-            await Task.WhenAll(streams.Select(stream => _store.Append(new JournalEntry
+            await Task.WhenAll(streams.Select(stream => Store.Append(new JournalEntry
             {
                 Stream = stream, Account = "acme", Seq = seq, Payload = BitConverter.GetBytes(seq),
                 Snapshot = seq % 400 == 0 ? BitConverter.GetBytes(-seq) : null,
             })));
 
-        foreach (var stream in streams) AssertHistory(await _store.LoadAsync(stream));
-        await _store.DisposeAsync();
-        _store = new SqliteStore(_dataPath);
-        foreach (var stream in streams) AssertHistory(await _store.LoadAsync(stream));
+        foreach (var stream in streams) AssertHistory(await Store.LoadAsync(stream));
+        await ReopenAsync();
+        foreach (var stream in streams) AssertHistory(await Store.LoadAsync(stream));
 
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataPath, SqliteStore.FileName)}");
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(DataPath, SqliteStore.FileName)}");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM journal j JOIN snapshots s ON s.stream = j.stream WHERE j.seq <= s.seq";

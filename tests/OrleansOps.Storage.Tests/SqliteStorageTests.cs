@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -8,26 +7,11 @@ using Orleans.Storage;
 
 namespace OrleansOps.Storage.Tests;
 
-public sealed class SqliteStorageTests : IAsyncLifetime
+public sealed class SqliteStorageTests : StoreFolder
 {
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "orleansops-storage-" + Guid.NewGuid().ToString("N"));
     private readonly Serializer _serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-    private SqliteStore _store = null!;
 
-    public Task InitializeAsync()
-    {
-        _store = new SqliteStore(_dataPath);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataPath, recursive: true);
-    }
-
-    private SqliteGrainStorage Storage => new(_store, _serializer, TimeProvider.System);
+    private SqliteGrainStorage Storage => new(Store, _serializer, TimeProvider.System);
 
     private static GrainId Grain(string key) => GrainId.Create("correlator", key);
 
@@ -138,8 +122,7 @@ public sealed class SqliteStorageTests : IAsyncLifetime
         var written = new Holder<CorrelatorState>();
         written.State.OpenGroups["{alertname=\"Down\"}"] = "inc-9";
         await Storage.WriteStateAsync("correlator", Grain("acme/db"), written);
-        await _store.DisposeAsync();
-        _store = new SqliteStore(_dataPath);
+        await ReopenAsync();
 
         var read = new Holder<CorrelatorState>();
         await Storage.ReadStateAsync("correlator", Grain("acme/db"), read);
@@ -149,7 +132,7 @@ public sealed class SqliteStorageTests : IAsyncLifetime
     [Fact]
     public async Task Reminders_upsert_read_by_grain_and_by_hash_range_and_remove_by_etag()
     {
-        var table = new SqliteReminderTable(_store, Options.Create(new ClusterOptions { ServiceId = "test", ClusterId = "test" }));
+        var table = new SqliteReminderTable(Store, Options.Create(new ClusterOptions { ServiceId = "test", ClusterId = "test" }));
         var grains = Enumerable.Range(0, 20).Select(i => GrainId.Create("incident", $"inc-{i:d3}")).ToList();
         var start = new DateTime(2026, 11, 26, 10, 0, 0, DateTimeKind.Utc);
         var etags = new Dictionary<GrainId, string>();
