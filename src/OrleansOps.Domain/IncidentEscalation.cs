@@ -37,8 +37,19 @@ public sealed class PendingNotification
     [Id(3)] public bool IsPage { get; init; }
     /// <summary>When to hand it over again if no report has come back by then (the notifier's silo died while sending).</summary>
     [Id(4)] public DateTimeOffset? ResendAt { get; set; }
+    /// <summary>The silo whose notifier it was handed to: once that silo is gone, no report can come back.</summary>
+    [Id(5)] public string? DispatchedBy { get; set; }
+
+    /// <summary>
+    /// How long after a hand-over the journal's back-stop first looks whether the notifier's silo still lives (and then
+    /// at each of its rounds until the report comes): a crash between the hand-over and the send would otherwise leave
+    /// the page unsent until <see cref="ResendAt"/>.
+    /// </summary>
+    public static readonly TimeSpan DispatcherCheckAfter = TimeSpan.FromMinutes(1);
 
     public DateTimeOffset NextDue => DispatchedAt is null ? DueAt : ResendAt ?? DateTimeOffset.MaxValue;
+
+    public DateTimeOffset? DispatcherCheckAt => DispatchedBy is null ? null : DispatchedAt + DispatcherCheckAfter;
 }
 
 /// <summary>How a notification ended, kept on the incident so that an undeliverable one is visible there.</summary>
@@ -73,6 +84,20 @@ public sealed partial class IncidentState
         NextClockDue,
         NextTicketRetry,
         NextNotificationDue);
+
+    /// <summary>
+    /// <see cref="NextWake"/> for the journal's back-stop, which also looks whether the silo a notification was handed
+    /// to still lives (see <see cref="PendingNotification.DispatcherCheckAfter"/>).
+    /// </summary>
+    public DateTimeOffset? BackstopWake
+    {
+        get
+        {
+            var next = NextWake;
+            foreach (var pending in PendingNotifications) next = Earliest(next, pending.DispatcherCheckAt);
+            return next;
+        }
+    }
 
     private DateTimeOffset? NextNotificationDue
     {
@@ -155,17 +180,35 @@ public sealed partial class IncidentState
     /// <summary>
     /// Notifications due at <paramref name="now"/>, marked handed over: saved with that mark before they are sent, so
     /// a new activation does not send them again; only one whose report has not come back after
-    /// <paramref name="resendAfter"/> goes out again, under the same key.
+    /// <paramref name="resendAfter"/> (or whose <paramref name="dispatcher"/> silo is gone, see
+    /// <see cref="ResendOrphaned"/>) goes out again, under the same key.
     /// </summary>
-    public IReadOnlyList<Notification> DispatchDue(DateTimeOffset now, TimeSpan resendAfter)
+    public IReadOnlyList<Notification> DispatchDue(DateTimeOffset now, TimeSpan resendAfter, string? dispatcher = null)
     {
         var due = PendingNotifications.Where(p => p.NextDue <= now).ToList();
         foreach (var pending in due)
         {
             pending.DispatchedAt = now;
             pending.ResendAt = now + resendAfter;
+            pending.DispatchedBy = dispatcher;
         }
         return due.Select(p => p.Notification).ToList();
+    }
+
+    /// <summary>
+    /// Makes due now the notifications handed to a silo that is gone without reporting: it died sending them, or
+    /// before it could say it had, and nobody else will. Returns whether there were any.
+    /// </summary>
+    public bool ResendOrphaned(Func<string, bool> dispatcherGone, DateTimeOffset now)
+    {
+        var orphaned = false;
+        foreach (var pending in PendingNotifications)
+        {
+            if (pending is not { DispatchedBy: { } silo, ResendAt: { } resendAt } || resendAt <= now || !dispatcherGone(silo)) continue;
+            pending.ResendAt = now;
+            orphaned = true;
+        }
+        return orphaned;
     }
 
     /// <summary>Records how a notification went, each attempt on the chronicle; false for a report already recorded.</summary>

@@ -22,6 +22,8 @@ public sealed class IncidentGrain(
     TimeProvider time,
     IOptions<NotificationDispatchOptions> dispatch,
     IOptions<TicketSyncOptions> tickets,
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
     ILogger<IncidentGrain> logger)
     : Grain, IIncidentGrain
 {
@@ -296,7 +298,7 @@ public sealed class IncidentGrain(
     /// </summary>
     private (Task Durable, IReadOnlyList<Notification> ToSend) Commit(bool extrasMayHaveChanged)
     {
-        var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter);
+        var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter, silo.SiloAddress.ToParsableString());
         var durable = _log.Commit(extrasMayHaveChanged || toSend.Count > 0);
         CancelRepeatSave();
         _changes++;
@@ -362,6 +364,7 @@ public sealed class IncidentGrain(
         var config = Incident.EscalationDue(time.GetUtcNow()) ? await AccountConfigAsync(Incident.AccountId) : null;
         var now = time.GetUtcNow();
         var before = Incident.Summarize();
+        Incident.ResendOrphaned(DispatcherGone, now);
         var changed = Incident.ExpireAlerts(now);
         if (config is not null && Incident.EscalationDue(now)) changed |= Incident.Escalate(config, now);
         if (!changed && !Incident.NotificationsDue(now) && !Incident.HasChanges)
@@ -374,6 +377,23 @@ public sealed class IncidentGrain(
         await JournalStream.WhenDurableAsync(durable);
         AfterCommit(toSend);
         if (LifecycleChanged(before, _log.Summary!)) await TellAccountAsync();
+    }
+
+    /// <summary>
+    /// Whether the silo a notification was handed to (its notifier runs beside the incident) is gone: declared dead, or
+    /// no longer known though older than this one. A silo newer than this one's view of the cluster counts as alive.
+    /// </summary>
+    private bool DispatcherGone(string dispatcherSilo)
+    {
+        var dispatcher = SiloAddress.FromParsableString(dispatcherSilo);
+        var own = silo.SiloAddress;
+        if (dispatcher.Equals(own)) return false;
+        return membership.CurrentSnapshot.GetSiloStatus(dispatcher) switch
+        {
+            SiloStatus.Dead => true,
+            SiloStatus.None => dispatcher.Generation < own.Generation,
+            _ => false,
+        };
     }
 
     private static bool LifecycleChanged(IncidentSummary before, IncidentSummary after) =>

@@ -44,7 +44,7 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
         Incident.Rebuild();
         if (!Incident.Exists) return;
         _extras = _stream.Write(Incident.Extras);
-        _wakeJournaled = Incident.NextWake;
+        _wakeJournaled = Incident.BackstopWake;
         Summary = _indexed = Incident.Summarize(_stream.Seq);
     }
 
@@ -65,7 +65,7 @@ public sealed class IncidentLog(IJournal journal, Serializer serializer, string 
         var (change, recorded) = Incident.TakeChange(withRepeats, extras);
         var seq = _stream.Seq + 1;
         var summary = Summary = Incident.Summarize(seq);
-        var wake = Incident.NextWake;
+        var wake = Incident.BackstopWake;
         var wakeChange = wake != _wakeJournaled ? new StreamWake(_stream.Name, Incident.AccountId, wake) : null;
         _wakeJournaled = wake;
         return _stream.Append(

@@ -152,6 +152,32 @@ public sealed class EscalationTests
     }
 
     [Fact]
+    public void A_page_whose_notifier_silo_is_gone_is_due_again_at_once_and_one_still_alive_waits_for_its_report()
+    {
+        var config = Config(TwoLevels());
+        var incident = Open();
+        incident.Escalate(config, T0);
+        var handedOver = incident.DispatchDue(T0, Resend, dispatcher: "silo-a").Select(n => n.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(handedOver);
+        Assert.False(incident.NotificationsDue(T0.AddSeconds(90)));
+        // The journal's back-stop looks a while after the hand-over, though nothing is due before the resend.
+        Assert.Equal(T0 + PendingNotification.DispatcherCheckAfter, incident.BackstopWake);
+        Assert.True(incident.NextWake > incident.BackstopWake);
+
+        Assert.False(incident.ResendOrphaned(silo => silo != "silo-a", T0.AddSeconds(90)));
+        Assert.False(incident.NotificationsDue(T0.AddSeconds(90)));
+
+        Assert.True(incident.ResendOrphaned(silo => silo == "silo-a", T0.AddSeconds(90)));
+        var again = incident.DispatchDue(T0.AddSeconds(90), Resend, dispatcher: "silo-b");
+        Assert.Equal(handedOver, again.Select(n => n.Key).Order(StringComparer.Ordinal));
+        Assert.All(incident.PendingNotifications.Where(p => p.DispatchedAt is not null), p => Assert.Equal("silo-b", p.DispatchedBy));
+        // Once every report is in, the back-stop has nothing to look at.
+        foreach (var key in handedOver)
+            incident.RecordDelivery(new DeliveryReport { Key = key, Delivered = true, Attempts = [] }, T0.AddSeconds(100));
+        Assert.Equal(incident.NextWake, incident.BackstopWake);
+    }
+
+    [Fact]
     public void Acknowledging_stops_escalation_and_drops_pages_not_yet_sent()
     {
         var config = Config(TwoLevels());

@@ -8,6 +8,72 @@ namespace OrleansOps.EndToEnd.Tests;
 /// </summary>
 public sealed class DurabilityTests
 {
+    /// <summary>
+    /// A page handed to the notifier is marked sent before it goes out, so that no new activation sends it again; when
+    /// the process dies while the receiver has not answered, the restarted server must not wait out the half hour kept
+    /// for a notifier that might still be trying: the silo that held the page is gone.
+    /// </summary>
+    [Fact]
+    public async Task A_page_in_flight_when_the_server_dies_goes_out_again_from_the_restarted_server()
+    {
+        using var receiver = LoopbackReceiver.Start();
+        receiver.Holding = true;
+        var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-page-kill");
+        var (httpPort, siloPort, gatewayPort) = (ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort());
+        var account = "acct-page-kill-" + Guid.NewGuid().ToString("N")[..8];
+        var key = "e2e-page-kill-key-" + Guid.NewGuid().ToString("N");
+        string[] settings = [$"--E2E_PAGE_KILL_SECRET=e2e-page-kill-{Guid.NewGuid():N}"];
+        try
+        {
+            string incidentId;
+            await using (var server = await ServerProcess.StartAsync(dataPath, httpPort: httpPort, siloPort: siloPort, gatewayPort: gatewayPort, settings: settings))
+            {
+                var (configured, problems) = await Api.PutYamlConfigAsync(server.Admin, account, $$"""
+                    id: {{account}}
+                    name: Page in flight
+                    services:
+                      - {id: api, escalationPolicy: page}
+                    channels:
+                      - {id: hook, kind: webhook, url: "{{receiver.Url}}hook", secretRef: E2E_PAGE_KILL_SECRET}
+                    escalationPolicies:
+                      - id: page
+                        levels:
+                          - {delay: 0m, targets: ["channel:hook"]}
+                    integrationKeys:
+                      - {name: main, key: {{key}}, defaultService: api}
+                    """);
+                Assert.True(configured == 201, problems?.ToJsonString());
+                var (status, receipt) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts",
+                    """[{"labels":{"alertname":"PageInFlight","severity":"critical"},"startsAt":"2026-11-26T10:00:00Z"}]""", bearer: key);
+                Assert.Equal(200, status);
+                incidentId = receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+                await Api.EventuallyAsync(() => Task.FromResult(Pages(receiver).Count == 1 ? "" : null), TimeSpan.FromSeconds(30), "the page to reach the receiver");
+                await server.KillAsync();
+            }
+            receiver.Holding = false;
+
+            await using var restarted = await ServerProcess.StartAsync(dataPath, httpPort: httpPort, siloPort: siloPort, gatewayPort: gatewayPort, settings: settings);
+            // Nothing asks for the incident: the restarted server finds the page by itself.
+            await Api.EventuallyAsync(() => Task.FromResult(Pages(receiver).Count == 2 ? "" : null), TimeSpan.FromSeconds(30), "the page to be sent again");
+            var pages = Pages(receiver);
+            Assert.Equal(pages[0], pages[1]); // the same key: a receiver that did take the first one can tell
+            var incident = await Api.EventuallyAsync(async () =>
+            {
+                var view = await Api.GetOkAsync(restarted.Admin, $"/api/v1/incidents/{incidentId}");
+                return view["pendingNotifications"]!.GetValue<int>() == 0 ? view : null;
+            }, TimeSpan.FromSeconds(30), "the delivery to be recorded");
+            var outcome = Assert.Single(incident["notifications"]!.AsArray())!;
+            Assert.True(outcome["delivered"]!.GetValue<bool>(), outcome.ToJsonString());
+        }
+        finally
+        {
+            try { Directory.Delete(dataPath, recursive: true); } catch (IOException) { /* best effort */ }
+        }
+    }
+
+    private static List<string?> Pages(LoopbackReceiver receiver) =>
+        receiver.Requests.Where(r => r.Path == "/hook").Select(r => r.Headers["X-OrleansOps-Idempotency-Key"]).ToList();
+
     [Fact]
     public async Task Everything_acknowledged_with_a_2xx_survives_SIGKILL()
     {

@@ -6,7 +6,8 @@ namespace OrleansOps.EndToEnd.Tests;
 
 /// <summary>
 /// A loopback HTTP receiver that keeps every request: a webhook channel's target, and a stand-in for Twilio's REST API
-/// (messages succeed, calls fail with 500).
+/// (messages succeed, calls fail with 500). While <see cref="Holding"/>, a request is kept but never answered, as by a
+/// receiver that hangs.
 /// </summary>
 public sealed class LoopbackReceiver : IDisposable
 {
@@ -16,6 +17,7 @@ public sealed class LoopbackReceiver : IDisposable
 
     public ConcurrentQueue<Request> Requests { get; } = new();
     public string Url { get; private init; } = "";
+    public bool Holding { get; set; }
 
     public static LoopbackReceiver Start()
     {
@@ -38,6 +40,7 @@ public sealed class LoopbackReceiver : IDisposable
             var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k], StringComparer.OrdinalIgnoreCase);
             var path = context.Request.Url!.AbsolutePath;
             Requests.Enqueue(new Request(path, headers, body));
+            if (Holding) continue; // closed with the listener
             context.Response.StatusCode = path.EndsWith("/Calls.json") ? 500 : path.EndsWith("/Messages.json") ? 201 : 200;
             context.Response.ContentType = "application/json";
             var answer = Encoding.UTF8.GetBytes(path.EndsWith("/Messages.json") ? """{"sid":"SM00000000000000000000000000000000","status":"queued"}""" : "{}");
