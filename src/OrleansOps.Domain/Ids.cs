@@ -7,8 +7,42 @@ public static partial class Ids
 {
     private const string Base32 = "abcdefghijklmnopqrstuvwxyz234567";
 
-    /// <summary>A new incident id: "inc-" and 16 base-32 characters (80 random bits). Starts with a letter, never all digits.</summary>
-    public static string NewIncidentId() => Random("inc-");
+    /// <summary>The base-32 characters in the order they sort, for a part of an id that must sort as its number does.</summary>
+    private const string SortedBase32 = "234567abcdefghijklmnopqrstuvwxyz";
+    private static readonly DateTimeOffset IncidentEpoch = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private const long IncidentTick = 4 * TimeSpan.TicksPerMillisecond;
+    private static readonly Lock IncidentIdLock = new();
+    private static (long Tick, long Random) _lastIncidentId;
+
+    /// <summary>
+    /// A new incident id: "inc-", 8 base-32 characters of <paramref name="now"/> (4 ms steps since 2020, enough until
+    /// 2159) and 8 of a random number (40 bits), one more than the last when minted in the same step, so that later ids
+    /// sort after earlier ones. Storage keyed by incident then takes each new incident at the end of its indexes
+    /// rather than on a random page; ids minted in one process never repeat. Starts with "inc-", never all digits.
+    /// </summary>
+    public static string NewIncidentId(DateTimeOffset now)
+    {
+        const long Mask = (1L << 40) - 1;
+        var tick = Math.Clamp((now - IncidentEpoch).Ticks / IncidentTick, 0, Mask);
+        long random;
+        lock (IncidentIdLock)
+        {
+            random = tick <= _lastIncidentId.Tick
+                ? (_lastIncidentId.Random + 1) & Mask
+                : BitConverter.ToInt64([.. RandomNumberGenerator.GetBytes(5), 0, 0, 0]);
+            tick = Math.Max(tick, _lastIncidentId.Tick);
+            _lastIncidentId = (tick, random);
+        }
+        return string.Create(20, (tick, random), static (chars, parts) =>
+        {
+            "inc-".CopyTo(chars);
+            for (var i = 0; i < 8; i++)
+            {
+                chars[4 + i] = SortedBase32[(int)(parts.tick >> (35 - 5 * i)) & 31];
+                chars[12 + i] = SortedBase32[(int)(parts.random >> (35 - 5 * i)) & 31];
+            }
+        });
+    }
 
     /// <summary>A new API token id: "tok-" and 16 base-32 characters.</summary>
     public static string NewTokenId() => Random("tok-");

@@ -259,7 +259,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
                 var entries = byService[service].ToList();
                 var upstream = upstreams.GetValueOrDefault(service) ?? [];
                 var (planned, _) = _state.Service(service).Plan(
-                    AccountId, service, entries.Select(e => e.alert).ToList(), config.GroupBy, Ids.NewIncidentId, replanning, suppression,
+                    AccountId, service, entries.Select(e => e.alert).ToList(), config.GroupBy, () => Ids.NewIncidentId(now), replanning, suppression,
                     config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait);
                 foreach (var route in planned)
                 {

@@ -86,10 +86,16 @@ public sealed class AccountConfigTests
     public void Bad_durations_do_not_parse(string text) => Assert.False(Durations.TryParse(text, out _));
 
     [Fact]
-    public void Incident_ids_start_with_a_letter_and_are_unique()
+    public void Incident_ids_are_valid_unique_and_sort_in_the_order_they_were_minted()
     {
-        var ids = Enumerable.Range(0, 1000).Select(_ => Ids.NewIncidentId()).ToList();
-        Assert.All(ids, id => Assert.True(Ids.IsIncidentId(id)));
+        var start = new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
+        // Many in one 4 ms step, across steps, and one from a clock that stepped back.
+        var times = Enumerable.Range(0, 3000).Select(i => start.AddMilliseconds(i / 1000 * 7)).Append(start.AddSeconds(-1)).ToList();
+        var ids = times.Select(Ids.NewIncidentId).ToList();
+        Assert.All(ids, id => Assert.True(Ids.IsIncidentId(id), id));
         Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(ids, ids.Order(StringComparer.Ordinal));
+        // Their time part moves with the clock: a later step, a greater prefix.
+        Assert.True(string.CompareOrdinal(Ids.NewIncidentId(start.AddYears(1))[..12], ids[^1][..12]) > 0);
     }
 }
