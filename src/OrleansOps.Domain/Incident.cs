@@ -246,7 +246,7 @@ public sealed partial class IncidentState
     [NonSerialized] private readonly HashSet<string> _nodes = new(StringComparer.Ordinal);
     /// <summary>The first nodes to join, which the summary names.</summary>
     [NonSerialized] private readonly SortedSet<string> _summaryNodes = new(StringComparer.Ordinal);
-    [NonSerialized] private readonly SortedSet<(DateTimeOffset At, string Fingerprint)> _expiries = new();
+    [NonSerialized] private readonly AlertExpiries _expiries = new();
     /// <summary>
     /// The nodes the last summary named, until they change: most changes leave them as they were, and a summary lives
     /// until the next change (in the account's index too), so a new copy each time would be long-lived garbage. (The
@@ -419,15 +419,14 @@ public sealed partial class IncidentState
     }
 
     /// <summary>The earliest moment a firing alert ends by itself, if any does; null once the incident is resolved.</summary>
-    public DateTimeOffset? NextExpiry => Status == IncidentStatus.Resolved || _expiries.Count == 0 ? null : _expiries.Min.At;
+    public DateTimeOffset? NextExpiry => Status != IncidentStatus.Resolved && _expiries.TryPeek(out _, out var at) ? at : null;
 
     /// <summary>Resolves every firing alert whose sender let its endsAt pass without a refresh; returns whether any did.</summary>
     public bool ExpireAlerts(DateTimeOffset now)
     {
         var expired = 0;
-        while (_expiries.Count > 0 && _expiries.Min.At <= now)
+        while (_expiries.TryPeek(out var alert, out var at) && at <= now)
         {
-            var alert = Alerts[_expiries.Min.Fingerprint];
             var name = alert.Labels.GetValueOrDefault("alertname") ?? alert.Fingerprint;
             EndAlert(alert, alert.ExpiresAt, "expiry", $"Alert {name} expired: not refreshed before its endsAt", now);
             expired++;
@@ -600,13 +599,7 @@ public sealed partial class IncidentState
         if (_ordered.Count > 1) alert.ShareTextsWith(_ordered[^1]);
     }
 
-    /// <summary>The only way a firing alert's announced end changes, so that the earliest one is always known.</summary>
-    private void SetExpiry(IncidentAlert alert, DateTimeOffset? expiresAt)
-    {
-        if (alert.ExpiresAt is { } old) _expiries.Remove((old, alert.Fingerprint));
-        alert.ExpiresAt = expiresAt;
-        if (expiresAt is { } at && alert.Status == AlertStatus.Firing) _expiries.Add((at, alert.Fingerprint));
-    }
+    private void SetExpiry(IncidentAlert alert, DateTimeOffset? expiresAt) => _expiries.Set(alert, expiresAt, Alerts.Values);
 
     private void Touched(IncidentAlert alert)
     {
@@ -624,12 +617,8 @@ public sealed partial class IncidentState
         _nodes.Clear();
         _summaryNodes.Clear();
         _summarizedNodes = null;
-        _expiries.Clear();
-        foreach (var alert in Alerts.Values)
-        {
-            Joined(alert);
-            if (alert is { Status: AlertStatus.Firing, ExpiresAt: { } at }) _expiries.Add((at, alert.Fingerprint));
-        }
+        foreach (var alert in Alerts.Values) Joined(alert);
+        _expiries.Rebuild(Alerts.Values);
     }
 }
 

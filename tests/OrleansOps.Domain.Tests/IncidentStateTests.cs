@@ -221,6 +221,43 @@ public sealed class IncidentStateTests
     }
 
     [Fact]
+    public void The_next_expiry_stays_the_earliest_end_of_a_firing_alert_through_refreshes_resolves_expiries_and_reloads()
+    {
+        var random = new Random(7);
+        var incident = Opened(Firing("Down", instance: "i0") with { EndsAt = T0.AddMinutes(30) });
+        var now = T0;
+        var expired = 0;
+        for (var step = 0; step < 5000; step++)
+        {
+            now = now.AddSeconds(random.Next(0, 30));
+            var alert = Firing("Down", instance: $"i{random.Next(0, 60)}");
+            switch (random.Next(0, 20))
+            {
+                case < 14: // new, refreshed or fired again, mostly with an end: refreshes leave entries behind to drop
+                    incident.Apply(alert with { EndsAt = random.Next(0, 8) == 0 ? null : now.AddMinutes(random.Next(1, 40)) }, now);
+                    break;
+                case < 16:
+                    incident.Apply(alert.Resolved(now), now);
+                    break;
+                case < 19:
+                    var due = FiringNow().Where(a => a.ExpiresAt <= now).Select(a => a.Fingerprint).ToList();
+                    Assert.Equal(due.Count > 0, incident.ExpireAlerts(now));
+                    Assert.All(due, fingerprint => Assert.Equal(AlertStatus.Resolved, incident.Alerts[fingerprint].Status));
+                    expired += due.Count;
+                    break;
+                default:
+                    incident.Rebuild(); // as after a load
+                    break;
+            }
+            if (incident.Status == IncidentStatus.Resolved) incident.Reopen("ana", null, now);
+            Assert.Equal(FiringNow().Select(a => a.ExpiresAt).Min(), incident.NextExpiry);
+        }
+        Assert.True(expired > 100, $"only {expired} alerts expired");
+
+        IEnumerable<IncidentAlert> FiringNow() => incident.Alerts.Values.Where(a => a.Status == AlertStatus.Firing);
+    }
+
+    [Fact]
     public void Alerts_without_an_announced_end_never_expire()
     {
         var incident = Opened(Firing("Down"));
