@@ -19,6 +19,7 @@ internal sealed class AlertExpiries
     /// <summary>The only way a firing alert's announced end changes, so that the earliest one is always at the top.</summary>
     public void Set(IncidentAlert alert, DateTimeOffset? expiresAt, IEnumerable<IncidentAlert> allAlerts)
     {
+        if (alert.ExpiresAt == expiresAt) return; // a refresh that kept its end: its entry stands
         if (alert.ExpiresAt is not null) _stale++;
         alert.ExpiresAt = expiresAt;
         if (expiresAt is { } at && alert.Status == AlertStatus.Firing) _heap.Enqueue(alert, (at, alert.Fingerprint));

@@ -233,8 +233,12 @@ public sealed class IncidentStateTests
             var alert = Firing("Down", instance: $"i{random.Next(0, 60)}");
             switch (random.Next(0, 20))
             {
-                case < 14: // new, refreshed or fired again, mostly with an end: refreshes leave entries behind to drop
-                    incident.Apply(alert with { EndsAt = random.Next(0, 8) == 0 ? null : now.AddMinutes(random.Next(1, 40)) }, now);
+                case < 12: // new, refreshed or fired again, mostly with an end: refreshes leave entries behind to drop
+                    incident.Apply(alert with { EndsAt = random.Next(0, 8) == 0 ? null : now.AddMinutes(random.Next(1, 40)).AddTicks(random.Next(0, 10_000)) }, now);
+                    break;
+                case < 14: // a refresh that keeps its end, as a sender with fixed ends does
+                    var known = incident.Alerts.GetValueOrDefault(alert.Fingerprint);
+                    incident.Apply(alert with { EndsAt = known?.ExpiresAt ?? now.AddMinutes(5) }, now);
                     break;
                 case < 16:
                     incident.Apply(alert.Resolved(now), now);
