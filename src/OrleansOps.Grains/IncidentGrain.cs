@@ -47,6 +47,8 @@ public sealed class IncidentGrain(
     private IGrainTimer? _repeatSave;
     private readonly long _activation = Random.Shared.NextInt64();
     private long _changes;
+    /// <summary>This silo as a notification's hand-over names it (see <see cref="DispatcherGone"/>).</summary>
+    private readonly string _dispatcher = silo.SiloAddress.ToParsableString();
 
     private string IncidentId => this.GetPrimaryKeyString();
 
@@ -298,7 +300,7 @@ public sealed class IncidentGrain(
     /// </summary>
     private (Task Durable, IReadOnlyList<Notification> ToSend) Commit(bool extrasMayHaveChanged)
     {
-        var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter, silo.SiloAddress.ToParsableString());
+        var toSend = Incident.DispatchDue(time.GetUtcNow(), dispatch.Value.RedispatchAfter, _dispatcher);
         var durable = _log.Commit(extrasMayHaveChanged || toSend.Count > 0);
         CancelRepeatSave();
         _changes++;
