@@ -31,7 +31,7 @@ public static class Extensions
         if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey])) builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.UseOrleans(silo => silo.UseConfiguredCluster(options));
+        builder.UseOrleans(silo => silo.UseConfiguredCluster(options, Observability.TracesExported(builder.Configuration)));
 
         builder.Services.AddSingleton(options.AdminTokenConfigured
             ? new AdminToken(options.AdminToken, options.AdminTokenSha256)
@@ -62,13 +62,15 @@ public static class Extensions
     }
 
     /// <summary>Embedded: one silo on loopback with SQLite. Postgres: one of N silos sharing membership, state and reminders.</summary>
-    private static ISiloBuilder UseConfiguredCluster(this ISiloBuilder silo, OrleansOpsOptions options)
+    private static ISiloBuilder UseConfiguredCluster(this ISiloBuilder silo, OrleansOpsOptions options, bool tracesExported)
     {
         // A grain on another silo that cannot reach the database raises Npgsql's own exception; Orleans carries only
         // exceptions of known namespaces between silos, and without this the caller sees a serialization error (500)
         // instead of a database failure (503).
         silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
-        silo.AddActivityPropagation(); // a request's trace follows it through the grains, across silos
+        // A request's trace follows it through the grains, across silos. Without an exporter there is no trace to follow,
+        // and grain calls without call filters take Orleans' direct path.
+        if (tracesExported) silo.AddActivityPropagation();
         if (options.Storage == StorageMode.Sqlite)
             return silo
                 .UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId)

@@ -28,6 +28,10 @@ public static class Observability
 {
     public const string MetricsPath = "/metrics";
 
+    /// <summary>Whether traces go anywhere: only then are spans recorded and carried through the grains.</summary>
+    public static bool TracesExported(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<MetricsOptions>(builder.Configuration.GetSection(MetricsOptions.Section));
@@ -35,7 +39,6 @@ public static class Observability
         builder.Services.AddSingleton<AccountGaugeReader>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AccountGaugeReader>());
 
-        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleansops"))
             .WithMetrics(metrics =>
@@ -46,7 +49,7 @@ public static class Observability
                     .AddPrometheusExporter();
             });
         // Traces only where they go somewhere: recording spans nobody exports cost 3 % of ingest CPU (docs/benchmarks.md).
-        if (otlp)
+        if (TracesExported(builder.Configuration))
             telemetry.WithTracing(tracing => tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                 .AddAspNetCoreInstrumentation(aspNet => aspNet.Filter = context => context.Request.Path != MetricsPath)
                 .AddOtlpExporter());

@@ -19,9 +19,9 @@ public sealed class CrashPoint
     public const string DuringSnapshot = "during-snapshot";
     /// <summary>The entries committed snapshots cover being dropped, not committed.</summary>
     public const string DuringTruncation = "during-truncation";
-    /// <summary>The log copied into the tables read by stream and emptied, not committed.</summary>
+    /// <summary>A slice of the log copied into the tables read by stream (the last slice also empties the log), not committed.</summary>
     public const string DuringMove = "during-move";
-    /// <summary>A move committed, the writer's own record of it not yet updated.</summary>
+    /// <summary>A slice of a move committed (before the last one: the log still holds what it copied), the writer's own record of it not yet updated.</summary>
     public const string AfterMove = "after-move";
 
     private static readonly string[] Points = [BeforeCommit, AfterCommit, DuringSnapshot, DuringTruncation, DuringMove, AfterMove];

@@ -24,8 +24,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     [InlineData("after-commit:60")]   // a flush committed, its requests not answered
     [InlineData("during-snapshot:1")] // a snapshot written, not committed
     [InlineData("during-truncation:1")] // the entries committed snapshots cover being dropped, not committed
-    [InlineData("during-move:4")]     // the log copied into the tables read by stream and emptied, not committed
-    [InlineData("after-move:4")]      // a move committed, the writer's own record of it not updated
+    [InlineData("during-move:4")]     // a slice of the log copied into the tables read by stream, not committed
+    [InlineData("after-move:4")]      // a slice committed, the log still holding it, the writer's own record not updated
     public async Task A_storm_killed_at_a_journal_point_loses_no_answered_alert_and_pages_each_incident_once(string crashAt)
     {
         using var receiver = LoopbackReceiver.Start();
