@@ -623,11 +623,10 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             _movedUpTo = end;
             foreach (var rows in _logRows.Values) rows.RemoveAll(id => id <= end);
             foreach (var stream in _logRows.Where(r => r.Value.Count == 0).Select(r => r.Key).ToList()) _logRows.Remove(stream);
-            if (end >= _nextLogId - 1)
-            {
-                _lastMove = _time.GetTimestamp();
-                _moving = false;
-            }
+            // The next move waits until the log holds a whole one again (or MoveEvery, or a reader that waits for it):
+            // started at once on what came in meanwhile, moves would shrink under load and write each index page for fewer rows.
+            _lastMove = _time.GetTimestamp();
+            _moving = false;
             if (_moveWanted is not null && end >= _moveWantedUpTo)
             {
                 wanted = _moveWanted;
