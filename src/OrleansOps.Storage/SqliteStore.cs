@@ -398,7 +398,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         _crashPoint?.Reach(CrashPoint.AfterMove);
         if (!move.Last)
         {
-            ForgetLogged(move.End, from, to);
+            ForgetLogged(move.End, move.Streams);
             move.Next();
             return;
         }
@@ -416,28 +416,32 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             var end = Math.Min(_nextLogId - 1, _movedUpTo + MoveCycle);
             var bounds = new List<string>();
+            var slices = new List<List<string>> { new() };
             var inSlice = 0;
             foreach (var (stream, count) in _logRows
                          .Select(r => (Stream: r.Key, Count: r.Value.Count(id => id <= end)))
                          .Where(r => r.Count > 0)
-                         .OrderBy(r => r.Stream, Utf8Order.Instance))
+                         .OrderBy(r => System.Text.Encoding.UTF8.GetBytes(r.Stream), Utf8Order.Instance))
             {
                 if (inSlice >= MoveChunk)
                 {
                     bounds.Add(stream);
+                    slices.Add([]);
                     inSlice = 0;
                 }
+                slices[^1].Add(stream);
                 inSlice += count;
             }
-            return new LogMove(end, bounds);
+            return new LogMove(end, bounds, slices);
         }
     }
 
     /// <summary>
-    /// A move of the log's entries up to <paramref name="End"/>, in slices between consecutive bounds (the first from the
-    /// lowest name, the last to the highest), so that every row falls in exactly one slice.
+    /// A move of the log's entries up to <paramref name="end"/>, in slices between consecutive bounds (the first from the
+    /// lowest name, the last to the highest), so that every row falls in exactly one slice; <paramref name="streams"/>
+    /// names each slice's streams that the writer remembers log rows of.
     /// </summary>
-    private sealed class LogMove(long end, IReadOnlyList<string> bounds)
+    private sealed class LogMove(long end, IReadOnlyList<string> bounds, IReadOnlyList<IReadOnlyList<string>> streams)
     {
         private int _slice;
 
@@ -447,31 +451,30 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 
         public (string? From, string? To) Slice => (_slice == 0 ? null : bounds[_slice - 1], Last ? null : bounds[_slice]);
 
+        public IReadOnlyList<string> Streams => streams[_slice];
+
         public void Next() => _slice++;
     }
 
-    /// <summary>Stream names as SQLite orders text (its binary collation compares UTF-8 bytes), for slices it agrees with.</summary>
-    private sealed class Utf8Order : IComparer<string>
+    /// <summary>Stream names in UTF-8 as SQLite orders text (its binary collation compares the bytes), for slices it agrees with.</summary>
+    private sealed class Utf8Order : IComparer<byte[]>
     {
         public static readonly Utf8Order Instance = new();
 
-        public int Compare(string? x, string? y) =>
-            System.Text.Encoding.UTF8.GetBytes(x ?? "").AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(y ?? ""));
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 
     /// <summary>A slice is moved: loads find its streams' entries up to <paramref name="end"/> in the tables now.</summary>
-    private void ForgetLogged(long end, string? from, string? to)
+    private void ForgetLogged(long end, IReadOnlyList<string> streams)
     {
         lock (_logLock)
-            foreach (var (stream, rows) in _logRows.Where(r => InSlice(r.Key, from, to)).ToList())
+            foreach (var stream in streams)
             {
+                if (!_logRows.TryGetValue(stream, out var rows)) continue;
                 rows.RemoveAll(id => id <= end);
                 if (rows.Count == 0) _logRows.Remove(stream);
             }
     }
-
-    private static bool InSlice(string stream, string? from, string? to) =>
-        (from is null || Utf8Order.Instance.Compare(stream, from) >= 0) && (to is null || Utf8Order.Instance.Compare(stream, to) < 0);
 
     /// <summary>Runs <paramref name="work"/> with commits that are not synced to disk by themselves (the next flush's sync covers them).</summary>
     private void WithoutSync(Action work)
