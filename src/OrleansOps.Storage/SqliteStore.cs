@@ -415,7 +415,6 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         lock (_logLock)
         {
             var end = Math.Min(_nextLogId - 1, _movedUpTo + MoveCycle);
-            var bounds = new List<string>();
             var slices = new List<List<string>> { new() };
             var inSlice = 0;
             foreach (var (stream, count) in _logRows
@@ -425,33 +424,32 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             {
                 if (inSlice >= MoveChunk)
                 {
-                    bounds.Add(stream);
                     slices.Add([]);
                     inSlice = 0;
                 }
                 slices[^1].Add(stream);
                 inSlice += count;
             }
-            return new LogMove(end, bounds, slices);
+            return new LogMove(end, slices);
         }
     }
 
     /// <summary>
-    /// A move of the log's entries up to <paramref name="end"/>, in slices between consecutive bounds (the first from the
-    /// lowest name, the last to the highest), so that every row falls in exactly one slice; <paramref name="streams"/>
-    /// names each slice's streams that the writer remembers log rows of.
+    /// A move of the log's entries up to <paramref name="end"/>, slice by slice: <paramref name="slices"/> holds each
+    /// slice's streams that the writer remembers log rows of, in order. A slice runs from its first stream's name to the
+    /// next slice's (the first from the lowest name, the last to the highest), so that every row falls in exactly one.
     /// </summary>
-    private sealed class LogMove(long end, IReadOnlyList<string> bounds, IReadOnlyList<IReadOnlyList<string>> streams)
+    private sealed class LogMove(long end, IReadOnlyList<IReadOnlyList<string>> slices)
     {
         private int _slice;
 
         public long End => end;
 
-        public bool Last => _slice == bounds.Count;
+        public bool Last => _slice == slices.Count - 1;
 
-        public (string? From, string? To) Slice => (_slice == 0 ? null : bounds[_slice - 1], Last ? null : bounds[_slice]);
+        public (string? From, string? To) Slice => (_slice == 0 ? null : slices[_slice][0], Last ? null : slices[_slice + 1][0]);
 
-        public IReadOnlyList<string> Streams => streams[_slice];
+        public IReadOnlyList<string> Streams => slices[_slice];
 
         public void Next() => _slice++;
     }
