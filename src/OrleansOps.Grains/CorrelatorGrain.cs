@@ -193,12 +193,13 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var countedBefore = Totals(counting);
         var pending = Enumerable.Range(0, alerts.Count).ToList();
         var summaries = new Dictionary<string, IncidentSummary>(StringComparer.Ordinal);
+        var decided = _stream.Durable;
         for (var round = 0; pending.Count > 0; round++)
         {
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {AccountId} kept landing on resolved incidents.");
             var routes = Plan(pending.Select(i => alerts[i]).ToList(), settings, replanning: alreadyCounted || round > 0);
             // Decisions first: the incidents' entries, which they wait for before answering, come after them in the journal.
-            _ = Commit();
+            decided = Commit();
 
             foreach (var (index, held) in routes.Where(r => r.Route.Kind == RouteKind.Suppressed))
                 receipts[pending[index]] = new AlertReceipt { Fingerprint = held.Alert.Fingerprint, Outcome = AlertOutcome.Suppressed, SuppressedBy = held.SuppressedBy };
@@ -227,7 +228,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             }
             pending = rejected.Order().ToList();
         }
-        var settled = Commit();
+        // What the answers taught, if they taught anything; else the answer relies on the decisions alone. The stream's
+        // last entry would by now often be the next request's decisions: one more sync to wait for.
+        var settled = Commit(unchanged: decided);
         OpsMetrics.Correlated(AccountId, countedBefore, Totals(counting));
         ScheduleRelease();
         if (summaries.Count > 0) await Account.Record(summaries.Values.ToList());
@@ -370,9 +373,10 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     /// <summary>
     /// Journals what changed since the last commit, with the earliest release of a held alert for the wake index; returns
     /// the task to wait on. Counters alone (a batch of repeats) wait up to <see cref="CountersSaveDelay"/> for the next
-    /// entry rather than cost a sync to disk each, unless <paramref name="countersToo"/>.
+    /// entry rather than cost a sync to disk each, unless <paramref name="countersToo"/>. With nothing to journal it returns
+    /// <paramref name="unchanged"/> (what the caller relies on), or else the stream's last entry.
     /// </summary>
-    private Task Commit(bool countersToo = false)
+    private Task Commit(bool countersToo = false, Task? unchanged = null)
     {
         var next = NextRelease;
         var touched = _state.Touched;
@@ -380,9 +384,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         if (!decided && !countersToo)
         {
             if (touched.Values.Any(s => s.CountersChanged)) SaveCountersSoon();
-            return _stream.Durable;
+            return unchanged ?? _stream.Durable;
         }
-        if (!decided && !touched.Values.Any(s => s.CountersChanged)) return _stream.Durable;
+        if (!decided && !touched.Values.Any(s => s.CountersChanged)) return unchanged ?? _stream.Durable;
         Dictionary<string, CorrelatorChange>? services = null;
         foreach (var (name, service) in touched)
             if (service.TakeChange() is { } change) (services ??= new(StringComparer.Ordinal))[name] = change;
