@@ -396,9 +396,9 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         // sync covers it, as the write-ahead log is synced in order.
         WithoutSync(() => MoveLogSlice(move.End, from, to, emptyLog: move.Last));
         _crashPoint?.Reach(CrashPoint.AfterMove);
+        ForgetLogged(move.End, move.Streams);
         if (!move.Last)
         {
-            ForgetLogged(move.End, move.Streams);
             move.Next();
             return;
         }
@@ -621,9 +621,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         TaskCompletionSource? wanted = null;
         lock (_logLock)
         {
-            _movedUpTo = end;
-            foreach (var rows in _logRows.Values) rows.RemoveAll(id => id <= end);
-            foreach (var stream in _logRows.Where(r => r.Value.Count == 0).Select(r => r.Key).ToList()) _logRows.Remove(stream);
+            _movedUpTo = end; // every stream with rows up to the end was in a slice, and each slice forgot its own
             // The next move waits until the log holds a whole one again (or MoveEvery, or a reader that waits for it):
             // started at once on what came in meanwhile, moves would shrink under load and write each index page for fewer rows.
             _lastMove = _time.GetTimestamp();
