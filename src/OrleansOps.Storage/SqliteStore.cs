@@ -17,70 +17,83 @@ public enum SqliteDurability
 public sealed class StorageFormatException(string message) : Exception(message);
 
 /// <summary>
-/// The embedded database: one SQLite file in write-ahead-log mode under the data folder, holding the account journal
-/// (entries, snapshots, chronicles and the projections the journal keeps: the incident index and the wake index), the
-/// few grain states that live outside the journal, and the reminders. One writer thread commits everything queued
-/// while the last commit was under way as one transaction with one sync to disk (group commit); reads use pooled
-/// connections alongside.
+/// The embedded database: two SQLite files in write-ahead-log mode under the data folder. <c>orleansops.db</c> takes
+/// every flush: the log of the account journal's entries, the snapshots, the few grain states that live outside the
+/// journal, and the reminders. <c>orleansops-history.db</c> holds what is read by stream: the journal's entries, the
+/// chronicles, and the projections the journal keeps (the incident index and the wake index). One writer thread commits
+/// everything queued while the last commit was under way as one transaction with one sync to disk (group commit); reads
+/// use pooled connections alongside.
 /// <para>
 /// A flush appends its entries to <c>journal_log</c> in arrival order, so that it writes about as many bytes as it
 /// holds. Stored by stream, each entry would dirty a page of its own stream in every table it touches: with a storm's
-/// eighty incidents each changed per request, that was five times the bytes and most of the writer's time. Every
-/// couple of seconds the writer moves the log into the tables read by stream (<c>journal</c>, <c>chronicle</c>, the
-/// incident index and the wake index) in one transaction, where a stream's page is written once for all its entries
-/// meanwhile. Reads see both: the log's rows of a stream are known in memory until they are moved.
+/// eighty incidents each changed per request, that was five times the bytes and most of the writer's time. A mover
+/// thread of its own copies the log into the history file every few thousand entries (or couple of seconds), in one
+/// transaction, where a stream's page is written once for all its entries meanwhile; then the writer drops the copied
+/// rows from the log within its next flush. SQLite lets one writer at a time change a file: in two files the moves run
+/// beside the flushes, on the other core, instead of between them. Reads see both: the log's rows of a stream are
+/// known in memory until they are moved, and a read takes them before the history, so that a row it misses in the log
+/// was moved before it looks at the history.
 /// </para>
 /// </summary>
 public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 {
     public const string FileName = "orleansops.db";
-    /// <summary>1: whole grain states only; 2: the account journal.</summary>
-    public const int SchemaVersion = 2;
+    public const string HistoryFileName = "orleansops-history.db";
+    /// <summary>1: whole grain states only; 2: the account journal in one file; 3: the journal's history in a file of its own.</summary>
+    public const int SchemaVersion = 3;
 
     /// <summary>State names version 1 wrote for what the journal holds now.</summary>
     private static readonly string[] JournaledStateNames = ["account", "correlator", "incident", "account-signals"];
 
+    /// <summary>The tables storage format 2 kept in the log's file and format 3 keeps in the history file.</summary>
+    private static readonly string[] HistoryTables = ["journal", "chronicle", "incident_index", "wakes"];
+
     private readonly string _connectionString;
+    private readonly string _historyConnectionString;
     private readonly SqliteConnection _writer;
+    private readonly SqliteConnection _mover;
     private readonly TimeProvider _time;
     private readonly JournalQueue _journal;
     private readonly Lock _writesLock = new();
     private List<PendingWrite> _writes = [];
-    private readonly Thread _writeLoop;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly WriterCommands _commands;
-    /// <summary>How long entries stay in the log before they are moved to the tables read by stream (and how often the writer looks).</summary>
+    private readonly TaskCompletionSource _moverStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LogCommands _logCommands;
+    private readonly HistoryCommands _historyCommands;
+    /// <summary>How long entries stay in the log before they are moved to the history (and how often the mover looks).</summary>
     private static readonly TimeSpan MoveEvery = TimeSpan.FromSeconds(2);
     /// <summary>
-    /// About how many entries one slice of a move takes: a slice is a transaction that holds the writer (a flush waits
-    /// for it, about 15 ms at 500) and takes a core, so moves come in a steady trickle rather than in bursts that would
-    /// leave the grains one core for a second.
+    /// How many entries the log holds before the mover moves them, and the most one move takes. Every page of the indexes
+    /// by stream that a move touches is written whole to the history's write-ahead log, once per move whatever the number
+    /// of its rows on that page, so a move should be large; but it is one transaction, whose rows the log keeps until it
+    /// commits.
     /// </summary>
-    private const int MoveChunk = 500;
-    /// <summary>
-    /// How many entries the log holds before the writer moves them, and the most one move takes, in slices of about
-    /// <see cref="MoveChunk"/> by stream name. Every page of the indexes by stream that a move touches is written whole to
-    /// the write-ahead log, and a move in log order touches nearly all of them (its entries come from every active
-    /// stream); a slice of a range of stream names touches only that range's pages, so each page is written about once per
-    /// move instead of once per 500 entries (measured: half the writer's bytes on batches of new alerts).
-    /// </summary>
-    private const int MoveCycle = 8 * MoveChunk;
-    /// <summary>The move under way: the log's entries up to its end, moved slice by slice (null between moves).</summary>
-    private LogMove? _move;
+    private const int MoveCycle = 4_000;
     private readonly SqliteDurability _durability;
-    /// <summary>The log's rows of each stream not moved yet (written by the writer after each commit, read by loads).</summary>
-    private readonly Dictionary<string, List<long>> _logRows = new(StringComparer.Ordinal);
+    /// <summary>Guards what the writer, the mover and the readers share: the log's rows by stream and the bounds below.</summary>
     private readonly Lock _logLock = new();
+    /// <summary>The log's rows of each stream not moved yet (added by the writer after each commit, read by loads).</summary>
+    private readonly Dictionary<string, Queue<long>> _logRows = new(StringComparer.Ordinal);
+    /// <summary>Every row of <see cref="_logRows"/> with its stream, in log order, to forget them as moves go.</summary>
+    private readonly Queue<(long Id, string Stream)> _logOrder = new();
+    /// <summary>The next log row's id (the writer's alone).</summary>
     private long _nextLogId;
-    /// <summary>The last log entry moved (the log holds those after it).</summary>
+    /// <summary>The last log row committed.</summary>
+    private long _loggedUpTo;
+    /// <summary>The last log row moved (committed in the history; the log holds those after it, and maybe some before).</summary>
     private long _movedUpTo;
+    /// <summary>The last log row dropped from the log (the writer's alone).</summary>
+    private long _droppedFromLogUpTo;
     private readonly CrashPoint? _crashPoint = CrashPoint.FromEnvironment();
     /// <summary>The last log entry readers of the projections wait to see moved.</summary>
     private long _moveWantedUpTo;
     private long _lastMove;
     /// <summary>Readers of the projections waiting for the log to be moved.</summary>
     private TaskCompletionSource? _moveWanted;
+    /// <summary>Wakes the mover: the log holds a whole move, a reader waits for one, or the store is stopping.</summary>
+    private readonly AutoResetEvent _moverSignal = new(false);
+    private volatile bool _stopping;
 
     public SqliteStore(string dataPath, SqliteDurability durability = SqliteDurability.Full, ILogger<SqliteStore>? logger = null, TimeProvider? time = null)
     {
@@ -91,36 +104,32 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         DataPath = Path.GetFullPath(dataPath);
         Directory.CreateDirectory(DataPath);
         _folderLock = LockFolder(DataPath);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(DataPath, FileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _connectionString = ConnectionString(Path.Combine(DataPath, FileName));
+        _historyConnectionString = ConnectionString(Path.Combine(DataPath, HistoryFileName));
         _durability = durability;
-        _writer = new SqliteConnection(_connectionString);
-        _writer.Open();
-        // 16 KB pages for a new folder (an existing one keeps its own): every page a commit touches is two writes to the
-        // log, and a storm's flushes and moves touch a few hundred; with 4 KB pages the writer spent more time in those
-        // system calls than in SQLite (measured: 160,000 writes in 3 s, 86,000 with 16 KB; 64 KB halves them again but
-        // makes every one-alert commit write a 64 KB page).
-        Execute(_writer, $"""
-            PRAGMA page_size = 16384;
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = {Synchronous(durability)};
-            PRAGMA busy_timeout = 30000;
-            PRAGMA wal_autocheckpoint = 4000;
-            PRAGMA cache_size = -65536;
-            """);
-        Migrate(_writer);
-        _commands = new WriterCommands(_writer);
+        _writer = Open(ConnectionString(Path.Combine(DataPath, FileName), pooling: false), durability);
+        Problem(_writer);
+        CreateLogTables(_writer);
+        _mover = Open(ConnectionString(Path.Combine(DataPath, HistoryFileName), pooling: false), durability);
+        CreateHistoryTables(_mover);
+        using (var attach = _mover.CreateCommand())
+        {
+            attach.CommandText = "ATTACH DATABASE $path AS log";
+            attach.Parameters.AddWithValue("$path", Path.Combine(DataPath, FileName));
+            attach.ExecuteNonQuery();
+        }
+        MoveHistoryToItsFile();
+        _logCommands = new LogCommands(_writer);
+        _historyCommands = new HistoryCommands(_mover);
         _nextLogId = Scalar(_writer, "SELECT coalesce(max(id), 0) FROM journal_log") + 1;
-        _movedUpTo = Scalar(_writer, "SELECT coalesce(min(id), 1) FROM journal_log") - 1;
-        while (_movedUpTo < _nextLogId - 1) MoveLog(); // whatever the last run left in the log
+        _loggedUpTo = _nextLogId - 1;
+        _movedUpTo = _droppedFromLogUpTo = Scalar(_writer, "SELECT coalesce(min(id), 1) FROM journal_log") - 1;
+        // Whatever the last run left in the log, moved before anything reads.
+        while (_movedUpTo < _loggedUpTo) MoveLog();
+        DropMovedFromLog();
         new Thread(CheckpointLoop) { IsBackground = true, Name = "orleansops-sqlite-checkpoints" }.Start();
-        _writeLoop = new Thread(WriteLoop) { IsBackground = true, Name = "orleansops-sqlite-writer" };
-        _writeLoop.Start();
+        new Thread(WriteLoop) { IsBackground = true, Name = "orleansops-sqlite-writer" }.Start();
+        new Thread(MoveLoop) { IsBackground = true, Name = "orleansops-sqlite-mover" }.Start();
     }
 
     public string DataPath { get; }
@@ -140,6 +149,35 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             throw new StorageFormatException(
                 $"Another OrleansOps process uses the data folder {dataPath}. Stop it first, or point OrleansOps:DataPath at another folder: one server writes one folder.");
         }
+    }
+
+    /// <summary>Pooled for the readers; not for the long-lived connections, whose attached file would go back into the pool with them.</summary>
+    private static string ConnectionString(string file, bool pooling = true) => new SqliteConnectionStringBuilder
+    {
+        DataSource = file,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = pooling,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    /// <summary>A connection that writes <paramref name="connectionString"/>'s file: the writer's, or the mover's.</summary>
+    private static SqliteConnection Open(string connectionString, SqliteDurability durability)
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        // 16 KB pages for a new file (an existing one keeps its own): every page a commit touches is two writes to the
+        // log, and a storm's flushes and moves touch a few hundred; with 4 KB pages the writer spent more time in those
+        // system calls than in SQLite (measured: 160,000 writes in 3 s, 86,000 with 16 KB; 64 KB halves them again but
+        // makes every one-alert commit write a 64 KB page).
+        Execute(connection, $"""
+            PRAGMA page_size = 16384;
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = {Synchronous(durability)};
+            PRAGMA busy_timeout = 30000;
+            PRAGMA wal_autocheckpoint = 4000;
+            PRAGMA cache_size = -65536;
+            """);
+        return connection;
     }
 
     /// <summary>Why <paramref name="dataPath"/> cannot be used by this build, or null when it can (or holds nothing yet).</summary>
@@ -162,87 +200,109 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
     }
 
-    private static void Migrate(SqliteConnection connection)
+    private static void CreateLogTables(SqliteConnection connection) => Execute(connection, """
+        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS grain_state (
+            state_name TEXT NOT NULL,
+            grain_id TEXT NOT NULL,
+            etag INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            modified_utc TEXT NOT NULL,
+            PRIMARY KEY (state_name, grain_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS reminders (
+            service_id TEXT NOT NULL,
+            grain_id TEXT NOT NULL,
+            reminder_name TEXT NOT NULL,
+            grain_hash INTEGER NOT NULL,
+            start_utc_ticks INTEGER NOT NULL,
+            period_ticks INTEGER NOT NULL,
+            etag INTEGER NOT NULL,
+            PRIMARY KEY (service_id, grain_id, reminder_name)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS reminders_by_hash ON reminders (service_id, grain_hash);
+        CREATE TABLE IF NOT EXISTS journal_log (
+            id INTEGER PRIMARY KEY,
+            stream TEXT NOT NULL,
+            account TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            payload BLOB,
+            chronicle_seq INTEGER,
+            chronicle BLOB,
+            incident TEXT,
+            index_version INTEGER,
+            index_open INTEGER,
+            index_opened_ticks INTEGER,
+            index_summary BLOB,
+            index_alerts INTEGER,
+            index_firing INTEGER,
+            index_nodes INTEGER,
+            wake_set INTEGER NOT NULL DEFAULT 0,
+            wake_ticks INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS snapshots (
+            stream TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        """);
+
+    private static void CreateHistoryTables(SqliteConnection connection) => Execute(connection, """
+        CREATE TABLE IF NOT EXISTS journal (
+            stream TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            UNIQUE (stream, seq)
+        );
+        CREATE TABLE IF NOT EXISTS chronicle (
+            stream TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            UNIQUE (stream, seq)
+        );
+        CREATE TABLE IF NOT EXISTS incident_index (
+            account TEXT NOT NULL,
+            incident TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            open INTEGER NOT NULL,
+            opened_ticks INTEGER NOT NULL,
+            summary BLOB NOT NULL,
+            alert_count INTEGER NOT NULL,
+            firing_count INTEGER NOT NULL,
+            node_count INTEGER NOT NULL,
+            PRIMARY KEY (account, incident)
+        );
+        CREATE TABLE IF NOT EXISTS wakes (
+            stream TEXT PRIMARY KEY,
+            account TEXT NOT NULL,
+            at_ticks INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS wakes_by_time ON wakes (at_ticks, stream);
+        """);
+
+    /// <summary>
+    /// Storage format 2 → 3: the history tables out of the log's file into their own. The copy replaces whatever the
+    /// history file holds and commits before the log's file drops its tables, so a crash in between copies again.
+    /// </summary>
+    private void MoveHistoryToItsFile()
     {
-        Problem(connection);
-        Execute(connection, $"""
-            CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS grain_state (
-                state_name TEXT NOT NULL,
-                grain_id TEXT NOT NULL,
-                etag INTEGER NOT NULL,
-                payload BLOB NOT NULL,
-                modified_utc TEXT NOT NULL,
-                PRIMARY KEY (state_name, grain_id)
-            ) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS reminders (
-                service_id TEXT NOT NULL,
-                grain_id TEXT NOT NULL,
-                reminder_name TEXT NOT NULL,
-                grain_hash INTEGER NOT NULL,
-                start_utc_ticks INTEGER NOT NULL,
-                period_ticks INTEGER NOT NULL,
-                etag INTEGER NOT NULL,
-                PRIMARY KEY (service_id, grain_id, reminder_name)
-            ) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS reminders_by_hash ON reminders (service_id, grain_hash);
-            CREATE TABLE IF NOT EXISTS journal_log (
-                id INTEGER PRIMARY KEY,
-                stream TEXT NOT NULL,
-                account TEXT NOT NULL,
-                seq INTEGER NOT NULL,
-                payload BLOB,
-                chronicle_seq INTEGER,
-                chronicle BLOB,
-                incident TEXT,
-                index_version INTEGER,
-                index_open INTEGER,
-                index_opened_ticks INTEGER,
-                index_summary BLOB,
-                index_alerts INTEGER,
-                index_firing INTEGER,
-                index_nodes INTEGER,
-                wake_set INTEGER NOT NULL DEFAULT 0,
-                wake_ticks INTEGER
-            );
-            CREATE TABLE IF NOT EXISTS journal (
-                stream TEXT NOT NULL,
-                seq INTEGER NOT NULL,
-                payload BLOB NOT NULL,
-                UNIQUE (stream, seq)
-            );
-            CREATE TABLE IF NOT EXISTS snapshots (
-                stream TEXT PRIMARY KEY,
-                seq INTEGER NOT NULL,
-                payload BLOB NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS chronicle (
-                stream TEXT NOT NULL,
-                seq INTEGER NOT NULL,
-                payload BLOB NOT NULL,
-                UNIQUE (stream, seq)
-            );
-            CREATE TABLE IF NOT EXISTS incident_index (
-                account TEXT NOT NULL,
-                incident TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                open INTEGER NOT NULL,
-                opened_ticks INTEGER NOT NULL,
-                summary BLOB NOT NULL,
-                alert_count INTEGER NOT NULL,
-                firing_count INTEGER NOT NULL,
-                node_count INTEGER NOT NULL,
-                PRIMARY KEY (account, incident)
-            );
-            CREATE TABLE IF NOT EXISTS wakes (
-                stream TEXT PRIMARY KEY,
-                account TEXT NOT NULL,
-                at_ticks INTEGER NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS wakes_by_time ON wakes (at_ticks, stream);
-            DELETE FROM schema_version;
-            INSERT INTO schema_version (version) VALUES ({SchemaVersion});
-            """);
+        if (Scalar(_writer, $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{HistoryTables[0]}'") > 0)
+        {
+            var clock = Stopwatch.StartNew();
+            _logger.LogInformation("Moving the journal's history to {File} (storage format 2 to 3) ...", HistoryFileName);
+            using (var transaction = _mover.BeginTransaction())
+            {
+                foreach (var table in HistoryTables) Execute(_mover, $"DELETE FROM main.{table}; INSERT INTO main.{table} SELECT * FROM log.{table};", transaction);
+                transaction.Commit();
+            }
+            using (var transaction = _writer.BeginTransaction())
+            {
+                foreach (var table in HistoryTables) Execute(_writer, $"DROP TABLE {table};", transaction);
+                transaction.Commit();
+            }
+            _logger.LogInformation("Moved the journal's history to {File} in {Seconds:0.0} s", HistoryFileName, clock.Elapsed.TotalSeconds);
+        }
+        Execute(_writer, $"DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({SchemaVersion});");
     }
 
     /// <summary>Throws when the file was written by a build whose format this one cannot read.</summary>
@@ -282,23 +342,16 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             while (true)
             {
-                var batch = _journal.Take(MovePending() || _dropping ? TimeSpan.Zero : MoveEvery);
+                // Nudged by appends, grain-state writes, and the mover when the log holds rows it has moved.
+                var batch = _journal.Take(MoveEvery);
                 List<PendingWrite> writes;
                 lock (_writesLock)
                 {
                     writes = _writes;
                     _writes = [];
                 }
-                if (batch is not null || writes.Count > 0) CommitWithRetries(batch, writes);
-                var drained = batch is null && writes.Count == 0 && _journal.Drained;
-                if (drained)
-                {
-                    while (_movedUpTo < _nextLogId - 1) MoveLogWithRetries();
-                    while (_covered.Count > 0 && DropCovered()) { }
-                    break;
-                }
-                if (MoveDue()) MoveLogWithRetries();
-                if (DropDue()) DropCovered();
+                if (batch is not null || writes.Count > 0 || MovedRowsInLog() is not null) CommitWithRetries(batch, writes);
+                if (batch is null && writes.Count == 0 && _journal.Drained) break;
             }
         }
         finally
@@ -307,260 +360,137 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>A move is under way: the writer alternates chunks of it with flushes until it is done.</summary>
-    private bool MovePending()
+    /// <summary>The last row the log holds that the history holds too (to drop with the next commit), if any.</summary>
+    private long? MovedRowsInLog()
     {
-        lock (_logLock) return _moving || _moveWanted is not null;
+        lock (_logLock) return _movedUpTo > _droppedFromLogUpTo ? _movedUpTo : null;
     }
 
-    private bool _moving;
-
-    private bool MoveDue()
+    /// <summary>
+    /// Moves the log into the history, a move at a time, whenever the log holds a whole move, a couple of seconds have
+    /// passed, or a reader of the projections waits; drops what snapshots cover from the history now and then. When the
+    /// store stops, it moves what is left once the writer has stopped.
+    /// </summary>
+    private void MoveLoop()
     {
-        lock (_logLock)
+        try
         {
-            var logged = _nextLogId - 1 - _movedUpTo;
-            if (logged == 0) return _moving = false;
-            return _moving = _moving || _moveWanted is not null || logged >= MoveCycle || _time.GetElapsedTime(_lastMove) >= MoveEvery;
+            while (true)
+            {
+                _moverSignal.WaitOne(MoveEvery);
+                var stopping = _stopping;
+                while (MoveDue(stopping) && MoveLogWithRetries()) { }
+                if (DropDue() || stopping) DropCovered();
+                if (stopping) break;
+            }
+        }
+        finally
+        {
+            _moverStopped.TrySetResult();
         }
     }
 
-    /// <summary>Moves the log into the tables read by stream now (for readers of the projections); completes when it has.</summary>
+    private bool MoveDue(bool stopping)
+    {
+        lock (_logLock)
+        {
+            var logged = _loggedUpTo - _movedUpTo;
+            return logged > 0 && (stopping || _moveWanted is not null || logged >= MoveCycle || _time.GetElapsedTime(_lastMove) >= MoveEvery);
+        }
+    }
+
+    /// <summary>Moves the log into the history now (for readers of the projections); completes when it has.</summary>
     private Task MoveLogSoon()
     {
         lock (_logLock)
         {
-            if (_nextLogId - 1 <= _movedUpTo) return Task.CompletedTask;
-            _moveWantedUpTo = Math.Max(_moveWantedUpTo, _nextLogId - 1);
+            if (_loggedUpTo <= _movedUpTo) return Task.CompletedTask;
+            _moveWantedUpTo = Math.Max(_moveWantedUpTo, _loggedUpTo);
             _moveWanted ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _journal.Nudge();
+            _moverSignal.Set();
             return _moveWanted.Task;
         }
     }
 
-    private void MoveLogWithRetries()
+    /// <returns>False when the store stops before the move could be made (the next start makes it).</returns>
+    private bool MoveLogWithRetries()
     {
         for (var pause = TimeSpan.FromMilliseconds(100); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
         {
             try
             {
                 MoveLog();
-                return;
+                return true;
             }
             catch (Exception e)
             {
                 // The log stays as it is and reads still see it; the next attempt moves it.
-                _logger.LogError(e, "The journal could not move its log to the tables read by stream; trying again in {Pause} ms", (int)pause.TotalMilliseconds);
-                if (_journal.Closed) return;
+                _logger.LogError(e, "The journal could not move its log to the history; trying again in {Pause} ms", (int)pause.TotalMilliseconds);
+                if (_stopping) return false;
                 Thread.Sleep(pause);
             }
         }
     }
 
     /// <summary>
-    /// Checkpoints the write-ahead log into the database file on a thread of its own, so that the writer seldom pays for
-    /// it (its own automatic checkpoint finds the work done, and the log starts over).
+    /// Checkpoints both write-ahead logs into their database files on a thread of its own, so that the writer and the
+    /// mover seldom pay for it (their own automatic checkpoints find the work done, and the logs start over).
     /// </summary>
     private void CheckpointLoop()
     {
-        using var connection = new SqliteConnection(_connectionString);
+        using var connection = new SqliteConnection(ConnectionString(Path.Combine(DataPath, FileName), pooling: false));
         connection.Open();
         Execute(connection, "PRAGMA busy_timeout = 5000;");
-        while (!_stopped.Task.IsCompleted)
+        using (var attach = connection.CreateCommand())
+        {
+            attach.CommandText = "ATTACH DATABASE $path AS history";
+            attach.Parameters.AddWithValue("$path", Path.Combine(DataPath, HistoryFileName));
+            attach.ExecuteNonQuery();
+        }
+        while (!_moverStopped.Task.IsCompleted)
         {
             Thread.Sleep(250);
             try
             {
-                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+                Execute(connection, "PRAGMA main.wal_checkpoint(PASSIVE); PRAGMA history.wal_checkpoint(PASSIVE);");
             }
             catch (SqliteException e)
             {
-                _logger.LogDebug(e, "A background checkpoint failed; the writer's own checkpoint covers it");
+                _logger.LogDebug(e, "A background checkpoint failed; the writer's and mover's own checkpoints cover it");
             }
         }
     }
 
     /// <summary>
-    /// One slice of the move under way (planned when none is): the log's entries of a range of stream names into
-    /// <c>journal</c> (those no snapshot covers), their chronicle records into <c>chronicle</c>, the latest index row of
-    /// each incident and wake of each stream into the projections. The last slice also empties the log up to the move's
-    /// end; until then the moved rows stay in it, and a start after a crash moves them again (the same rows, so the same
-    /// outcome).
+    /// One move, on the mover's connection: the log's next entries, up to <see cref="MoveCycle"/> of them, into the
+    /// history's <c>journal</c> (those no snapshot covers), their chronicle records into <c>chronicle</c>, the latest index
+    /// row of each incident and wake of each stream into the projections. It reads the log without locking it, so flushes
+    /// go on meanwhile; once it is committed and synced, the writer drops the rows from the log. A crash before that moves
+    /// them again at the next start: the same rows, or with later ones, to the same outcome.
     /// </summary>
     private void MoveLog()
     {
-        var move = _move ??= PlanMove();
-        var (from, to) = move.Slice;
-        // A slice needs no sync of its own: what it moves is durable in the log already, and the slice is atomic. Lost to
-        // a power failure, it is lost whole and done again from the log at the next start; otherwise the next flush's
-        // sync covers it, as the write-ahead log is synced in order.
-        WithoutSync(() => MoveLogSlice(move.End, from, to, emptyLog: move.Last));
-        _crashPoint?.Reach(CrashPoint.AfterMove);
-        ForgetLogged(move.End, move.Streams);
-        if (!move.Last)
-        {
-            move.Next();
-            return;
-        }
-        _move = null;
-        AfterMove(move.End);
-    }
-
-    /// <summary>
-    /// The next move: the log's entries up to <see cref="MoveCycle"/> of them, cut by stream name into slices of about
-    /// <see cref="MoveChunk"/> (a stream's entries all in one slice, so each projection still takes its latest row).
-    /// </summary>
-    private LogMove PlanMove()
-    {
-        lock (_logLock)
-        {
-            var end = Math.Min(_nextLogId - 1, _movedUpTo + MoveCycle);
-            var slices = new List<List<string>> { new() };
-            var inSlice = 0;
-            foreach (var (stream, count) in _logRows
-                         .Select(r => (Stream: r.Key, Count: r.Value.Count(id => id <= end)))
-                         .Where(r => r.Count > 0)
-                         .OrderBy(r => System.Text.Encoding.UTF8.GetBytes(r.Stream), Utf8Order.Instance))
-            {
-                if (inSlice >= MoveChunk)
-                {
-                    slices.Add([]);
-                    inSlice = 0;
-                }
-                slices[^1].Add(stream);
-                inSlice += count;
-            }
-            return new LogMove(end, slices);
-        }
-    }
-
-    /// <summary>
-    /// A move of the log's entries up to <paramref name="end"/>, slice by slice: <paramref name="slices"/> holds each
-    /// slice's streams that the writer remembers log rows of, in order. A slice runs from its first stream's name to the
-    /// next slice's (the first from the lowest name, the last to the highest), so that every row falls in exactly one.
-    /// </summary>
-    private sealed class LogMove(long end, IReadOnlyList<IReadOnlyList<string>> slices)
-    {
-        private int _slice;
-
-        public long End => end;
-
-        public bool Last => _slice == slices.Count - 1;
-
-        public (string? From, string? To) Slice => (_slice == 0 ? null : slices[_slice][0], Last ? null : slices[_slice + 1][0]);
-
-        public IReadOnlyList<string> Streams => slices[_slice];
-
-        public void Next() => _slice++;
-    }
-
-    /// <summary>Stream names in UTF-8 as SQLite orders text (its binary collation compares the bytes), for slices it agrees with.</summary>
-    private sealed class Utf8Order : IComparer<byte[]>
-    {
-        public static readonly Utf8Order Instance = new();
-
-        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
-    }
-
-    /// <summary>A slice is moved: loads find its streams' entries up to <paramref name="end"/> in the tables now.</summary>
-    private void ForgetLogged(long end, IReadOnlyList<string> streams)
-    {
-        lock (_logLock)
-            foreach (var stream in streams)
-            {
-                if (!_logRows.TryGetValue(stream, out var rows)) continue;
-                rows.RemoveAll(id => id <= end);
-                if (rows.Count == 0) _logRows.Remove(stream);
-            }
-    }
-
-    /// <summary>Runs <paramref name="work"/> with commits that are not synced to disk by themselves (the next flush's sync covers them).</summary>
-    private void WithoutSync(Action work)
-    {
-        Execute(_writer, "PRAGMA synchronous = NORMAL;");
-        try
-        {
-            work();
-        }
-        finally
-        {
-            Execute(_writer, $"PRAGMA synchronous = {Synchronous(_durability)};");
-        }
-    }
-
-    /// <summary>
-    /// Each stream's entries in <c>journal</c> that a committed snapshot covers, to drop in the next sweep (the writer's
-    /// alone). Loads read only the entries after a stream's snapshot, so covered entries are dead weight, not wrong.
-    /// </summary>
-    private readonly Dictionary<string, long> _covered = new(StringComparer.Ordinal);
-    private long _lastDrop;
-    /// <summary>
-    /// How often covered entries are dropped, or at how many streams: a stream's entries lie on pages shared with other
-    /// streams' (they were moved in log order), so dropping them stream by stream, snapshot by snapshot, wrote the same
-    /// pages again and again (measured: most of what the writer's work grew by when a storm's incidents snapshot).
-    /// </summary>
-    private static readonly TimeSpan DropEvery = TimeSpan.FromSeconds(5);
-    private const int DropAtStreams = 2_000;
-    /// <summary>The most streams one sweep's transaction takes: sweeps alternate with flushes, as moves do.</summary>
-    private const int DropChunk = 64;
-    /// <summary>A sweep is under way: the writer alternates its chunks with flushes until nothing covered is left.</summary>
-    private bool _dropping;
-
-    private bool DropDue() =>
-        _dropping = _covered.Count > 0 && (_dropping || _covered.Count >= DropAtStreams || _time.GetElapsedTime(_lastDrop) >= DropEvery);
-
-    /// <summary>
-    /// Drops what snapshots cover from <c>journal</c> for up to <see cref="DropChunk"/> streams, in one unsynced
-    /// transaction (lost to a crash, the entries stay covered and go with the stream's next snapshot). A failure leaves
-    /// them for the next sweep.
-    /// </summary>
-    private bool DropCovered()
-    {
-        var chunk = _covered.Take(DropChunk).ToList();
-        try
-        {
-            WithoutSync(() =>
-            {
-                using var transaction = _writer.BeginTransaction();
-                foreach (var (stream, seq) in chunk) _commands.Truncate.Text(1, stream).Integer(2, seq).Execute();
-                _crashPoint?.Reach(CrashPoint.DuringTruncation);
-                transaction.Commit();
-            });
-            foreach (var (stream, _) in chunk) _covered.Remove(stream);
-            if (_covered.Count == 0) (_dropping, _lastDrop) = (false, _time.GetTimestamp());
-            return true;
-        }
-        catch (Exception e)
-        {
-            (_dropping, _lastDrop) = (false, _time.GetTimestamp());
-            _logger.LogWarning(e, "The journal could not drop the entries its snapshots cover; the next sweep tries again");
-            return false;
-        }
-    }
-
-    private static string Synchronous(SqliteDurability durability) => durability == SqliteDurability.Full ? "FULL" : "NORMAL";
-
-    private void MoveLogSlice(long end, string? from, string? to, bool emptyLog)
-    {
-        using var transaction = _writer.BeginTransaction();
-        using (var command = _writer.CreateCommand())
+        long start, end;
+        lock (_logLock) (start, end) = (_movedUpTo, Math.Min(_loggedUpTo, _movedUpTo + MoveCycle));
+        // Deferred: the move writes the history only; the log's file it reads, as a reader would.
+        using (var transaction = _mover.BeginTransaction(deferred: true))
+        using (var command = _mover.CreateCommand())
         {
             command.Transaction = transaction;
-            command.Parameters.AddWithValue("$start", _movedUpTo);
+            command.Parameters.AddWithValue("$start", start);
             command.Parameters.AddWithValue("$end", end);
-            command.Parameters.AddWithValue("$from", (object?)from ?? DBNull.Value);
-            command.Parameters.AddWithValue("$to", (object?)to ?? DBNull.Value);
-            // OR IGNORE: after a crash between slices, a start moves the slices done already again.
-            command.CommandText = $"""
-                INSERT OR IGNORE INTO journal (stream, seq, payload)
-                    SELECT l.stream, l.seq, l.payload FROM journal_log l
-                    WHERE {InMove("l.")} AND l.payload IS NOT NULL AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.stream = l.stream AND s.seq >= l.seq);
-                INSERT OR IGNORE INTO chronicle (stream, seq, payload)
-                    SELECT stream, chronicle_seq, chronicle FROM journal_log WHERE {InMove("")} AND chronicle IS NOT NULL;
+            // OR IGNORE: after a crash between a move and the log's drop of its rows, a start moves them again.
+            command.CommandText = """
+                INSERT OR IGNORE INTO main.journal (stream, seq, payload)
+                    SELECT l.stream, l.seq, l.payload FROM log.journal_log l
+                    WHERE l.id > $start AND l.id <= $end AND l.payload IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM log.snapshots s WHERE s.stream = l.stream AND s.seq >= l.seq);
+                INSERT OR IGNORE INTO main.chronicle (stream, seq, payload)
+                    SELECT stream, chronicle_seq, chronicle FROM log.journal_log WHERE id > $start AND id <= $end AND chronicle IS NOT NULL;
                 """;
             command.ExecuteNonQuery();
             var (index, wakes) = JournalProjections.Of(LoggedProjections(command));
-            var c = _commands;
+            var c = _historyCommands;
             foreach (var (account, summary, counts) in index)
             {
                 if (summary.Summary is { } bytes)
@@ -575,27 +505,20 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 if (wake.At is { } at) c.PutWake.Text(1, wake.Stream).Text(2, wake.Account).Integer(3, at.UtcTicks).Execute();
                 else c.ClearWake.Text(1, wake.Stream).Execute();
             }
-            if (emptyLog)
-            {
-                command.CommandText = "DELETE FROM journal_log WHERE id <= $end";
-                command.ExecuteNonQuery();
-            }
+            _crashPoint?.Reach(CrashPoint.DuringMove);
+            transaction.Commit();
         }
-        _crashPoint?.Reach(CrashPoint.DuringMove);
-        transaction.Commit();
+        _crashPoint?.Reach(CrashPoint.AfterMove);
+        Moved(end);
     }
 
-    /// <summary>The log's rows of the slice under way, with <paramref name="alias"/> before each column (the command binds the slice).</summary>
-    private static string InMove(string alias) =>
-        $"{alias}id > $start AND {alias}id <= $end AND ($from IS NULL OR {alias}stream >= $from) AND ($to IS NULL OR {alias}stream < $to)";
-
-    /// <summary>The projections the log's entries of the slice under way carry, in log order.</summary>
+    /// <summary>The projections the log's entries of the move under way carry, in log order.</summary>
     private static IEnumerable<JournalEntry> LoggedProjections(SqliteCommand command)
     {
-        command.CommandText = $"""
+        command.CommandText = """
             SELECT stream, account, seq, incident, index_version, index_open, index_opened_ticks, index_summary, index_alerts, index_firing,
                 index_nodes, wake_set, wake_ticks
-            FROM journal_log WHERE {InMove("")} AND (incident IS NOT NULL OR wake_set = 1) ORDER BY id
+            FROM log.journal_log WHERE id > $start AND id <= $end AND (incident IS NOT NULL OR wake_set = 1) ORDER BY id
             """;
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -616,16 +539,23 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
     }
 
-    private void AfterMove(long end)
+    /// <summary>The log's rows up to <paramref name="end"/> are in the history: loads read them there, and the writer may drop them.</summary>
+    private void Moved(long end)
     {
         TaskCompletionSource? wanted = null;
         lock (_logLock)
         {
-            _movedUpTo = end; // every stream with rows up to the end was in a slice, and each slice forgot its own
+            _movedUpTo = end;
+            while (_logOrder.TryPeek(out var row) && row.Id <= end)
+            {
+                _logOrder.Dequeue();
+                var rows = _logRows[row.Stream];
+                rows.Dequeue();
+                if (rows.Count == 0) _logRows.Remove(row.Stream);
+            }
             // The next move waits until the log holds a whole one again (or MoveEvery, or a reader that waits for it):
             // started at once on what came in meanwhile, moves would shrink under load and write each index page for fewer rows.
             _lastMove = _time.GetTimestamp();
-            _moving = false;
             if (_moveWanted is not null && end >= _moveWantedUpTo)
             {
                 wanted = _moveWanted;
@@ -634,6 +564,83 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
         wanted?.TrySetResult();
     }
+
+    /// <summary>Drops the log's rows the history holds, at a start or a stop (when no writer thread runs).</summary>
+    private void DropMovedFromLog()
+    {
+        using var transaction = _writer.BeginTransaction();
+        _logCommands.DropMoved.Integer(1, _movedUpTo).Execute();
+        transaction.Commit();
+        _droppedFromLogUpTo = _movedUpTo;
+    }
+
+    /// <summary>
+    /// Each stream's entries in <c>journal</c> that a committed snapshot covers, to drop in the next sweep (added by the
+    /// writer, dropped by the mover). Loads read only the entries after a stream's snapshot, so covered entries are dead
+    /// weight, not wrong.
+    /// </summary>
+    private readonly Dictionary<string, long> _covered = new(StringComparer.Ordinal);
+    private long _lastDrop;
+    /// <summary>
+    /// How often covered entries are dropped, or at how many streams: a stream's entries lie on pages shared with other
+    /// streams' (they were moved in log order), so dropping them stream by stream, snapshot by snapshot, wrote the same
+    /// pages again and again (measured: most of what the writer's work grew by when a storm's incidents snapshot).
+    /// </summary>
+    private static readonly TimeSpan DropEvery = TimeSpan.FromSeconds(5);
+    private const int DropAtStreams = 2_000;
+
+    private bool DropDue()
+    {
+        lock (_logLock) return _covered.Count > 0 && (_covered.Count >= DropAtStreams || _time.GetElapsedTime(_lastDrop) >= DropEvery);
+    }
+
+    /// <summary>
+    /// Drops what snapshots cover from <c>journal</c>, in one unsynced transaction on the mover's connection (lost to a
+    /// crash, the entries stay covered and go with the stream's next snapshot). A failure leaves them for the next sweep.
+    /// </summary>
+    private void DropCovered()
+    {
+        List<KeyValuePair<string, long>> covered;
+        lock (_logLock)
+        {
+            covered = [.. _covered];
+            _lastDrop = _time.GetTimestamp();
+        }
+        if (covered.Count == 0) return;
+        try
+        {
+            WithoutSync(_mover, () =>
+            {
+                using var transaction = _mover.BeginTransaction();
+                foreach (var (stream, seq) in covered) _historyCommands.Truncate.Text(1, stream).Integer(2, seq).Execute();
+                _crashPoint?.Reach(CrashPoint.DuringTruncation);
+                transaction.Commit();
+            });
+            lock (_logLock)
+                foreach (var (stream, seq) in covered)
+                    if (_covered.GetValueOrDefault(stream) == seq) _covered.Remove(stream);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "The journal could not drop the entries its snapshots cover; the next sweep tries again");
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> with commits that are not synced to disk by themselves (the next synced commit covers them).</summary>
+    private void WithoutSync(SqliteConnection connection, Action work)
+    {
+        Execute(connection, "PRAGMA synchronous = NORMAL;");
+        try
+        {
+            work();
+        }
+        finally
+        {
+            Execute(connection, $"PRAGMA synchronous = {Synchronous(_durability)};");
+        }
+    }
+
+    private static string Synchronous(SqliteDurability durability) => durability == SqliteDurability.Full ? "FULL" : "NORMAL";
 
     /// <summary>
     /// Commits the batch until it is durable (its entries are never dropped). Grain-state writes fail with the
@@ -657,8 +664,10 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     private void Commit(JournalBatch? batch, List<PendingWrite> writes)
     {
         var firstId = _nextLogId;
+        var moved = MovedRowsInLog();
         using (var transaction = _writer.BeginTransaction())
         {
+            if (moved is { } upTo) _logCommands.DropMoved.Integer(1, upTo).Execute();
             if (batch is not null) WriteJournal(batch);
             foreach (var pending in writes)
             {
@@ -670,21 +679,24 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             transaction.Commit();
             if (batch is not null) _crashPoint?.Reach(CrashPoint.AfterCommit);
         }
+        if (moved is { } dropped) _droppedFromLogUpTo = dropped;
         if (batch is null) return;
-        foreach (var entry in batch.Entries)
-            if (entry.Snapshot is not null && !(_covered.GetValueOrDefault(entry.Stream) >= entry.Seq)) _covered[entry.Stream] = entry.Seq;
         lock (_logLock)
         {
             var id = firstId;
             foreach (var entry in batch.Entries)
             {
+                if (entry.Snapshot is not null && !(_covered.GetValueOrDefault(entry.Stream) >= entry.Seq)) _covered[entry.Stream] = entry.Seq;
                 if (entry.Payload.Length > 0 && entry.Snapshot is null || entry.Chronicle is not null)
                 {
-                    if (!_logRows.TryGetValue(entry.Stream, out var rows)) _logRows[entry.Stream] = rows = [];
-                    rows.Add(id);
+                    if (!_logRows.TryGetValue(entry.Stream, out var rows)) _logRows[entry.Stream] = rows = new Queue<long>();
+                    rows.Enqueue(id);
+                    _logOrder.Enqueue((id, entry.Stream));
                 }
                 id++;
             }
+            _loggedUpTo = _nextLogId - 1;
+            if (_loggedUpTo - _movedUpTo >= MoveCycle) _moverSignal.Set();
         }
     }
 
@@ -694,7 +706,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     /// </summary>
     private void WriteJournal(JournalBatch batch)
     {
-        var c = _commands;
+        var c = _logCommands;
         var snapshots = 0;
         var id = _nextLogId;
         foreach (var entry in batch.Entries)
@@ -719,8 +731,8 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         JournalMetrics.Snapshotted(snapshots);
     }
 
-    /// <summary>The writer's statements, prepared once and bound again for every row.</summary>
-    private sealed class WriterCommands(SqliteConnection connection) : IDisposable
+    /// <summary>The writer's statements on the log's file, prepared once and bound again for every row.</summary>
+    private sealed class LogCommands(SqliteConnection connection) : IDisposable
     {
         public readonly WriterStatement Log = new(connection, """
             INSERT INTO journal_log (id, stream, account, seq, payload, chronicle_seq, chronicle, incident, index_version, index_open,
@@ -729,26 +741,37 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
             """);
         public readonly WriterStatement PutSnapshot = new(connection,
             "INSERT INTO snapshots (stream, seq, payload) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, payload = excluded.payload");
-        public readonly WriterStatement Truncate = new(connection, "DELETE FROM journal WHERE stream = ?1 AND seq <= ?2");
+        public readonly WriterStatement DropMoved = new(connection, "DELETE FROM journal_log WHERE id <= ?1");
+
+        public void Dispose()
+        {
+            Log.Dispose();
+            PutSnapshot.Dispose();
+            DropMoved.Dispose();
+        }
+    }
+
+    /// <summary>The mover's statements on the history's file.</summary>
+    private sealed class HistoryCommands(SqliteConnection connection) : IDisposable
+    {
+        public readonly WriterStatement Truncate = new(connection, "DELETE FROM main.journal WHERE stream = ?1 AND seq <= ?2");
         public readonly WriterStatement PutIndex = new(connection, """
-            INSERT INTO incident_index (account, incident, version, open, opened_ticks, summary, alert_count, firing_count, node_count)
+            INSERT INTO main.incident_index (account, incident, version, open, opened_ticks, summary, alert_count, firing_count, node_count)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                 ON CONFLICT (account, incident) DO UPDATE SET version = excluded.version, open = excluded.open, opened_ticks = excluded.opened_ticks,
                     summary = excluded.summary, alert_count = excluded.alert_count, firing_count = excluded.firing_count, node_count = excluded.node_count
                 WHERE excluded.version >= incident_index.version
             """);
         public readonly WriterStatement PutIndexCounts = new(connection, """
-            UPDATE incident_index SET version = ?3, open = ?4, alert_count = ?5, firing_count = ?6, node_count = ?7
+            UPDATE main.incident_index SET version = ?3, open = ?4, alert_count = ?5, firing_count = ?6, node_count = ?7
                 WHERE account = ?1 AND incident = ?2 AND ?3 >= version
             """);
         public readonly WriterStatement PutWake = new(connection,
-            "INSERT INTO wakes (stream, account, at_ticks) VALUES (?1, ?2, ?3) ON CONFLICT (stream) DO UPDATE SET at_ticks = excluded.at_ticks");
-        public readonly WriterStatement ClearWake = new(connection, "DELETE FROM wakes WHERE stream = ?1");
+            "INSERT INTO main.wakes (stream, account, at_ticks) VALUES (?1, ?2, ?3) ON CONFLICT (stream) DO UPDATE SET at_ticks = excluded.at_ticks");
+        public readonly WriterStatement ClearWake = new(connection, "DELETE FROM main.wakes WHERE stream = ?1");
 
         public void Dispose()
         {
-            Log.Dispose();
-            PutSnapshot.Dispose();
             Truncate.Dispose();
             PutIndex.Dispose();
             PutIndexCounts.Dispose();
@@ -761,9 +784,10 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     {
         await _journal.Pending(stream).WaitAsync(cancellationToken);
         var logged = LoggedRows(stream);
-        return await ReadAsync(async connection =>
+        // The log first, then the history: a row gone from the log by then was moved before, and the history shows it.
+        var (snapshotSeq, snapshot, entries) = await ReadAsync(async connection =>
         {
-            // One read transaction: a move of the log meanwhile shows either before it or after it, never half.
+            // One read transaction: the snapshot and the log's rows as of one moment.
             // Deferred: a reader must never take the write lock (Microsoft.Data.Sqlite begins IMMEDIATE transactions by default).
             await using var transaction = connection.BeginTransaction(deferred: true);
             long snapshotSeq = 0;
@@ -773,24 +797,24 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 if (await reader.ReadAsync(cancellationToken)) (snapshotSeq, snapshot) = (reader.GetInt64(0), (byte[])reader[1]);
             }
-            var entries = await RecordsAsync(connection, transaction, "journal", "seq", stream, snapshotSeq, int.MaxValue, cancellationToken);
-            entries.AddRange(await LoggedAsync(connection, transaction, logged, "seq", "payload", snapshotSeq, cancellationToken));
-            return new StreamHistory(snapshotSeq, snapshot, entries.OrderBy(e => e.Seq).DistinctBy(e => e.Seq).ToList());
+            return (snapshotSeq, snapshot, await LoggedAsync(connection, transaction, logged, "seq", "payload", snapshotSeq, cancellationToken));
         });
+        entries.AddRange(await ReadHistoryAsync(connection => RecordsAsync(connection, "journal", "seq", stream, snapshotSeq, int.MaxValue, cancellationToken)));
+        return new StreamHistory(snapshotSeq, snapshot, entries.OrderBy(e => e.Seq).DistinctBy(e => e.Seq).ToList());
     }
 
     public async Task<IReadOnlyList<JournalRecord>> ReadChronicleAsync(string stream, long afterSeq, int limit, CancellationToken cancellationToken = default)
     {
         await _journal.Pending(stream).WaitAsync(cancellationToken);
         var logged = LoggedRows(stream);
-        return await ReadAsync(async connection =>
+        // The log first, then the history, as loads read.
+        var records = logged.Length == 0 ? [] : await ReadAsync(async connection =>
         {
-            // Deferred: a reader must never take the write lock (Microsoft.Data.Sqlite begins IMMEDIATE transactions by default).
             await using var transaction = connection.BeginTransaction(deferred: true);
-            var records = await RecordsAsync(connection, transaction, "chronicle", "seq", stream, afterSeq, limit, cancellationToken);
-            if (records.Count < limit) records.AddRange(await LoggedAsync(connection, transaction, logged, "chronicle_seq", "chronicle", afterSeq, cancellationToken));
-            return (IReadOnlyList<JournalRecord>)records.OrderBy(r => r.Seq).DistinctBy(r => r.Seq).Take(limit).ToList();
+            return await LoggedAsync(connection, transaction, logged, "chronicle_seq", "chronicle", afterSeq, cancellationToken);
         });
+        records.AddRange(await ReadHistoryAsync(connection => RecordsAsync(connection, "chronicle", "seq", stream, afterSeq, limit, cancellationToken)));
+        return records.OrderBy(r => r.Seq).DistinctBy(r => r.Seq).Take(limit).ToList();
     }
 
     /// <summary>The log's rows of <paramref name="stream"/> as this moment knows them (a move after it finds them in the tables).</summary>
@@ -799,10 +823,10 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         lock (_logLock) return _logRows.TryGetValue(stream, out var rows) ? [.. rows] : [];
     }
 
-    private static async Task<List<JournalRecord>> RecordsAsync(SqliteConnection connection, SqliteTransaction transaction,
+    private static async Task<List<JournalRecord>> RecordsAsync(SqliteConnection connection,
         string table, string seqColumn, string stream, long afterSeq, int limit, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
+        await using var command = Command(connection, null,
             $"SELECT {seqColumn}, payload FROM {table} WHERE stream = $stream AND {seqColumn} > $after ORDER BY {seqColumn} LIMIT $limit",
             ("$stream", stream), ("$after", afterSeq), ("$limit", limit));
         return await ReadRecordsAsync(command, cancellationToken);
@@ -826,7 +850,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         return records;
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -839,7 +863,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     {
         await _journal.Everything().WaitAsync(cancellationToken);
         await MoveLogSoon().WaitAsync(cancellationToken);
-        return await ReadAsync(async connection =>
+        return await ReadHistoryAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT summary, version, alert_count, firing_count, node_count FROM incident_index WHERE account = $account";
@@ -855,7 +879,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     public async Task<IReadOnlyList<StreamWake>> DueWakesAsync(DateTimeOffset until, StreamWake? after, int limit, CancellationToken cancellationToken = default)
     {
         await MoveLogSoon().WaitAsync(cancellationToken);
-        return await ReadAsync(async connection =>
+        return await ReadHistoryAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT stream, account, at_ticks FROM wakes WHERE at_ticks <= $until"
@@ -876,9 +900,15 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         });
     }
 
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work)
+    /// <summary>Runs <paramref name="work"/> on a pooled connection to the log's file (the log, snapshots, grain states, reminders).</summary>
+    public Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work) => ReadAsync(_connectionString, work);
+
+    /// <summary>Runs <paramref name="work"/> on a pooled connection to the history's file.</summary>
+    private Task<T> ReadHistoryAsync<T>(Func<SqliteConnection, Task<T>> work) => ReadAsync(_historyConnectionString, work);
+
+    private static async Task<T> ReadAsync<T>(string connectionString, Func<SqliteConnection, Task<T>> work)
     {
-        await using var connection = new SqliteConnection(_connectionString);
+        await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync();
         return await work(connection);
     }
@@ -886,23 +916,41 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     /// <summary>For hosts disposed synchronously: waits for the queue to drain as <see cref="DisposeAsync"/> does.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    public async ValueTask DisposeAsync()
+    private readonly Lock _disposeLock = new();
+    private Task? _disposed;
+
+    /// <summary>Closes the store once, whoever asks and however often (a host and a test may both dispose it).</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_disposeLock) return new ValueTask(_disposed ??= CloseAsync());
+    }
+
+    private async Task CloseAsync()
     {
         // What is queued is written before the file closes: a clean stop loses nothing.
         _journal.Close();
         var clock = Stopwatch.StartNew();
         await _stopped.Task;
+        // Then the mover moves what is left, and the log drops it: the next start has nothing to move.
+        _stopping = true;
+        _moverSignal.Set();
+        await _moverStopped.Task;
+        DropMovedFromLog();
         _logger.LogDebug("The journal closed in {Elapsed} ms", clock.ElapsedMilliseconds);
         lock (_writesLock)
             foreach (var write in _writes) write.Fail(new ObjectDisposedException(nameof(SqliteStore)));
-        _commands.Dispose();
+        _logCommands.Dispose();
+        _historyCommands.Dispose();
         await _writer.DisposeAsync();
+        await _mover.DisposeAsync();
+        _moverSignal.Dispose();
         await _folderLock.DisposeAsync();
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }

@@ -25,10 +25,12 @@ public sealed class SqliteSnapshotTests : StoreFolder
         await ReopenAsync();
         foreach (var stream in streams) AssertHistory(await Store.LoadAsync(stream));
 
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(DataPath, SqliteStore.FileName)}");
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(DataPath, SqliteStore.HistoryFileName)}");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM journal j JOIN snapshots s ON s.stream = j.stream WHERE j.seq <= s.seq";
+        command.CommandText = $"ATTACH DATABASE '{Path.Combine(DataPath, SqliteStore.FileName)}' AS log";
+        await command.ExecuteNonQueryAsync();
+        command.CommandText = "SELECT count(*) FROM journal j JOIN log.snapshots s ON s.stream = j.stream WHERE j.seq <= s.seq";
         Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
         command.CommandText = "SELECT count(*) FROM journal";
         Assert.True((long)(await command.ExecuteScalarAsync())! > 0, "the entries after the snapshots were dropped too");
