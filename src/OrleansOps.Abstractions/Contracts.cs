@@ -151,6 +151,11 @@ public sealed record AlertDelivery
     [Id(1)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
     /// <summary>For each alert, why correlation sent it here (null for repeats and resolves).</summary>
     [Id(2)] public IReadOnlyList<string?> Rules { get; init; } = [];
+    /// <summary>
+    /// The caller's journal (<see cref="IJournal.Instance"/>). When it is the incident's own, the incident answers once it
+    /// has appended its change, with the flush to wait for, and the caller waits for it once for all its incidents.
+    /// </summary>
+    [Id(3)] public string? Journal { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -160,6 +165,8 @@ public sealed record DeliveryResult
     [Id(1)] public required IReadOnlyList<AlertOutcome> Outcomes { get; init; }
     /// <summary>The incident's summary after the delivery, for the account's index; null when only repeats came (nothing it shows changed).</summary>
     [Id(2)] public IncidentSummary? Summary { get; init; }
+    /// <summary>The flush of the caller's journal that makes this delivery durable, which the caller waits for (0: none).</summary>
+    [Id(3)] public long Flush { get; init; }
 }
 
 [GenerateSerializer]

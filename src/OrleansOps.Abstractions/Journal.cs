@@ -18,6 +18,19 @@ public interface IJournal
     /// </summary>
     Task Append(JournalEntry entry);
 
+    /// <summary>
+    /// The number of the flush that makes <paramref name="appended"/> (a task <see cref="Append"/> returned) durable, so
+    /// that a caller sharing this journal (<see cref="Instance"/>) can wait for it with <see cref="WhenFlushed"/> instead
+    /// of the grain that appended: 0 when it is durable already, null when it cannot be told (the appender waits itself).
+    /// </summary>
+    long? FlushOf(Task appended);
+
+    /// <summary>Completes when flush <paramref name="flush"/> is durable, and with it every flush before it.</summary>
+    Task WhenFlushed(long flush);
+
+    /// <summary>This journal, as its flush numbers belong to it: they mean nothing to a caller with another journal.</summary>
+    string Instance { get; }
+
     /// <summary>A stream's latest snapshot and the entries after it, in order; entries of this process still in the queue are committed first.</summary>
     Task<StreamHistory> LoadAsync(string stream, CancellationToken cancellationToken = default);
 

@@ -181,9 +181,10 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         _settings ??= await Account.GetCorrelationSettings();
 
     /// <summary>
-    /// Plans every alert, journals the decisions, delivers each incident its alerts (incidents answer once their own
-    /// change is durable), settles what the answers teach (a resolved incident rejects: its alerts are planned again as
-    /// a new occurrence), tells the account the incidents' new summaries, and answers once its own entries are durable.
+    /// Plans every alert, journals the decisions, delivers each incident its alerts (incidents that share this grain's
+    /// journal answer once they have appended their change, the others once it is durable), settles what the answers
+    /// teach (a resolved incident rejects: its alerts are planned again as a new occurrence), tells the account the
+    /// incidents' new summaries, and answers once its own entries and the incidents' are durable.
     /// </summary>
     private async Task<IReadOnlyList<AlertReceipt>> CorrelateAsync(IReadOnlyList<NormalizedAlert> alerts, CorrelationSettings settings, bool alreadyCounted)
     {
@@ -194,11 +195,12 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var pending = Enumerable.Range(0, alerts.Count).ToList();
         var summaries = new Dictionary<string, IncidentSummary>(StringComparer.Ordinal);
         var decided = _stream.Durable;
+        long incidentsFlush = 0;
         for (var round = 0; pending.Count > 0; round++)
         {
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {AccountId} kept landing on resolved incidents.");
             var routes = Plan(pending.Select(i => alerts[i]).ToList(), settings, replanning: alreadyCounted || round > 0);
-            // Decisions first: the incidents' entries, which they wait for before answering, come after them in the journal.
+            // Decisions first: the incidents' entries, which the answer waits for, come after them in the journal.
             decided = Commit();
 
             foreach (var (index, held) in routes.Where(r => r.Route.Kind == RouteKind.Suppressed))
@@ -211,6 +213,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             var rejected = new List<int>();
             foreach (var (routed, result) in answers)
             {
+                incidentsFlush = Math.Max(incidentsFlush, result.Flush);
                 foreach (var ((index, route), outcome) in routed.Zip(result.Outcomes))
                 {
                     _state.Service(route.Alert.Service).Settle(route, outcome);
@@ -235,6 +238,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         ScheduleRelease();
         if (summaries.Count > 0) await Account.Record(summaries.Values.ToList());
         await JournalStream.WhenDurableAsync(settled);
+        // The incidents answered once they had appended their changes: those are durable with this flush (and flushes
+        // are durable in order), which this request waits for once rather than each incident for its own.
+        if (incidentsFlush > 0) await JournalStream.WhenDurableAsync(journal.WhenFlushed(incidentsFlush));
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
         {
@@ -366,6 +372,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             Origin = origin,
             Alerts = routes.Select(r => r.Route.Alert).ToList(),
             Rules = routes.Select(r => r.Route.Rule).ToList(),
+            Journal = journal.Instance,
         });
         return (routes, result);
     }

@@ -8,8 +8,9 @@ namespace OrleansOps.Grains;
 
 /// <summary>
 /// One incident: lifecycle, alerts, escalation and chronicle, journaled in its account's journal (see
-/// <see cref="JournalStream"/>). Each change is appended in the turn that makes it and answered once it is durable;
-/// its summary goes to the account's index with it. Whatever is due by itself (an alert's announced end, an escalation
+/// <see cref="JournalStream"/>). Each change is appended in the turn that makes it and answered once it is durable (or,
+/// to a correlator that shares its journal, at once with the flush to wait for); its summary goes to the account's index
+/// with it. Whatever is due by itself (an alert's announced end, an escalation
 /// level, an acknowledgement timeout, a delayed notification) is woken by a grain timer on time while the incident is
 /// active, and through the journal's wake index after a deactivation or a crash; a page goes out only after the step
 /// that made it is durable, so a step fires once.
@@ -101,13 +102,44 @@ public sealed class IncidentGrain(
             // Nothing but repeats: they are written within RepeatSaveDelay. What this answer relies on (the alerts'
             // place here) may still be on its way to disk from an earlier change, and is waited for.
             if (Incident.HasRepeats) SaveRepeatsSoon();
+            var repeated = new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
+            if (FlushForCaller(delivery, _log.Durable) is { } flushed) return repeated with { Flush = flushed };
             await JournalStream.WhenDurableAsync(_log.Durable);
-            return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes };
+            return repeated;
         }
         var (durable, toSend) = Commit(extrasMayHaveChanged: escalated || before != (Incident.Status, Incident.Severity));
+        var result = new DeliveryResult { Status = Incident.Status, Outcomes = outcomes, Summary = _log.Summary };
+        if (FlushForCaller(delivery, durable) is { } flush)
+        {
+            if (toSend.Count > 0 || Incident.TicketWorkDue(now)) AfterCommitAsync(durable, toSend).Ignore();
+            return result with { Flush = flush };
+        }
         await JournalStream.WhenDurableAsync(durable);
         AfterCommit(toSend);
-        return new DeliveryResult { Status = Incident.Status, Outcomes = outcomes, Summary = _log.Summary };
+        return result;
+    }
+
+    /// <summary>
+    /// The flush of the caller's journal that makes <paramref name="durable"/> durable, when the caller shares this
+    /// incident's journal and waits for it in the incident's stead; null when this incident waits itself.
+    /// </summary>
+    private long? FlushForCaller(AlertDelivery delivery, Task durable) =>
+        delivery.Journal == journal.Instance ? journal.FlushOf(durable) : null;
+
+    /// <summary>What a change sends and hands over, once it is durable, when its caller was answered before.</summary>
+    private async Task AfterCommitAsync(Task durable, IReadOnlyList<Notification> toSend)
+    {
+        try
+        {
+            await durable;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Never durable (the journal was abandoned as the process stops): nothing may go out for it.
+            logger.LogWarning(e, "Incident {IncidentId}: a change was not made durable; its notifications are not sent", IncidentId);
+            return;
+        }
+        AfterCommit(toSend);
     }
 
     public Task<IncidentView?> Describe() =>

@@ -22,6 +22,12 @@ public sealed class JournalQueue(TimeProvider? time = null)
     /// <summary>Each stream's last append, until its flush is done: a new activation reads the stream only after it.</summary>
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private bool _closed;
+    /// <summary>The number of the flush that <see cref="_next"/> completes; flushes are numbered from 1 and made durable in order.</summary>
+    private long _nextFlush = 1;
+    /// <summary>The number of the flush being written (<see cref="_writing"/>).</summary>
+    private long _writingFlush;
+    /// <summary>The last flush made durable.</summary>
+    private long _durableUpTo;
     /// <summary>Stopped as a killed process would be: a flush that was under way is not tried again.</summary>
     private volatile bool _abandoned;
 
@@ -43,6 +49,31 @@ public sealed class JournalQueue(TimeProvider? time = null)
         lock (_lock) return _inFlight.TryGetValue(stream, out var last) ? last : Task.CompletedTask;
     }
 
+    public string Instance { get; } = Guid.NewGuid().ToString("N");
+
+    public long? FlushOf(Task appended)
+    {
+        if (appended.IsCompletedSuccessfully) return 0;
+        lock (_lock)
+        {
+            if (appended == _next.Task) return _nextFlush;
+            if (appended == _writing) return _writingFlush;
+            return null;
+        }
+    }
+
+    public Task WhenFlushed(long flush)
+    {
+        lock (_lock)
+        {
+            if (flush <= _durableUpTo) return Task.CompletedTask;
+            if (flush == _nextFlush) return _next.Task;
+            if (flush == _writingFlush && _writing is { } writing) return writing;
+            // A flush neither durable nor under way: its writer gave up on it (a stopping server, an abandoned journal).
+            return Task.FromException(new ObjectDisposedException(nameof(JournalQueue), $"Flush {flush} of the journal was not made durable: the server is stopping."));
+        }
+    }
+
     /// <summary>Completes when every entry appended so far is durable.</summary>
     public Task Everything()
     {
@@ -62,6 +93,7 @@ public sealed class JournalQueue(TimeProvider? time = null)
             if (_entries.Count == 0) return null;
             var batch = new JournalBatch(_entries, _next, this);
             _writing = _next.Task;
+            _writingFlush = _nextFlush++;
             _entries = new List<JournalEntry>(Math.Max(16, batch.Entries.Count));
             _next = NewFlush();
             return batch;
@@ -121,7 +153,11 @@ public sealed class JournalQueue(TimeProvider? time = null)
         {
             foreach (var entry in batch.Entries)
                 if (_inFlight.TryGetValue(entry.Stream, out var last) && last == batch.Flush.Task) _inFlight.Remove(entry.Stream);
-            if (_writing == batch.Flush.Task) _writing = null;
+            if (_writing == batch.Flush.Task)
+            {
+                _durableUpTo = _writingFlush;
+                _writing = null;
+            }
         }
         JournalMetrics.Flushed(batch.Entries.Count);
         batch.Flush.TrySetResult();

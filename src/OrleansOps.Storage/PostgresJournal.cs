@@ -31,6 +31,12 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
 
     public Task Append(JournalEntry entry) => _queue.Append(entry);
 
+    public long? FlushOf(Task appended) => _queue.FlushOf(appended);
+
+    public Task WhenFlushed(long flush) => _queue.WhenFlushed(flush);
+
+    public string Instance => _queue.Instance;
+
     private void WriteLoop()
     {
         try

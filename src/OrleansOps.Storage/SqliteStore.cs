@@ -322,6 +322,12 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
 
     public Task Append(JournalEntry entry) => _journal.Append(entry);
 
+    public long? FlushOf(Task appended) => _journal.FlushOf(appended);
+
+    public Task WhenFlushed(long flush) => _journal.WhenFlushed(flush);
+
+    public string Instance => _journal.Instance;
+
     /// <summary>Runs <paramref name="work"/> on the writer connection inside the next transaction; completes once it is committed.</summary>
     public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default)
     {

@@ -8,6 +8,11 @@ namespace OrleansOps.Grains.Tests;
 public sealed class ModelJournal : IJournal
 {
     private readonly List<(JournalEntry Entry, TaskCompletionSource Done)> _pending = [];
+    /// <summary>Each entry is a flush of its own here: numbered by its place in the journal, from 1.</summary>
+    private long _appended;
+    /// <summary>The number before the first pending entry's: every entry up to it is durable or lost.</summary>
+    private long _settled;
+    private readonly List<(long From, long To)> _lost = [];
     private readonly Dictionary<string, (long Seq, byte[] Payload)> _snapshots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, byte[]>> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, byte[]>> _chronicle = new(StringComparer.Ordinal);
@@ -21,14 +26,32 @@ public sealed class ModelJournal : IJournal
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending.Add((entry, done));
+        _appended++;
         return done.Task;
     }
+
+    public long? FlushOf(Task appended)
+    {
+        if (appended.IsCompletedSuccessfully) return 0;
+        var index = _pending.FindIndex(p => p.Done.Task == appended);
+        return index < 0 ? null : _settled + index + 1;
+    }
+
+    public Task WhenFlushed(long flush)
+    {
+        if (_lost.Any(l => flush >= l.From && flush <= l.To)) return new TaskCompletionSource().Task; // never durable
+        if (flush <= _settled) return Task.CompletedTask;
+        return _pending[(int)(flush - _settled - 1)].Done.Task;
+    }
+
+    public string Instance { get; } = Guid.NewGuid().ToString("N");
 
     /// <summary>Makes the first <paramref name="count"/> pending entries durable (all when null).</summary>
     public void Flush(int? count = null)
     {
         var taken = _pending.Take(count ?? _pending.Count).ToList();
         _pending.RemoveRange(0, taken.Count);
+        _settled += taken.Count;
         foreach (var (entry, done) in taken)
         {
             var entries = Of(_entries, entry.Stream);
@@ -55,7 +78,12 @@ public sealed class ModelJournal : IJournal
     }
 
     /// <summary>The process died: what was not flushed is gone, and nobody was told it was durable.</summary>
-    public void Crash() => _pending.Clear();
+    public void Crash()
+    {
+        if (_pending.Count > 0) _lost.Add((_settled + 1, _appended));
+        _pending.Clear();
+        _settled = _appended;
+    }
 
     /// <summary>Every durable entry of a stream, snapshot aside, as a replay after the snapshot would read them.</summary>
     public IReadOnlyList<JournalRecord> Entries(string stream) =>
