@@ -236,11 +236,13 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var settled = Commit(unchanged: decided);
         OpsMetrics.Correlated(AccountId, countedBefore, Totals(counting));
         ScheduleRelease();
-        if (summaries.Count > 0) await Account.Record(summaries.Values.ToList());
+        // The account takes the summaries while the journal syncs: both before the answer, neither waiting for the other.
+        var recorded = summaries.Count > 0 ? Account.Record(summaries.Values.ToList()) : Task.CompletedTask;
         await JournalStream.WhenDurableAsync(settled);
         // The incidents answered once they had appended their changes: those are durable with this flush (and flushes
         // are durable in order), which this request waits for once rather than each incident for its own.
         if (incidentsFlush > 0) await JournalStream.WhenDurableAsync(journal.WhenFlushed(incidentsFlush));
+        await recorded;
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
         {
