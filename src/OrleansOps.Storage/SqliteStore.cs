@@ -70,7 +70,6 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     /// commits.
     /// </summary>
     private const int MoveCycle = 4_000;
-    private readonly SqliteDurability _durability;
     /// <summary>Guards what the writer, the mover and the readers share: the log's rows by stream and the bounds below.</summary>
     private readonly Lock _logLock = new();
     /// <summary>The log's rows of each stream not moved yet (added by the writer after each commit, read by loads).</summary>
@@ -106,11 +105,12 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         _folderLock = LockFolder(DataPath);
         _connectionString = ConnectionString(Path.Combine(DataPath, FileName));
         _historyConnectionString = ConnectionString(Path.Combine(DataPath, HistoryFileName));
-        _durability = durability;
         _writer = Open(ConnectionString(Path.Combine(DataPath, FileName), pooling: false), durability);
         Problem(_writer);
         CreateLogTables(_writer);
-        _mover = Open(ConnectionString(Path.Combine(DataPath, HistoryFileName), pooling: false), durability);
+        // Synced whatever the durability: the log drops what a move copied, so a move lost to a power failure would be
+        // lost from both files. One sync per move, off the requests' path.
+        _mover = Open(ConnectionString(Path.Combine(DataPath, HistoryFileName), pooling: false), SqliteDurability.Full);
         CreateHistoryTables(_mover);
         using (var attach = _mover.CreateCommand())
         {
@@ -615,7 +615,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         if (covered.Count == 0) return;
         try
         {
-            WithoutSync(_mover, () =>
+            WithoutSync(() =>
             {
                 using var transaction = _mover.BeginTransaction();
                 foreach (var (stream, seq) in covered) _historyCommands.Truncate.Text(1, stream).Integer(2, seq).Execute();
@@ -632,17 +632,17 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> with commits that are not synced to disk by themselves (the next synced commit covers them).</summary>
-    private void WithoutSync(SqliteConnection connection, Action work)
+    /// <summary>Runs <paramref name="work"/> on the mover's connection with commits that are not synced by themselves (the next move's sync covers them).</summary>
+    private void WithoutSync(Action work)
     {
-        Execute(connection, "PRAGMA synchronous = NORMAL;");
+        Execute(_mover, "PRAGMA synchronous = NORMAL;");
         try
         {
             work();
         }
         finally
         {
-            Execute(connection, $"PRAGMA synchronous = {Synchronous(_durability)};");
+            Execute(_mover, "PRAGMA synchronous = FULL;");
         }
     }
 
