@@ -348,7 +348,8 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         {
             while (true)
             {
-                // Nudged by appends, grain-state writes, and the mover when the log holds rows it has moved.
+                // Nudged by appends and grain-state writes. The log's moved rows go with the next commit, or with one of
+                // their own when nothing else comes within MoveEvery.
                 var batch = _journal.Take(MoveEvery);
                 List<PendingWrite> writes;
                 lock (_writesLock)
