@@ -48,6 +48,8 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     /// <summary>The tables storage format 2 kept in the log's file and format 3 keeps in the history file.</summary>
     private static readonly string[] HistoryTables = ["journal", "chronicle", "incident_index", "wakes"];
 
+    private readonly string _logFile;
+    private readonly string _historyFile;
     private readonly string _connectionString;
     private readonly string _historyConnectionString;
     private readonly SqliteConnection _writer;
@@ -103,21 +105,18 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         DataPath = Path.GetFullPath(dataPath);
         Directory.CreateDirectory(DataPath);
         _folderLock = LockFolder(DataPath);
-        _connectionString = ConnectionString(Path.Combine(DataPath, FileName));
-        _historyConnectionString = ConnectionString(Path.Combine(DataPath, HistoryFileName));
-        _writer = Open(ConnectionString(Path.Combine(DataPath, FileName), pooling: false), durability);
+        _logFile = Path.Combine(DataPath, FileName);
+        _historyFile = Path.Combine(DataPath, HistoryFileName);
+        _connectionString = ConnectionString(_logFile);
+        _historyConnectionString = ConnectionString(_historyFile);
+        _writer = Open(ConnectionString(_logFile, pooling: false), durability);
         Problem(_writer);
         CreateLogTables(_writer);
         // Synced whatever the durability: the log drops what a move copied, so a move lost to a power failure would be
         // lost from both files. One sync per move, off the requests' path.
-        _mover = Open(ConnectionString(Path.Combine(DataPath, HistoryFileName), pooling: false), SqliteDurability.Full);
+        _mover = Open(ConnectionString(_historyFile, pooling: false), SqliteDurability.Full);
         CreateHistoryTables(_mover);
-        using (var attach = _mover.CreateCommand())
-        {
-            attach.CommandText = "ATTACH DATABASE $path AS log";
-            attach.Parameters.AddWithValue("$path", Path.Combine(DataPath, FileName));
-            attach.ExecuteNonQuery();
-        }
+        Attach(_mover, _logFile, "log");
         MoveHistoryToItsFile();
         _logCommands = new LogCommands(_writer);
         _historyCommands = new HistoryCommands(_mover);
@@ -445,15 +444,10 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     /// </summary>
     private void CheckpointLoop()
     {
-        using var connection = new SqliteConnection(ConnectionString(Path.Combine(DataPath, FileName), pooling: false));
+        using var connection = new SqliteConnection(ConnectionString(_logFile, pooling: false));
         connection.Open();
         Execute(connection, "PRAGMA busy_timeout = 5000;");
-        using (var attach = connection.CreateCommand())
-        {
-            attach.CommandText = "ATTACH DATABASE $path AS history";
-            attach.Parameters.AddWithValue("$path", Path.Combine(DataPath, HistoryFileName));
-            attach.ExecuteNonQuery();
-        }
+        Attach(connection, _historyFile, "history");
         while (!_moverStopped.Task.IsCompleted)
         {
             Thread.Sleep(250);
@@ -575,6 +569,7 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
     /// <summary>Drops the log's rows the history holds, at a start or a stop (when no writer thread runs).</summary>
     private void DropMovedFromLog()
     {
+        if (MovedRowsInLog() is null) return;
         using var transaction = _writer.BeginTransaction();
         _logCommands.DropMoved.Integer(1, _movedUpTo).Execute();
         transaction.Commit();
@@ -952,6 +947,15 @@ public sealed class SqliteStore : IJournal, IAsyncDisposable, IDisposable
         await _mover.DisposeAsync();
         _moverSignal.Dispose();
         await _folderLock.DisposeAsync();
+    }
+
+    /// <summary>Makes <paramref name="file"/> readable on <paramref name="connection"/> as <paramref name="alias"/>.</summary>
+    private static void Attach(SqliteConnection connection, string file, string alias)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"ATTACH DATABASE $path AS {alias}";
+        command.Parameters.AddWithValue("$path", file);
+        command.ExecuteNonQuery();
     }
 
     private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
