@@ -11,8 +11,47 @@ namespace OrleansOps.Domain;
 [GenerateSerializer]
 public sealed class TrackedMap<TValue> : IEnumerable<KeyValuePair<string, TValue>>
 {
-    [Id(0)] private readonly Dictionary<string, TValue> _items = new(StringComparer.Ordinal);
+    [NonSerialized] private readonly Dictionary<string, TValue> _items = new(StringComparer.Ordinal);
     [NonSerialized] private HashSet<string>? _dirty;
+    /// <summary>The keys read with <see cref="PackedKeys"/>, until <see cref="PackedValues"/> pairs them with their values.</summary>
+    [NonSerialized] private string[]? _readKeys;
+
+    /// <summary>How the map was written before <see cref="PackedKeys"/>: read from older snapshots, never written.</summary>
+    [Id(0)]
+    internal Dictionary<string, TValue>? Entries
+    {
+        get => null;
+        set
+        {
+            foreach (var (key, entry) in value ?? []) _items[key] = entry;
+        }
+    }
+
+    /// <summary>
+    /// The keys, as one block of UTF-8 text: the serializer tracks every object it writes so as to write a repeated one
+    /// as a reference, and that table, keyed by object, grows with every key of a map of an account's firing alerts, so
+    /// that a snapshot's cost per byte grew with its size. Keys occur once in a map; written as text they are not tracked.
+    /// </summary>
+    [Id(1)]
+    internal byte[]? PackedKeys
+    {
+        get => _items.Count == 0 ? null : KeyBlock.Write(_items.Keys, _items.Count);
+        set => _readKeys = value is null ? null : KeyBlock.Read(value);
+    }
+
+    /// <summary>The values, in the order of <see cref="PackedKeys"/> (a map's values repeat: incident ids, group keys).</summary>
+    [Id(2)]
+    internal List<TValue>? PackedValues
+    {
+        get => _items.Count == 0 ? null : [.. _items.Values];
+        set
+        {
+            if (value is null || _readKeys is null) return;
+            if (value.Count != _readKeys.Length) throw new InvalidDataException($"A map holds {_readKeys.Length} keys and {value.Count} values.");
+            for (var i = 0; i < value.Count; i++) _items[_readKeys[i]] = value[i];
+            _readKeys = null;
+        }
+    }
 
     public int Count => _items.Count;
     public IEnumerable<string> Keys => _items.Keys;
@@ -88,6 +127,59 @@ public sealed class TrackedMap<TValue> : IEnumerable<KeyValuePair<string, TValue
     public IEnumerator<KeyValuePair<string, TValue>> GetEnumerator() => _items.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>Texts written as one block: a count, then each text's UTF-8 length and bytes (lengths as 7-bit varints).</summary>
+internal static class KeyBlock
+{
+    public static byte[] Write(IEnumerable<string> keys, int count)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 + count * 48);
+        WriteLength(buffer, count);
+        foreach (var key in keys)
+        {
+            var length = System.Text.Encoding.UTF8.GetByteCount(key);
+            WriteLength(buffer, length);
+            System.Text.Encoding.UTF8.GetBytes(key, buffer.GetSpan(length));
+            buffer.Advance(length);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static string[] Read(byte[] block)
+    {
+        var at = 0;
+        var keys = new string[ReadLength(block, ref at)];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var length = ReadLength(block, ref at);
+            keys[i] = System.Text.Encoding.UTF8.GetString(block, at, length);
+            at += length;
+        }
+        return keys;
+    }
+
+    private static void WriteLength(System.Buffers.ArrayBufferWriter<byte> buffer, int value)
+    {
+        var span = buffer.GetSpan(5);
+        var written = 0;
+        var rest = (uint)value;
+        for (; rest >= 0x80; rest >>= 7) span[written++] = (byte)(rest | 0x80);
+        span[written++] = (byte)rest;
+        buffer.Advance(written);
+    }
+
+    private static int ReadLength(byte[] block, ref int at)
+    {
+        uint value = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            if (shift > 28 || at >= block.Length) throw new InvalidDataException("A block of keys ends early or holds a length too long.");
+            var b = block[at++];
+            value |= (uint)(b & 0x7F) << shift;
+            if (b < 0x80) return checked((int)value);
+        }
+    }
 }
 
 /// <summary>What changed in a <see cref="TrackedMap{TValue}"/>: entries set to new values, and keys removed.</summary>

@@ -44,6 +44,41 @@ public sealed class SerializationTests
     }
 
     [Fact]
+    public void A_tracked_map_comes_back_with_every_key_and_its_value_and_nothing_to_journal()
+    {
+        var state = new CorrelatorState();
+        for (var i = 0; i < 5_000; i++) state.FiringAlerts[$"fp-{i:x8}"] = $"inc-{i % 7}";
+        state.FiringAlerts["bäh-ключ-🔥"] = "inc-x";
+        state.CountedIn["fp-00000001"] = "alertname=Down";
+        state.TakeChange();
+
+        var back = RoundTrip(state);
+
+        Assert.Equal(state.FiringAlerts.OrderBy(p => p.Key, StringComparer.Ordinal), back.FiringAlerts.OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(state.CountedIn.ToList(), back.CountedIn.ToList());
+        Assert.Equal(0, back.OpenGroups.Count);
+        Assert.Null(back.TakeChange());
+        // A map read back still tracks what changes in it.
+        back.FiringAlerts["fp-new"] = "inc-9";
+        Assert.Equal(["fp-new"], back.FiringAlerts.TakeChanges()!.Set!.Keys);
+    }
+
+    [Fact]
+    public void A_correlator_state_written_before_map_keys_were_packed_reads_as_it_was()
+    {
+        // CorrelatorState as the serializer wrote it when a map was one dictionary (a snapshot of an earlier release).
+        const string Written = "2020203001312CD42E1D537472696E67436F6D706172657200030101E00107410D613162326333400B696E632D31400D643465356636C013400962C3A468400B696E632D32E0E02120380300030101E0E0E02200010101010101010101010101010101E02120380300030101E0E0E02620380300030101E0E0E02420380300030101E0E0E02120380300030101E0E0E02320380300030101E0E0E02120380300030101E00103C111401D616C6572746E616D653D446F776EE0E0E0";
+
+        var state = Serializer.Deserialize<CorrelatorState>(Convert.FromHexString(Written))!;
+
+        Assert.Equal(
+            [new("a1b2c3", "inc-1"), new("bäh", "inc-2"), new("d4e5f6", "inc-1")],
+            state.FiringAlerts.OrderBy(p => p.Key, StringComparer.Ordinal).ToList<KeyValuePair<string, string>>());
+        Assert.Equal([new("a1b2c3", "alertname=Down")], state.CountedIn.ToList<KeyValuePair<string, string>>());
+        Assert.Null(state.TakeChange());
+    }
+
+    [Fact]
     public void A_normalized_alert_without_annotations_comes_back_with_none()
     {
         var alert = new NormalizedAlert
