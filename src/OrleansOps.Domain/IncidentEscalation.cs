@@ -480,7 +480,7 @@ public sealed partial class IncidentState
             SecretRef = secretRef,
             RatePerMinute = ratePerMinute,
             RateKey = rateKey,
-            Title = $"[{Severity.ToWire().ToUpperInvariant()}] {Title}",
+            Title = Title, // each channel puts the severity in front of it, once
             Text = $"{why}. {Status} on {Service}: {_firing} of {Alerts.Count} alerts firing. Incident {Id}.",
             Severity = Severity,
             Status = Status,

@@ -443,7 +443,8 @@ public sealed class IncidentGrain(
     /// <summary>Hands notifications to the notifier (after the entry that marked them is durable); reports come back through <see cref="RecordDelivery"/>.</summary>
     private void Send(IReadOnlyList<Notification> notifications)
     {
-        var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/api/v1/incidents/{IncidentId}" : null;
+        // The dashboard's page of the incident: a browser that follows the link gets a page, not the API's 401.
+        var link = dispatch.Value.PublicUrl is { } baseUrl ? $"{baseUrl.TrimEnd('/')}/dashboard/incidents/{IncidentId}" : null;
         foreach (var notification in notifications)
             GrainFactory.GetGrain<INotifierGrain>(0).Send(notification with { IncidentUrl = link }).Ignore();
     }

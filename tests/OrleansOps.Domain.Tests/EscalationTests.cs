@@ -142,6 +142,20 @@ public sealed class EscalationTests
     }
 
     [Fact]
+    public void A_page_carries_the_incident_title_once_and_its_severity_apart_for_each_channel_to_show_once()
+    {
+        var incident = Open(Severity.Sev1);
+        incident.Escalate(Config(TwoLevels()), T0);
+
+        foreach (var pending in incident.PendingNotifications)
+        {
+            Assert.Equal(incident.Title, pending.Notification.Title);
+            Assert.DoesNotContain("SEV1", pending.Notification.Title, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(Severity.Sev1, pending.Notification.Severity);
+        }
+    }
+
+    [Fact]
     public void A_sev3_incident_follows_only_the_rules_for_every_severity()
     {
         var config = Config(TwoLevels());

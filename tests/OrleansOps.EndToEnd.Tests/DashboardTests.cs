@@ -135,6 +135,80 @@ public sealed class DashboardTests
         await Expect(page.GetByText("LogiShip", new() { Exact = true })).ToHaveCountAsync(0); // the account's name, never read
     }
 
+    [RequiresChromiumFact]
+    public async Task A_spent_budget_reads_as_spent_not_as_zero_minutes_to_go_or_a_negative_headroom()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        // One 40-minute sev1 outage against HealthNet's 21.6 minutes of budget.
+        var now = DateTimeOffset.UtcNow;
+        var (imported, problem) = await Api.PostAsync(server.Admin, "/api/v1/accounts/healthnet/incidents/import",
+            $$$"""{"incidents":[{"service":"ehr-api","severity":"sev1","title":"Data centre power loss","startedAt":"{{{now.AddDays(-3):O}}}","acknowledgedAt":"{{{now.AddDays(-3).AddMinutes(1):O}}}","resolvedAt":"{{{now.AddDays(-3).AddMinutes(40):O}}}"}]}""");
+        Assert.True(imported == 200, problem?.ToJsonString());
+        var sla = await Api.GetOkAsync(server.Admin, "/api/v1/accounts/healthnet/sla");
+        var availability = sla["slos"]!.AsArray().First(s => s!["id"]!.GetValue<string>() == "availability")!;
+        Assert.True(availability["remainingMinutes"]!.GetValue<double>() < 0, availability.ToJsonString());
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await ChromiumBrowser.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await page.GotoAsync($"{server.BaseAddress}dashboard/accounts/healthnet");
+        await page.GetByLabel("API token").FillAsync(ServerProcess.AdminToken);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        var card = page.GetByRole(AriaRole.Article).Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "availability" }) });
+        await Expect(card).ToContainTextAsync("Exhausted");
+        await Expect(card).ToContainTextAsync("spent: 18.4 min over the budget");
+        await Expect(card).ToContainTextAsync("none: the budget is spent");
+        await Expect(card).Not.ToContainTextAsync("Exhausted in");
+        await Expect(card).Not.ToContainTextAsync("0 min (");
+        await Expect(card).Not.ToContainTextAsync("median incidents");
+        await CheckAndCaptureAsync(page, "account-spent");
+    }
+
+    [RequiresChromiumFact]
+    public async Task A_link_from_a_page_opens_signed_in_only_where_the_operator_chose_to_stay_signed_in()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        var (status, receipt) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts",
+            """[{"labels":{"alertname":"LinkFollowed","service":"ehr-api","severity":"critical"}}]""", bearer: "demo-key-healthnet");
+        Assert.Equal(200, status);
+        var link = $"{server.BaseAddress}dashboard/incidents/{receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>()}";
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await ChromiumBrowser.LaunchAsync(playwright);
+
+        async Task<IPage> SignInAsync(IBrowserContext context, bool stay)
+        {
+            var page = await context.NewPageAsync();
+            await page.GotoAsync($"{server.BaseAddress}dashboard");
+            await page.GetByLabel("API token").FillAsync(ServerProcess.AdminToken);
+            if (stay) await page.GetByLabel("Stay signed in on this browser").CheckAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet", Exact = true })).ToBeVisibleAsync();
+            return page;
+        }
+
+        // Kept for the tab only (the default): the link, opened in another tab, asks for the token.
+        await using (var tabOnly = await browser.NewContextAsync())
+        {
+            await SignInAsync(tabOnly, stay: false);
+            var other = await tabOnly.NewPageAsync();
+            await other.GotoAsync(link);
+            await Expect(other.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        }
+
+        // Kept on this browser: the link opens the incident; signing out forgets the token for every tab.
+        await using var kept = await browser.NewContextAsync();
+        var first = await SignInAsync(kept, stay: true);
+        var opened = await kept.NewPageAsync();
+        await opened.GotoAsync(link);
+        await Expect(opened.GetByRole(AriaRole.Heading, new() { Name = "LinkFollowed on ehr-api" })).ToBeVisibleAsync();
+        await CheckAndCaptureAsync(opened, "incident-from-link");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        var later = await kept.NewPageAsync();
+        await later.GotoAsync(link);
+        await Expect(later.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+    }
+
     /// <summary>axe-core finds no violation (WCAG 2 A and AA rules, and best practices), and the page is saved as a PNG.</summary>
     private static async Task CheckAndCaptureAsync(IPage page, string name)
     {

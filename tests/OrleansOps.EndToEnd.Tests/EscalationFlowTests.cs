@@ -37,6 +37,7 @@ public sealed class EscalationFlowTests : IAsyncLifetime
             "--OrleansOps:Notifications:MaxAttempts=3",
             "--OrleansOps:Notifications:BaseDelay=00:00:00.100",
             "--OrleansOps:Notifications:UseJitter=false",
+            "--OrleansOps:Notifications:PublicUrl=https://ops.e2e.example/",
         ]);
     }
 
@@ -100,6 +101,9 @@ public sealed class EscalationFlowTests : IAsyncLifetime
         Assert.False(WebhookSignature.Verify(WebhookSecret, hook.Headers[WebhookSignature.TimestampHeader], hook.Body.Replace("sev1", "sev4"), hook.Headers[WebhookSignature.SignatureHeader], DateTimeOffset.UtcNow));
         var payload = JsonNode.Parse(hook.Body)!;
         Assert.Equal(incidentId, payload["incidentId"]!.GetValue<string>());
+        // The link opens the incident's page on the dashboard, not the API's JSON.
+        Assert.Equal($"https://ops.e2e.example/dashboard/incidents/{incidentId}", payload["incidentUrl"]!.GetValue<string>());
+        Assert.DoesNotContain("SEV", payload["title"]!.GetValue<string>());
         Assert.Equal($"{incidentId}/g0.r0.l0/channel:hook", hook.Headers[WebhookSignature.IdempotencyKeyHeader]);
 
         var sms = await Api.EventuallyAsync(() => Task.FromResult(_receiver.Requests.FirstOrDefault(r => r.Path.EndsWith("/Messages.json"))), TimeSpan.FromSeconds(20), "the SMS");
@@ -109,9 +113,14 @@ public sealed class EscalationFlowTests : IAsyncLifetime
         Assert.Equal("+15551230001", form["To"]);
         Assert.Equal("+15550001111", form["From"]);
         Assert.Contains(incidentId, form["Body"]);
+        Assert.Contains($"https://ops.e2e.example/dashboard/incidents/{incidentId}", form["Body"]);
 
         var email = await Api.EventuallyAsync(() => Task.FromResult(_smtp.Messages.FirstOrDefault(m => m.To.ToString().Contains("ana@e2e.example"))), TimeSpan.FromSeconds(20), "ana's email");
         Assert.Contains("ApiDown", email.Subject);
+        // The severity, once: the channel puts it in front of the incident's title.
+        Assert.StartsWith("[SEV1] ApiDown", email.Subject);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(email.Subject ?? "", "SEV1"));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(form["Body"]!, "SEV1"));
 
         var incident = await Api.EventuallyAsync(async () =>
         {

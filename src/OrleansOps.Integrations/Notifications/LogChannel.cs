@@ -12,10 +12,17 @@ internal sealed class LogChannel(ILogger logger) : INotificationChannel
 
     public Task<ChannelResult> SendAsync(Notification notification, ResolvedDestination destination, CancellationToken cancellationToken)
     {
-        logger.LogInformation(
-            "Notification {Key} for {Recipient}: {Headline} (incident {IncidentId}, account {AccountId}, service {Service}, status {Status}) {Text} {IncidentUrl}",
-            notification.Key, notification.Recipient, NotificationText.Headline(notification), notification.IncidentId, notification.AccountId,
-            notification.Service, notification.Status.ToString().ToLowerInvariant(), notification.Text, notification.IncidentUrl);
+        // An account's notice (an SLA event) belongs to no incident, and a server without a public URL links nowhere:
+        // the line says only what there is.
+        var link = NotificationText.IncidentLink(notification) ?? "";
+        if (notification.IncidentId.Length == 0)
+            logger.LogInformation("Notification {Key} for {Recipient}: {Headline} (account {AccountId}, service {Service}) {Text}",
+                notification.Key, notification.Recipient, NotificationText.Headline(notification), notification.AccountId, notification.Service, notification.Text);
+        else
+            logger.LogInformation(
+                "Notification {Key} for {Recipient}: {Headline} (incident {IncidentId}, account {AccountId}, service {Service}, status {Status}) {Text} {IncidentUrl}",
+                notification.Key, notification.Recipient, NotificationText.Headline(notification), notification.IncidentId, notification.AccountId,
+                notification.Service, notification.Status.ToString().ToLowerInvariant(), notification.Text, link);
         return Task.FromResult(ChannelResult.Delivered());
     }
 }

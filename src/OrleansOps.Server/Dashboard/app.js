@@ -66,18 +66,33 @@ function duration(totalMinutes) {
   return m >= 1440 ? `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h` : m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
 }
 
+// ---- the token ----
+
+/**
+ * The token and, for an account token, its account: kept for this tab, or on this browser when the operator asks, so
+ * that a link from a page (Slack, email) opens signed in. Signing out or a refused token forgets both, wherever kept.
+ */
+const session = {
+  store: () => localStorage.getItem(TOKEN_KEY) !== null ? localStorage : sessionStorage,
+  get token() { return this.store().getItem(TOKEN_KEY); },
+  get account() { return this.store().getItem(ACCOUNT_KEY); },
+  start(token, remember) { this.end(); (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token); },
+  set account(account) { if (account) this.store().setItem(ACCOUNT_KEY, account); else this.store().removeItem(ACCOUNT_KEY); },
+  end() { for (const store of [sessionStorage, localStorage]) { store.removeItem(TOKEN_KEY); store.removeItem(ACCOUNT_KEY); } },
+};
+
 // ---- the API ----
 
 class SignedOut extends Error {}
 
 async function api(path, options = {}) {
-  const token = sessionStorage.getItem(TOKEN_KEY);
+  const token = session.token;
   if (!token) throw new SignedOut();
   const response = await fetch(path, {
     ...options,
     headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(options.body ? { 'Content-Type': 'application/json' } : {}) },
   });
-  if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ACCOUNT_KEY); throw new SignedOut(); }
+  if (response.status === 401) { session.end(); throw new SignedOut(); }
   const body = response.headers.get('Content-Type')?.includes('json') ? await response.json() : null;
   if (!response.ok) throw new Error(body?.detail ?? body?.title ?? `${response.status} ${response.statusText}`);
   return body;
@@ -96,10 +111,10 @@ function follow(topic, refresh) {
   (async () => {
     for (;;) {
       try {
-        const token = sessionStorage.getItem(TOKEN_KEY);
+        const token = session.token;
         if (!token) return;
         const response = await fetch(`/api/v1/live?topic=${encodeURIComponent(topic)}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } });
-        if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); signIn(); return; }
+        if (response.status === 401) { session.end(); signIn(); return; }
         // Nothing to watch (missing, or beyond the token's reach): read once, so the page says why, and stop.
         if (response.status === 403 || response.status === 404) { liveStatus.textContent = ''; run(); return; }
         if (!response.ok) throw new Error(`live feed: ${response.status}`);
@@ -137,25 +152,29 @@ function signIn() {
   liveStatus.textContent = '';
   const message = h('p', { class: 'message error', role: 'alert' });
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true });
+  const remember = h('input', { id: 'remember', name: 'remember', type: 'checkbox' });
   replace(main,
     h('h1', {}, 'Sign in'),
-    h('p', { class: 'lead' }, 'The dashboard reads the API with your token: the admin token the server printed at start (OrleansOps:AdminToken), or an admin or account token issued to you. It is kept for this browser tab only.'),
+    h('p', { class: 'lead' }, 'The dashboard reads the API with your token: the admin token the server printed at start (OrleansOps:AdminToken), or an admin or account token issued to you. It is kept for this browser tab only, unless you ask to stay signed in on this browser (then links from notifications open signed in; sign out to forget it).'),
     h('form', {
       class: 'signin', onsubmit: async event => {
         event.preventDefault();
-        sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+        session.start(input.value.trim(), remember.checked);
         try {
           const me = await api('/api/v1/me');
-          if (me.account) { sessionStorage.setItem(ACCOUNT_KEY, me.account); location.assign(`/dashboard/accounts/${encodeURIComponent(me.account)}`); }
-          else { sessionStorage.removeItem(ACCOUNT_KEY); location.reload(); }
+          session.account = me.account;
+          if (me.account) location.assign(`/dashboard/accounts/${encodeURIComponent(me.account)}`);
+          else location.reload();
         }
         catch (error) { message.textContent = error instanceof SignedOut ? 'That token was refused.' : error.message; input.focus(); }
       },
-    }, h('label', { for: 'token' }, 'API token', input), h('p', {}, h('button', { class: 'primary', type: 'submit' }, 'Sign in')), message));
+    }, h('label', { for: 'token' }, 'API token', input),
+    h('p', { class: 'check' }, remember, h('label', { for: 'remember' }, 'Stay signed in on this browser')),
+    h('p', {}, h('button', { class: 'primary', type: 'submit' }, 'Sign in')), message));
   input.focus();
 }
 
-signOutButton.addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ACCOUNT_KEY); signIn(); });
+signOutButton.addEventListener('click', () => { session.end(); signIn(); });
 
 // ---- fleet ----
 
@@ -226,7 +245,14 @@ function accountView(accountId) {
 }
 
 function budgetCard(slo, series) {
-  const exhaustion = slo.timeToExhaustionMinutes === null ? 'not burning' : `${duration(slo.timeToExhaustionMinutes)} (${time(slo.exhaustedAt)})`;
+  // A spent budget has no time left to count down and no incidents left to absorb: say so rather than "0 min" or a
+  // negative headroom.
+  const spent = slo.remainingMinutes <= 0;
+  const exhaustion = spent ? `spent: ${minutes(-slo.remainingMinutes)} over the budget`
+    : slo.timeToExhaustionMinutes === null ? 'not burning' : `${duration(slo.timeToExhaustionMinutes)} (${time(slo.exhaustedAt)})`;
+  const headroom = spent ? 'none: the budget is spent'
+    : slo.headroom?.median === null || slo.headroom?.median === undefined ? 'no resolved incident yet'
+      : `${number(slo.headroom.median, 1)} median incidents (${minutes(slo.headroom.medianImpactMinutes)} each), ${number(slo.headroom.p90, 1)} at p90`;
   return h('article', { class: 'slo', 'aria-labelledby': `slo-${slo.id}` },
     h('h3', { id: `slo-${slo.id}` }, slo.id, ' ', badge(slo.status)),
     h('div', { class: 'slo-grid' },
@@ -235,9 +261,8 @@ function budgetCard(slo, series) {
         h('dt', {}, 'SLI'), h('dd', {}, percent(slo.sli, 4)),
         h('dt', {}, 'Budget left'), h('dd', {}, gauge(slo.remainingMinutes, slo.budgetMinutes, `Budget left for ${slo.id}`), ` ${minutes(slo.remainingMinutes)} of ${minutes(slo.budgetMinutes)}`),
         h('dt', {}, 'Consumed'), h('dd', {}, percent(slo.consumed * 100)),
-        h('dt', {}, 'Exhausted in'), h('dd', {}, exhaustion),
-        h('dt', {}, 'Headroom'), h('dd', {}, slo.headroom?.median === null || slo.headroom?.median === undefined ? 'no resolved incident yet'
-          : `${number(slo.headroom.median, 1)} median incidents (${minutes(slo.headroom.medianImpactMinutes)} each), ${number(slo.headroom.p90, 1)} at p90`),
+        h('dt', {}, spent ? 'Exhausted' : 'Exhausted in'), h('dd', {}, exhaustion),
+        h('dt', {}, 'Headroom'), h('dd', {}, headroom),
         h('dt', {}, 'Window'), h('dd', {}, `${time(slo.windowStart)} to ${time(slo.windowEnd)}`)),
       series ? burnDownChart(slo, series) : h('p', {}, 'No burn-down.')),
     table(`Burn rates of ${slo.id} (1 = spending the budget exactly over the window)`,
@@ -395,12 +420,12 @@ function clusterView() {
 // ---- routing ----
 
 function start() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) return signIn();
+  if (!session.token) return signIn();
   signOutButton.hidden = false;
   const path = decodeURIComponent(location.pathname.replace(/\/+$/, ''));
   const account = /^\/dashboard\/accounts\/([^/]+)$/.exec(path);
   const incident = /^\/dashboard\/incidents\/([^/]+)$/.exec(path);
-  const only = sessionStorage.getItem(ACCOUNT_KEY);
+  const only = session.account;
   if (only) {
     // An account token reaches one account: no fleet, no cluster; its account is home.
     const home = `/dashboard/accounts/${encodeURIComponent(only)}`;

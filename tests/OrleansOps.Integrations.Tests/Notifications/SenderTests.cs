@@ -28,6 +28,24 @@ public sealed class SenderTests
     }
 
     [Fact]
+    public async Task Log_channel_writes_an_account_notice_without_an_incident_or_a_missing_link()
+    {
+        using var harness = new NotificationHarness();
+        var notice = Notifications.For(ChannelKind.Log) with { Key = "sla:acme:avail:breached", IncidentId = "", IncidentUrl = null, Title = "Availability breached" };
+        var page = Notifications.For(ChannelKind.Log) with { Key = "inc-7f3a:step-2:user-ana", IncidentUrl = null };
+
+        Assert.True((await harness.SendAsync(notice)).Delivered);
+        Assert.True((await harness.SendAsync(page)).Delivered);
+
+        var noticeLine = Assert.Single(harness.Logs.Lines, line => line.Contains("LogChannel", StringComparison.Ordinal) && line.Contains("sla:acme:avail:breached", StringComparison.Ordinal));
+        Assert.Contains("Availability breached (account acme, service ehr-api)", noticeLine);
+        Assert.DoesNotContain("incident", noticeLine.Replace("LogChannel", ""), StringComparison.OrdinalIgnoreCase);
+        var pageLine = Assert.Single(harness.Logs.Lines, line => line.Contains("LogChannel", StringComparison.Ordinal) && line.Contains("inc-7f3a:step-2:user-ana", StringComparison.Ordinal));
+        Assert.Contains("(incident inc-7f3a, account acme", pageLine);
+        Assert.DoesNotContain("(null)", noticeLine + pageLine);
+    }
+
+    [Fact]
     public void Settings_are_bound_from_the_OrleansOps_Notifications_section()
     {
         using var harness = new NotificationHarness(new Dictionary<string, string?>
