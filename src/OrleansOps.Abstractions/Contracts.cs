@@ -29,6 +29,8 @@ public sealed record ConfigResult
     [Id(4)] public bool PreconditionFailed { get; init; }
     /// <summary>Whether the account had a configuration when the write was judged.</summary>
     [Id(5)] public bool Existed { get; init; }
+    /// <summary>The configuration was the one applied already: nothing was written, and <see cref="Version"/> is the current one.</summary>
+    [Id(6)] public bool Unchanged { get; init; }
 }
 
 /// <summary>

@@ -147,10 +147,17 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             .Where(old => config.IntegrationKeys.All(k => k.KeySha256 != old.KeySha256))
             .ToList() ?? [];
 
-        var configured = new Configured(config, current.ConfigVersion + 1, source, _time.GetUtcNow(), source.Kind == "file" ? source.ContentHash : current.LastFileHash);
-        var change = new AccountChange { Configured = configured };
-        current.Apply(change);
-        await JournalStream.WhenDurableAsync(Commit(change));
+        // The configuration applied already (a retried PUT, a file applied again with opsctl) keeps its version: a new
+        // one would tell readers holding the ETag that something changed. What follows it is still repaired below.
+        var unchanged = current.Config is { } applied && Same(applied, config);
+        var version = current.ConfigVersion;
+        if (!unchanged)
+        {
+            var configured = new Configured(config, ++version, source, _time.GetUtcNow(), source.Kind == "file" ? source.ContentHash : current.LastFileHash);
+            var change = new AccountChange { Configured = configured };
+            current.Apply(change);
+            await JournalStream.WhenDurableAsync(Commit(change));
+        }
 
         // Key bindings, the directory and the correlator follow the configuration; applying it again repairs them after a crash.
         await Task.WhenAll(config.IntegrationKeys.Select(key =>
@@ -162,8 +169,11 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         await TellCorrelatorAsync();
         ScheduleSlaReview(SlaReviewDebounce); // a new contract is judged at once, not at the next incident
 
-        return new ConfigResult { Applied = true, Version = configured.Version, Created = created, Existed = !created };
+        return new ConfigResult { Applied = !unchanged, Unchanged = unchanged, Version = version, Created = created, Existed = !created };
     }
+
+    /// <summary>Whether two configurations say the same, as their serialized forms do (the order of lists and maps included).</summary>
+    private bool Same(AccountConfig a, AccountConfig b) => _serializer.SerializeToArray(a).AsSpan().SequenceEqual(_serializer.SerializeToArray(b));
 
     public Task<CorrelationSettings?> GetCorrelationSettings() => Task.FromResult(CorrelationSettings());
 

@@ -84,6 +84,30 @@ public sealed class BadInputTests(ServerFixture fixture)
         Assert.Equal(before, await SnapshotAsync());
     }
 
+    [Theory]
+    [InlineData("application/json", "{\"name\":\"Health \u00ffNet\"}")]
+    [InlineData("application/yaml", "name: Health \u00ffNet\n")]
+    public async Task A_configuration_that_is_not_valid_UTF8_is_refused_and_changes_nothing(string contentType, string template)
+    {
+        var before = await SnapshotAsync();
+        // The configuration as healthnet's, with one byte that is no UTF-8 (0xFF) inside a name.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(template).Select(b => b == 0xC3 ? (byte)0xFF : b).Where(b => b != 0xBF).ToArray();
+        Assert.False(System.Text.Unicode.Utf8.IsValid(bytes));
+        foreach (var account in new[] { "healthnet", "badutf8account" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/accounts/{account}/config") { Content = new ByteArrayContent(bytes) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServerProcess.AdminToken);
+            using var response = await Server.Anonymous.SendAsync(request);
+
+            Assert.Equal(400, (int)response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Contains("UTF-8", problem["detail"]!.GetValue<string>());
+        }
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
     /// <summary>Everything an operator can read: accounts with their configuration and every incident with its alerts and chronicle.</summary>
     private async Task<string> SnapshotAsync()
     {

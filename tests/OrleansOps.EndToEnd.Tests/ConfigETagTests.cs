@@ -89,6 +89,26 @@ public sealed class ConfigETagTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_same_configuration_sent_again_keeps_its_version_and_a_changed_one_gets_the_next()
+    {
+        var id = NewAccountId();
+        Assert.Equal("\"v1\"", (await PutAsync(id, "Steady")).ETag);
+
+        // A client that retries, or applies the file it applied before, changes nothing: the version and ETag stay.
+        var again = await PutAsync(id, "Steady");
+        Assert.Equal(200, again.Status);
+        Assert.Equal("\"v1\"", again.ETag);
+        Assert.Equal("Steady", again.Body!["name"]!.GetValue<string>());
+        var again2 = await PutAsync(id, "Steady", ifMatch: "\"v1\"");
+        Assert.Equal("\"v1\"", again2.ETag);
+        Assert.Equal("\"v1\"", (await GetConfigAsync(id)).ETag);
+        var account = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}");
+        Assert.Equal(1, account["configVersion"]!.GetValue<long>());
+
+        Assert.Equal("\"v2\"", (await PutAsync(id, "Changed")).ETag);
+    }
+
+    [Fact]
     public async Task Malformed_preconditions_are_refused_with_400_naming_the_header()
     {
         var id = NewAccountId();

@@ -7,7 +7,7 @@ namespace OrleansOps.Cli;
 public static partial class Commands
 {
     /// <summary>What <c>config apply</c> did: the account's new configuration version, and the configuration as the API's PUT answers it.</summary>
-    public sealed record ConfigApplied(string Account, bool Created, long Version, AccountConfigDocument Config);
+    public sealed record ConfigApplied(string Account, bool Created, long Version, AccountConfigDocument Config, bool Unchanged = false);
 
     /// <summary><c>opsctl config apply -f &lt;file&gt;</c>: an account file applied as the admin API's PUT applies it.</summary>
     private static Command Config()
@@ -35,10 +35,12 @@ public static partial class Commands
             {
                 var result = await grains.GetGrain<IAccountGrain>(account.Id).ApplyConfig(account, ConfigSource.Opsctl(path.Name, ConfigText.Hash(text)));
                 if (result.Errors.Count > 0) return Refuse(path, result.Errors);
-                output.Write(new ConfigApplied(account.Id, result.Created, result.Version, AccountConfigDocument.FromDomain(account)), (console, applied) =>
+                output.Write(new ConfigApplied(account.Id, result.Created, result.Version, AccountConfigDocument.FromDomain(account), result.Unchanged), (console, applied) =>
                     console.MarkupLine(applied.Created
                         ? $"{Output.Text(applied.Account)}: created at configuration version {applied.Version}"
-                        : $"{Output.Text(applied.Account)}: configuration version {applied.Version} applied (was {applied.Version - 1})"));
+                        : applied.Unchanged
+                            ? $"{Output.Text(applied.Account)}: configuration version {applied.Version} unchanged (the file says what is applied already)"
+                            : $"{Output.Text(applied.Account)}: configuration version {applied.Version} applied (was {applied.Version - 1})"));
                 return Done;
             });
         });

@@ -76,6 +76,10 @@ public static class AccountsApi
         if (headerErrors.Count > 0) return Problems.Invalid("The request's preconditions are malformed; nothing was changed", headerErrors);
         var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxConfigBytes, request.HttpContext.RequestAborted);
         if (tooLarge is not null) return tooLarge;
+        // Decoding would turn a bad byte into U+FFFD and store it in a name or a rule; refused, as ingest refuses it.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            return Problems.BadRequest(MediaTypes.IsYaml(request.ContentType) ? "Malformed YAML" : "Malformed JSON",
+                "The configuration is not valid UTF-8; send JSON or YAML as UTF-8 text. Nothing was changed.");
         var text = Encoding.UTF8.GetString(bytes!);
         if (text.Trim().Length == 0) return Problems.BadRequest("Empty body", "Send the account configuration as JSON or YAML.");
 
