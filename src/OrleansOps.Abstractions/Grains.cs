@@ -122,6 +122,11 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task<CommandResult> Resolve(string actor, string? note);
     Task<CommandResult> Reopen(string actor, string? reason);
     Task<CommandResult> AddNote(string actor, string text);
+    /// <summary>
+    /// A note from the incident's ticket, unless it is the note this actor added last (Unchanged): a ServiceNow business
+    /// rule sends the ticket's latest work note with every update of the ticket.
+    /// </summary>
+    Task<CommandResult> AddTicketNote(string actor, string text);
     /// <summary>Pages the next level of the escalation policy now.</summary>
     Task<CommandResult> Escalate(string actor);
     /// <summary>Hands the incident to a user, schedule, team or channel and pages it now.</summary>

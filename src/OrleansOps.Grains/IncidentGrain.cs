@@ -192,6 +192,17 @@ public sealed class IncidentGrain(
         return result;
     }
 
+    public async Task<CommandResult> AddTicketNote(string actor, string text)
+    {
+        if (!Incident.Exists) return NoSuchIncident;
+        // A ticket's later updates re-send a note among the last few steps (the incident's own steps follow it there).
+        const int recent = 64;
+        var tail = await ReadChronicleAsync(Math.Max(0, Incident.ChronicleSeq - recent), recent);
+        if (tail.LastOrDefault(e => e.Kind == ChronicleKinds.Note && e.Actor == actor)?.Text == text)
+            return new CommandResult { Outcome = CommandOutcome.Unchanged, Message = "the ticket sent this note before: it is on the chronicle already", Incident = View };
+        return await AddNote(actor, text);
+    }
+
     public Task<CommandResult> AddNote(string actor, string text) => Command(now =>
     {
         Incident.AddNote(actor, text, now);

@@ -105,6 +105,49 @@ public sealed class ItsmWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_ServiceNow_update_with_a_work_note_and_a_state_applies_both_even_when_the_note_is_our_own()
+    {
+        // The agent resolves; the ticket's latest work note is the one OrleansOps wrote: the resolve still counts.
+        var (account, key) = await AccountAsync();
+        var path = $"/api/v1/integrations/servicenow/{account}";
+        var first = await OpenAsync(key);
+        var resolved = $$"""{"correlation_id":"{{first}}","state":"6","work_notes":"2026-11-26 10:03:00Z ana: Acknowledged [OrleansOps {{first}} #4]","close_notes":"fixed upstream","sys_updated_by":"alice"}""";
+        var (status, result) = await PostAsync(path, resolved, Bearer(Secret));
+        Assert.Equal(200, status);
+        Assert.True(result!["applied"]!.GetValue<bool>());
+        Assert.Equal("resolve", result["action"]!.GetValue<string>());
+        var view = await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{first}");
+        Assert.Equal("resolved", view["status"]!.GetValue<string>());
+        Assert.Equal("servicenow:alice", view["resolvedBy"]!.GetValue<string>());
+
+        // A note of the agent's own and a state in one message: both, the note first.
+        (account, key) = await AccountAsync();
+        path = $"/api/v1/integrations/servicenow/{account}";
+        var second = await OpenAsync(key);
+        // As the rule sends it: a JSON string, the entry's header and text on two lines.
+        var note = "2026-12-07 10:05:12 - Bob (Work notes)\\nlooking at the switch";
+        var both = $$"""{"correlation_id":"{{second}}","state":"2","work_notes":"{{note}}","sys_updated_by":"bob"}""";
+        (status, result) = await PostAsync(path, both, Bearer(Secret));
+        Assert.True(result!["applied"]!.GetValue<bool>());
+        Assert.Equal("note, acknowledge", result["action"]!.GetValue<string>());
+        view = await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{second}");
+        Assert.Equal("acknowledged", view["status"]!.GetValue<string>());
+
+        // The ticket's next update (the agent resolves it) carries the same latest work note: one note on the chronicle.
+        var next = $$"""{"correlation_id":"{{second}}","state":"6","work_notes":"{{note}}","sys_updated_by":"bob"}""";
+        (status, result) = await PostAsync(path, next, Bearer(Secret));
+        Assert.Equal(200, status);
+        Assert.True(result!["applied"]!.GetValue<bool>());
+        Assert.Contains("note: ", result["detail"]!.GetValue<string>());
+        Assert.Contains("resolve: applied", result["detail"]!.GetValue<string>());
+        var chronicle = await Api.GetAllAsync(_server.Admin, $"/api/v1/incidents/{second}/chronicle");
+        Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "note.added");
+        Assert.Equal("2026-12-07 10:05:12 - Bob (Work notes)\nlooking at the switch",
+            chronicle.Single(e => e!["kind"]!.GetValue<string>() == "note.added")!["text"]!.GetValue<string>());
+        Assert.Equal("resolved", (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{second}"))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_signed_Jira_comment_annotates_and_a_move_to_done_resolves_once()
     {
         var (account, key) = await AccountAsync();

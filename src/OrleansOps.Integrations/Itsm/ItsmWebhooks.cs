@@ -86,25 +86,31 @@ public static class ItsmWebhooks
 
     /// <summary>
     /// A ServiceNow business rule's outbound REST message: <c>{"correlation_id", "state", "work_notes", "sys_updated_by"}</c>;
-    /// state 6 (Resolved) or 7 (Closed) resolves, 2 (In Progress) acknowledges, a work note is a note.
+    /// a work note is a note, then state 6 (Resolved) or 7 (Closed) resolves and 2 (In Progress) acknowledges. Both are
+    /// read from one message: the rule sends the ticket's latest work note with every update, and that is often our own
+    /// (marked, so not taken again) when an agent resolves the ticket.
     /// </summary>
-    public static InboundAction? ServiceNow(JsonElement body, string? ourUser)
+    public static IReadOnlyList<InboundAction> ServiceNow(JsonElement body, string? ourUser)
     {
-        if (body.ValueKind != JsonValueKind.Object) return null;
+        if (body.ValueKind != JsonValueKind.Object) return [];
         var incidentId = String(body, "correlation_id");
-        if (incidentId is null || !Ids.IsIncidentId(incidentId)) return null;
+        if (incidentId is null || !Ids.IsIncidentId(incidentId)) return [];
         var by = String(body, "sys_updated_by") ?? "servicenow";
-        if (ourUser is not null && string.Equals(by, ourUser, StringComparison.OrdinalIgnoreCase)) return null;
+        if (ourUser is not null && string.Equals(by, ourUser, StringComparison.OrdinalIgnoreCase)) return [];
         var actor = "servicenow:" + by;
-        var note = String(body, "work_notes");
-        if (!string.IsNullOrWhiteSpace(note))
-            return note.Contains(OurMarker, StringComparison.Ordinal) ? null : new InboundAction(incidentId, InboundActionKind.Note, actor, note);
-        return String(body, "state") switch
+        var actions = new List<InboundAction>(2);
+        if (String(body, "work_notes") is { } note && !string.IsNullOrWhiteSpace(note) && !note.Contains(OurMarker, StringComparison.Ordinal))
+            actions.Add(new InboundAction(incidentId, InboundActionKind.Note, actor, note));
+        switch (String(body, "state"))
         {
-            "6" or "7" => new InboundAction(incidentId, InboundActionKind.Resolve, actor, String(body, "close_notes")),
-            "2" => new InboundAction(incidentId, InboundActionKind.Acknowledge, actor, null),
-            _ => null,
-        };
+            case "6" or "7":
+                actions.Add(new InboundAction(incidentId, InboundActionKind.Resolve, actor, String(body, "close_notes")));
+                break;
+            case "2":
+                actions.Add(new InboundAction(incidentId, InboundActionKind.Acknowledge, actor, null));
+                break;
+        }
+        return actions;
     }
 
     private static string? String(JsonElement element, params string[] path)

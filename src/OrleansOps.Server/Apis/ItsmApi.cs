@@ -25,6 +25,7 @@ public static class ItsmApi
         return app;
     }
 
+    /// <summary>What a webhook did: whether anything changed, and the actions it asked for in order (e.g. "note, resolve"), each with how it went.</summary>
     public sealed record WebhookResult(bool Applied, string? IncidentId, string? Action, string Detail);
 
     private static async Task<IResult> Receive(string accountId, TicketSystem system, HttpRequest request, IGrainFactory grains, IConfiguration configuration)
@@ -41,21 +42,30 @@ public static class ItsmApi
         var (parsed, malformed) = RequestBodies.ParseJson(bytes!);
         if (malformed is not null) return malformed;
         using var document = parsed!;
-        var action = system == TicketSystem.Jira
-            ? ItsmWebhooks.Jira(document.RootElement, config!.Itsm.Jira?.EmailRef is { } email ? configuration[email] : null)
+        IReadOnlyList<InboundAction> actions = system == TicketSystem.Jira
+            ? ItsmWebhooks.Jira(document.RootElement, config!.Itsm.Jira?.EmailRef is { } email ? configuration[email] : null) is { } one ? [one] : []
             : ItsmWebhooks.ServiceNow(document.RootElement, config!.Itsm.ServiceNow?.UsernameRef is { } user ? configuration[user] : null);
-        if (action is null) return TypedResults.Ok(new WebhookResult(false, null, null, "nothing for an incident (or our own change, echoed back)"));
+        if (actions.Count == 0) return TypedResults.Ok(new WebhookResult(false, null, null, "nothing for an incident (or our own change, echoed back)"));
 
-        var incident = grains.GetGrain<IIncidentGrain>(action.IncidentId);
-        if ((await incident.Describe())?.Summary.AccountId != accountId) return Problems.NotFound($"No incident '{action.IncidentId}' in account '{accountId}'.");
-        var result = action.Kind switch
+        var incidentId = actions[0].IncidentId;
+        var incident = grains.GetGrain<IIncidentGrain>(incidentId);
+        if ((await incident.Describe())?.Summary.AccountId != accountId) return Problems.NotFound($"No incident '{incidentId}' in account '{accountId}'.");
+        // In the order the message gives them (a note, then the state it left the ticket in); each says how it went.
+        var outcomes = new List<(string Kind, bool Applied, string Detail)>();
+        foreach (var action in actions)
         {
-            InboundActionKind.Acknowledge => await incident.Acknowledge(action.Actor),
-            InboundActionKind.Resolve => await incident.Resolve(action.Actor, action.Text),
-            _ => await incident.AddNote(action.Actor, action.Text!),
-        };
-        var applied = result.Outcome == CommandOutcome.Applied;
-        return TypedResults.Ok(new WebhookResult(applied, action.IncidentId, action.Kind.ToString().ToLowerInvariant(),
-            applied ? "applied" : result.Message ?? "already so: nothing changed"));
+            var result = action.Kind switch
+            {
+                InboundActionKind.Acknowledge => await incident.Acknowledge(action.Actor),
+                InboundActionKind.Resolve => await incident.Resolve(action.Actor, action.Text),
+                // ServiceNow's rule sends the latest work note with every update of the ticket: one note, one step.
+                _ when system == TicketSystem.ServiceNow => await incident.AddTicketNote(action.Actor, action.Text!),
+                _ => await incident.AddNote(action.Actor, action.Text!),
+            };
+            var applied = result.Outcome == CommandOutcome.Applied;
+            outcomes.Add((action.Kind.ToString().ToLowerInvariant(), applied, applied ? "applied" : result.Message ?? "already so: nothing changed"));
+        }
+        return TypedResults.Ok(new WebhookResult(outcomes.Any(o => o.Applied), incidentId, string.Join(", ", outcomes.Select(o => o.Kind)),
+            outcomes.Count == 1 ? outcomes[0].Detail : string.Join("; ", outcomes.Select(o => $"{o.Kind}: {o.Detail}"))));
     }
 }
