@@ -186,6 +186,8 @@ public sealed record ImportedIncident
     [Id(5)] public required DateTimeOffset StartedAt { get; init; }
     [Id(6)] public DateTimeOffset? AcknowledgedAt { get; init; }
     [Id(7)] public required DateTimeOffset ResolvedAt { get; init; }
+    /// <summary>The nodes it took down, for per-node SLAs (a live incident learns them from its alerts' node labels).</summary>
+    [Id(8)] public IReadOnlyList<string> Nodes { get; init; } = [];
 
     /// <summary>The same past incident imported twice is one incident: its id comes from what identifies it.</summary>
     public string IncidentId => Ids.Derived("import", AccountId, Service, StartedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), Title);
@@ -237,6 +239,8 @@ public sealed partial class IncidentState
     [Id(28)] public int Escalations { get; set; }
     /// <summary>The last chronicle entry that belongs on a ticket: a ticket synced up to it is in step.</summary>
     [Id(29)] public long TicketEntrySeq { get; set; }
+    /// <summary>The nodes an imported incident names: it has no alerts whose labels would.</summary>
+    [Id(30)] public IReadOnlyList<string> ImportedNodes { get; set; } = [];
 
     // What the state implies, kept up to date as it changes rather than recounted (an incident may hold 100,000 alerts);
     // rebuilt from the alerts after a load.
@@ -301,6 +305,8 @@ public sealed partial class IncidentState
         AcknowledgedBy = past.AcknowledgedAt is null ? null : "import";
         ResolvedAt = past.ResolvedAt;
         ResolvedBy = "import";
+        ImportedNodes = past.Nodes;
+        foreach (var node in ImportedNodes) Names(node);
         var data = new Dictionary<string, string>
         {
             ["service"] = Service,
@@ -309,6 +315,7 @@ public sealed partial class IncidentState
             ["resolvedAt"] = past.ResolvedAt.ToString("O"),
         };
         if (past.AcknowledgedAt is { } acknowledged) data["acknowledgedAt"] = acknowledged.ToString("O");
+        if (past.Nodes.Count > 0) data["nodes"] = string.Join(",", past.Nodes);
         Record(now, ChronicleKinds.Imported, "import", $"Imported: {Title}", data);
     }
 
@@ -577,12 +584,16 @@ public sealed partial class IncidentState
             _spans[service] = new ServiceSpan(service, alert.FirstSeen, alert.Severity);
         else if (alert.Severity == span.Severity && alert.FirstSeen < span.Since)
             _spans[service] = span with { Since = alert.FirstSeen };
-        if ((alert.Labels.GetValueOrDefault("node") ?? alert.Labels.GetValueOrDefault("instance") ?? alert.Labels.GetValueOrDefault("host")) is { } node
-            && _nodes.Add(node) && _summaryNodes.Count < SummaryNodes)
-        {
-            _summaryNodes.Add(node);
-            _summarizedNodes = null;
-        }
+        if ((alert.Labels.GetValueOrDefault("node") ?? alert.Labels.GetValueOrDefault("instance") ?? alert.Labels.GetValueOrDefault("host")) is { } node)
+            Names(node);
+    }
+
+    /// <summary>The incident names <paramref name="node"/>: counted, and listed in its summary while it lists few.</summary>
+    private void Names(string node)
+    {
+        if (!_nodes.Add(node) || _summaryNodes.Count >= SummaryNodes) return;
+        _summaryNodes.Add(node);
+        _summarizedNodes = null;
     }
 
     /// <summary>
@@ -617,6 +628,7 @@ public sealed partial class IncidentState
         _nodes.Clear();
         _summaryNodes.Clear();
         _summarizedNodes = null;
+        foreach (var node in ImportedNodes) Names(node);
         foreach (var alert in Alerts.Values) Joined(alert);
         _expiries.Rebuild(Alerts.Values);
     }

@@ -31,6 +31,8 @@ public sealed record IncidentIdentity
     [Id(4)] public required string GroupKey { get; init; }
     [Id(5)] public required string Title { get; init; }
     [Id(6)] public DateTimeOffset OpenedAt { get; init; }
+    /// <summary>The nodes an imported incident names (see <see cref="IncidentState.ImportedNodes"/>).</summary>
+    [Id(7)] public IReadOnlyList<string>? ImportedNodes { get; init; }
 }
 
 /// <summary>Where an incident stands: its own fields that change, small enough to travel with every change.</summary>
@@ -101,6 +103,7 @@ public sealed partial class IncidentState
         GroupKey = GroupKey,
         Title = Title,
         OpenedAt = OpenedAt,
+        ImportedNodes = ImportedNodes.Count > 0 ? ImportedNodes : null,
     };
 
     public IncidentProgress Progress => new()
@@ -154,7 +157,10 @@ public sealed partial class IncidentState
     public void Apply(IncidentChange change, IncidentExtras? extras)
     {
         if (change.Identity is { } i)
+        {
             (Id, AccountId, Service, ServiceDeclared, GroupKey, Title, OpenedAt) = (i.Id, i.AccountId, i.Service, i.ServiceDeclared, i.GroupKey, i.Title, i.OpenedAt);
+            ImportedNodes = i.ImportedNodes ?? [];
+        }
         var p = change.Progress;
         (Severity, Status, StartedAt, AcknowledgedAt, AcknowledgedBy, ResolvedAt, ResolvedBy, ReopenedAt, FirstAcknowledgedAt) =
             (p.Severity, p.Status, p.StartedAt, p.AcknowledgedAt, p.AcknowledgedBy, p.ResolvedAt, p.ResolvedBy, p.ReopenedAt, p.FirstAcknowledgedAt);

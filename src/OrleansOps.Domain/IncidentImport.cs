@@ -4,13 +4,15 @@ using System.Text.Json;
 namespace OrleansOps.Domain;
 
 /// <summary>
-/// Reads a backfill document, <c>{"incidents":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt}]}</c>,
+/// Reads a backfill document, <c>{"incidents":[{service, severity, title, startedAt, acknowledgedAt, resolvedAt, nodes}]}</c>,
 /// for the HTTP API and opsctl alike: every past incident, or every problem as "incidents[i].field: message".
 /// </summary>
 public static class IncidentImport
 {
     public const int MaxIncidents = 10_000;
     private const int MaxTitleLength = 500;
+    /// <summary>As many nodes as an incident's summary lists.</summary>
+    public const int MaxNodes = IncidentState.SummaryNodes;
 
     /// <summary>Every incident of the body, or the problems with it as "incidents[i].field: message".</summary>
     public static List<ImportedIncident> Read(JsonElement root, AccountConfig config, DateTimeOffset now, List<string> errors)
@@ -42,6 +44,7 @@ public static class IncidentImport
             var startedAt = Instant(item, "startedAt", fieldErrors);
             var acknowledgedAt = Instant(item, "acknowledgedAt", fieldErrors);
             var resolvedAt = Instant(item, "resolvedAt", fieldErrors);
+            var nodes = Nodes(item, fieldErrors);
             if (service is null) fieldErrors.Add("service: required");
             else if (!config.Declares(service)) fieldErrors.Add($"service: '{service}' is not a declared service of the account");
             var severity = SeverityMapping.FromWord(severityWord);
@@ -66,9 +69,24 @@ public static class IncidentImport
                     StartedAt = startedAt!.Value,
                     AcknowledgedAt = acknowledgedAt,
                     ResolvedAt = resolvedAt!.Value,
+                    Nodes = nodes,
                 });
         }
         return result;
+    }
+
+    /// <summary>The optional <c>nodes</c>: the nodes the incident took down (per-node SLAs count it against each).</summary>
+    private static IReadOnlyList<string> Nodes(JsonElement item, List<string> errors)
+    {
+        if (!item.TryGetProperty("nodes", out var value) || value.ValueKind == JsonValueKind.Null) return [];
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(n => n.ValueKind != JsonValueKind.String || n.GetString()!.Trim().Length == 0 || n.GetString()!.Length > 200))
+        {
+            errors.Add("nodes: must be an array of node names (non-empty strings of at most 200 characters)");
+            return [];
+        }
+        var nodes = value.EnumerateArray().Select(n => n.GetString()!).Distinct(StringComparer.Ordinal).ToList();
+        if (nodes.Count > MaxNodes) errors.Add($"nodes: at most {MaxNodes}");
+        return nodes;
     }
 
     private static DateTimeOffset? Instant(JsonElement item, string name, List<string> errors)

@@ -126,6 +126,12 @@ public sealed class OpsctlTests(ServerFixture fixture)
             Assert.Contains("incidents[0].resolvedAt: before startedAt", why);
             await File.WriteAllTextAsync(file, "{not json");
             Assert.Equal(2, (await OpsctlAsync("incidents", "import", "logiship", "-f", file)).ExitCode);
+
+            // The example the README imports is shipped, and imports as it says.
+            var example = Path.Combine(ServerProcess.RepositoryRoot, "examples", "past-incidents.json");
+            var (shipped, imported, failed) = await OpsctlAsync("incidents", "import", "healthnet", "-f", example);
+            Assert.True(shipped == 0, failed);
+            Assert.Matches(@"3 imported, 0 already there|0 imported, 3 already there", imported);
         }
         finally
         {

@@ -6,13 +6,20 @@ namespace OrleansOps.Integrations.Inbound;
 /// <c>POST /v2/enqueue</c>: the PagerDuty Events API v2 shape. The routing_key is the integration key;
 /// dedup_key is the alert's identity. The service is, in order: <c>custom_details.service</c>,
 /// <c>payload.component</c>, the key's default service. <c>source</c>, <c>component</c>, <c>group</c> and
-/// <c>class</c> become labels; the alert name is <c>class</c>, else the summary.
+/// <c>class</c> become labels; the alert name is <c>class</c>, else the summary. Custom details that are text under a
+/// label's kind of name (<c>node</c>, <c>zone</c>, <c>instance</c>, …) become labels too, so that a sender can name
+/// the node a per-node SLA counts the incident against; the details stay whole in an annotation.
 /// </summary>
-public static class PagerDutyEventParser
+public static partial class PagerDutyEventParser
 {
     public const string Source = "pagerduty";
     public const int MaxSummaryLength = 1024;
     public const int MaxDedupKeyLength = 255;
+    /// <summary>A custom detail longer than this is no label (it stays in the details' annotation).</summary>
+    private const int MaxDetailLabelLength = 1024;
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
+    private static partial System.Text.RegularExpressions.Regex LabelName();
 
     public static ParseResult Parse(JsonElement root, DateTimeOffset now)
     {
@@ -63,12 +70,17 @@ public static class PagerDutyEventParser
         var group = fields.String(payload, "group", "payload", maxLength: 1024);
         var @class = fields.String(payload, "class", "payload", maxLength: 1024);
         string? detailService = null;
+        var detailLabels = new Dictionary<string, string>(StringComparer.Ordinal);
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
         if (payload.TryGetProperty("custom_details", out var details) && details.ValueKind != JsonValueKind.Null)
         {
             if (details.ValueKind == JsonValueKind.Object)
             {
                 if (details.TryGetProperty("service", out var named) && named.ValueKind == JsonValueKind.String) detailService = named.GetString();
+                foreach (var detail in details.EnumerateObject())
+                    if (detail.Value.ValueKind == JsonValueKind.String && detail.Value.GetString() is { Length: > 0 and <= MaxDetailLabelLength } text
+                        && LabelName().IsMatch(detail.Name) && detailLabels.Count < JsonFields.MaxLabels)
+                        detailLabels.TryAdd(detail.Name, text);
                 annotations["custom_details"] = details.GetRawText();
             }
             else annotations["custom_details"] = details.ValueKind == JsonValueKind.String ? details.GetString()! : details.GetRawText();
@@ -78,7 +90,8 @@ public static class PagerDutyEventParser
         if (fields.Errors.Count > 0) return null;
 
         annotations["summary"] = summary!;
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal)
+        // The details first: the event's own fields below name alertname, source, severity and the rest.
+        var labels = new Dictionary<string, string>(detailLabels, StringComparer.Ordinal)
         {
             ["alertname"] = @class ?? summary!,
             ["source"] = source!,
