@@ -229,6 +229,33 @@ public sealed class OperatorFlowTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_first_alert_in_the_readme_posted_now_opens_an_incident_without_spending_the_budget()
+    {
+        // The body of the README's first curl, as a new user pastes it, against an account with healthnet's SLO.
+        var readme = await File.ReadAllTextAsync(Path.Combine(ServerProcess.RepositoryRoot, "README.md"));
+        var start = readme.IndexOf("-d '", readme.IndexOf("## Try it", StringComparison.Ordinal), StringComparison.Ordinal) + "-d '".Length;
+        var body = readme[start..readme.IndexOf('\'', start)];
+        var id = Unique("acct-try-");
+        var key = Unique("try-key-");
+        var (status, problem) = await Api.PutYamlConfigAsync(Server.Admin, id, $$"""
+            id: {{id}}
+            name: Try it
+            services: [{id: ehr-api}]
+            sla:
+              availability:
+                - {name: availability, target: 99.95, window: 30d, services: [ehr-api]}
+            integrationKeys: [{name: try, key: {{key}}}]
+            """);
+        Assert.True(status == 201, problem?.ToJsonString());
+
+        var (posted, receipt) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts", body, bearer: key);
+        Assert.True(posted == 200, receipt?.ToJsonString());
+        Assert.True(receipt!["alerts"]![0]!["openedIncident"]!.GetValue<bool>());
+        var slo = (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/sla"))["slos"]!.AsArray().First(s => s!["id"]!.GetValue<string>() == "availability")!;
+        Assert.True(slo["remainingMinutes"]!.GetValue<double>() > 0.99 * slo["budgetMinutes"]!.GetValue<double>(), slo.ToJsonString());
+    }
+
+    [Fact]
     public async Task The_account_file_in_the_readme_is_accepted_as_written()
     {
         var readme = await File.ReadAllTextAsync(Path.Combine(ServerProcess.RepositoryRoot, "README.md"));
