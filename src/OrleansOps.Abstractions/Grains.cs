@@ -122,6 +122,8 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task<CommandResult> Resolve(string actor, string? note);
     Task<CommandResult> Reopen(string actor, string? reason);
     Task<CommandResult> AddNote(string actor, string text);
+    /// <summary>Corrects how the incident counts against its account's SLOs (null withdraws the correction in force); chronicled with the reason.</summary>
+    Task<CommandResult> CorrectSla(string actor, string reason, SlaCorrection? correction);
     /// <summary>
     /// A note from the incident's ticket, unless it is the note this actor added last (Unchanged): a ServiceNow business
     /// rule sends the ticket's latest work note with every update of the ticket.

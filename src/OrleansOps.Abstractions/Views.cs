@@ -9,13 +9,14 @@ public sealed record IncidentResponse(
     DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy,
     DateTimeOffset? ResolvedAt, string? ResolvedBy, string GroupKey, int ChronicleEntries, IReadOnlyList<IncidentAlert> Alerts,
     EscalationView Escalation, IReadOnlyList<NotificationOutcome> Notifications, int PendingNotifications, IReadOnlyList<TicketView> Tickets,
-    int AlertCount)
+    int AlertCount, SlaCorrection? SlaCorrection)
 {
     public static IncidentResponse Of(IncidentView view) => new(
         view.Summary.Id, view.Summary.AccountId, view.Summary.Service, view.Summary.ServiceDeclared, view.Summary.Title,
         view.Summary.Severity, view.Summary.Status, view.Summary.OpenedAt, view.Summary.StartedAt,
         view.Summary.AcknowledgedAt, view.AcknowledgedBy, view.Summary.ResolvedAt, view.ResolvedBy, view.GroupKey,
-        view.ChronicleEntries, view.Alerts, view.Escalation, view.Notifications, view.PendingNotifications, view.Tickets, view.AlertCount);
+        view.ChronicleEntries, view.Alerts, view.Escalation, view.Notifications, view.PendingNotifications, view.Tickets, view.AlertCount,
+        view.Summary.SlaCorrection);
 }
 
 public sealed record IncidentListItem(
@@ -54,12 +55,13 @@ public sealed record SloView(
 public sealed record HeadroomView(double? Median, double? P90, double? MedianImpactMinutes, double? P90ImpactMinutes, bool OneMoreMedianIncidentBreaches);
 
 /// <summary>An account's commitments now, with its latest SLA transitions newest first.</summary>
-public sealed record SlaResponse(string Account, DateTimeOffset At, SloHealth Status, IReadOnlyList<SloView> Slos, IReadOnlyList<SlaEvent> RecentEvents)
+public sealed record SlaResponse(string Account, DateTimeOffset At, SloHealth Status, IReadOnlyList<SloView> Slos, IReadOnlyList<SlaEvent> RecentEvents,
+    IReadOnlyList<CorrectedIncident> Corrections)
 {
     public const int RecentEventCount = 50;
 
     public static SlaResponse Of(string accountId, SlaSnapshot snapshot, IReadOnlyList<SlaEvent> events) =>
-        new(accountId, snapshot.At, snapshot.Status, SloView.All(snapshot), events.TakeLast(RecentEventCount).Reverse().ToList());
+        new(accountId, snapshot.At, snapshot.Status, SloView.All(snapshot), events.TakeLast(RecentEventCount).Reverse().ToList(), snapshot.Corrections);
 }
 
 /// <summary>The KPI targets the SLA implies (its response and resolution windows times the KPI buffer); null where it sets none.</summary>

@@ -47,6 +47,7 @@ public static class ChronicleKinds
     public const string TicketCreated = "ticket.created";
     public const string TicketFailed = "ticket.failed";
     public const string SlaBreached = "sla.breached";
+    public const string SlaCorrected = "sla.corrected";
 }
 
 [GenerateSerializer, Immutable]

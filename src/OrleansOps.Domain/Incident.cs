@@ -117,6 +117,8 @@ public sealed record IncidentSummary
     [Id(18)] public long Version { get; init; }
     /// <summary>How many nodes its alerts name; more than <see cref="Nodes"/> lists once a failure spreads that wide.</summary>
     [Id(19)] public int NodeCount { get; init; }
+    /// <summary>An operator's correction of how it counts against the account's SLOs, if any.</summary>
+    [Id(20)] public SlaCorrection? SlaCorrection { get; init; }
 
     /// <summary>Whether the incident names nodes beyond those <see cref="Nodes"/> lists.</summary>
     public bool NodesTruncated => NodeCount > Nodes.Count;
@@ -241,6 +243,8 @@ public sealed partial class IncidentState
     [Id(29)] public long TicketEntrySeq { get; set; }
     /// <summary>The nodes an imported incident names: it has no alerts whose labels would.</summary>
     [Id(30)] public IReadOnlyList<string> ImportedNodes { get; set; } = [];
+    /// <summary>An operator's correction of how it counts against the account's SLOs, if any.</summary>
+    [Id(31)] public SlaCorrection? SlaCorrection { get; set; }
 
     // What the state implies, kept up to date as it changes rather than recounted (an incident may hold 100,000 alerts);
     // rebuilt from the alerts after a load.
@@ -508,6 +512,28 @@ public sealed partial class IncidentState
     public void AddNote(string actor, string text, DateTimeOffset now) =>
         Record(now, ChronicleKinds.Note, actor, text);
 
+    /// <summary>
+    /// Corrects how the incident counts against the account's SLOs (null withdraws the correction in force); false when
+    /// that changes nothing. Chronicled with who and why, like every other step.
+    /// </summary>
+    public bool CorrectSla(SlaCorrection? correction, string actor, string reason, DateTimeOffset now)
+    {
+        if (correction is null ? SlaCorrection is null : SlaCorrection is { } current && current.SameEffect(correction)) return false;
+        var withdrawn = SlaCorrection;
+        SlaCorrection = correction;
+        var data = new Dictionary<string, string> { ["reason"] = reason };
+        if (correction is not null)
+        {
+            data["excluded"] = correction.Excluded ? "true" : "false";
+            if (correction.Slos.Count > 0) data["slos"] = string.Join(",", correction.Slos);
+            if (correction.ImpactStart is { } start) data["impactStart"] = start.ToString("O");
+            if (correction.ImpactEnd is { } end) data["impactEnd"] = end.ToString("O");
+        }
+        Record(now, ChronicleKinds.SlaCorrected, actor,
+            correction is null ? $"SLA correction withdrawn ({withdrawn!.Describe()}): {reason}" : $"SLA corrected, {correction.Describe()}: {reason}", data);
+        return true;
+    }
+
     /// <param name="version">The incident's journal position, so that the newer of two summaries can be told.</param>
     public IncidentSummary Summarize(long version = 0) => new()
     {
@@ -526,6 +552,7 @@ public sealed partial class IncidentState
         FiringAlertCount = _firing,
         Services = ServiceSpans.Of(_spans.Values),
         Nodes = _summarizedNodes ??= new NodeList { Items = _summaryNodes.ToArray() },
+        SlaCorrection = SlaCorrection,
         NodeCount = _nodes.Count,
         Escalations = Escalations,
         FirstAcknowledgedAt = FirstAcknowledgedAt,

@@ -52,6 +52,7 @@ public sealed record IncidentProgress
     [Id(10)] public required string ChronicleHash { get; init; }
     [Id(11)] public int Escalations { get; init; }
     [Id(12)] public long TicketEntrySeq { get; init; }
+    [Id(13)] public SlaCorrection? SlaCorrection { get; init; }
 }
 
 /// <summary>Where one alert of an incident stands: everything about it that changes after it joined.</summary>
@@ -121,6 +122,7 @@ public sealed partial class IncidentState
         ChronicleHash = ChronicleHash,
         Escalations = Escalations,
         TicketEntrySeq = TicketEntrySeq,
+        SlaCorrection = SlaCorrection,
     };
 
     /// <summary>
@@ -165,6 +167,7 @@ public sealed partial class IncidentState
         (Severity, Status, StartedAt, AcknowledgedAt, AcknowledgedBy, ResolvedAt, ResolvedBy, ReopenedAt, FirstAcknowledgedAt) =
             (p.Severity, p.Status, p.StartedAt, p.AcknowledgedAt, p.AcknowledgedBy, p.ResolvedAt, p.ResolvedBy, p.ReopenedAt, p.FirstAcknowledgedAt);
         (ChronicleSeq, ChronicleHash, Escalations, TicketEntrySeq) = (p.ChronicleSeq, p.ChronicleHash, p.Escalations, p.TicketEntrySeq);
+        SlaCorrection = p.SlaCorrection;
         _identityTaken = true;
         foreach (var alert in change.Attached ?? []) Alerts[alert.Fingerprint] = alert;
         foreach (var progress in change.Updated ?? [])

@@ -27,9 +27,13 @@ public sealed record ImpactRecord(
     [property: Id(3)] Severity Severity,
     [property: Id(4)] DateTimeOffset Start,
     [property: Id(5)] DateTimeOffset? End,
-    [property: Id(6)] bool MoreNodes = false)
+    [property: Id(6)] bool MoreNodes = false,
+    [property: Id(7)] SlaCorrection? Correction = null)
 {
     public bool IsOpen => End is null;
+
+    /// <summary>Whether the record counts for <paramref name="slo"/>: an operator may have left its incident out.</summary>
+    public bool CountsFor(string slo) => Correction?.ExcludesFrom(slo) != true;
 }
 
 /// <summary>

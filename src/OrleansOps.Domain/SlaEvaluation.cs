@@ -21,6 +21,12 @@ public sealed record ClockSloReport
     [Id(12)] public double? CompliancePercent { get; init; }
 }
 
+/// <summary>An incident whose count against the SLOs an operator corrected, and how.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CorrectedIncident(
+    [property: Id(0)] string IncidentId, [property: Id(1)] string Title, [property: Id(2)] string Service, [property: Id(3)] Severity Severity,
+    [property: Id(4)] DateTimeOffset StartedAt, [property: Id(5)] DateTimeOffset? ResolvedAt, [property: Id(6)] SlaCorrection Correction);
+
 [GenerateSerializer, Immutable]
 public sealed record RunningClock([property: Id(0)] string IncidentId, [property: Id(1)] DateTimeOffset Deadline);
 
@@ -37,6 +43,8 @@ public sealed record SlaSnapshot
     [Id(4)] public DateTimeOffset? NextTransitionAt { get; init; }
     /// <summary>Whether any open incident burns budget now (the account keeps a reminder while it does).</summary>
     [Id(5)] public bool Burning { get; init; }
+    /// <summary>The incidents of the windows evaluated whose count an operator corrected, oldest first.</summary>
+    [Id(6)] public IReadOnlyList<CorrectedIncident> Corrections { get; init; } = [];
 
     /// <summary>The SLO with the least budget left, in minutes (for the fleet's ranking); null without availability SLOs.</summary>
     public double? LowestRemainingMinutes => Tightest?.RemainingMinutes;
@@ -63,10 +71,12 @@ public static class SlaEvaluation
             var window = AvailabilityMath.Window(slo, zone, now);
             var longestLookBack = now - TimeSpan.FromDays(3);
             var range = new TimeRange(window.Start < longestLookBack ? window.Start : longestLookBack, now);
-            return AvailabilityMath.Evaluate(slo, zone, ledger, SlaLedger.MaintenanceOf(config, range), now);
+            return AvailabilityMath.Evaluate(slo, zone, For(slo, ledger), SlaLedger.MaintenanceOf(config, range), now);
         }).ToList();
-        var clocks = Clocks(config.Sla, zone, incidents, now, clockPeriod ?? new TimeRange(now - ClockWindow, now)).ToList();
+        var clockRange = clockPeriod ?? new TimeRange(now - ClockWindow, now);
+        var clocks = Clocks(config.Sla, zone, incidents, now, clockRange).ToList();
         var statuses = availability.Select(a => a.Status).Concat(clocks.Select(c => c.Status)).ToList();
+        var earliest = availability.Select(a => a.WindowStart).Append(clockRange.Start).Min();
         return new SlaSnapshot
         {
             At = now,
@@ -75,6 +85,10 @@ public static class SlaEvaluation
             Status = statuses.Count == 0 ? SloHealth.Healthy : statuses.Max(),
             NextTransitionAt = availability.Select(a => a.NextTransitionAt).Where(t => t is not null).Min(),
             Burning = availability.Any(a => a.CurrentBurnWeight > 0),
+            Corrections = incidents.Where(i => i.SlaCorrection is not null && (i.ResolvedAt ?? now) >= earliest && i.StartedAt <= now)
+                .OrderBy(i => i.StartedAt)
+                .Select(i => new CorrectedIncident(i.Id, i.Title, i.Service, i.Severity, i.StartedAt, i.ResolvedAt, i.SlaCorrection!))
+                .ToList(),
         };
     }
 
@@ -86,9 +100,13 @@ public static class SlaEvaluation
         return Commitments(config).Select(slo =>
         {
             var window = AvailabilityMath.Window(slo, zone, now);
-            return AvailabilityMath.BurnDown(slo, zone, ledger, SlaLedger.MaintenanceOf(config, new TimeRange(window.Start, now)), now, points);
+            return AvailabilityMath.BurnDown(slo, zone, For(slo, ledger), SlaLedger.MaintenanceOf(config, new TimeRange(window.Start, now)), now, points);
         }).ToList();
     }
+
+    /// <summary>The records that count for <paramref name="slo"/>: the ledger itself unless an operator left some out of it.</summary>
+    private static IReadOnlyList<ImpactRecord> For(AvailabilitySlo slo, IReadOnlyList<ImpactRecord> ledger) =>
+        ledger.All(r => r.Correction is null) ? ledger : ledger.Where(r => r.CountsFor(slo.Name)).ToList();
 
     /// <summary>The availability SLOs as commitments: per-node uptime makes each node one of its own (named "&lt;slo&gt;:&lt;node&gt;").</summary>
     private static IEnumerable<AvailabilitySlo> Commitments(AccountConfig config) =>
@@ -102,7 +120,8 @@ public static class SlaEvaluation
         {
             foreach (var (severity, limit) in limits.OrderBy(l => l.Key))
             {
-                var ofSeverity = incidents.Where(i => i.Severity == severity).ToList();
+                var name = $"{severity.ToWire()}-{kind.ToString().ToLowerInvariant()}";
+                var ofSeverity = incidents.Where(i => i.Severity == severity && i.SlaCorrection?.ExcludesFrom(name) != true).ToList();
                 var inWindow = ofSeverity.Where(i => i.OpenedAt >= from && i.OpenedAt < period.End && i.OpenedAt <= now).ToList();
                 // Business time when the contract counts it so: a took-time is compared with the limit on the same clock.
                 TimeSpan? Took(IncidentSummary i) => Done(kind, i) is { } done ? contract.Elapsed(severity, i.OpenedAt, done, zone) : null;
@@ -120,7 +139,7 @@ public static class SlaEvaluation
                     && now >= contract.Deadline(severity, t.Incident.OpenedAt, limit, zone, SlaClocks.WarnAtFraction));
                 yield return new ClockSloReport
                 {
-                    Slo = $"{severity.ToWire()}-{kind.ToString().ToLowerInvariant()}",
+                    Slo = name,
                     Kind = kind,
                     Severity = severity,
                     Limit = limit,

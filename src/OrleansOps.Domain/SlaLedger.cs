@@ -8,13 +8,23 @@ public static class SlaLedger
     /// resolution: the service it opened on from its first alert's start at the incident's severity, each other one from
     /// when its worst alert joined at that alert's severity; overlapping records of one scope count once in the maths.
     /// </summary>
+    /// An operator's correction moves the impact window (each record keeps within it) or leaves the incident out of the
+    /// SLOs it names (<see cref="ImpactRecord.CountsFor"/>).
     public static IReadOnlyList<ImpactRecord> From(IEnumerable<IncidentSummary> incidents) =>
-        incidents.SelectMany(i => i.Services.Items.Count == 0
-                ? [new ImpactRecord(i.Id, i.Service, i.Nodes.Items, i.Severity, i.StartedAt, i.ResolvedAt, i.NodesTruncated)]
-                // A service the failure spread to is impacted from when its worst alert joined, at that alert's severity.
-                : i.Services.Items.Select(span => new ImpactRecord(i.Id, span.Service, i.Nodes.Items, span.Severity,
-                    span.Service == i.Service || span.Since < i.StartedAt ? i.StartedAt : span.Since, i.ResolvedAt, i.NodesTruncated)))
-            .ToList();
+        incidents.SelectMany(Records).ToList();
+
+    private static IEnumerable<ImpactRecord> Records(IncidentSummary i)
+    {
+        var correction = i.SlaCorrection;
+        var start = correction?.ImpactStart ?? i.StartedAt;
+        var end = correction?.ImpactEnd ?? i.ResolvedAt;
+        ImpactRecord Record(string service, Severity severity, DateTimeOffset since) =>
+            new(i.Id, service, i.Nodes.Items, severity, since < start ? start : since, end is { } e && e < since ? since : end, i.NodesTruncated, correction);
+        return i.Services.Items.Count == 0
+            ? [Record(i.Service, i.Severity, start)]
+            // A service the failure spread to is impacted from when its worst alert joined, at that alert's severity.
+            : i.Services.Items.Select(span => Record(span.Service, span.Severity, span.Service == i.Service || span.Since < i.StartedAt ? start : span.Since));
+    }
 
     /// <summary>
     /// The maintenance that applies to each record within <paramref name="range"/>: the occurrences of every window whose

@@ -197,7 +197,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             var known = _incidents.GetValueOrDefault(summary.Id);
             if (known is not null && known.Version > summary.Version) continue;
             lifecycle |= known is null || known.Status != summary.Status || known.Severity != summary.Severity
-                || known.AcknowledgedAt != summary.AcknowledgedAt || known.ResolvedAt != summary.ResolvedAt || known.Services != summary.Services;
+                || known.AcknowledgedAt != summary.AcknowledgedAt || known.ResolvedAt != summary.ResolvedAt || known.Services != summary.Services
+                || known.SlaCorrection != summary.SlaCorrection;
             Take(summary);
         }
         _changes++;

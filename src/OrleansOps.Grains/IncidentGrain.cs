@@ -203,6 +203,9 @@ public sealed class IncidentGrain(
         return await AddNote(actor, text);
     }
 
+    public Task<CommandResult> CorrectSla(string actor, string reason, SlaCorrection? correction) =>
+        Command(now => Incident.CorrectSla(correction is null ? null : correction with { At = now }, actor, reason, now));
+
     public Task<CommandResult> AddNote(string actor, string text) => Command(now =>
     {
         Incident.AddNote(actor, text, now);

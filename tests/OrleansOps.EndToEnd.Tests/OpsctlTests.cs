@@ -127,6 +127,17 @@ public sealed class OpsctlTests(ServerFixture fixture)
             await File.WriteAllTextAsync(file, "{not json");
             Assert.Equal(2, (await OpsctlAsync("incidents", "import", "logiship", "-f", file)).ExitCode);
 
+            // An operator leaves the backfilled outage out of the SLA, then withdraws that.
+            var (excluded, said, excludeError) = await OpsctlAsync("incidents", "correct-sla", id, "--exclude", "--reason", "planned with the customer", "--actor", "ana");
+            Assert.True(excluded == 0, excludeError);
+            Assert.Contains($"{id}: left out of every SLO", said);
+            var (missing, _, missingWhy) = await OpsctlAsync("incidents", "correct-sla", id, "--exclude", "--slo", "nope", "--reason", "x");
+            Assert.Equal(1, missing);
+            Assert.Contains("slos: 'nope' is not an SLO of the account", missingWhy);
+            var (back, restored, _) = await OpsctlAsync("incidents", "correct-sla", id, "--withdraw", "--reason", "disputed");
+            Assert.Equal(0, back);
+            Assert.Contains($"{id}: counted as it happened", restored);
+
             // The example the README imports is shipped, and imports as it says.
             var example = Path.Combine(ServerProcess.RepositoryRoot, "examples", "past-incidents.json");
             var (shipped, imported, failed) = await OpsctlAsync("incidents", "import", "healthnet", "-f", example);

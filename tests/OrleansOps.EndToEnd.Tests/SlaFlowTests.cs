@@ -108,6 +108,63 @@ public sealed class SlaFlowTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_operator_leaves_an_outage_out_of_the_SLA_with_a_reason_and_every_figure_and_report_follows()
+    {
+        var account = "acct-fix-" + Guid.NewGuid().ToString("N")[..8];
+        var (configured, problems) = await Api.PutYamlConfigAsync(Server.Admin, account, Config(account));
+        Assert.True(configured == 201, problems?.ToJsonString());
+        // One 40-minute sev1 an hour ago: against 21.6 minutes of budget, the SLO is breached.
+        var started = DateTimeOffset.UtcNow.AddHours(-1);
+        var (imported, result) = await Api.PostAsync(Server.Admin, $"/api/v1/accounts/{account}/incidents/import",
+            $$"""{"incidents":[{"service":"ehr-api","severity":"sev1","title":"Customer pulled the plug","startedAt":"{{started:O}}","acknowledgedAt":"{{started.AddMinutes(3):O}}","resolvedAt":"{{started.AddMinutes(40):O}}"}]}""");
+        Assert.True(imported == 200, result?.ToJsonString());
+        var incident = result!["incidents"]![0]!.GetValue<string>();
+        async Task<JsonNode> AvailabilityAsync() => (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/sla"))["slos"]!.AsArray()
+            .Single(s => s!["id"]!.GetValue<string>() == "availability")!;
+        Assert.Equal("breached", (await AvailabilityAsync())["status"]!.GetValue<string>());
+
+        var path = $"/api/v1/incidents/{incident}/sla-correction";
+        // Refused whole: no reason, an SLO the account does not have, two kinds of change at once; an account token may not.
+        var (refused, problem) = await Api.PostAsync(Server.Admin, path, """{"exclude":true,"slos":["uptime"]}""");
+        Assert.Equal(400, refused);
+        var said = problem!.ToJsonString().Replace("\\u0027", "'");
+        Assert.Contains("reason: is required", said);
+        Assert.Contains("slos: 'uptime' is not an SLO of the account", said);
+        Assert.Equal(400, (await Api.PostAsync(Server.Admin, path, $$"""{"reason":"x","exclude":true,"impactStart":"{{started:O}}"}""")).Status);
+        Assert.Equal(404, (await Api.PostAsync(Server.Admin, "/api/v1/incidents/inc-aaaaaaaaaaaaaaaa/sla-correction", """{"reason":"x","exclude":true}""")).Status);
+
+        var (corrected, view) = await Api.PostAsync(Server.Admin, path, """{"actor":"ana","reason":"the customer's own maintenance, agreed on the call","exclude":true}""");
+        Assert.True(corrected == 200, view?.ToJsonString());
+        Assert.True(view!["slaCorrection"]!["excluded"]!.GetValue<bool>());
+        var availability = await AvailabilityAsync();
+        Assert.Equal(0, availability["downtimeMinutes"]!.GetValue<double>(), 6);
+        Assert.Equal("healthy", availability["status"]!.GetValue<string>());
+        var sla = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/sla");
+        var listed = Assert.Single(sla["corrections"]!.AsArray())!;
+        Assert.Equal(incident, listed["incidentId"]!.GetValue<string>());
+        Assert.Equal("ana", listed["correction"]!["actor"]!.GetValue<string>());
+
+        var chronicle = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{incident}/chronicle");
+        var entry = Assert.Single(chronicle, e => e!["kind"]!.GetValue<string>() == "sla.corrected")!;
+        Assert.Equal("ana", entry["actor"]!.GetValue<string>());
+        Assert.Contains("the customer's own maintenance", entry["text"]!.GetValue<string>());
+        Assert.True((await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incident}/chronicle/verify"))["valid"]!.GetValue<bool>());
+
+        // The month's report says which incident was left out, by whom and why.
+        var period = started.ToString("yyyy-MM");
+        using var csv = await Server.Admin.GetAsync($"/api/v1/accounts/{account}/reports/sla?period={period}&format=csv");
+        var text = await csv.Content.ReadAsStringAsync();
+        Assert.Contains("incident,title,service,severity,started,resolved,correction,by,at,reason", text);
+        Assert.Contains($"{incident},Customer pulled the plug,ehr-api,sev1,", text);
+        Assert.Contains("left out of every SLO,ana,", text);
+
+        // Withdrawn, the outage counts again.
+        var (withdrawn, _) = await Api.PostAsync(Server.Admin, path, """{"actor":"ben","reason":"the customer disputes it","withdraw":true}""");
+        Assert.Equal(200, withdrawn);
+        Assert.Equal(40, (await AvailabilityAsync())["downtimeMinutes"]!.GetValue<double>(), 6);
+    }
+
+    [Fact]
     public async Task An_import_with_problems_names_each_and_imports_nothing()
     {
         var account = "acct-slabad-" + Guid.NewGuid().ToString("N")[..8];

@@ -73,7 +73,43 @@ public static partial class Commands
         noteCommand.Add(text);
         incidents.Add(noteCommand);
         incidents.Add(Import(accountId));
+        incidents.Add(CorrectSla(incidentId, actor));
         return incidents;
+    }
+
+    /// <summary>How an incident counts against its account's SLOs: left out (of all, or of named SLOs), an impact window, or the correction withdrawn.</summary>
+    private static Command CorrectSla(Argument<string> incidentId, Option<string> actor)
+    {
+        var reason = new Option<string>("--reason") { Description = "Why (required): it goes on the chronicle and the reports", Required = true };
+        var exclude = new Option<bool>("--exclude") { Description = "Leave the incident out of every SLO, or of those --slo names" };
+        var slo = new Option<string[]>("--slo") { Description = "An SLO to leave it out of (repeatable): an availability SLO's name, or e.g. sev1-response" };
+        var from = new Option<DateTimeOffset?>("--impact-start") { Description = "When its impact really began (e.g. 2026-12-01T10:00:00Z)" };
+        var until = new Option<DateTimeOffset?>("--impact-end") { Description = "When its impact really ended" };
+        var withdraw = new Option<bool>("--withdraw") { Description = "Withdraw the correction in force" };
+        var command = new Command("correct-sla", "Correct how an incident counts against its account's SLOs (admin); every SLA figure recomputes")
+            { incidentId, actor, reason, exclude, slo, from, until, withdraw };
+        command.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(incidentId)!;
+            return Run(parse, cancel, Reach.Admin, async (grains, output) =>
+            {
+                var incident = grains.GetGrain<IIncidentGrain>(id);
+                if (await incident.Owner() is not { } accountId) return Fail(Refused, Missing.Incident(id));
+                if (await grains.GetGrain<IAccountGrain>(accountId).GetConfig() is not { } config) return Fail(Refused, Missing.Account(accountId));
+                var errors = new List<string>();
+                var who = parse.GetValue(actor)!;
+                var why = parse.GetValue(reason);
+                var correction = SlaCorrections.Check(parse.GetValue(withdraw), parse.GetValue(exclude), parse.GetValue(slo) ?? [],
+                    parse.GetValue(from), parse.GetValue(until), who, why, config, TimeProvider.System.GetUtcNow(), errors);
+                if (errors.Count > 0) return Fail(Refused, "the correction is invalid; nothing was changed:\n  " + string.Join("\n  ", errors));
+                var result = await incident.CorrectSla(who, why!.Trim(), correction);
+                if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, Missing.Incident(id));
+                output.Write(IncidentResponse.Of(result.Incident!), (console, i) => console.MarkupLine(
+                    $"{i.Id}: {(i.SlaCorrection is { } c ? Output.Text(c.Describe()) : "counted as it happened")}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
+                return Done;
+            });
+        });
+        return command;
     }
 
     /// <summary>The whole chronicle, read a page at a time.</summary>

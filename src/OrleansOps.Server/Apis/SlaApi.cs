@@ -96,7 +96,7 @@ public static class SlaApi
     }
 
     public sealed record SlaReport(string Account, string Name, string Period, DateTimeOffset From, DateTimeOffset To, bool Closed,
-        IReadOnlyList<SloView> Slos, IReadOnlyList<KpiView> Kpis);
+        IReadOnlyList<SloView> Slos, IReadOnlyList<KpiView> Kpis, IReadOnlyList<CorrectedIncident> Corrections);
 
     private static async Task<IResult> GetReport(string accountId, string? period, string? format, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
@@ -117,7 +117,8 @@ public static class SlaApi
         var snapshot = (await account.GetSlaForPeriod(range))!;
         var times = await account.GetIncidentTimes();
         var report = new SlaReport(accountId, config.Name, period!, range.Start, range.End, closed,
-            SloView.All(snapshot), Enum.GetValues<Severity>().Select(s => KpiView.Of(config, times, s, range)).ToList());
+            SloView.All(snapshot), Enum.GetValues<Severity>().Select(s => KpiView.Of(config, times, s, range)).ToList(),
+            snapshot.Corrections.Where(c => (c.ResolvedAt ?? range.End) >= range.Start && c.StartedAt < range.End).ToList());
         return kind switch
         {
             "csv" => TypedResults.Text(SlaReports.Csv(report), "text/csv; charset=utf-8"),

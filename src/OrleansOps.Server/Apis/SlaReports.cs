@@ -26,8 +26,25 @@ public static class SlaReports
                 slo.Limit ?? "", Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
             }.Select(Cell)));
         }
+        if (report.Corrections.Count > 0)
+        {
+            // A second table after a blank line: the incidents an operator corrected, which the rows above count as corrected.
+            csv.AppendLine().AppendLine(string.Join(',', CorrectionColumns));
+            foreach (var c in report.Corrections)
+                csv.AppendLine(string.Join(',', Correction(c).Select(Cell)));
+        }
         return csv.ToString();
     }
+
+    private static readonly string[] CorrectionColumns = ["incident", "title", "service", "severity", "started", "resolved", "correction", "by", "at", "reason"];
+
+    private static string[] Correction(CorrectedIncident c) =>
+    [
+        c.IncidentId, c.Title, c.Service, c.Severity.ToWire(), Instant(c.StartedAt), c.ResolvedAt is { } resolved ? Instant(resolved) : "",
+        c.Correction.Describe(), c.Correction.Actor, Instant(c.Correction.At), c.Correction.Reason,
+    ];
+
+    private static string Instant(DateTimeOffset at) => at.ToString("u", CultureInfo.InvariantCulture);
 
     public static string Html(SlaApi.SlaReport report)
     {
@@ -53,7 +70,21 @@ public static class SlaReports
                 html.Append("<td>").Append(Encode(value)).Append("</td>");
             html.Append("</tr>");
         }
-        html.Append("</tbody></table></body></html>");
+        html.Append("</tbody></table>");
+        if (report.Corrections.Count > 0)
+        {
+            html.Append("<table><caption>Incidents whose count was corrected</caption><thead><tr>");
+            foreach (var column in CorrectionColumns) html.Append("<th scope=\"col\">").Append(Encode(column)).Append("</th>");
+            html.Append("</tr></thead><tbody>");
+            foreach (var c in report.Corrections)
+            {
+                html.Append("<tr>");
+                foreach (var value in Correction(c)) html.Append("<td>").Append(Encode(value)).Append("</td>");
+                html.Append("</tr>");
+            }
+            html.Append("</tbody></table>");
+        }
+        html.Append("</body></html>");
         return html.ToString();
     }
 
