@@ -136,14 +136,14 @@ public sealed class DashboardTests
     }
 
     [RequiresChromiumFact]
-    public async Task A_spent_budget_reads_as_spent_not_as_zero_minutes_to_go_or_a_negative_headroom()
+    public async Task A_spent_budget_reads_as_spent_and_an_operator_leaves_the_outage_out_from_the_incident_page()
     {
         await using var server = await ServerProcess.StartAsync();
         // One 40-minute sev1 outage against HealthNet's 21.6 minutes of budget.
         var now = DateTimeOffset.UtcNow;
-        var (imported, problem) = await Api.PostAsync(server.Admin, "/api/v1/accounts/healthnet/incidents/import",
+        var (imported, result) = await Api.PostAsync(server.Admin, "/api/v1/accounts/healthnet/incidents/import",
             $$$"""{"incidents":[{"service":"ehr-api","severity":"sev1","title":"Data centre power loss","startedAt":"{{{now.AddDays(-3):O}}}","acknowledgedAt":"{{{now.AddDays(-3).AddMinutes(1):O}}}","resolvedAt":"{{{now.AddDays(-3).AddMinutes(40):O}}}"}]}""");
-        Assert.True(imported == 200, problem?.ToJsonString());
+        Assert.True(imported == 200, result?.ToJsonString());
         var sla = await Api.GetOkAsync(server.Admin, "/api/v1/accounts/healthnet/sla");
         var availability = sla["slos"]!.AsArray().First(s => s!["id"]!.GetValue<string>() == "availability")!;
         Assert.True(availability["remainingMinutes"]!.GetValue<double>() < 0, availability.ToJsonString());
@@ -163,6 +163,24 @@ public sealed class DashboardTests
         await Expect(card).Not.ToContainTextAsync("0 min (");
         await Expect(card).Not.ToContainTextAsync("median incidents");
         await CheckAndCaptureAsync(page, "account-spent");
+
+        // The outage was the customer's own: left out of the SLA from its page, with a reason; the budget is whole again.
+        await page.GotoAsync($"{server.BaseAddress}dashboard/incidents/{result!["incidents"]![0]!.GetValue<string>()}");
+        await Expect(page.GetByText("Counted against the account's SLOs as it happened.")).ToBeVisibleAsync();
+        await page.GetByLabel("Your name").FillAsync("ana");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Leave out of the SLA" }).ClickAsync(); // no reason yet: the form says so
+        await Expect(page.GetByText("Counted against the account's SLOs as it happened.")).ToBeVisibleAsync();
+        await page.GetByLabel("Reason (required; on the chronicle and the reports)").FillAsync("the customer's own power test");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Leave out of the SLA" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Left out of every SLO." })).ToBeVisibleAsync();
+        await Expect(page.GetByText(new System.Text.RegularExpressions.Regex("^Corrected: left out of every SLO, by ana at .* \\(the customer's own power test\\)\\.$"))).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Every step, oldest first" })).ToContainTextAsync("sla.corrected");
+        await CheckAndCaptureAsync(page, "incident-corrected");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "healthnet" }).ClickAsync();
+        await Expect(card).ToContainTextAsync("21.6 min of 21.6 min");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Incidents whose count an operator corrected, in the windows above" }))
+            .ToContainTextAsync("Data centre power loss");
     }
 
     [RequiresChromiumFact]

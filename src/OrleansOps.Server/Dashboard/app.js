@@ -216,12 +216,13 @@ function gauge(remaining, budget, label) {
 function accountView(accountId) {
   const title = h('h1', {}, accountId);
   const facts = h('p', { class: 'lead' });
-  const budgets = h('div'), clocks = h('div'), kpis = h('div'), incidents = h('div');
+  const budgets = h('div'), clocks = h('div'), kpis = h('div'), incidents = h('div'), corrections = h('div');
   replace(main, title, facts,
     h('section', { class: 'card', 'aria-labelledby': 'budget-heading' }, h('h2', { id: 'budget-heading' }, 'Error budgets'), budgets),
     h('section', { class: 'card', 'aria-labelledby': 'incidents-heading' }, h('h2', { id: 'incidents-heading' }, 'Open incidents'), incidents),
     h('section', { class: 'card', 'aria-labelledby': 'clocks-heading' }, h('h2', { id: 'clocks-heading' }, 'Response and resolution'), clocks),
-    h('section', { class: 'card', 'aria-labelledby': 'kpi-heading' }, h('h2', { id: 'kpi-heading' }, 'KPIs by severity, last 30 days'), kpis));
+    h('section', { class: 'card', 'aria-labelledby': 'kpi-heading' }, h('h2', { id: 'kpi-heading' }, 'KPIs by severity, last 30 days'), kpis),
+    h('section', { class: 'card', 'aria-labelledby': 'corrections-heading' }, h('h2', { id: 'corrections-heading' }, 'SLA corrections'), corrections));
   const base = `/api/v1/accounts/${encodeURIComponent(accountId)}`;
   follow(`account:${accountId}`, async () => {
     const [account, sla, burnDown, kpi, open] = await Promise.all([
@@ -241,6 +242,10 @@ function accountView(accountId) {
         h('span', {}, badge(c.status), c.drift?.drifting ? ' drifting' : ''),
       ]), 'No response or resolution commitment.'));
     replace(kpis, kpiTable(kpi));
+    replace(corrections, table('Incidents whose count an operator corrected, in the windows above',
+      [{ label: 'Incident' }, { label: 'Started' }, { label: 'Correction' }, { label: 'By' }, { label: 'Reason' }],
+      sla.corrections.map(c => [h('a', { href: `/dashboard/incidents/${encodeURIComponent(c.incidentId)}` }, c.title), time(c.startedAt),
+        correctionText(c.correction), c.correction.actor, c.correction.reason]), 'None: every incident counts as it happened.'));
   });
 }
 
@@ -320,10 +325,21 @@ function kpiTable(kpi) {
 
 // ---- incident ----
 
+/** What an operator's SLA correction says, as the chronicle words it. */
+function correctionText(c) {
+  return c.excluded ? (c.slos.length === 0 ? 'left out of every SLO' : `left out of ${c.slos.join(', ')}`)
+    : `impact counted from ${c.impactStart ? time(c.impactStart) : 'its start'} to ${c.impactEnd ? time(c.impactEnd) : 'its resolution'}`;
+}
+
 function incidentView(incidentId) {
   const title = h('h1', {}, incidentId);
   const facts = h('div'), verification = h('p'), chronicle = h('div'), alerts = h('div');
   const message = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
+  const slaState = h('p');
+  const slaMessage = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
+  const reason = h('input', { id: 'sla-reason', name: 'reason', required: true, maxlength: 2000 });
+  const exclude = h('button', { type: 'button', onclick: () => correct({ exclude: true }, 'Left out of every SLO.') }, 'Leave out of the SLA');
+  const withdraw = h('button', { type: 'button', onclick: () => correct({ withdraw: true }, 'Counted as it happened again.') }, 'Count it again');
   const actor = h('input', { id: 'actor', name: 'actor', required: true, autocomplete: 'name', value: localStorage.getItem(ACTOR_KEY) ?? '' });
   const note = h('input', { id: 'note', name: 'note', maxlength: 2000 });
   const ack = h('button', { class: 'primary', type: 'button', onclick: () => act('ack', {}) }, 'Acknowledge');
@@ -347,12 +363,36 @@ function incidentView(incidentId) {
     }
   }
 
+  /** An SLA correction (admin tokens only): always with the operator's name and a reason, both on the chronicle. */
+  async function correct(body, done) {
+    if (!actor.reportValidity() || !reason.reportValidity()) return;
+    localStorage.setItem(ACTOR_KEY, actor.value.trim());
+    slaMessage.className = 'message';
+    slaMessage.textContent = 'Saving…';
+    try {
+      await api(`${base}/sla-correction`, { method: 'POST', body: JSON.stringify({ actor: actor.value.trim(), reason: reason.value.trim(), ...body }) });
+      slaMessage.className = 'message ok';
+      slaMessage.textContent = done;
+      reason.value = '';
+      await refresh();
+    } catch (error) {
+      if (error instanceof SignedOut) return signIn();
+      slaMessage.className = 'message error';
+      slaMessage.textContent = error.message;
+    }
+  }
+
   replace(main, title, facts,
     h('section', { class: 'card', 'aria-labelledby': 'act-heading' },
       h('h2', { id: 'act-heading' }, 'Act'),
       h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
         h('label', { for: 'actor' }, 'Your name', actor), h('label', { for: 'note' }, 'Resolution note (optional)', note), ack, resolve),
       message),
+    h('section', { class: 'card', 'aria-labelledby': 'sla-heading' },
+      h('h2', { id: 'sla-heading' }, 'SLA'), slaState,
+      h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
+        h('label', { for: 'sla-reason' }, 'Reason (required; on the chronicle and the reports)', reason), exclude, withdraw),
+      slaMessage),
     h('section', { class: 'card', 'aria-labelledby': 'chronicle-heading' }, h('h2', { id: 'chronicle-heading' }, 'Chronicle'), verification, chronicle),
     h('section', { class: 'card', 'aria-labelledby': 'alerts-heading' }, h('h2', { id: 'alerts-heading' }, 'Alerts'), alerts));
 
@@ -362,6 +402,10 @@ function incidentView(incidentId) {
     title.textContent = incident.title;
     ack.disabled = incident.status !== 'triggered';
     resolve.disabled = incident.status === 'resolved';
+    const c = incident.slaCorrection;
+    slaState.textContent = c ? `Corrected: ${correctionText(c)}, by ${c.actor} at ${time(c.at)} (${c.reason}).` : 'Counted against the account\'s SLOs as it happened.';
+    exclude.disabled = c?.excluded === true && c.slos.length === 0;
+    withdraw.disabled = !c;
     replace(facts, h('dl', { class: 'facts' },
       h('dt', {}, 'Incident'), h('dd', { class: 'mono' }, incident.id),
       h('dt', {}, 'Account'), h('dd', {}, h('a', { href: `/dashboard/accounts/${encodeURIComponent(incident.account)}` }, incident.account)),
