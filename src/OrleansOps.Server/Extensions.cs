@@ -35,7 +35,7 @@ public static class Extensions
 
         builder.Services.AddSingleton(options.AdminTokenConfigured
             ? new AdminToken(options.AdminToken, options.AdminTokenSha256)
-            : new AdminToken(RandomNumberGenerator.GetHexString(32, lowercase: true)));
+            : new AdminToken(KeptAdminToken.Path(options) is { } kept ? KeptAdminToken.LoadOrCreate(kept) : KeptAdminToken.New()));
         builder.Services.AddSingleton<Credentials>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddNotificationSender(builder.Configuration);
@@ -183,7 +183,9 @@ public static class Extensions
         Console.WriteLine($"  API reference: {ApiDocs.UiPath} (OpenAPI document: {ApiDocs.DocumentPath})");
         Console.WriteLine(options.AdminTokenConfigured
             ? "  admin token: as configured in OrleansOps:AdminToken or OrleansOps:AdminTokenSha256"
-            : $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken or AdminTokenSha256 to keep one)");
+            : KeptAdminToken.Path(options) is { } kept
+                ? $"  admin token: {token.Value}   (kept in {System.IO.Path.GetFullPath(kept)} for the next start; set OrleansOps:AdminToken or AdminTokenSha256 to choose one)"
+                : $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken or AdminTokenSha256 to keep one)");
     }
 
     /// <summary>Once the silo is up: the wake index's back-stop reminder, and what fell due while the server was down.</summary>
@@ -201,5 +203,36 @@ public static class Extensions
             loader.LoadAsync(Path.GetFullPath(options.Value.ConfigPath, environment.ContentRootPath), cancellationToken);
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The admin token of an embedded server with none configured: generated at its first start and kept in its data folder
+/// (readable by its owner only), so that a restart keeps the dashboard and scripts signed in. A cluster, whose silos
+/// share no folder, generates one per run unless configured.
+/// </summary>
+internal static class KeptAdminToken
+{
+    public const string FileName = "admin-token";
+
+    public static string? Path(OrleansOpsOptions options) =>
+        options.Storage == StorageMode.Sqlite ? System.IO.Path.Combine(options.DataPath, FileName) : null;
+
+    public static string New() => RandomNumberGenerator.GetHexString(32, lowercase: true);
+
+    public static string LoadOrCreate(string path)
+    {
+        if (File.Exists(path))
+        {
+            var kept = File.ReadAllText(path).Trim();
+            if (kept.Length >= 16) return kept;
+            throw new InvalidOperationException($"{path} holds no admin token; delete it to have a new one generated, or set OrleansOps:AdminToken.");
+        }
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var token = New();
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var file = new StreamWriter(path, System.Text.Encoding.ASCII, options)) file.Write(token);
+        return token;
     }
 }

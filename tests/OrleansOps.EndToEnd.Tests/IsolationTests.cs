@@ -230,6 +230,38 @@ public sealed partial class IsolationTests(ServerFixture fixture)
         Assert.Contains("admin token: as configured", server.Output);
     }
 
+    [Fact]
+    public async Task Without_a_configured_admin_token_the_generated_one_is_kept_in_the_data_folder_for_the_next_start()
+    {
+        var data = ServerProcess.NewTempFolder("orleansops-e2e-token");
+        try
+        {
+            string token;
+            await using (var first = await ServerProcess.StartAsync(dataPath: data, settings: ["--OrleansOps:AdminToken="]))
+            {
+                var banner = await Api.EventuallyAsync(() => Task.FromResult<string?>(first.Output.Contains("admin token:") ? first.Output : null),
+                    TimeSpan.FromSeconds(10), "the banner");
+                token = System.Text.RegularExpressions.Regex.Match(banner, @"admin token: ([0-9a-f]{32}) ").Groups[1].Value;
+                Assert.Equal(32, token.Length);
+                Assert.Contains($"(kept in {Path.Combine(data, "admin-token")} for the next start", first.Output);
+                Assert.Equal(200, (await Api.SendAsync(first.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: token)).Status);
+            }
+            var kept = Path.Combine(data, "admin-token");
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(kept));
+
+            // Restarted on the same folder: the same token, so a signed-in dashboard and scripts go on working.
+            await using var second = await ServerProcess.StartAsync(dataPath: data, settings: ["--OrleansOps:AdminToken="]);
+            await Api.EventuallyAsync(() => Task.FromResult<string?>(second.Output.Contains($"admin token: {token} ") ? second.Output : null),
+                TimeSpan.FromSeconds(10), "the same token in the banner");
+            Assert.Equal(200, (await Api.SendAsync(second.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: token)).Status);
+            Assert.Equal(401, (await Api.SendAsync(second.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: ServerProcess.AdminToken)).Status);
+        }
+        finally
+        {
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { /* best effort */ }
+        }
+    }
+
     /// <summary>A fresh account with a service, a schedule, an integration key, an open incident, a silence and an account token.</summary>
     private async Task<Tenant> NewTenantAsync(string prefix)
     {
