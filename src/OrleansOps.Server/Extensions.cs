@@ -22,9 +22,21 @@ public static class Extensions
 {
     public const string DefaultUrl = "http://localhost:5080";
 
+    /// <summary>When the host began to start, for the banner's "started in".</summary>
+    private static long _starting;
+
     public static WebApplicationBuilder AddOrleansOps(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(OrleansOpsOptions.Section).Get<OrleansOpsOptions>() ?? new OrleansOpsOptions();
+        _starting = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Said before anything slow (the journal's first read, a format conversion, the silo's start), so a start that
+        // takes a while says what it is doing.
+        Console.WriteLine(options.Storage == StorageMode.Sqlite
+            ? $"OrleansOps is starting: opening the data folder {Path.GetFullPath(options.DataPath)} and the silo …"
+            : $"OrleansOps is starting: joining cluster '{options.ClusterId}' on PostgreSQL …");
+        // The host's own start lines repeat what the banner says; a single process's membership is not news.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", level => level >= LogLevel.Warning);
+        if (options.Storage == StorageMode.Sqlite) builder.Logging.AddFilter("Orleans.Runtime.MembershipService", level => level >= LogLevel.Warning);
         builder.Services.Configure<OrleansOpsOptions>(builder.Configuration.GetSection(OrleansOpsOptions.Section));
 
         // Here rather than in appsettings.json, where "Urls" would silently win over ASPNETCORE_URLS.
@@ -176,7 +188,8 @@ public static class Extensions
     {
         var options = app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value;
         var token = app.Services.GetRequiredService<AdminToken>();
-        Console.WriteLine($"OrleansOps is running at {string.Join(", ", app.Urls)}");
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"OrleansOps is running at {string.Join(", ", app.Urls)} (started in {System.Diagnostics.Stopwatch.GetElapsedTime(_starting).TotalSeconds:0.0} s)"));
         Console.WriteLine(options.Storage == StorageMode.Sqlite
             ? $"  data folder: {Path.GetFullPath(options.DataPath)}"
             : $"  cluster '{options.ClusterId}' on PostgreSQL; silo port {options.SiloPort}, gateway port {options.GatewayPort}");

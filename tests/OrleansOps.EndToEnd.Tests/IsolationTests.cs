@@ -243,6 +243,11 @@ public sealed partial class IsolationTests(ServerFixture fixture)
                     TimeSpan.FromSeconds(10), "the banner");
                 token = System.Text.RegularExpressions.Regex.Match(banner, @"admin token: ([0-9a-f]{32}) ").Groups[1].Value;
                 Assert.Equal(32, token.Length);
+                // What a new user reads: what the server is doing first, then the banner, without the host's repeats.
+                Assert.StartsWith($"OrleansOps is starting: opening the data folder {data} and the silo", banner);
+                Assert.Matches(@"OrleansOps is running at http://127\.0\.0\.1:\d+ \(started in \d+\.\d s\)", banner);
+                Assert.DoesNotContain("Now listening on", banner);
+                Assert.DoesNotContain("MembershipAgent", banner);
                 Assert.Contains($"(kept in {Path.Combine(data, "admin-token")} for the next start", first.Output);
                 Assert.Equal(200, (await Api.SendAsync(first.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: token)).Status);
             }
