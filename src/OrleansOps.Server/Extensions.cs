@@ -179,6 +179,7 @@ public static class Extensions
             app.MapGroup("/api/v1/diagnostics").WithTags("Diagnostics").RequireToken().AdminOnly().ExcludeFromDescription()
                 .MapGet("/failure", string () => throw new InvalidOperationException("The failure probe failed, as asked (OrleansOps:FailureProbe)."));
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+        app.Lifetime.ApplicationStopping.Register(() => Console.WriteLine("OrleansOps is stopping: finishing the requests under way and writing what is queued …"));
         return app;
     }
 
