@@ -63,13 +63,20 @@ public sealed class OpsctlAccountTests(ServerFixture fixture)
             return Slo(sla, "checkout-availability")["downtimeMinutes"]!.GetValue<double>() > 0 ? sla : null;
         }, TimeSpan.FromSeconds(10), "the imported downtime");
 
-        var (code, table, error) = await OpsctlAsync("sla", account);
+        var (code, table, error) = await OpsctlAsync("sla", "--wide", account);
         Assert.True(code == 0, error);
         // 36 of 43.2 minutes spent leaves 7.2, a fifth of one such outage: at risk.
         Assert.Matches(@"checkout-availability\s+99\.9%\s+30d rolling\s+99\.9167%\s+43\.2\s+36\s+7\.2\s+83\.33%\s+0/0/0/0/0\s+-\s+-\s+0\.2\s+atRisk", table);
         Assert.Matches(@"sev1-response\s+response\s+10m\s+1\s+1\s+0\s+100%\s+0\s+no\s+healthy", table);
         Assert.Matches(@"sev1-resolution\s+resolution\s+1h\s+1\s+1\s+0\s+100%\s+0\s+no\s+healthy", table);
         Assert.StartsWith($"{account}: atRisk at ", table);
+
+        // Without --wide, what an operator reads first, within a 120-column terminal.
+        var (narrowCode, narrow, narrowError) = await OpsctlAsync("sla", account);
+        Assert.True(narrowCode == 0, narrowError);
+        Assert.Matches(@"checkout-availability\s+99\.9%\s+99\.9167%\s+7\.2 of 43\.2 min\s+0\s+-\s+atRisk", narrow);
+        Assert.Matches(@"sev1-response\s+10m\s+1\s+0\s+100%\s+0\s+healthy", narrow);
+        Assert.All(narrow.Split('\n'), line => Assert.True(line.TrimEnd().Length <= 120, $"{line.TrimEnd().Length} columns: {line}"));
 
         var (jsonCode, json, _) = await OpsctlAsync("sla", account, "--json");
         Assert.Equal(0, jsonCode);
@@ -90,7 +97,7 @@ public sealed class OpsctlAccountTests(ServerFixture fixture)
     [Fact]
     public async Task Sla_of_a_demo_account_shows_its_contract()
     {
-        var (code, table, error) = await OpsctlAsync("sla", "healthnet");
+        var (code, table, error) = await OpsctlAsync("sla", "healthnet", "--wide");
         Assert.True(code == 0, error);
         Assert.Matches(@"availability\s+99\.95%\s+30d rolling\s+\S+%\s+21\.6\s", table); // 0.05 % of 30 days
         Assert.Matches(@"sev1-response\s+response\s+15m\s", table);

@@ -12,15 +12,45 @@ public static partial class Commands
     private static Command Sla()
     {
         var accountId = AccountArgument();
-        var sla = new Command("sla", "An account's SLOs now: SLI, error budget, burn rates, time to exhaustion, status; clocks; recent transitions") { accountId };
+        var wide = new Option<bool>("--wide") { Description = "Every column (burn rates per window, budget and downtime apart, the window, drift): about 200 columns" };
+        var sla = new Command("sla", "An account's SLOs now: SLI, error budget, burn rates, time to exhaustion, status; clocks; recent transitions") { accountId, wide };
         sla.SetAction((parse, cancel) => Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
         {
             var found = await grains.SlaAsync(parse.GetValue(accountId)!);
             if (found.Value is not { } response) return Fail(Refused, found.Missing!);
-            output.Write(response, ShowSla);
+            output.Write(response, parse.GetValue(wide) ? ShowSlaWide : ShowSla);
             return Done;
         }));
         return sla;
+    }
+
+    /// <summary>What an operator reads first, within 120 columns: how much budget is left, how fast it goes, and the clocks.</summary>
+    private static void ShowSla(IAnsiConsole console, SlaResponse sla)
+    {
+        console.MarkupLine($"{Output.Text(sla.Account)}: {Output.Health(sla.Status)} at {Output.Time(sla.At)}   (--wide: every column)");
+        var availability = sla.Slos.Where(s => s.Kind == "availability").ToList();
+        if (availability.Count > 0)
+        {
+            var table = Output.Table("AVAILABILITY", "TARGET", "SLI", "BUDGET LEFT", "BURN 1H", "EXHAUSTED IN", "STATUS");
+            foreach (var slo in availability)
+                table.AddRow(Output.Text(slo.Id), Output.Number(slo.Target) + "%", Output.Number(slo.Sli) + "%",
+                    $"{Output.Number(slo.RemainingMinutes, "0.#")} of {Output.Number(slo.BudgetMinutes, "0.#")} min",
+                    Output.Number(slo.BurnRates?.GetValueOrDefault("1h"), "0.#"),
+                    slo.RemainingMinutes <= 0 ? "spent" : Output.Duration(slo.TimeToExhaustionMinutes), Output.Health(slo.Status));
+            console.Write(table);
+        }
+        var clocks = sla.Slos.Where(s => s.Kind != "availability").ToList();
+        if (clocks.Count > 0)
+        {
+            var table = Output.Table("CLOCK", "LIMIT", "MET", "BREACHED", "COMPLIANCE", "RUNNING", "STATUS");
+            foreach (var slo in clocks)
+                table.AddRow(Output.Text(slo.Id), Output.Text(slo.Limit), Output.Number(slo.Met), Output.Number(slo.Breached),
+                    slo.Sli is { } compliance ? Output.Number(compliance, "0.##") + "%" : "-", Output.Number(slo.Running?.Count ?? 0),
+                    Output.Health(slo.Status) + (slo.Drift is { Drifting: true } ? " (drifting)" : ""));
+            console.Write(table);
+        }
+        if (availability.Count == 0 && clocks.Count == 0) console.MarkupLine("No SLA: the account's contract sets no SLO.");
+        ShowSlaEvents(console, sla, detailWidth: 48);
     }
 
     /// <summary>A rolling window ends now and is told by its length; a calendar month by its bounds.</summary>
@@ -28,7 +58,7 @@ public static partial class Commands
         ? Durations.Format(slo.WindowEnd - slo.WindowStart) + " rolling"
         : $"{slo.WindowStart.UtcDateTime:yyyy-MM-dd HH:mm}Z to {slo.WindowEnd.UtcDateTime:yyyy-MM-dd HH:mm}Z";
 
-    private static void ShowSla(IAnsiConsole console, SlaResponse sla)
+    private static void ShowSlaWide(IAnsiConsole console, SlaResponse sla)
     {
         console.MarkupLine($"{Output.Text(sla.Account)}: {Output.Health(sla.Status)} at {Output.Time(sla.At)}");
         var availability = sla.Slos.Where(s => s.Kind == "availability").ToList();
@@ -60,8 +90,15 @@ public static partial class Commands
             console.Write(table);
         }
         if (availability.Count == 0 && clocks.Count == 0) console.MarkupLine("No SLA: the account's contract sets no SLO.");
+        ShowSlaEvents(console, sla);
+    }
+
+    /// <param name="detailWidth">Wraps the detail within that many columns; none: on one line.</param>
+    private static void ShowSlaEvents(IAnsiConsole console, SlaResponse sla, int? detailWidth = null)
+    {
         if (sla.RecentEvents.Count == 0) return;
         var events = Output.Table("AT", "SLO", "EVENT", "DETAIL");
+        if (detailWidth is { } width) events.Columns[3].Width(width);
         foreach (var e in sla.RecentEvents.Take(EventsShown))
             events.AddRow(Output.Time(e.At), Output.Text(e.Slo), e.Kind == SlaEventKind.Status && e.From is { } from ? $"{Output.Word(from)} to {Output.Health(e.To)}" : Output.Word(e.Kind),
                 Output.Text(e.Detail));
