@@ -68,6 +68,34 @@ public sealed class OpsctlTests(ServerFixture fixture)
         Assert.Contains("resolved", conflict);
     }
 
+    [Fact]
+    public async Task Escalate_reassign_and_reopen_act_as_the_API_does()
+    {
+        var name = "Opsctl" + Guid.NewGuid().ToString("N")[..10];
+        var (status, receipt) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts",
+            $$$"""[{"labels":{"alertname":"{{{name}}}","service":"ehr-api","severity":"warning"}}]""", bearer: "demo-key-healthnet");
+        Assert.Equal(200, status);
+        var id = receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+
+        var (escalated, _, escalateError) = await OpsctlAsync("incidents", "escalate", id, "--actor", "ana");
+        Assert.True(escalated == 0, escalateError);
+        var (reassigned, said, reassignError) = await OpsctlAsync("incidents", "reassign", id, "--to", "channel:console", "--actor", "ana");
+        Assert.True(reassigned == 0, reassignError);
+        Assert.Contains($"{id}: ", said);
+        var (badTarget, _, why) = await OpsctlAsync("incidents", "reassign", id, "--to", "nobody");
+        Assert.NotEqual(0, badTarget);
+        Assert.Contains("'nobody' is not a target", why);
+        Assert.Equal(0, (await OpsctlAsync("incidents", "resolve", id, "--actor", "ana")).ExitCode);
+        var (reopened, reopenedSaid, reopenError) = await OpsctlAsync("incidents", "reopen", id, "--actor", "ana", "--note", "it came back");
+        Assert.True(reopened == 0, reopenError);
+        Assert.Contains($"{id}: triggered", reopenedSaid);
+
+        var kinds = (await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{id}/chronicle")).Select(e => e!["kind"]!.GetValue<string>()).ToList();
+        Assert.Contains("incident.reassigned", kinds);
+        Assert.Contains("incident.reopened", kinds);
+        Assert.True(kinds.Count(k => k == "escalation.step") >= 2, string.Join(", ", kinds)); // the first level, then by hand
+    }
+
     [Theory]
     [InlineData(1, "No incident", "incidents", "show", "inc-aaaaaaaaaaaaaaaa")]
     [InlineData(1, "No account", "accounts", "show", "nosuchaccount")]

@@ -68,6 +68,19 @@ public static partial class Commands
         incidents.Add(show);
         incidents.Add(Act("ack", "Acknowledge", incidentId, actor, null, (incident, parse) => incident.Acknowledge(parse.GetValue(actor)!)));
         incidents.Add(Act("resolve", "Resolve", incidentId, actor, note, (incident, parse) => incident.Resolve(parse.GetValue(actor)!, parse.GetValue(note))));
+        incidents.Add(Act("reopen", "Reopen a resolved incident (its alerts correlate into it again; escalation starts over)", incidentId, actor, note,
+            (incident, parse) => incident.Reopen(parse.GetValue(actor)!, parse.GetValue(note))));
+        incidents.Add(Act("escalate", "Page the next escalation level now", incidentId, actor, null, (incident, parse) => incident.Escalate(parse.GetValue(actor)!)));
+        var to = new Option<string>("--to") { Description = "Whom: user:<id>, schedule:<id>, team:<id> or channel:<id>", Required = true };
+        var reassign = Act("reassign", "Hand the incident to a user, schedule, team or channel and page it now", incidentId, actor, null,
+            (incident, parse) => incident.Reassign(parse.GetValue(actor)!, EscalationTarget.Parse(parse.GetValue(to))!));
+        reassign.Add(to);
+        reassign.Validators.Add(result =>
+        {
+            if (result.GetValue(to) is { } target && EscalationTarget.Parse(target) is null)
+                result.AddError($"--to: '{target}' is not a target; write user:<id>, schedule:<id>, team:<id> or channel:<id>");
+        });
+        incidents.Add(reassign);
         var text = new Argument<string>("text") { Description = "The note" };
         var noteCommand = Act("note", "Add a note to the chronicle", incidentId, actor, null, (incident, parse) => incident.AddNote(parse.GetValue(actor)!, parse.GetValue(text)!));
         noteCommand.Add(text);
