@@ -80,6 +80,26 @@ public static class AccountReads
             severities.Select(s => KpiView.Of(config, times, s, period)).ToList(), Kpis.Compute(times, query.Severity, period), counters?.Total.NoiseReduction));
     }
 
+    /// <summary>
+    /// The month's report (<paramref name="period"/> like 2026-11, in the account's time zone); a period that is not a
+    /// month, or has not begun, adds to <paramref name="errors"/> and finds nothing.
+    /// </summary>
+    public static async Task<Lookup<SlaReport>> ReportAsync(this IGrainFactory grains, string accountId, string? period, DateTimeOffset now, List<string> errors)
+    {
+        var account = grains.GetGrain<IAccountGrain>(accountId);
+        var config = await account.GetConfig();
+        if (config is null) return NoAccount<SlaReport>(accountId);
+        if (!ReportPeriod.LooksLikeMonth(period)) errors.Add("period: required, a month like 2026-11");
+        var range = errors.Count == 0 ? ReportPeriod.Parse(period!, errors)?.Resolve(config.TimeZone, now) : null;
+        if (range is not null && range.Start > now) errors.Add($"period: {period} has not begun");
+        if (range is null || errors.Count > 0) return Lookup<SlaReport>.NotFound(string.Join("; ", errors));
+        var snapshot = (await account.GetSlaForPeriod(range))!;
+        var times = await account.GetIncidentTimes();
+        return Lookup<SlaReport>.Found(new SlaReport(accountId, config.Name, period!, range.Start, range.End, range.End <= now,
+            SloView.All(snapshot), Enum.GetValues<Severity>().Select(s => KpiView.Of(config, times, s, range)).ToList(),
+            snapshot.Corrections.Where(c => (c.ResolvedAt ?? range.End) >= range.Start && c.StartedAt < range.End).ToList()));
+    }
+
     public static async Task<Lookup<OnCallResponse>> OnCallAsync(this IGrainFactory grains, string accountId, string scheduleId, OnCallQuery query)
     {
         var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();

@@ -71,6 +71,7 @@ public static partial class Commands
         root.Add(Incidents());
         root.Add(Sla());
         root.Add(Kpi());
+        root.Add(Report());
         root.Add(OnCall());
         root.Add(Silences());
         root.Add(Config());

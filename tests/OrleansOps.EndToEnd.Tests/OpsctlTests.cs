@@ -166,6 +166,27 @@ public sealed class OpsctlTests(ServerFixture fixture)
             Assert.Equal(0, back);
             Assert.Contains($"{id}: counted as it happened", restored);
 
+            // October's report, as the API serves it, from opsctl: the CSV on the terminal, the HTML into a file.
+            var (reported, csv, reportError) = await OpsctlAsync("report", "logiship", "--period", "2026-10", "--format", "csv");
+            Assert.True(reported == 0, reportError);
+            Assert.StartsWith("account,account_name,period,slo,kind,status", csv);
+            Assert.Contains("logiship,LogiShip,2026-10,tracking-availability,availability,", csv);
+            var html = Path.Combine(Path.GetTempPath(), $"opsctl-report-{Guid.NewGuid():N}.html");
+            try
+            {
+                var (written, writtenSaid, _) = await OpsctlAsync("report", "logiship", "--period", "2026-10", "--format", "html", "-o", html);
+                Assert.Equal(0, written);
+                Assert.Contains($"written to {html}", writtenSaid);
+                Assert.Contains("<h1>SLA report: LogiShip, 2026-10</h1>", await File.ReadAllTextAsync(html));
+            }
+            finally
+            {
+                File.Delete(html);
+            }
+            var (notMonth, _, notMonthWhy) = await OpsctlAsync("report", "logiship", "--period", "30d");
+            Assert.Equal(1, notMonth);
+            Assert.Contains("period: required, a month like 2026-11", notMonthWhy);
+
             // The example the README imports is shipped, and imports as it says.
             var example = Path.Combine(ServerProcess.RepositoryRoot, "examples", "past-incidents.json");
             var (shipped, imported, failed) = await OpsctlAsync("incidents", "import", "healthnet", "-f", example);

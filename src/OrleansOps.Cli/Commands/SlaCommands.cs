@@ -105,6 +105,58 @@ public static partial class Commands
         console.Write(events);
     }
 
+    /// <summary><c>opsctl report &lt;account&gt; --period 2026-11</c>: the month's SLA report, as GET /api/v1/accounts/{id}/reports/sla.</summary>
+    private static Command Report()
+    {
+        var accountId = AccountArgument();
+        var period = new Option<string>("--period") { Description = "The month, e.g. 2026-11, in the account's time zone", Required = true };
+        var format = new Option<string>("--format") { Description = "csv or html (the report as the API serves it), or table", DefaultValueFactory = _ => "table" };
+        var file = new Option<FileInfo?>("--output", "-o") { Description = "Write the report to this file instead of the terminal" };
+        var report = new Command("report", "An account's monthly SLA report: every SLO with its credit, the KPIs, the corrected incidents; as CSV, HTML or a table")
+        {
+            accountId, period, format, file,
+        };
+        report.Validators.Add(result =>
+        {
+            if (result.GetValue(format) is { } kind && kind is not ("table" or "csv" or "html"))
+                result.AddError($"--format: '{kind}' is not table, csv or html");
+        });
+        report.SetAction((parse, cancel) => Run(parse, cancel, Reach.Account(parse.GetValue(accountId)!), async (grains, output) =>
+        {
+            var id = parse.GetValue(accountId)!;
+            var errors = new List<string>();
+            var found = await grains.ReportAsync(id, parse.GetValue(period), TimeProvider.System.GetUtcNow(), errors);
+            if (errors.Count > 0) return Fail(Refused, string.Join("; ", errors));
+            if (found.Value is not { } month) return Fail(Refused, found.Missing!);
+            var text = parse.GetValue(format) switch { "csv" => SlaReports.Csv(month), "html" => SlaReports.Html(month), _ => null };
+            if (parse.GetValue(file) is { } target)
+            {
+                await File.WriteAllTextAsync(target.FullName, text ?? SlaReports.Csv(month), cancel);
+                Console.Out.WriteLine($"{id} {month.Period}: written to {target.FullName}");
+            }
+            else if (text is not null) Console.Out.Write(text);
+            else output.Write(month, ShowReport);
+            return Done;
+        }));
+        return report;
+    }
+
+    private static void ShowReport(IAnsiConsole console, SlaReport report)
+    {
+        console.MarkupLine($"{Output.Text(report.Name)} ({Output.Text(report.Account)}), {Output.Text(report.Period)}: {(report.Closed ? "closed" : "in progress")}, {Output.Time(report.From)} to {Output.Time(report.To)}");
+        var slos = Output.Table("SLO", "KIND", "TARGET", "SLI", "LEFT MIN", "CREDIT", "STATUS");
+        foreach (var slo in report.Slos)
+            slos.AddRow(Output.Text(slo.Id), Output.Text(slo.Kind), slo.Target is { } target ? Output.Number(target) + "%" : Output.Text(slo.Limit),
+                slo.Sli is { } sli ? Output.Number(sli, "0.####") + "%" : "-", Output.Number(slo.RemainingMinutes, "0.#"),
+                slo.CreditPercent is { } credit ? Output.Number(credit) + "%" : "-", Output.Health(slo.Status));
+        console.Write(slos);
+        if (report.Corrections.Count == 0) return;
+        var corrections = Output.Table("CORRECTED INCIDENT", "STARTED", "CORRECTION", "BY", "REASON");
+        foreach (var c in report.Corrections)
+            corrections.AddRow(Output.Text(c.IncidentId), Output.Time(c.StartedAt), Output.Text(c.Correction.Describe()), Output.Text(c.Correction.Actor), Output.Text(c.Correction.Reason));
+        console.Write(corrections);
+    }
+
     /// <summary><c>opsctl kpi &lt;account&gt;</c>: KPIs per severity against the targets the SLA implies, as GET /api/v1/accounts/{id}/kpis.</summary>
     private static Command Kpi()
     {

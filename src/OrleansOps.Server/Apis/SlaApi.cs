@@ -95,30 +95,15 @@ public static class SlaApi
         }
     }
 
-    public sealed record SlaReport(string Account, string Name, string Period, DateTimeOffset From, DateTimeOffset To, bool Closed,
-        IReadOnlyList<SloView> Slos, IReadOnlyList<KpiView> Kpis, IReadOnlyList<CorrectedIncident> Corrections);
-
     private static async Task<IResult> GetReport(string accountId, string? period, string? format, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
         if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
-        var account = grains.GetGrain<IAccountGrain>(accountId);
-        var config = await account.GetConfig();
-        if (config is null) return Problems.NoAccount(accountId);
-        var now = time.GetUtcNow();
         var errors = new List<string>();
-        if (!ReportPeriod.LooksLikeMonth(period)) errors.Add("period: required, a month like 2026-11");
-        var range = errors.Count == 0 ? ReportPeriod.Parse(period!, errors)?.Resolve(config.TimeZone, now) : null;
         var kind = (format ?? (request.Headers.Accept.ToString() is var accept && accept.Contains("text/csv") ? "csv" : accept.Contains("text/html") ? "html" : "json")).ToLowerInvariant();
         if (kind is not ("json" or "csv" or "html")) errors.Add($"format: '{format}' is not json, csv or html");
-        if (range is not null && range.Start > now) errors.Add($"period: {period} has not begun");
+        var found = await grains.ReportAsync(accountId, period, time.GetUtcNow(), errors);
         if (errors.Count > 0) return Problems.InvalidQuery(errors);
-
-        var closed = range!.End <= now;
-        var snapshot = (await account.GetSlaForPeriod(range))!;
-        var times = await account.GetIncidentTimes();
-        var report = new SlaReport(accountId, config.Name, period!, range.Start, range.End, closed,
-            SloView.All(snapshot), Enum.GetValues<Severity>().Select(s => KpiView.Of(config, times, s, range)).ToList(),
-            snapshot.Corrections.Where(c => (c.ResolvedAt ?? range.End) >= range.Start && c.StartedAt < range.End).ToList());
+        if (found.Value is not { } report) return Problems.NoAccount(accountId);
         return kind switch
         {
             "csv" => TypedResults.Text(SlaReports.Csv(report), "text/csv; charset=utf-8"),

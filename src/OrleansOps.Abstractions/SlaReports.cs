@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace OrleansOps.Server.Apis;
+namespace OrleansOps.Abstractions;
 
 /// <summary>The monthly SLA report as CSV (for spreadsheets) and HTML (for people). Every value from the account is untrusted.</summary>
 public static class SlaReports
@@ -13,7 +13,7 @@ public static class SlaReports
         "remaining_minutes", "credit_percent", "limit", "incidents", "met", "breached",
     ];
 
-    public static string Csv(SlaApi.SlaReport report)
+    public static string Csv(SlaReport report)
     {
         var csv = new StringBuilder();
         csv.AppendLine(string.Join(',', Columns));
@@ -46,7 +46,7 @@ public static class SlaReports
 
     private static string Instant(DateTimeOffset at) => at.ToString("u", CultureInfo.InvariantCulture);
 
-    public static string Html(SlaApi.SlaReport report)
+    public static string Html(SlaReport report)
     {
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SLA report ")
