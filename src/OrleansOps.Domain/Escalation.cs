@@ -206,8 +206,9 @@ public sealed record OnCallConfig
             for (var c = 0; c < user.Contacts.Count; c++)
             {
                 var contact = user.Contacts[c];
-                if (contact.Kind is not (ChannelKind.Email or ChannelKind.Sms or ChannelKind.Voice))
-                    yield return $"users[{i}].contacts[{c}].kind: a user is reached by email, sms or voice, not {contact.Kind.ToWire()}";
+                // log: the server's own log, for demos and local runs where no SMTP server or Twilio account is set.
+                if (contact.Kind is not (ChannelKind.Email or ChannelKind.Sms or ChannelKind.Voice or ChannelKind.Log))
+                    yield return $"users[{i}].contacts[{c}].kind: a user is reached by email, sms, voice or log, not {contact.Kind.ToWire()}";
                 else if (AddressProblem(contact.Kind, contact.Address) is { } problem)
                     yield return $"users[{i}].contacts[{c}].address: {problem}";
             }

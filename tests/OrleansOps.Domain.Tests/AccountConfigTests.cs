@@ -17,6 +17,24 @@ public sealed class AccountConfigTests
     };
 
     [Fact]
+    public void A_user_may_be_reached_on_the_servers_log_but_not_through_a_channel_kind()
+    {
+        static AccountConfig With(ChannelKind kind) => new()
+        {
+            Id = "acme",
+            Name = "Acme",
+            Services = [new ServiceDefinition { Id = "api" }],
+            OnCall = new OnCallConfig
+            {
+                Users = [new UserDefinition { Id = "ana", Contacts = [new ContactMethod { Id = "pager", Kind = kind, Address = "" }], Rules = [new NotificationRule { Contact = "pager" }] }],
+            },
+        };
+
+        Assert.DoesNotContain(With(ChannelKind.Log).Validate(), e => e.StartsWith("users[0]", StringComparison.Ordinal));
+        Assert.Contains("users[0].contacts[0].kind: a user is reached by email, sms, voice or log, not slack", With(ChannelKind.Slack).Validate());
+    }
+
+    [Fact]
     public void A_complete_configuration_is_valid() => Assert.Empty(Valid().Validate());
 
     [Theory]

@@ -253,6 +253,12 @@ public sealed class OpsctlAccountTests(ServerFixture fixture)
             var shown = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}");
             Assert.Equal(("Demo Shop EU", 2L, "opsctl"), (shown["name"]!.GetValue<string>(), shown["configVersion"]!.GetValue<long>(), shown["configSource"]!.GetValue<string>()));
 
+            // The same file again changes nothing: the version stays.
+            var (againCode, again, _) = await OpsctlAsync("config", "apply", "-f", file);
+            Assert.Equal(0, againCode);
+            Assert.Equal($"{account}: configuration version 2 unchanged (the file says what is applied already)", again.Trim());
+            Assert.Equal(2L, (await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}"))["configVersion"]!.GetValue<long>());
+
             // Every problem of a refused file is named, and nothing changes.
             await File.WriteAllTextAsync(file, ShopConfig(account, "Broken").Replace("Europe/Berlin", "Mars/Olympus").Replace("target: 99.9", "target: 120"));
             var (refused, _, why) = await OpsctlAsync("config", "apply", "-f", file);
