@@ -97,7 +97,8 @@ public static class AccountReads
         var times = await account.GetIncidentTimes();
         return Lookup<SlaReport>.Found(new SlaReport(accountId, config.Name, period!, range.Start, range.End, range.End <= now,
             SloView.All(snapshot), Enum.GetValues<Severity>().Select(s => KpiView.Of(config, times, s, range)).ToList(),
-            snapshot.Corrections.Where(c => (c.ResolvedAt ?? range.End) >= range.Start && c.StartedAt < range.End).ToList()));
+            snapshot.Corrections.Where(c => (c.ResolvedAt ?? range.End) >= range.Start && c.StartedAt < range.End).ToList(),
+            times.Where(t => (t.ResolvedAt ?? now) >= range.Start && t.StartedAt < range.End).OrderBy(t => t.StartedAt).ToList()));
     }
 
     public static async Task<Lookup<OnCallResponse>> OnCallAsync(this IGrainFactory grains, string accountId, string scheduleId, OnCallQuery query)

@@ -13,30 +13,97 @@ public static class SlaReports
         "remaining_minutes", "credit_percent", "limit", "incidents", "met", "breached",
     ];
 
+    private static readonly string[] IncidentColumns = ["incident", "title", "service", "severity", "started", "acknowledged", "resolved", "minutes"];
+
+    private static readonly string[] CorrectionColumns = ["incident", "title", "service", "severity", "started", "resolved", "correction", "by", "at", "reason"];
+
+    /// <summary>
+    /// The SLO rows (each with the account and period, for spreadsheets that merge months), then, each after a blank line
+    /// and its own header, the month's incidents and the corrected ones.
+    /// </summary>
     public static string Csv(SlaReport report)
     {
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', Columns));
-        foreach (var slo in report.Slos)
+        void Table(string[] columns, IEnumerable<string[]> rows)
         {
-            csv.AppendLine(string.Join(',', new[]
-            {
-                report.Account, report.Name, report.Period, slo.Id, slo.Kind, Status(slo.Status), Number(slo.Target), Number(slo.Sli),
-                Number(slo.BudgetMinutes), Number(slo.DowntimeMinutes), Number(slo.RemainingMinutes), Number(slo.CreditPercent),
-                slo.Limit ?? "", Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
-            }.Select(Cell)));
+            csv.AppendLine(string.Join(',', columns));
+            foreach (var row in rows) csv.AppendLine(string.Join(',', row.Select(Cell)));
+        }
+        Table(Columns, report.Slos.Select(slo => new[] { report.Account, report.Name, report.Period }.Concat(SloRow(slo)).ToArray()));
+        if (report.Incidents.Count > 0)
+        {
+            csv.AppendLine();
+            Table(IncidentColumns, report.Incidents.Select(IncidentRow));
         }
         if (report.Corrections.Count > 0)
         {
-            // A second table after a blank line: the incidents an operator corrected, which the rows above count as corrected.
-            csv.AppendLine().AppendLine(string.Join(',', CorrectionColumns));
-            foreach (var c in report.Corrections)
-                csv.AppendLine(string.Join(',', Correction(c).Select(Cell)));
+            csv.AppendLine();
+            Table(CorrectionColumns, report.Corrections.Select(Correction));
         }
         return csv.ToString();
     }
 
-    private static readonly string[] CorrectionColumns = ["incident", "title", "service", "severity", "started", "resolved", "correction", "by", "at", "reason"];
+    /// <summary>A page to send a customer: the month's standing, its SLOs, the incidents behind them and any corrections, styled inline.</summary>
+    public static string Html(SlaReport report)
+    {
+        var html = new StringBuilder();
+        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>SLA report ")
+            .Append(Encode(report.Name)).Append(' ').Append(Encode(report.Period)).Append("</title><style>").Append(Style).Append("</style></head><body>");
+        html.Append("<h1>SLA report: ").Append(Encode(report.Name)).Append(", ").Append(Encode(report.Period)).Append("</h1>");
+        html.Append("<p class=\"lead\">").Append(report.Closed ? "Period closed" : "Period in progress").Append(": ")
+            .Append(Encode(Instant(report.From))).Append(" to ").Append(Encode(Instant(report.To))).Append(". ")
+            .Append(Encode(Standing(report))).Append("</p>");
+        void Table(string caption, string[] columns, IEnumerable<string[]> rows, Func<string[], string?>? rowClass = null)
+        {
+            html.Append("<table><caption>").Append(Encode(caption)).Append("</caption><thead><tr>");
+            foreach (var column in columns) html.Append("<th scope=\"col\">").Append(Encode(column.Replace('_', ' '))).Append("</th>");
+            html.Append("</tr></thead><tbody>");
+            foreach (var row in rows)
+            {
+                html.Append(rowClass?.Invoke(row) is { } css ? $"<tr class=\"{css}\">" : "<tr>");
+                foreach (var value in row) html.Append("<td>").Append(Encode(value)).Append("</td>");
+                html.Append("</tr>");
+            }
+            html.Append("</tbody></table>");
+        }
+        Table("Service level objectives", Columns[3..], report.Slos.Select(SloRow), row => row[2] == "healthy" ? null : row[2]);
+        Table($"Incidents in {report.Period}", IncidentColumns, report.Incidents.Select(IncidentRow));
+        if (report.Incidents.Count == 0) html.Append("<p>No incident in the period.</p>");
+        if (report.Corrections.Count > 0) Table("Incidents whose count was corrected, and why", CorrectionColumns, report.Corrections.Select(Correction));
+        html.Append("</body></html>");
+        return html.ToString();
+    }
+
+    private const string Style =
+        "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1f24;max-width:1100px;margin:2rem auto;padding:0 1rem}" +
+        "h1{font-size:1.5rem;margin:0 0 .25rem}.lead{color:#4a5360;margin:0 0 1.5rem}" +
+        "table{border-collapse:collapse;width:100%;margin:0 0 2rem;font-variant-numeric:tabular-nums}" +
+        "caption{text-align:left;font-weight:600;font-size:1.1rem;padding:.5rem 0}" +
+        "th{text-align:left;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:#4a5360;border-bottom:2px solid #d0d7de;padding:.4rem .5rem}" +
+        "td{border-bottom:1px solid #eaeef2;padding:.4rem .5rem}tr.breached td{background:#fff1f0}tr.atRisk td{background:#fff8e6}";
+
+    /// <summary>The month in one sentence: how many SLOs were met, and the credit owed, if any.</summary>
+    private static string Standing(SlaReport report)
+    {
+        var breached = report.Slos.Count(s => s.Status == SloHealth.Breached);
+        var credit = report.Slos.Max(s => s.CreditPercent) ?? 0;
+        return (breached == 0 ? $"All {report.Slos.Count} SLOs met" : $"{breached} of {report.Slos.Count} SLOs breached")
+            + (credit > 0 ? $"; service credit {Number(credit)} %." : ".")
+            + $" {report.Incidents.Count} incident{(report.Incidents.Count == 1 ? "" : "s")} in the period"
+            + (report.Corrections.Count > 0 ? $", {report.Corrections.Count} of them corrected by an operator." : ".");
+    }
+
+    private static string[] SloRow(SloView slo) =>
+    [
+        slo.Id, slo.Kind, Status(slo.Status), Number(slo.Target), Number(slo.Sli), Number(slo.BudgetMinutes), Number(slo.DowntimeMinutes),
+        Number(slo.RemainingMinutes), Number(slo.CreditPercent), slo.Limit ?? "", Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
+    ];
+
+    private static string[] IncidentRow(IncidentTimes i) =>
+    [
+        i.IncidentId, i.Title, i.Service, i.Severity.ToWire(), Instant(i.StartedAt), i.AcknowledgedAt is { } ack ? Instant(ack) : "",
+        i.ResolvedAt is { } resolved ? Instant(resolved) : "", i.ResolvedAt is { } end ? Number(Math.Round((end - i.StartedAt).TotalMinutes, 1)) : "",
+    ];
 
     private static string[] Correction(CorrectedIncident c) =>
     [
@@ -45,48 +112,6 @@ public static class SlaReports
     ];
 
     private static string Instant(DateTimeOffset at) => at.ToString("u", CultureInfo.InvariantCulture);
-
-    public static string Html(SlaReport report)
-    {
-        var html = new StringBuilder();
-        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SLA report ")
-            .Append(Encode(report.Name)).Append(' ').Append(Encode(report.Period)).Append("</title></head><body>");
-        html.Append("<h1>SLA report: ").Append(Encode(report.Name)).Append(", ").Append(Encode(report.Period)).Append("</h1>");
-        html.Append("<p>").Append(report.Closed ? "Period closed" : "Period in progress").Append(": ")
-            .Append(Encode(report.From.ToString("u", CultureInfo.InvariantCulture))).Append(" to ")
-            .Append(Encode(report.To.ToString("u", CultureInfo.InvariantCulture))).Append("</p>");
-        html.Append("<table><caption>Service level objectives</caption><thead><tr>");
-        foreach (var column in Columns.Skip(3)) html.Append("<th scope=\"col\">").Append(Encode(column.Replace('_', ' '))).Append("</th>");
-        html.Append("</tr></thead><tbody>");
-        foreach (var slo in report.Slos)
-        {
-            html.Append("<tr>");
-            foreach (var value in new[]
-            {
-                slo.Id, slo.Kind, Status(slo.Status), Number(slo.Target), Number(slo.Sli), Number(slo.BudgetMinutes),
-                Number(slo.DowntimeMinutes), Number(slo.RemainingMinutes), Number(slo.CreditPercent), slo.Limit ?? "",
-                Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
-            })
-                html.Append("<td>").Append(Encode(value)).Append("</td>");
-            html.Append("</tr>");
-        }
-        html.Append("</tbody></table>");
-        if (report.Corrections.Count > 0)
-        {
-            html.Append("<table><caption>Incidents whose count was corrected</caption><thead><tr>");
-            foreach (var column in CorrectionColumns) html.Append("<th scope=\"col\">").Append(Encode(column)).Append("</th>");
-            html.Append("</tr></thead><tbody>");
-            foreach (var c in report.Corrections)
-            {
-                html.Append("<tr>");
-                foreach (var value in Correction(c)) html.Append("<td>").Append(Encode(value)).Append("</td>");
-                html.Append("</tr>");
-            }
-            html.Append("</tbody></table>");
-        }
-        html.Append("</body></html>");
-        return html.ToString();
-    }
 
     /// <summary>As the JSON says it: healthy, atRisk, breached.</summary>
     private static string Status(SloHealth status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());

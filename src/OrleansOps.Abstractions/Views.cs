@@ -64,9 +64,12 @@ public sealed record SlaResponse(string Account, DateTimeOffset At, SloHealth St
         new(accountId, snapshot.At, snapshot.Status, SloView.All(snapshot), events.TakeLast(RecentEventCount).Reverse().ToList(), snapshot.Corrections);
 }
 
-/// <summary>An account's month: each SLO as its own calendar window with its credit, the KPIs per severity, and the corrected incidents.</summary>
+/// <summary>
+/// An account's month: each SLO as its own calendar window with its credit, the KPIs per severity, the incidents behind
+/// them (every one whose impact overlaps the month), and those whose count an operator corrected.
+/// </summary>
 public sealed record SlaReport(string Account, string Name, string Period, DateTimeOffset From, DateTimeOffset To, bool Closed,
-    IReadOnlyList<SloView> Slos, IReadOnlyList<KpiView> Kpis, IReadOnlyList<CorrectedIncident> Corrections);
+    IReadOnlyList<SloView> Slos, IReadOnlyList<KpiView> Kpis, IReadOnlyList<CorrectedIncident> Corrections, IReadOnlyList<IncidentTimes> Incidents);
 
 /// <summary>The KPI targets the SLA implies (its response and resolution windows times the KPI buffer); null where it sets none.</summary>
 public sealed record KpiTargets(double? MttaMinutes, double? MttrMinutes);

@@ -13,7 +13,9 @@ public sealed record IncidentTimes(
     [property: Id(3)] DateTimeOffset OpenedAt,
     [property: Id(4)] DateTimeOffset? AcknowledgedAt,
     [property: Id(5)] DateTimeOffset? ResolvedAt,
-    [property: Id(6)] int Escalations);
+    [property: Id(6)] int Escalations,
+    [property: Id(7)] string Title = "",
+    [property: Id(8)] string Service = "");
 
 /// <summary>
 /// A duration KPI over <see cref="Count"/> incidents, in minutes: the mean beside the nearest-rank median and p90,

@@ -56,7 +56,7 @@ public sealed partial class AccountGrain : IRemindable
 
     public Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes() => Task.FromResult<IReadOnlyList<IncidentTimes>>(
         _incidents.Values.Select(i => new IncidentTimes(
-            i.Id, i.Severity, i.StartedAt, i.OpenedAt, i.FirstAcknowledgedAt ?? i.AcknowledgedAt, i.ResolvedAt, i.Escalations)).ToList());
+            i.Id, i.Severity, i.StartedAt, i.OpenedAt, i.FirstAcknowledgedAt ?? i.AcknowledgedAt, i.ResolvedAt, i.Escalations, i.Title, i.Service)).ToList());
 
     public Task<FleetEntry?> FleetStanding() =>
         Task.FromResult(_own.Config is { } config ? Standing(config, SlaEvaluation.Evaluate(config, _incidents.Values, _time.GetUtcNow())) : null);

@@ -154,7 +154,14 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         var period = started.ToString("yyyy-MM");
         using var csv = await Server.Admin.GetAsync($"/api/v1/accounts/{account}/reports/sla?period={period}&format=csv");
         var text = await csv.Content.ReadAsStringAsync();
+        Assert.Contains("incident,title,service,severity,started,acknowledged,resolved,minutes", text);
+        Assert.Matches($@"{incident},Customer pulled the plug,ehr-api,sev1,[^,]+,[^,]+,[^,]+,40\r?\n", text);
         Assert.Contains("incident,title,service,severity,started,resolved,correction,by,at,reason", text);
+        using var page = await Server.Admin.GetAsync($"/api/v1/accounts/{account}/reports/sla?period={period}&format=html");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<caption>Incidents in " + period + "</caption>", html);
+        Assert.Contains("1 incident in the period, 1 of them corrected by an operator.", html);
+        Assert.Contains("<style>", html);
         Assert.Contains($"{incident},Customer pulled the plug,ehr-api,sev1,", text);
         Assert.Contains("left out of every SLO,ana,", text);
 
