@@ -125,8 +125,8 @@ public interface IIncidentGrain : IGrainWithStringKey
     /// <summary>Corrects how the incident counts against its account's SLOs (null withdraws the correction in force); chronicled with the reason.</summary>
     Task<CommandResult> CorrectSla(string actor, string reason, SlaCorrection? correction);
     /// <summary>
-    /// A note from the incident's ticket, unless it is the note this actor added last (Unchanged): a ServiceNow business
-    /// rule sends the ticket's latest work note with every update of the ticket.
+    /// A note from the incident's ServiceNow ticket, unless that note is among its recent steps already (Unchanged): the
+    /// business rule sends the ticket's latest work note with every update of the ticket.
     /// </summary>
     Task<CommandResult> AddTicketNote(string actor, string text);
     /// <summary>Pages the next level of the escalation policy now.</summary>

@@ -18,8 +18,11 @@ public static class SlaLedger
         var correction = i.SlaCorrection;
         var start = correction?.ImpactStart ?? i.StartedAt;
         var end = correction?.ImpactEnd ?? i.ResolvedAt;
-        ImpactRecord Record(string service, Severity severity, DateTimeOffset since) =>
-            new(i.Id, service, i.Nodes.Items, severity, since < start ? start : since, end is { } e && e < since ? since : end, i.NodesTruncated, correction);
+        ImpactRecord Record(string service, Severity severity, DateTimeOffset since)
+        {
+            var from = since < start ? start : since;
+            return new(i.Id, service, i.Nodes.Items, severity, from, end is { } e && e < from ? from : end, i.NodesTruncated, correction);
+        }
         return i.Services.Items.Count == 0
             ? [Record(i.Service, i.Severity, start)]
             // A service the failure spread to is impacted from when its worst alert joined, at that alert's severity.

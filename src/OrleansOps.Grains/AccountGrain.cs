@@ -148,10 +148,13 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             .ToList() ?? [];
 
         // The configuration applied already (a retried PUT, a file applied again with opsctl) keeps its version: a new
-        // one would tell readers holding the ETag that something changed. What follows it is still repaired below.
-        var unchanged = current.Config is { } applied && Same(applied, config);
+        // one would tell readers holding the ETag that something changed. What follows it is still repaired below. (A
+        // start-up file goes by its hash above, which an applied copy must record even when the text changed nothing.)
+        var unchanged = source.Kind != "file" && current.Config is { } applied && Same(applied, config);
         var version = current.ConfigVersion;
-        if (!unchanged)
+        // Alike to a write still on its way to disk: answered once that write is durable, as its own caller is.
+        if (unchanged) await JournalStream.WhenDurableAsync(_stream.Durable);
+        else
         {
             var configured = new Configured(config, ++version, source, _time.GetUtcNow(), source.Kind == "file" ? source.ContentHash : current.LastFileHash);
             var change = new AccountChange { Configured = configured };
@@ -171,6 +174,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
 
         return new ConfigResult { Applied = !unchanged, Unchanged = unchanged, Version = version, Created = created, Existed = !created };
     }
+
+    /// <summary>Whether a summary brings another SLA correction (by content: a copy read back is another instance).</summary>
+    private static bool SameCorrection(SlaCorrection? a, SlaCorrection? b) =>
+        a is null ? b is null : b is not null && a.SameEffect(b) && a.At == b.At && a.Actor == b.Actor && a.Reason == b.Reason;
 
     /// <summary>Whether two configurations say the same, as their serialized forms do (the order of lists and maps included).</summary>
     private bool Same(AccountConfig a, AccountConfig b) => _serializer.SerializeToArray(a).AsSpan().SequenceEqual(_serializer.SerializeToArray(b));
@@ -198,7 +205,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             if (known is not null && known.Version > summary.Version) continue;
             lifecycle |= known is null || known.Status != summary.Status || known.Severity != summary.Severity
                 || known.AcknowledgedAt != summary.AcknowledgedAt || known.ResolvedAt != summary.ResolvedAt || known.Services != summary.Services
-                || known.SlaCorrection != summary.SlaCorrection;
+                || !SameCorrection(known.SlaCorrection, summary.SlaCorrection);
             Take(summary);
         }
         _changes++;

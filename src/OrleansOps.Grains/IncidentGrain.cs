@@ -198,7 +198,8 @@ public sealed class IncidentGrain(
         // A ticket's later updates re-send a note among the last few steps (the incident's own steps follow it there).
         const int recent = 64;
         var tail = await ReadChronicleAsync(Math.Max(0, Incident.ChronicleSeq - recent), recent);
-        if (tail.LastOrDefault(e => e.Kind == ChronicleKinds.Note && e.Actor == actor)?.Text == text)
+        // By text alone: the rule's work note names its own author and time, and the update that re-sends it may be another's.
+        if (tail.Any(e => e.Kind == ChronicleKinds.Note && e.Actor.StartsWith("servicenow:", StringComparison.Ordinal) && e.Text == text))
             return new CommandResult { Outcome = CommandOutcome.Unchanged, Message = "the ticket sent this note before: it is on the chronicle already", Incident = View };
         return await AddNote(actor, text);
     }

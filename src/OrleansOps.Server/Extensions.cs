@@ -24,6 +24,8 @@ public static class Extensions
 
     /// <summary>When the host began to start, for the banner's "started in".</summary>
     private static long _starting;
+    /// <summary>Whether this start generated the kept admin token: only then does the banner show it.</summary>
+    private static bool _adminTokenCreated;
 
     public static WebApplicationBuilder AddOrleansOps(this WebApplicationBuilder builder)
     {
@@ -47,7 +49,7 @@ public static class Extensions
 
         builder.Services.AddSingleton(options.AdminTokenConfigured
             ? new AdminToken(options.AdminToken, options.AdminTokenSha256)
-            : new AdminToken(KeptAdminToken.Path(options) is { } kept ? KeptAdminToken.LoadOrCreate(kept) : KeptAdminToken.New()));
+            : new AdminToken(KeptAdminToken.Path(options) is { } kept ? KeptAdminToken.LoadOrCreate(kept, out _adminTokenCreated) : KeptAdminToken.New()));
         builder.Services.AddSingleton<Credentials>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddNotificationSender(builder.Configuration);
@@ -198,7 +200,10 @@ public static class Extensions
         Console.WriteLine(options.AdminTokenConfigured
             ? "  admin token: as configured in OrleansOps:AdminToken or OrleansOps:AdminTokenSha256"
             : KeptAdminToken.Path(options) is { } kept
-                ? $"  admin token: {token.Value}   (kept in {System.IO.Path.GetFullPath(kept)} for the next start; set OrleansOps:AdminToken or AdminTokenSha256 to choose one)"
+                // Shown once, when it is made: a log kept for months should not hold a token that lasts as long.
+                ? _adminTokenCreated
+                    ? $"  admin token: {token.Value}   (new; kept in {System.IO.Path.GetFullPath(kept)} for the next start; set OrleansOps:AdminToken or AdminTokenSha256 to choose one)"
+                    : $"  admin token: in {System.IO.Path.GetFullPath(kept)}   (cat it to sign in; set OrleansOps:AdminToken or AdminTokenSha256 to choose one)"
                 : $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken or AdminTokenSha256 to keep one)");
     }
 
@@ -234,8 +239,9 @@ internal static class KeptAdminToken
 
     public static string New() => RandomNumberGenerator.GetHexString(32, lowercase: true);
 
-    public static string LoadOrCreate(string path)
+    public static string LoadOrCreate(string path, out bool created)
     {
+        created = false;
         if (File.Exists(path))
         {
             var kept = File.ReadAllText(path).Trim();
@@ -244,9 +250,13 @@ internal static class KeptAdminToken
         }
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var token = New();
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        // Written whole under another name, then renamed: a crash leaves no empty token file behind.
+        var writing = path + ".new";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var file = new StreamWriter(path, System.Text.Encoding.ASCII, options)) file.Write(token);
+        using (var file = new StreamWriter(writing, System.Text.Encoding.ASCII, options)) file.Write(token);
+        File.Move(writing, path);
+        created = true;
         return token;
     }
 }

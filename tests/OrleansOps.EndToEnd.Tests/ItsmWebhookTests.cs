@@ -145,6 +145,14 @@ public sealed class ItsmWebhookTests : IAsyncLifetime
         Assert.Equal("2026-12-07 10:05:12 - Bob (Work notes)\nlooking at the switch",
             chronicle.Single(e => e!["kind"]!.GetValue<string>() == "note.added")!["text"]!.GetValue<string>());
         Assert.Equal("resolved", (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{second}"))["status"]!.GetValue<string>());
+
+        // Reopened by an operator; a later note on the still-resolved ticket (its state unchanged) adds the note and resolves nothing.
+        Assert.Equal(200, (await Api.PostAsync(_server.Admin, $"/api/v1/incidents/{second}/reopen", """{"actor":"ops"}""")).Status);
+        var later = $$"""{"correlation_id":"{{second}}","state":"6","previous_state":"6","work_notes":"2026-12-07 11:00:00 - Bob (Work notes)\npost-mortem booked","sys_updated_by":"bob"}""";
+        (status, result) = await PostAsync(path, later, Bearer(Secret));
+        Assert.Equal(200, status);
+        Assert.Equal("note", result!["action"]!.GetValue<string>());
+        Assert.Equal("triggered", (await Api.GetOkAsync(_server.Admin, $"/api/v1/incidents/{second}"))["status"]!.GetValue<string>());
     }
 
     [Fact]

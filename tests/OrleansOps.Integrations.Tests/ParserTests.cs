@@ -105,23 +105,24 @@ public sealed class ParserTests
     }
 
     [Fact]
-    public void PagerDuty_custom_details_that_are_text_under_a_label_name_become_labels_and_never_override_the_events_own()
+    public void PagerDuty_custom_details_that_say_where_become_labels_and_no_others()
     {
         var result = Parse(PagerDutyEventParser.Parse, """
             {"routing_key":"k","event_action":"trigger","dedup_key":"bgp/node-a",
              "payload":{"summary":"BGP session down on node-a","source":"router-7","severity":"critical","class":"BgpDown",
-               "custom_details":{"node":"node-a","zone":"fra-1","severity":"info","free space":"1%","peers":3,"long":"{{LONG}}"}}}
+               "custom_details":{"node":"node-a","zone":"fra-1","env":"prod","severity":"info","free space":"1%","host":3,"region":"{{LONG}}"}}}
             """.Replace("{{LONG}}", new string('x', 1025)));
         Assert.True(result.IsValid, string.Join("; ", result.Errors));
         var alert = Assert.Single(result.Alerts);
         Assert.Equal("node-a", alert.Labels["node"]);
         Assert.Equal("fra-1", alert.Labels["zone"]);
-        Assert.Equal("critical", alert.Labels["severity"]); // the event's own field wins
+        Assert.Equal("critical", alert.Labels["severity"]); // not a place: the event's own field stands
         Assert.Equal("BgpDown", alert.Labels["alertname"]);
+        Assert.False(alert.Labels.ContainsKey("env")); // another detail changes neither grouping nor silences
         Assert.False(alert.Labels.ContainsKey("free space"));
-        Assert.False(alert.Labels.ContainsKey("peers"));
-        Assert.False(alert.Labels.ContainsKey("long"));
-        Assert.Contains("\"peers\":3", alert.Annotations["custom_details"]);
+        Assert.False(alert.Labels.ContainsKey("host")); // not text
+        Assert.False(alert.Labels.ContainsKey("region")); // too long for a label
+        Assert.Contains("\"env\":\"prod\"", alert.Annotations["custom_details"]);
         Assert.Equal("node-a", NodeLabel.Of(alert.Labels));
     }
 

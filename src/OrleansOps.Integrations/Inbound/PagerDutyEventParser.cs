@@ -6,11 +6,11 @@ namespace OrleansOps.Integrations.Inbound;
 /// <c>POST /v2/enqueue</c>: the PagerDuty Events API v2 shape. The routing_key is the integration key;
 /// dedup_key is the alert's identity. The service is, in order: <c>custom_details.service</c>,
 /// <c>payload.component</c>, the key's default service. <c>source</c>, <c>component</c>, <c>group</c> and
-/// <c>class</c> become labels; the alert name is <c>class</c>, else the summary. Custom details that are text under a
-/// label's kind of name (<c>node</c>, <c>zone</c>, <c>instance</c>, …) become labels too, so that a sender can name
-/// the node a per-node SLA counts the incident against; the details stay whole in an annotation.
+/// <c>class</c> become labels; the alert name is <c>class</c>, else the summary. Custom details that say where the failure
+/// is (<see cref="PlaceDetails"/>: <c>node</c>, <c>zone</c>, …) become labels too, so that a sender can name the node a
+/// per-node SLA counts the incident against; the details stay whole in an annotation.
 /// </summary>
-public static partial class PagerDutyEventParser
+public static class PagerDutyEventParser
 {
     public const string Source = "pagerduty";
     public const int MaxSummaryLength = 1024;
@@ -18,8 +18,11 @@ public static partial class PagerDutyEventParser
     /// <summary>A custom detail longer than this is no label (it stays in the details' annotation).</summary>
     private const int MaxDetailLabelLength = 1024;
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
-    private static partial System.Text.RegularExpressions.Regex LabelName();
+    /// <summary>
+    /// The custom details that become labels: where the failure is, for per-node SLAs and correlation by node. Only these,
+    /// so that a sender's other details (env, cluster, …) change neither grouping nor silences of existing senders.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PlaceDetails = ["node", "instance", "host", "zone", "region"];
 
     public static ParseResult Parse(JsonElement root, DateTimeOffset now)
     {
@@ -77,10 +80,10 @@ public static partial class PagerDutyEventParser
             if (details.ValueKind == JsonValueKind.Object)
             {
                 if (details.TryGetProperty("service", out var named) && named.ValueKind == JsonValueKind.String) detailService = named.GetString();
-                foreach (var detail in details.EnumerateObject())
-                    if (detail.Value.ValueKind == JsonValueKind.String && detail.Value.GetString() is { Length: > 0 and <= MaxDetailLabelLength } text
-                        && LabelName().IsMatch(detail.Name) && detailLabels.Count < JsonFields.MaxLabels)
-                        detailLabels.TryAdd(detail.Name, text);
+                foreach (var name in PlaceDetails)
+                    if (details.TryGetProperty(name, out var place) && place.ValueKind == JsonValueKind.String
+                        && place.GetString() is { Length: > 0 and <= MaxDetailLabelLength } text)
+                        detailLabels[name] = text;
                 annotations["custom_details"] = details.GetRawText();
             }
             else annotations["custom_details"] = details.ValueKind == JsonValueKind.String ? details.GetString()! : details.GetRawText();

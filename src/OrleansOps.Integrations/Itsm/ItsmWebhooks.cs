@@ -85,7 +85,7 @@ public static class ItsmWebhooks
     }
 
     /// <summary>
-    /// A ServiceNow business rule's outbound REST message: <c>{"correlation_id", "state", "work_notes", "sys_updated_by"}</c>;
+    /// A ServiceNow business rule's outbound REST message: <c>{"correlation_id", "state", "previous_state", "work_notes", "sys_updated_by"}</c>;
     /// a work note is a note, then state 6 (Resolved) or 7 (Closed) resolves and 2 (In Progress) acknowledges. Both are
     /// read from one message: the rule sends the ticket's latest work note with every update, and that is often our own
     /// (marked, so not taken again) when an agent resolves the ticket.
@@ -101,7 +101,11 @@ public static class ItsmWebhooks
         var actions = new List<InboundAction>(2);
         if (String(body, "work_notes") is { } note && !string.IsNullOrWhiteSpace(note) && !note.Contains(OurMarker, StringComparison.Ordinal))
             actions.Add(new InboundAction(incidentId, InboundActionKind.Note, actor, note));
-        switch (String(body, "state"))
+        // The rule sends the ticket's state with every update; with the state before it, only a change of state acts, so a
+        // note on a resolved ticket does not resolve an incident an operator reopened since.
+        var state = String(body, "state");
+        if (String(body, "previous_state") is { } before && before == state) return actions;
+        switch (state)
         {
             case "6" or "7":
                 actions.Add(new InboundAction(incidentId, InboundActionKind.Resolve, actor, String(body, "close_notes")));
