@@ -47,7 +47,7 @@ public sealed partial class IncidentState
         get
         {
             DateTimeOffset? next = null;
-            foreach (var clock in Clocks) next = Earliest(next, clock.NextDue);
+            foreach (var clock in Clocks.Where(c => SlaCorrection?.ExcludesFrom(c.Name) != true)) next = Earliest(next, clock.NextDue);
             return next;
         }
     }
@@ -86,7 +86,8 @@ public sealed partial class IncidentState
                 changed = true;
             }
         }
-        foreach (var clock in Clocks.Where(c => c.Running))
+        // A clock an operator left the incident out of warns of nothing and breaches nothing: it does not count.
+        foreach (var clock in Clocks.Where(c => c.Running && SlaCorrection?.ExcludesFrom(c.Name) != true))
         {
             if (!clock.Warned && clock.WarnAt <= now && clock.Deadline > now)
             {

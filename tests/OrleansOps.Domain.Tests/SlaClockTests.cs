@@ -35,6 +35,25 @@ public sealed class SlaClockTests
             .Select(e => (e.Kind, e.At, e.Data["clock"])).ToList();
 
     [Fact]
+    public void A_clock_the_incident_was_left_out_of_warns_and_breaches_nothing_and_wakes_nobody()
+    {
+        var incident = Open(Severity.Sev1);
+        RunUntil(incident, T0.AddMinutes(1)); // the clocks start
+        var errors = new List<string>();
+        var correction = SlaCorrections.Check(false, true, ["sev1-response"], null, null, "ana", "a test page", Contract, T0, errors);
+        Assert.Empty(errors);
+        Assert.True(incident.CorrectSla(correction, "ana", "a test page", T0.AddMinutes(1)));
+
+        RunUntil(incident, T0.AddHours(3));
+
+        // Only the resolution clock, which still counts, warns and breaches; then nothing is left to wake for.
+        Assert.Equal(
+            [(ChronicleKinds.SlaWarning, T0.AddMinutes(96), "sev1-resolution"), (ChronicleKinds.SlaBreached, T0.AddMinutes(120), "sev1-resolution")],
+            ClockEntries(incident));
+        Assert.Null(incident.NextWake);
+    }
+
+    [Fact]
     public void A_sev1_warns_at_80_percent_of_each_window_and_breaches_at_the_deadline()
     {
         var incident = Open(Severity.Sev1);
