@@ -205,6 +205,16 @@ public sealed class DashboardTests
             return page;
         }
 
+        // The page runs and loads only its own files and calls only this server, whatever a label holds.
+        using (var served = await server.Anonymous.GetAsync("/dashboard"))
+        {
+            var policy = string.Join(";", served.Headers.GetValues("Content-Security-Policy"));
+            Assert.Contains("script-src 'self'", policy);
+            Assert.Contains("connect-src 'self'", policy);
+            Assert.Contains("frame-ancestors 'none'", policy);
+            Assert.Equal("no-referrer", Assert.Single(served.Headers.GetValues("Referrer-Policy")));
+        }
+
         // Kept for the tab only (the default): the link, opened in another tab, asks for the token.
         await using (var tabOnly = await browser.NewContextAsync())
         {

@@ -33,13 +33,26 @@ public static class DashboardApi
         var index = files.GetFileInfo("index.html");
         // One page, four views: the script draws the one the path names, so that each view has its own address.
         foreach (var view in new[] { PagesPath, PagesPath + "/accounts/{accountId}", PagesPath + "/incidents/{incidentId}", PagesPath + "/cluster" })
-            app.MapGet(view, () => Page(index)).ExcludeFromDescription();
+            app.MapGet(view, (HttpContext context) => Page(index, context.Response)).ExcludeFromDescription();
         return app;
     }
 
-    private static IResult Page(IFileInfo index) => index.Exists
-        ? TypedResults.File(index.CreateReadStream(), "text/html; charset=utf-8")
-        : Problems.NotFound("The dashboard's files are not beside the server (Dashboard/index.html); rebuild the server.");
+    /// <summary>
+    /// The page may run and load only its own files and call only this server: a label or annotation that slipped past
+    /// the encoding could run nothing, and nothing could read a token the operator chose to keep in this browser.
+    /// </summary>
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    private static IResult Page(IFileInfo index, HttpResponse response)
+    {
+        if (!index.Exists) return Problems.NotFound("The dashboard's files are not beside the server (Dashboard/index.html); rebuild the server.");
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        // Links out (a runbook, a ticket) do not carry the incident's address with them.
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        return TypedResults.File(index.CreateReadStream(), "text/html; charset=utf-8");
+    }
 
     private static async Task<IResult> GetBurnDown(string accountId, int? points, IGrainFactory grains)
     {
