@@ -89,14 +89,5 @@ public static class IncidentImport
         return nodes;
     }
 
-    private static DateTimeOffset? Instant(JsonElement item, string name, List<string> errors)
-    {
-        if (!item.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
-            && instant.Year is >= 1970 and <= 9000)
-            return instant;
-        errors.Add($"{name}: not a timestamp like 2026-11-01T10:00:00Z");
-        return null;
-    }
+    private static DateTimeOffset? Instant(JsonElement item, string name, List<string> errors) => JsonText.OptionalInstant(item, name, errors);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace OrleansOps.Domain;
 
 /// <summary>
@@ -34,10 +36,46 @@ public sealed record SlaCorrection
         : $"impact counted from {ImpactStart?.ToString("u") ?? "its start"} to {ImpactEnd?.ToString("u") ?? "its resolution"}";
 }
 
-/// <summary>Checks an operator's correction against the account's commitments, for the API and opsctl alike.</summary>
+/// <summary>A correction as an operator asks for it, before it is checked against the account (<see cref="SlaCorrections.Check"/>).</summary>
+public sealed record SlaCorrectionRequest(string Actor, string? Reason, bool Withdraw, bool Exclude, IReadOnlyList<string> Slos,
+    DateTimeOffset? ImpactStart, DateTimeOffset? ImpactEnd);
+
+/// <summary>Reads and checks an operator's correction against the account's commitments, for the API and opsctl alike.</summary>
 public static class SlaCorrections
 {
     public const int MaxReasonLength = 2000;
+    private const int MaxActorLength = 200;
+
+    /// <summary>
+    /// The correction as a JSON body asks for it: <c>{actor, reason, withdraw, exclude, slos, impactStart, impactEnd}</c>,
+    /// every field's problem added to <paramref name="errors"/>.
+    /// </summary>
+    public static SlaCorrectionRequest Read(JsonElement body, List<string> errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("$: must be a JSON object");
+            return new SlaCorrectionRequest("admin", null, false, false, [], null, null);
+        }
+        var slos = new List<string>();
+        if (body.TryGetProperty("slos", out var named) && named.ValueKind != JsonValueKind.Null)
+        {
+            if (named.ValueKind != JsonValueKind.Array || named.EnumerateArray().Any(s => s.ValueKind != JsonValueKind.String)) errors.Add("slos: must be an array of SLO names");
+            else slos.AddRange(named.EnumerateArray().Select(s => s.GetString()!));
+        }
+        return new SlaCorrectionRequest(
+            JsonText.OptionalString(body, "actor", MaxActorLength, errors) ?? "admin",
+            JsonText.OptionalString(body, "reason", MaxReasonLength + 1, errors),
+            JsonText.OptionalFlag(body, "withdraw", errors),
+            JsonText.OptionalFlag(body, "exclude", errors),
+            slos,
+            JsonText.OptionalInstant(body, "impactStart", errors),
+            JsonText.OptionalInstant(body, "impactEnd", errors));
+    }
+
+    /// <summary><see cref="Check(bool, bool, IReadOnlyList{string}, DateTimeOffset?, DateTimeOffset?, string, string?, AccountConfig, DateTimeOffset, List{string})"/> of a request.</summary>
+    public static SlaCorrection? Check(SlaCorrectionRequest request, AccountConfig config, DateTimeOffset now, List<string> errors) =>
+        Check(request.Withdraw, request.Exclude, request.Slos, request.ImpactStart, request.ImpactEnd, request.Actor, request.Reason, config, now, errors);
 
     /// <summary>
     /// The correction asked for (null to withdraw the one in force), or the problems with it: a reason is required, and

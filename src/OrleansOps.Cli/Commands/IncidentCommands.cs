@@ -106,17 +106,12 @@ public static partial class Commands
             var id = parse.GetValue(incidentId)!;
             return Run(parse, cancel, Reach.Admin, async (grains, output) =>
             {
-                var incident = grains.GetGrain<IIncidentGrain>(id);
-                if (await incident.Owner() is not { } accountId) return Fail(Refused, Missing.Incident(id));
-                if (await grains.GetGrain<IAccountGrain>(accountId).GetConfig() is not { } config) return Fail(Refused, Missing.Account(accountId));
                 var errors = new List<string>();
-                var who = parse.GetValue(actor)!;
-                var why = parse.GetValue(reason);
-                var correction = SlaCorrections.Check(parse.GetValue(withdraw), parse.GetValue(exclude), parse.GetValue(slo) ?? [],
-                    parse.GetValue(from), parse.GetValue(until), who, why, config, TimeProvider.System.GetUtcNow(), errors);
+                var asked = new SlaCorrectionRequest(parse.GetValue(actor)!, parse.GetValue(reason), parse.GetValue(withdraw), parse.GetValue(exclude),
+                    parse.GetValue(slo) ?? [], parse.GetValue(from), parse.GetValue(until));
+                var found = await grains.CorrectSlaAsync(id, asked, TimeProvider.System.GetUtcNow(), errors);
                 if (errors.Count > 0) return Fail(Refused, "the correction is invalid; nothing was changed:\n  " + string.Join("\n  ", errors));
-                var result = await incident.CorrectSla(who, why!.Trim(), correction);
-                if (result.Outcome is CommandOutcome.NotFound) return Fail(Refused, Missing.Incident(id));
+                if (found.Value is not { } result) return Fail(Refused, found.Missing!);
                 output.Write(IncidentResponse.Of(result.Incident!), (console, i) => console.MarkupLine(
                     $"{i.Id}: {(i.SlaCorrection is { } c ? Output.Text(c.Describe()) : "counted as it happened")}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
                 return Done;

@@ -46,55 +46,13 @@ public static class IncidentsApi
         var (parsed, problem) = await RequestBodies.ReadJsonAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
         if (problem is not null) return problem;
         using var document = parsed!;
-        var body = document.RootElement;
         var errors = new List<string>();
-        if (body.ValueKind != JsonValueKind.Object) return Problems.Invalid("The request is invalid; nothing was changed", ["$: must be a JSON object"]);
-        var actor = RequestBodies.OptionalString(body, "actor", MaxActorLength, errors) ?? "admin";
-        var reason = RequestBodies.OptionalString(body, "reason", SlaCorrections.MaxReasonLength + 1, errors);
-        var exclude = Flag(body, "exclude", errors);
-        var withdraw = Flag(body, "withdraw", errors);
-        var slos = new List<string>();
-        if (body.TryGetProperty("slos", out var named) && named.ValueKind != JsonValueKind.Null)
-        {
-            if (named.ValueKind != JsonValueKind.Array || named.EnumerateArray().Any(s => s.ValueKind != JsonValueKind.String)) errors.Add("slos: must be an array of SLO names");
-            else slos.AddRange(named.EnumerateArray().Select(s => s.GetString()!));
-        }
-        var impactStart = Instant(body, "impactStart", errors);
-        var impactEnd = Instant(body, "impactEnd", errors);
-
-        var incident = grains.GetGrain<IIncidentGrain>(incidentId);
-        var accountId = await incident.Owner();
-        if (accountId is null) return Problems.NoIncident(incidentId);
-        var config = await grains.GetGrain<IAccountGrain>(accountId).GetConfig();
-        if (config is null) return Problems.NoAccount(accountId);
-        var correction = SlaCorrections.Check(withdraw, exclude, slos, impactStart, impactEnd, actor, reason, config, time.GetUtcNow(), errors);
+        var asked = SlaCorrections.Read(document.RootElement, errors);
         if (errors.Count > 0) return Problems.Invalid("The correction is invalid; nothing was changed", errors);
-
-        var result = await incident.CorrectSla(actor, reason!.Trim(), correction);
-        return result.Outcome switch
-        {
-            CommandOutcome.NotFound => Problems.NoIncident(incidentId),
-            CommandOutcome.Conflict => Problems.Conflict(result.Message!),
-            _ => TypedResults.Ok(IncidentResponse.Of(result.Incident!)),
-        };
-
-        static bool Flag(JsonElement body, string name, List<string> errors)
-        {
-            if (!body.TryGetProperty(name, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.False) return false;
-            if (value.ValueKind == JsonValueKind.True) return true;
-            errors.Add($"{name}: must be true or false");
-            return false;
-        }
-
-        static DateTimeOffset? Instant(JsonElement body, string name, List<string> errors)
-        {
-            if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-            if (value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture,
-                    System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
-                return at;
-            errors.Add($"{name}: must be a time like 2026-12-01T10:00:00Z");
-            return null;
-        }
+        var found = await grains.CorrectSlaAsync(incidentId, asked, time.GetUtcNow(), errors);
+        if (errors.Count > 0) return Problems.Invalid("The correction is invalid; nothing was changed", errors);
+        if (found.Value is not { } result) return Problems.NotFound(found.Missing!);
+        return result.Outcome == CommandOutcome.Conflict ? Problems.Conflict(result.Message!) : TypedResults.Ok(IncidentResponse.Of(result.Incident!));
     }
 
     /// <summary>A POST that acts on the incident and answers it as GET does; 409 when its state does not allow the action.</summary>
