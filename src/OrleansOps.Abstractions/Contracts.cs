@@ -298,6 +298,30 @@ public sealed record FleetEntry
     /// <summary>That SLO's name and whole budget in minutes, for a gauge of what is left.</summary>
     [Id(4)] public string? TightestSlo { get; init; }
     [Id(5)] public double? BudgetMinutes { get; init; }
+    /// <summary>When that SLO's budget runs out at the current burn; null while it does not burn.</summary>
+    [Id(6)] public DateTimeOffset? ExhaustedAt { get; init; }
+    /// <summary>Open incidents by severity.</summary>
+    [Id(7)] public SeverityCounts Open { get; init; }
+    /// <summary>The largest service credit the account's availability SLOs owe in their windows now, in percent.</summary>
+    [Id(8)] public double CreditPercent { get; init; }
+    /// <summary>Median time to acknowledge and to resolve of the incidents opened in the last 30 days, in minutes.</summary>
+    [Id(9)] public double? MttaMinutes { get; init; }
+    [Id(10)] public double? MttrMinutes { get; init; }
+    /// <summary>Whether some severity's median is over the target its contract sets.</summary>
+    [Id(11)] public bool MttaOverTarget { get; init; }
+    [Id(12)] public bool MttrOverTarget { get; init; }
+}
+
+/// <summary>A count per severity.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct SeverityCounts([property: Id(0)] int Sev1, [property: Id(1)] int Sev2, [property: Id(2)] int Sev3, [property: Id(3)] int Sev4)
+{
+    public static SeverityCounts Of(IEnumerable<Severity> severities)
+    {
+        var counts = new int[4];
+        foreach (var severity in severities) counts[(int)severity - (int)Severity.Sev1]++;
+        return new(counts[0], counts[1], counts[2], counts[3]);
+    }
 }
 
 /// <summary>An account as /metrics shows it: its incidents by status, the tickets it cannot write, and budget left per SLO.</summary>

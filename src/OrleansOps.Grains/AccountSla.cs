@@ -54,9 +54,10 @@ public sealed partial class AccountGrain : IRemindable
 
     public Task<IReadOnlyList<SlaEvent>> GetSlaEvents() => Task.FromResult<IReadOnlyList<SlaEvent>>(_own.SlaEvents.ToList());
 
-    public Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes() => Task.FromResult<IReadOnlyList<IncidentTimes>>(
-        _incidents.Values.Select(i => new IncidentTimes(
-            i.Id, i.Severity, i.StartedAt, i.OpenedAt, i.FirstAcknowledgedAt ?? i.AcknowledgedAt, i.ResolvedAt, i.Escalations, i.Title, i.Service)).ToList());
+    public Task<IReadOnlyList<IncidentTimes>> GetIncidentTimes() => Task.FromResult<IReadOnlyList<IncidentTimes>>(IncidentTimes());
+
+    private List<IncidentTimes> IncidentTimes() => _incidents.Values.Select(i => new IncidentTimes(
+        i.Id, i.Severity, i.StartedAt, i.OpenedAt, i.FirstAcknowledgedAt ?? i.AcknowledgedAt, i.ResolvedAt, i.Escalations, i.Title, i.Service)).ToList();
 
     public Task<FleetEntry?> FleetStanding() =>
         Task.FromResult(_own.Config is { } config ? Standing(config, SlaEvaluation.Evaluate(config, _incidents.Values, _time.GetUtcNow())) : null);
@@ -218,16 +219,33 @@ public sealed partial class AccountGrain : IRemindable
     private static string Describe(ClockSloReport c) =>
         $"{c.Met} met, {c.Breached} breached in 30 days" + (c.Drift.Drifting ? $"; trending to {c.Drift.ProjectedMinutes:0} min against {c.Limit.TotalMinutes:0}" : "");
 
-    private FleetEntry Standing(AccountConfig config, SlaSnapshot snapshot) => new()
+    private FleetEntry Standing(AccountConfig config, SlaSnapshot snapshot)
     {
-        AccountId = AccountId,
-        Name = config.Name,
-        Status = snapshot.Status,
-        // Whole minutes: the rank moves when the budget does, not at every evaluation.
-        RemainingMinutes = snapshot.LowestRemainingMinutes is { } remaining ? Math.Floor(remaining) : null,
-        TightestSlo = snapshot.Tightest?.Slo,
-        BudgetMinutes = snapshot.Tightest?.BudgetMinutes,
-    };
+        var lastMonth = new TimeRange(snapshot.At - KpiPeriod, snapshot.At);
+        var times = IncidentTimes();
+        var kpis = Kpis.Compute(times, severity: null, lastMonth);
+        var bySeverity = Enum.GetValues<Severity>().Select(severity => KpiView.Of(config, times, severity, lastMonth)).ToList();
+        return new()
+        {
+            AccountId = AccountId,
+            Name = config.Name,
+            Status = snapshot.Status,
+            // Whole minutes: the rank moves when the budget does, not at every evaluation.
+            RemainingMinutes = snapshot.LowestRemainingMinutes is { } remaining ? Math.Floor(remaining) : null,
+            TightestSlo = snapshot.Tightest?.Slo,
+            BudgetMinutes = snapshot.Tightest?.BudgetMinutes,
+            ExhaustedAt = snapshot.Tightest?.ExhaustedAt,
+            Open = SeverityCounts.Of(_incidents.Values.Where(i => i.Status != IncidentStatus.Resolved).Select(i => i.Severity)),
+            CreditPercent = snapshot.Availability.Select(a => a.CreditPercent).DefaultIfEmpty(0).Max(),
+            MttaMinutes = kpis.Mtta.MedianMinutes,
+            MttrMinutes = kpis.Mttr.MedianMinutes,
+            MttaOverTarget = bySeverity.Any(k => k.Kpis.Mtta.MedianMinutes > k.Targets.MttaMinutes),
+            MttrOverTarget = bySeverity.Any(k => k.Kpis.Mttr.MedianMinutes > k.Targets.MttrMinutes),
+        };
+    }
+
+    /// <summary>The fleet's KPIs look back as far as the account page's.</summary>
+    private static readonly TimeSpan KpiPeriod = TimeSpan.FromDays(30);
 
     private async Task KeepReminderWhileWatchingAsync(bool burning)
     {

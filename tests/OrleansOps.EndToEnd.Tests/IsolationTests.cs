@@ -34,7 +34,7 @@ public sealed partial class IsolationTests(ServerFixture fixture)
         foreach (var (method, template) in operations)
         {
             var name = $"{method} {template}";
-            if (template is "/api/v1/accounts" or "/api/v1/me") continue; // the caller's own view, checked below
+            if (template is "/api/v1/accounts" or "/api/v1/me" or "/api/v1/fleet/incidents") continue; // the caller's own view, checked below and in the next test
             var (status, problem) = await SendAsync(method, template, theirs, mine.Token);
             Assert.True(status is 403 or 404, $"{name} answered {status} to another account's token: {problem?.ToJsonString()}");
 
@@ -55,7 +55,7 @@ public sealed partial class IsolationTests(ServerFixture fixture)
             Assert.True(keyStatus == 401, $"{name} answered {keyStatus} to an integration key");
             refused++;
         }
-        Assert.Equal(operations.Count - 2, refused);
+        Assert.Equal(operations.Count - 3, refused);
 
         // The routes that take other credentials (ingest keys, ITSM inbound secrets) take no API token either, not
         // even in a key's place: an account token there is an unknown credential.
@@ -102,6 +102,11 @@ public sealed partial class IsolationTests(ServerFixture fixture)
             var (status, body) = await SendAsync(method, template, mine, mine.Token);
             Assert.True(status == 200, $"GET {template} answered {status} to its own account's token: {body?.ToJsonString()}");
         }
+        // Across the fleet it finds its own incidents and none of the other account's.
+        var (fleetStatus, fleetIncidents) = await Api.SendAsync(Server.Anonymous, HttpMethod.Get, "/api/v1/fleet/incidents?limit=500", bearer: mine.Token);
+        Assert.Equal(200, fleetStatus);
+        Assert.Equal([mine.Account], fleetIncidents!["items"]!.AsArray().Select(i => i!["account"]!.GetValue<string>()).Distinct());
+        Assert.Contains(mine.Incident, fleetIncidents["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
         // It acts on its incidents and silences.
         var (ackStatus, acked) = await Api.PostAsync(Server.Anonymous, $"/api/v1/incidents/{mine.Incident}/ack", """{"actor":"noc"}""", mine.Token);
         Assert.Equal(200, ackStatus);

@@ -90,7 +90,27 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         }, TimeSpan.FromSeconds(10), "the account in the fleet index");
         var statuses = fleet["items"]!.AsArray().Select(i => i!["status"]!.GetValue<string>()).ToList();
         Assert.Equal(statuses.OrderBy(s => s switch { "breached" => 0, "atRisk" => 1, _ => 2 }), statuses);
-        Assert.Equal("breached", fleet["items"]!.AsArray().Single(i => i!["accountId"]!.GetValue<string>() == account)!["status"]!.GetValue<string>());
+        var standing = fleet["items"]!.AsArray().Single(i => i!["accountId"]!.GetValue<string>() == account)!;
+        Assert.Equal("breached", standing["status"]!.GetValue<string>());
+        // With the figures an operator scans the fleet for: the credit owed, the medians and their targets, nothing open.
+        Assert.Equal(10, standing["creditPercent"]!.GetValue<double>());
+        Assert.Equal(5, standing["mttaMinutes"]!.GetValue<double>(), 6);
+        Assert.Equal(29, standing["mttrMinutes"]!.GetValue<double>(), 6);
+        Assert.False(standing["mttaOverTarget"]!.GetValue<bool>()); // 5 against 7.5
+        Assert.False(standing["mttrOverTarget"]!.GetValue<bool>()); // 29 against 60
+        Assert.Equal(0, standing["open"]!.AsObject().Sum(s => s.Value!.GetValue<int>()));
+        Assert.Null(standing["exhaustedAt"]);
+
+        // Its incidents across the fleet, narrowed by account, severity and text; a bad filter is a 400 naming it.
+        var found = await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/incidents?account={account}&severity=sev1&limit=500");
+        Assert.Equal(3, found["items"]!.AsArray().Count);
+        Assert.All(found["items"]!.AsArray(), i => Assert.Equal(account, i!["account"]!.GetValue<string>()));
+        Assert.Empty((await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/incidents?account={account}&severity=sev2"))["items"]!.AsArray());
+        Assert.Empty((await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/incidents?account={account}&status=open"))["items"]!.AsArray());
+        var (badStatus, bad) = await Api.SendAsync(Server.Admin, HttpMethod.Get, "/api/v1/fleet/incidents?severity=urgent&status=gone");
+        Assert.Equal(400, badStatus);
+        Assert.Contains("severity: 'urgent'", bad!["detail"]!.GetValue<string>());
+        Assert.Contains("status: 'gone'", bad["detail"]!.GetValue<string>());
 
         // The month's report in three formats; the tenant's hostile name stays inert.
         var period = $"{first:yyyy-MM}";

@@ -28,6 +28,10 @@ public static class AccountsApi
         accounts.MapGet("/{accountId}/incidents", ListIncidents)
             .WithSummary("An account's incidents, newest first; ?status=triggered|acknowledged|resolved|open&limit=&cursor=")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapGroup("/api/v1/fleet").WithTags("Accounts").RequireToken()
+            .MapGet("/incidents", ListFleetIncidents)
+            .WithSummary("The newest incidents across every account the token reaches; ?status=open|triggered|acknowledged|resolved&severity=sev1&service=&account=&q=<text in title, id or service>&limit=")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         accounts.MapGet("/{accountId}/schedules/{scheduleId}/oncall", WhoIsOnCall)
             .WithSummary("Who is on call in a schedule at ?at= (default now), and the shifts until ?until= (default a week later)")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -130,16 +134,7 @@ public static class AccountsApi
     {
         if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var errors = new List<string>();
-        var filter = status switch
-        {
-            null or "" => IncidentStatusFilter.All,
-            "open" => IncidentStatusFilter.Open,
-            "triggered" => IncidentStatusFilter.Triggered,
-            "acknowledged" => IncidentStatusFilter.Acknowledged,
-            "resolved" => IncidentStatusFilter.Resolved,
-            _ => (IncidentStatusFilter?)null,
-        };
-        if (filter is null) errors.Add($"status: '{status}' is not one of triggered, acknowledged, resolved, open");
+        var filter = StatusFilter(status, errors);
         var size = Paging.ReadLimit(limit, errors);
         if (!string.IsNullOrEmpty(cursor) && !Grains.IncidentCursor.TryDecode(cursor, out _))
             errors.Add("cursor: not a cursor this server issued (pass the 'next' of the previous page as it was)");
@@ -149,6 +144,57 @@ public static class AccountsApi
         if (await account.Describe() is null) return Problems.NoAccount(accountId);
         var page = await account.ListIncidents(filter!.Value, string.IsNullOrEmpty(cursor) ? null : cursor, size);
         return TypedResults.Ok(new Page<IncidentListItem>(page.Items.Select(IncidentListItem.Of).ToList(), page.Next));
+    }
+
+    private static IncidentStatusFilter? StatusFilter(string? status, List<string> errors)
+    {
+        IncidentStatusFilter? filter = status switch
+        {
+            null or "" => IncidentStatusFilter.All,
+            "open" => IncidentStatusFilter.Open,
+            "triggered" => IncidentStatusFilter.Triggered,
+            "acknowledged" => IncidentStatusFilter.Acknowledged,
+            "resolved" => IncidentStatusFilter.Resolved,
+            _ => null,
+        };
+        if (filter is null) errors.Add($"status: '{status}' is not one of triggered, acknowledged, resolved, open");
+        return filter;
+    }
+
+    /// <summary>
+    /// The newest incidents across the accounts the token reaches that pass every filter given: each account's newest
+    /// <c>limit</c> of the status asked are read and merged, so this is a view of what is going on now, not an archive
+    /// (an account's own list pages through all of its incidents).
+    /// </summary>
+    private static async Task<Results<Ok<Page<IncidentListItem>>, ProblemHttpResult>> ListFleetIncidents(
+        HttpContext context, IGrainFactory grains, string? status = null, string? severity = null, string? service = null,
+        string? account = null, string? q = null, string? limit = null)
+    {
+        var errors = new List<string>();
+        var filter = StatusFilter(status, errors);
+        Severity? only = null;
+        if (!string.IsNullOrEmpty(severity))
+        {
+            if (SeverityMapping.TryParseWire(severity, out var parsed)) only = parsed;
+            else errors.Add($"severity: '{severity}' is not a severity (sev1, sev2, sev3, sev4)");
+        }
+        if (!string.IsNullOrEmpty(account) && !Ids.IsAccountId(account)) errors.Add($"account: '{account}' is not an account id");
+        var size = Paging.ReadLimit(limit, errors);
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
+
+        var grant = context.Grant();
+        var accounts = (await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List())
+            .Where(id => grant.Covers(id) && (string.IsNullOrEmpty(account) || id == account));
+        var pages = await Task.WhenAll(accounts.Select(id => grains.GetGrain<IAccountGrain>(id).ListIncidents(filter!.Value, null, size)));
+        var items = pages.SelectMany(p => p.Items)
+            .Where(i => (only is null || i.Severity == only)
+                && (string.IsNullOrEmpty(service) || i.Service == service)
+                && (string.IsNullOrEmpty(q) || i.Title.Contains(q, StringComparison.OrdinalIgnoreCase) || i.Id.Contains(q, StringComparison.OrdinalIgnoreCase)
+                    || i.Service.Contains(q, StringComparison.OrdinalIgnoreCase)))
+            .OrderByDescending(i => i.OpenedAt).ThenBy(i => i.Id, StringComparer.Ordinal)
+            .Take(size)
+            .Select(IncidentListItem.Of).ToList();
+        return TypedResults.Ok(new Page<IncidentListItem>(items, null));
     }
 
 
