@@ -43,7 +43,7 @@ public sealed class DashboardTests
 
         // Fleet: the demo accounts, by risk, with their budget gauges.
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet", Exact = true })).ToBeVisibleAsync();
-        var rows = page.GetByRole(AriaRole.Table).GetByRole(AriaRole.Row);
+        var rows = page.GetByRole(AriaRole.Table, new() { Name = "Accounts, most at risk first" }).GetByRole(AriaRole.Row);
         await Expect(rows).ToHaveCountAsync(4); // header and three accounts
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "HealthNet Hospitals" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Meter, new() { Name = "Budget left for Telco Core" })).ToBeVisibleAsync();
@@ -53,26 +53,53 @@ public sealed class DashboardTests
         // Account: budgets with a burn-down chart, KPIs, clocks; no open incident yet.
         await page.GetByRole(AriaRole.Link, new() { Name = "HealthNet Hospitals" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "HealthNet Hospitals" })).ToBeVisibleAsync();
-        var chart = page.GetByRole(AriaRole.Img, new() { Name = "Budget burn-down of availability" });
+        var chart = page.GetByRole(AriaRole.Group, new() { Name = "Budget burn-down of availability" });
         await Expect(chart).ToBeVisibleAsync();
-        await Expect(chart).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex(@"^From 21\.6 minutes at .* to 11\.6 minutes left at "));
+        await Expect(chart).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex(@"^From 21\.6 minutes at .* to 11\.6 minutes left at .* 2 incidents in the window\.$"));
+        // Each outage is a marker on the chart that names it and leads to its page.
+        await Expect(chart.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Certificate expired, sev1, from ") })).ToHaveCountAsync(1);
+        await Expect(chart.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Database failover, sev1, from ") })).ToHaveCountAsync(1);
         await Expect(page.GetByText("11.6 min of 21.6 min")).ToBeVisibleAsync();
         await Expect(page.GetByText("2.9 median incidents (4.0 min each), 1.9 at p90")).ToBeVisibleAsync();
         await Expect(page.GetByText("No open incident.")).ToBeVisibleAsync();
-        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "KPIs by severity against the contract's targets" })).ToBeVisibleAsync();
+        // KPIs in the units people say: the outages were acknowledged after 2 minutes and lasted 4 and 6.
+        var kpis = page.GetByRole(AriaRole.Table, new() { Name = "KPIs by severity against the contract's targets" });
+        await Expect(kpis).ToContainTextAsync("2 min (target 7 min 30 s)");
+        await Expect(kpis).ToContainTextAsync("4 min (target 1 h)");
         await Expect(page.GetByText("Live")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Who is on call now and next, per schedule" })).ToContainTextAsync("clinical-primary");
+
+        // The month's report downloads as a page to send the customer, fetched with the operator's token.
+        var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = $"{month} HTML" }).ClickAsync());
+        Assert.Equal($"sla-healthnet-{month}.html", download.SuggestedFilename);
+        Assert.Contains("HealthNet Hospitals", await File.ReadAllTextAsync((await download.PathAsync())!));
+
+        // A silence made on the page is listed, and ended from it.
+        var silences = page.GetByRole(AriaRole.Table, new() { Name = "Silences: pending, active and recently ended, newest first" });
+        await page.GetByLabel("Matchers, one per line").FillAsync("alertname=\"PlannedFailover\"");
+        await page.GetByLabel("Why").FillAsync("failover drill");
+        await page.GetByLabel("Your name").FillAsync("ana");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Silence", Exact = true }).ClickAsync();
+        await Expect(silences).ToContainTextAsync("alertname=\"PlannedFailover\"");
+        await Expect(silences).ToContainTextAsync("active");
+        await page.GetByRole(AriaRole.Button, new() { Name = "End the silence alertname=\"PlannedFailover\" now" }).ClickAsync();
+        await Expect(silences).ToContainTextAsync("ended by ana");
 
         // An alert posted now shows up on the open page, which does not reload (the marker survives).
         await page.EvaluateAsync("() => window.__sameDocument = true");
         var title = $"Dashboard{Guid.NewGuid():N}"[..20];
         var (status, receipt) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts",
-            $$$"""[{"labels":{"alertname":"{{{title}}}","service":"ehr-api","severity":"critical"},"annotations":{"summary":"<script>alert(1)</script> p99 above 2s"}}]""",
+            $$$"""[{"labels":{"alertname":"{{{title}}}","service":"ehr-api","severity":"critical"},"annotations":{"summary":"<script>alert(1)</script> p99 above 2s","runbook_url":"https://runbooks.example.com/ehr-latency"}}]""",
             bearer: "demo-key-healthnet");
         Assert.Equal(200, status);
         var incidentId = receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
-        var incidentLink = page.GetByRole(AriaRole.Link, new() { Name = $"{title} on ehr-api" });
+        var incidentLink = page.GetByRole(AriaRole.Table, new() { Name = "Open incidents, newest first" }).GetByRole(AriaRole.Link, new() { Name = $"{title} on ehr-api" });
         await Expect(incidentLink).ToBeVisibleAsync(new() { Timeout = 20_000 });
         Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page reloaded");
+        // Its response clock runs, and names it.
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Response and resolution commitments over the last 30 days" })
+            .GetByRole(AriaRole.Link, new() { Name = $"{title} on ehr-api" })).ToHaveCountAsync(2);
         await CheckAndCaptureAsync(page, "account");
 
         // Incident: the chronicle verifies; acknowledge from the page.
@@ -82,7 +109,15 @@ public sealed class DashboardTests
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Every step, oldest first" })).ToContainTextAsync("incident.opened");
         // The annotation is shown as text, never run.
         await Expect(page.GetByText("<script>alert(1)</script> p99 above 2s")).ToBeVisibleAsync();
+        // Who is paged and what comes next, the contract's clocks counting down, the alert's runbook.
+        var escalation = page.GetByRole(AriaRole.Region, new() { Name = "Escalation" });
+        await Expect(escalation).ToContainTextAsync("clinical");
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "SLA" })).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"sev1-response \(response within 15m\): due .*, in 1[45] min"));
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = $"Runbook: {title}" })).ToHaveAttributeAsync("href", "https://runbooks.example.com/ehr-latency");
         await page.GetByLabel("Your name").FillAsync("ana");
+        await page.GetByLabel("Note (for a resolve, a reopen, or on its own)").FillAsync("checking the database");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Every step, oldest first" })).ToContainTextAsync("checking the database");
         await page.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Incident acknowledged by ana." })).ToBeVisibleAsync();
         await Expect(page.Locator("#incident-status")).ToHaveTextAsync("acknowledged");
@@ -94,9 +129,35 @@ public sealed class DashboardTests
         Assert.Equal("acknowledged", incident["status"]!.GetValue<string>());
         Assert.Equal("ana", incident["acknowledgedBy"]!.GetValue<string>());
 
-        // Resolved over the API, the open page follows.
+        // Resolved over the API, the open page follows; reopened from the page, it pages again.
         await Api.PostAsync(server.Admin, $"/api/v1/incidents/{incidentId}/resolve", """{"actor":"ben","note":"rolled back"}""");
         await Expect(page.Locator("#incident-status")).ToHaveTextAsync("resolved", new() { Timeout = 20_000 });
+        await Expect(escalation).ToContainTextAsync("nothing: resolved");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reopen" }).ClickAsync();
+        await Expect(page.Locator("#incident-status")).ToHaveTextAsync("triggered");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Escalate now" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Incident escalated by ana." })).ToBeVisibleAsync();
+
+        // The fleet lists it among every account's incidents, and its filters narrow the list.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Fleet" }).ClickAsync();
+        var fleetIncidents = page.GetByRole(AriaRole.Table, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Incidents across the fleet") });
+        await Expect(fleetIncidents.GetByRole(AriaRole.Link, new() { Name = $"{title} on ehr-api" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Accounts, most at risk first" })).ToContainTextAsync("1 sev1");
+        await page.GetByLabel("Search title, id or service").FillAsync(title[..12]);
+        await Expect(fleetIncidents.GetByRole(AriaRole.Row)).ToHaveCountAsync(2);
+        await page.GetByLabel("Severity").SelectOptionAsync("sev4");
+        await Expect(page.GetByText("No incident matches.")).ToBeVisibleAsync();
+        await page.GetByLabel("Severity").SelectOptionAsync("sev1");
+        await Expect(fleetIncidents.GetByRole(AriaRole.Link, new() { Name = $"{title} on ehr-api" })).ToBeVisibleAsync();
+        await CheckAndCaptureAsync(page, "fleet-incidents");
+
+        // On a phone the account page keeps every section, readable and without a violation.
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GotoAsync($"{server.BaseAddress}dashboard/accounts/healthnet");
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Budget burn-down of availability" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "On call" })).ToBeVisibleAsync();
+        await CheckAndCaptureAsync(page, "account-phone");
+        await page.SetViewportSizeAsync(1280, 900);
 
         // Cluster: the one silo, active, serving the page; the grains the test touched are active.
         await page.GetByRole(AriaRole.Link, new() { Name = "Cluster" }).ClickAsync();

@@ -25,7 +25,7 @@ function h(tag, attributes = {}, ...children) {
 }
 
 function append(element, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -48,7 +48,7 @@ function table(caption, columns, rows, empty) {
   return h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, columns.map(c => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)))),
-    h('tbody', {}, rows.map(row => h('tr', {}, row.map((cell, i) => h('td', { class: columns[i].num ? 'num' : null }, cell))))));
+    h('tbody', {}, rows.map(row => h('tr', {}, row.map((cell, i) => h('td', { class: columns[i].num ? 'num' : null, 'data-label': columns[i].label }, cell))))));
 }
 
 const words = { healthy: 'healthy', atRisk: 'at risk', breached: 'breached' };
@@ -60,11 +60,31 @@ const time = iso => iso ? new Date(iso).toISOString().replace('T', ' ').replace(
 const minutes = value => value === null || value === undefined ? '–' : `${Number(value).toFixed(1)} min`;
 const percent = (value, digits = 1) => value === null || value === undefined ? '–' : `${Number(value).toFixed(digits)} %`;
 const number = (value, digits = 2) => value === null || value === undefined ? '–' : Number(value).toFixed(digits);
+/** A span of minutes as people say it: 45 s, 7 min 30 s, 12 min, 2 h 14 min, 1 h, 3 d 4 h. */
 function duration(totalMinutes) {
   if (totalMinutes === null || totalMinutes === undefined) return '–';
-  const m = Math.round(totalMinutes);
-  return m >= 1440 ? `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h` : m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+  const value = Math.abs(Number(totalMinutes));
+  const both = (count, unit, rest, restUnit) => rest > 0 ? `${count} ${unit} ${rest} ${restUnit}` : `${count} ${unit}`;
+  if (value < 1) return `${Math.round(value * 60)} s`;
+  if (value < 10) { const seconds = Math.round(value * 60); return both(Math.floor(seconds / 60), 'min', seconds % 60, 's'); }
+  const m = Math.round(value);
+  return m >= 1440 ? both(Math.floor(m / 1440), 'd', Math.floor((m % 1440) / 60), 'h') : m >= 60 ? both(Math.floor(m / 60), 'h', m % 60, 'min') : `${m} min`;
 }
+/** How far an instant is from now: "in 12 min" or "3 h 5 min ago". */
+function fromNow(iso) {
+  if (!iso) return '–';
+  const minutesAway = (Date.parse(iso) - Date.now()) / 60_000;
+  return minutesAway >= 0 ? `in ${duration(minutesAway)}` : `${duration(-minutesAway)} ago`;
+}
+/** A link only for http(s) addresses: an annotation is untrusted and must never become a javascript: link. */
+function safeLink(address, text) {
+  try {
+    const url = new URL(address);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? h('a', { href: url.href, rel: 'noopener noreferrer', target: '_blank' }, text ?? url.href) : text ?? address;
+  } catch { return text ?? address; }
+}
+const incidentLink = (id, text) => h('a', { href: `/dashboard/incidents/${encodeURIComponent(id)}` }, text ?? id);
+const accountLink = (id, text) => h('a', { href: `/dashboard/accounts/${encodeURIComponent(id)}` }, text ?? id);
 
 // ---- the token ----
 
@@ -181,27 +201,78 @@ signOutButton.addEventListener('click', () => { session.end(); signIn(); });
 function fleetView() {
   document.title = 'Fleet · OrleansOps';
   const summary = h('p', { class: 'lead' });
-  const body = h('div');
-  replace(main, h('h1', {}, 'Fleet'), summary, h('section', { class: 'card', 'aria-labelledby': 'fleet-heading' }, h('h2', { id: 'fleet-heading' }, 'Accounts by risk'), body));
+  const accounts = h('div'), incidents = h('div');
+  const filters = {
+    status: select('filter-status', [['open', 'Open'], ['triggered', 'Triggered'], ['acknowledged', 'Acknowledged'], ['resolved', 'Resolved'], ['', 'Any']]),
+    severity: select('filter-severity', [['', 'Any'], ['sev1', 'sev1'], ['sev2', 'sev2'], ['sev3', 'sev3'], ['sev4', 'sev4']]),
+    account: select('filter-account', [['', 'Any']]),
+    service: h('input', { id: 'filter-service', name: 'service', autocomplete: 'off' }),
+    q: h('input', { id: 'filter-q', name: 'q', type: 'search', autocomplete: 'off' }),
+  };
+  let standing = [];
+  const listIncidents = async () => {
+    const query = new URLSearchParams({ limit: '100' });
+    for (const [name, input] of Object.entries(filters)) if (input.value.trim()) query.set(name, input.value.trim());
+    const page = await api(`/api/v1/fleet/incidents?${query}`);
+    const names = new Map(standing.map(a => [a.accountId, a.name]));
+    replace(incidents, table(`Incidents across the fleet, newest first (${page.items.length}${page.items.length === 100 ? ' shown' : ''})`,
+      [{ label: 'Incident' }, { label: 'Account' }, { label: 'Severity' }, { label: 'Status' }, { label: 'Service' }, { label: 'Opened' }, { label: 'Firing alerts', num: true }],
+      page.items.map(i => [incidentLink(i.id, i.title), accountLink(i.account, names.get(i.account) ?? i.account), badge(i.severity), badge(i.status),
+        i.service, h('span', { title: time(i.openedAt) }, fromNow(i.openedAt)), `${i.firingAlertCount} of ${i.alertCount}`]),
+      'No incident matches.'));
+  };
+  let typing;
+  const onFilter = () => { clearTimeout(typing); typing = setTimeout(() => listIncidents().catch(showError), 250); };
+  for (const input of Object.values(filters)) input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input', onFilter);
+  replace(main, h('h1', {}, 'Fleet'), summary,
+    h('section', { class: 'card', 'aria-labelledby': 'fleet-heading' }, h('h2', { id: 'fleet-heading' }, 'Accounts by risk'), accounts),
+    h('section', { class: 'card', 'aria-labelledby': 'fleet-incidents-heading' }, h('h2', { id: 'fleet-incidents-heading' }, 'Incidents'),
+      h('form', { class: 'actions filters', role: 'search', 'aria-label': 'Filter incidents', onsubmit: event => { event.preventDefault(); onFilter(); } },
+        h('label', { for: 'filter-status' }, 'Status', filters.status), h('label', { for: 'filter-severity' }, 'Severity', filters.severity),
+        h('label', { for: 'filter-account' }, 'Account', filters.account), h('label', { for: 'filter-service' }, 'Service', filters.service),
+        h('label', { for: 'filter-q' }, 'Search title, id or service', filters.q)),
+      incidents));
   follow('fleet', async () => {
-    const page = { items: [] };
+    const items = [];
     for (let next = ''; next !== null;) {
       const part = await api(`/api/v1/fleet/sla?limit=500${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
-      page.items.push(...part.items);
+      items.push(...part.items);
       next = part.next ?? null;
     }
-    const count = status => page.items.filter(a => a.status === status).length;
-    summary.textContent = `${page.items.length} accounts: ${count('breached')} breached, ${count('atRisk')} at risk, ${count('healthy')} healthy. Breached first, then at risk, then the least budget left.`;
-    replace(body, table('Accounts, most at risk first',
-      [{ label: 'Account' }, { label: 'Status' }, { label: 'Tightest SLO' }, { label: 'Budget left' }, { label: 'Minutes left', num: true }],
-      page.items.map(a => [
-        h('a', { href: `/dashboard/accounts/${encodeURIComponent(a.accountId)}` }, a.name),
+    standing = items;
+    const count = status => items.filter(a => a.status === status).length;
+    const open = items.reduce((sum, a) => sum + a.open.sev1 + a.open.sev2 + a.open.sev3 + a.open.sev4, 0);
+    summary.textContent = `${items.length} accounts: ${count('breached')} breached, ${count('atRisk')} at risk, ${count('healthy')} healthy; ${open} open incidents. Breached first, then at risk, then the least budget left.`;
+    const chosen = filters.account.value;
+    filters.account.replaceChildren(h('option', { value: '' }, 'Any'), ...items.map(a => h('option', { value: a.accountId, selected: a.accountId === chosen }, a.name)));
+    replace(accounts, table('Accounts, most at risk first',
+      [{ label: 'Account' }, { label: 'Status' }, { label: 'Open incidents' }, { label: 'Budget left' }, { label: 'Trend' }, { label: 'Credit due', num: true }, { label: 'MTTA (30 d)' }, { label: 'MTTR (30 d)' }],
+      items.map(a => [
+        accountLink(a.accountId, a.name),
         badge(a.status),
-        a.tightestSlo ?? '–',
-        a.budgetMinutes ? gauge(a.remainingMinutes, a.budgetMinutes, `Budget left for ${a.name}`) : '–',
-        a.remainingMinutes === null ? '–' : `${a.remainingMinutes} of ${number(a.budgetMinutes, 1)}`,
+        openBySeverity(a.open),
+        a.budgetMinutes ? h('span', {}, gauge(a.remainingMinutes, a.budgetMinutes, `Budget left for ${a.name}`), h('br'), h('small', {}, `${a.tightestSlo}: ${duration(a.remainingMinutes)} of ${duration(a.budgetMinutes)}`)) : '–',
+        !a.budgetMinutes ? '–' : a.remainingMinutes <= 0 ? h('span', { class: 'over' }, 'spent') : a.exhaustedAt ? h('span', { class: 'over' }, `burning: spent ${fromNow(a.exhaustedAt)}`) : 'steady',
+        a.creditPercent > 0 ? h('span', { class: 'over' }, percent(a.creditPercent, 0)) : 'none',
+        againstTarget(a.mttaMinutes, a.mttaOverTarget), againstTarget(a.mttrMinutes, a.mttrOverTarget),
       ]), 'No account has an SLA yet.'));
+    await listIncidents();
   });
+}
+
+function select(id, options) {
+  return h('select', { id, name: id.replace(/^filter-/, '') }, options.map(([value, text]) => h('option', { value }, text)));
+}
+
+/** Open incidents as one badge per severity that has any. */
+function openBySeverity(open) {
+  const parts = ['sev1', 'sev2', 'sev3', 'sev4'].filter(s => open[s] > 0).map(s => badge(s, `${open[s]} ${s}`));
+  return parts.length === 0 ? 'none' : h('span', { class: 'badges' }, parts);
+}
+
+function againstTarget(value, over) {
+  if (value === null || value === undefined) return '–';
+  return over ? h('span', { class: 'over' }, duration(value), ' (over target)') : duration(value);
 }
 
 function gauge(remaining, budget, label) {
@@ -216,40 +287,154 @@ function gauge(remaining, budget, label) {
 function accountView(accountId) {
   const title = h('h1', {}, accountId);
   const facts = h('p', { class: 'lead' });
-  const budgets = h('div'), clocks = h('div'), kpis = h('div'), incidents = h('div'), corrections = h('div');
-  replace(main, title, facts,
-    h('section', { class: 'card', 'aria-labelledby': 'budget-heading' }, h('h2', { id: 'budget-heading' }, 'Error budgets'), budgets),
-    h('section', { class: 'card', 'aria-labelledby': 'incidents-heading' }, h('h2', { id: 'incidents-heading' }, 'Open incidents'), incidents),
-    h('section', { class: 'card', 'aria-labelledby': 'clocks-heading' }, h('h2', { id: 'clocks-heading' }, 'Response and resolution'), clocks),
-    h('section', { class: 'card', 'aria-labelledby': 'kpi-heading' }, h('h2', { id: 'kpi-heading' }, 'KPIs by severity, last 30 days'), kpis),
-    h('section', { class: 'card', 'aria-labelledby': 'corrections-heading' }, h('h2', { id: 'corrections-heading' }, 'SLA corrections'), corrections));
+  const reports = h('div'), budgets = h('div'), clocks = h('div'), events = h('div'), kpis = h('div'), incidents = h('div'), corrections = h('div');
+  const onCall = h('div'), silences = h('div'), maintenance = h('div');
+  const section = (id, heading, ...content) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, heading), ...content);
   const base = `/api/v1/accounts/${encodeURIComponent(accountId)}`;
-  follow(`account:${accountId}`, async () => {
-    const [account, sla, burnDown, kpi, open] = await Promise.all([
-      api(base), api(`${base}/sla`), api(`${base}/sla/burndown?points=60`), api(`${base}/kpis`), api(`${base}/incidents?status=open&limit=100`)]);
+  const silenceForm = silenceMaker(base, () => refresh());
+  replace(main, title, facts, reports,
+    section('budget-heading', 'Error budgets', budgets),
+    section('incidents-heading', 'Open incidents', incidents),
+    section('clocks-heading', 'Response and resolution', clocks),
+    section('events-heading', 'SLA events', events),
+    section('kpi-heading', 'KPIs by severity, last 30 days', kpis),
+    section('oncall-heading', 'On call', onCall),
+    section('silences-heading', 'Silences', silences, silenceForm),
+    section('maintenance-heading', 'Maintenance windows', maintenance),
+    section('corrections-heading', 'SLA corrections', corrections));
+  replace(reports, reportLinks(base, accountId));
+
+  async function refresh() {
+    const [account, sla, burnDown, kpi, open, recent, config, silenceList] = await Promise.all([
+      api(base), api(`${base}/sla`), api(`${base}/sla/burndown?points=60`), api(`${base}/kpis`), api(`${base}/incidents?status=open&limit=100`),
+      api(`${base}/incidents?limit=200`), api(`${base}/config`), api(`${base}/silences?limit=100`)]);
     document.title = `${account.name} · OrleansOps`;
     title.textContent = account.name;
-    replace(facts, `${account.id} · tier ${account.tier ?? '–'} · ${account.timeZone} · SLA `, badge(sla.status), ` · ${account.openIncidents} open of ${account.totalIncidents} incidents`);
+    const credit = Math.max(0, ...sla.slos.filter(s => s.kind === 'availability').map(s => s.creditPercent ?? 0));
+    replace(facts, `${account.id} · tier ${account.tier ?? '–'} · ${account.timeZone} · SLA `, badge(sla.status),
+      ` · ${account.openIncidents} open of ${account.totalIncidents} incidents · credit due this window: ${credit > 0 ? percent(credit, 0) : 'none'}`);
+    const titles = new Map(recent.items.map(i => [i.id, i.title]));
     const availability = sla.slos.filter(s => s.kind === 'availability');
     replace(budgets, availability.length === 0 ? h('p', { class: 'lead' }, 'No availability SLO.') : availability.map(slo =>
-      budgetCard(slo, burnDown.series.find(s => s.slo === slo.id))));
+      budgetCard(slo, burnDown.series.find(s => s.slo === slo.id), recent.items)));
     replace(incidents, incidentTable(open.items));
     replace(clocks, table('Response and resolution commitments over the last 30 days',
-      [{ label: 'Commitment' }, { label: 'Limit' }, { label: 'Incidents', num: true }, { label: 'Met', num: true }, { label: 'Breached', num: true }, { label: 'Compliance', num: true }, { label: 'Running' }, { label: 'Status' }],
+      [{ label: 'Commitment' }, { label: 'Limit' }, { label: 'Incidents', num: true }, { label: 'Met', num: true }, { label: 'Breached', num: true }, { label: 'Compliance', num: true }, { label: 'Running now' }, { label: 'Status' }],
       sla.slos.filter(s => s.kind !== 'availability').map(c => [
         c.id, c.limit, c.incidents, c.met, c.breached, percent(c.sli),
-        c.running.length === 0 ? '–' : c.running.map(r => `${r.incidentId} due ${time(r.deadline)}`).join(', '),
-        h('span', {}, badge(c.status), c.drift?.drifting ? ' drifting' : ''),
+        c.running.length === 0 ? '–' : h('ul', { class: 'plain' }, c.running.map(r => h('li', {}, incidentLink(r.incidentId, titles.get(r.incidentId)), ` due ${fromNow(r.deadline)}`))),
+        h('span', {}, badge(c.status), c.drift?.drifting ? ` drifting towards ${duration(c.drift.projectedMinutes)}` : ''),
       ]), 'No response or resolution commitment.'));
+    replace(events, slaTimeline(sla.recentEvents));
     replace(kpis, kpiTable(kpi));
+    replace(onCall, await onCallTable(base, config.schedules ?? []));
+    replace(silences, silenceTable(base, silenceList.items, () => refresh()));
+    replace(maintenance, table('Maintenance windows in the account\'s configuration (alerts they match are held back, and their time is not downtime)',
+      [{ label: 'Name' }, { label: 'Matches' }, { label: 'When' }, { label: 'Time zone' }],
+      (config.maintenance ?? []).map(m => [m.name ?? '–', h('span', { class: 'mono' }, (m.matchers ?? []).join(', ') || 'every alert'),
+        m.start ? `${time(m.start)} to ${time(m.end)}` : `${m.cron ? `cron ${m.cron}` : `rrule ${m.rrule}`}, for ${m.duration}`, m.timeZone ?? account.timeZone]),
+      'No maintenance window. Windows are part of the account\'s configuration (maintenance:), changed with a configuration PUT or opsctl config apply.'));
     replace(corrections, table('Incidents whose count an operator corrected, in the windows above',
       [{ label: 'Incident' }, { label: 'Started' }, { label: 'Correction' }, { label: 'By' }, { label: 'Reason' }],
-      sla.corrections.map(c => [h('a', { href: `/dashboard/incidents/${encodeURIComponent(c.incidentId)}` }, c.title), time(c.startedAt),
+      sla.corrections.map(c => [incidentLink(c.incidentId, c.title), time(c.startedAt),
         correctionText(c.correction), c.correction.actor, c.correction.reason]), 'None: every incident counts as it happened.'));
-  });
+  }
+  follow(`account:${accountId}`, refresh);
 }
 
-function budgetCard(slo, series) {
+/** The monthly SLA report, this month and last, as HTML to read or send and CSV to work with: fetched with the token. */
+function reportLinks(base, accountId) {
+  const now = new Date();
+  const month = offset => { const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - offset, 1)); return d.toISOString().slice(0, 7); };
+  const message = h('span', { class: 'message', role: 'status', 'aria-live': 'polite' });
+  const download = (period, format) => h('button', {
+    type: 'button', onclick: async () => {
+      message.textContent = 'Preparing…';
+      try {
+        const response = await fetch(`${base}/reports/sla?period=${period}&format=${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `sla-${accountId}-${period}.${format}` });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        message.textContent = `Downloaded the ${period} report (${format.toUpperCase()}).`;
+      } catch (error) {
+        if (error instanceof SignedOut) return signIn();
+        message.textContent = `Could not download: ${error.message}`;
+      }
+    },
+  }, `${period} ${format.toUpperCase()}`);
+  return h('p', { class: 'reports' }, 'SLA reports: ', [0, 1].flatMap(offset => [download(month(offset), 'html'), ' ', download(month(offset), 'csv'), ' ']), message);
+}
+
+function slaTimeline(events) {
+  if (events.length === 0) return h('p', { class: 'lead' }, 'No SLA event yet: no status change and no burn-rate episode.');
+  const what = e => e.kind === 'status' ? h('span', {}, `${e.slo}: `, e.from ? badge(e.from) : '', e.from ? ' → ' : '', badge(e.to))
+    : `${e.slo}: burn-rate episode ${e.kind === 'burnStarted' ? 'began' : 'ended'}`;
+  return h('ol', { class: 'timeline', 'aria-label': 'SLA events, newest first' }, events.map(e => h('li', {},
+    h('time', { datetime: e.at }, time(e.at)), ' ', what(e), e.detail ? h('span', { class: 'detail' }, e.detail) : null,
+    e.notified?.length ? h('span', { class: 'detail' }, `told ${e.notified.join(', ')}`) : null)));
+}
+
+async function onCallTable(base, schedules) {
+  if (schedules.length === 0) return h('p', { class: 'lead' }, 'No on-call schedule.');
+  const rows = await Promise.all(schedules.map(async schedule => {
+    const now = await api(`${base}/schedules/${encodeURIComponent(schedule.id)}/oncall`);
+    const next = now.shifts.find(s => !now.onCall.includes(s.user)) ?? now.shifts[1];
+    return [schedule.name ?? schedule.id, now.onCall.length ? now.onCall.join(', ') : 'nobody',
+      now.shifts[0] ? `until ${time(now.shifts[0].end)} (${fromNow(now.shifts[0].end)})` : '–',
+      next ? `${next.user} from ${time(next.start)}` : '–', now.timeZone];
+  }));
+  return table('Who is on call now and next, per schedule', [{ label: 'Schedule' }, { label: 'On call now' }, { label: 'Shift ends' }, { label: 'Next' }, { label: 'Time zone' }], rows, '');
+}
+
+function silenceTable(base, items, changed) {
+  return table('Silences: pending, active and recently ended, newest first',
+    [{ label: 'Matchers' }, { label: 'State' }, { label: 'From' }, { label: 'Until' }, { label: 'By' }, { label: 'Comment' }, { label: 'Action' }],
+    items.map(s => [h('span', { class: 'mono' }, s.matchers.join(', ')), badge(s.state === 'active' ? 'at-risk' : 'sev4', s.state), time(s.startsAt),
+      s.expiredAt ? `${time(s.expiredAt)} (ended by ${s.expiredBy ?? 'someone'})` : time(s.endsAt), s.createdBy, s.comment ?? '',
+      s.state === 'expired' ? '–' : h('button', {
+        type: 'button', 'aria-label': `End the silence ${s.matchers.join(', ')} now`, onclick: async () => {
+          const actor = localStorage.getItem(ACTOR_KEY) ?? 'dashboard';
+          try { await api(`${base}/silences/${encodeURIComponent(s.id)}?actor=${encodeURIComponent(actor)}`, { method: 'DELETE' }); await changed(); }
+          catch (error) { if (error instanceof SignedOut) signIn(); else showError(error); }
+        },
+      }, 'End now')]),
+    'No silence.');
+}
+
+/** A form that silences alerts for a while: matchers as Alertmanager writes them, one per line. */
+function silenceMaker(base, changed) {
+  const matchers = h('textarea', { id: 'silence-matchers', name: 'matchers', rows: 2, required: true, placeholder: 'alertname="HighLatency"' });
+  const hours = h('select', { id: 'silence-for', name: 'for' }, [['1', '1 hour'], ['2', '2 hours'], ['4', '4 hours'], ['12', '12 hours'], ['24', '1 day'], ['168', '1 week']]
+    .map(([value, text]) => h('option', { value }, text)));
+  const comment = h('input', { id: 'silence-comment', name: 'comment', required: true, maxlength: 2000 });
+  const by = h('input', { id: 'silence-by', name: 'createdBy', required: true, autocomplete: 'name', value: localStorage.getItem(ACTOR_KEY) ?? '' });
+  const message = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
+  return h('form', {
+    class: 'actions', 'aria-label': 'New silence', onsubmit: async event => {
+      event.preventDefault();
+      localStorage.setItem(ACTOR_KEY, by.value.trim());
+      const endsAt = new Date(Date.now() + Number(hours.value) * 3_600_000).toISOString();
+      try {
+        await api(`${base}/silences`, { method: 'POST', body: JSON.stringify({
+          matchers: matchers.value.split('\n').map(m => m.trim()).filter(Boolean), endsAt, createdBy: by.value.trim(), comment: comment.value.trim() }) });
+        message.className = 'message ok';
+        message.textContent = 'Silenced.';
+        matchers.value = comment.value = '';
+        await changed();
+      } catch (error) {
+        if (error instanceof SignedOut) return signIn();
+        message.className = 'message error';
+        message.textContent = error.message;
+      }
+    },
+  }, h('label', { for: 'silence-matchers' }, 'Matchers, one per line', matchers), h('label', { for: 'silence-for' }, 'For', hours),
+  h('label', { for: 'silence-comment' }, 'Why', comment), h('label', { for: 'silence-by' }, 'Your name', by),
+  h('button', { class: 'primary', type: 'submit' }, 'Silence'), message);
+}
+
+function budgetCard(slo, series, incidents) {
   // A spent budget has no time left to count down and no incidents left to absorb: say so rather than "0 min" or a
   // negative headroom.
   const spent = slo.remainingMinutes <= 0;
@@ -268,49 +453,88 @@ function budgetCard(slo, series) {
         h('dt', {}, 'Consumed'), h('dd', {}, percent(slo.consumed * 100)),
         h('dt', {}, spent ? 'Exhausted' : 'Exhausted in'), h('dd', {}, exhaustion),
         h('dt', {}, 'Headroom'), h('dd', {}, headroom),
+        h('dt', {}, 'Credit due'), h('dd', {}, slo.creditPercent > 0 ? h('span', { class: 'over' }, `${percent(slo.creditPercent, 0)} of the month's fee`) : 'none'),
         h('dt', {}, 'Window'), h('dd', {}, `${time(slo.windowStart)} to ${time(slo.windowEnd)}`)),
-      series ? burnDownChart(slo, series) : h('p', {}, 'No burn-down.')),
+      series ? burnDownChart(slo, series, incidents) : h('p', {}, 'No burn-down.')),
     table(`Burn rates of ${slo.id} (1 = spending the budget exactly over the window)`,
       Object.keys(slo.burnRates).map(window => ({ label: window, num: true })),
       [Object.values(slo.burnRates).map(rate => number(rate))], ''),
     slo.burnAlerts.length > 0 ? h('p', { class: 'over' }, `Burn-rate alerts firing: ${slo.burnAlerts.join(', ')}`) : null);
 }
 
-function burnDownChart(slo, series) {
-  const width = 640, height = 220, left = 56, right = 12, top = 14, bottom = 30;
+/**
+ * The budget left over the window: gridlines in readable units, the even-spend line a budget on target follows, the
+ * region below zero, the incidents as markers (hover or focus names them; each links to its page) and, while the
+ * budget burns, the forecast to its exhaustion past the window's end.
+ */
+function burnDownChart(slo, series, incidents) {
+  const width = 720, height = 260, left = 64, right = 16, top = 30, bottom = 34;
   const start = Date.parse(series.windowStart), end = Date.parse(series.windowEnd);
-  const values = series.points.map(p => p.remainingMinutes);
-  const high = Math.max(series.budgetMinutes, ...values), low = Math.min(0, ...values);
-  const x = at => left + (Date.parse(at) - start) / Math.max(1, end - start) * (width - left - right);
-  const y = v => top + (high - v) / Math.max(1e-9, high - low) * (height - top - bottom);
   const last = series.points[series.points.length - 1];
+  const burning = slo.timeToExhaustionMinutes !== null && last.remainingMinutes > 0;
+  // The forecast gets a fifth of the window beyond now, enough to show where the line meets zero if it will soon.
+  const horizon = end + (burning ? (end - start) / 5 : 0);
+  const exhaustedAt = burning ? Date.parse(slo.exhaustedAt) : null;
+  const forecastEnd = burning ? Math.min(exhaustedAt, horizon) : null;
+  const rate = burning ? last.remainingMinutes / Math.max(1, exhaustedAt - Date.parse(last.at)) : 0; // minutes of budget per ms
+  const values = series.points.map(p => p.remainingMinutes);
+  const high = Math.max(series.budgetMinutes, ...values);
+  const low = Math.min(0, ...values) - (Math.min(0, ...values) < 0 ? 0 : series.budgetMinutes * 0.12); // room for the region below zero
+  const x = at => left + (at - start) / Math.max(1, horizon - start) * (width - left - right);
+  const y = v => top + (high - v) / Math.max(1e-9, high - low) * (height - top - bottom);
   const titleId = `chart-title-${slo.id}`, descId = `chart-desc-${slo.id}`;
-  return svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': titleId, 'aria-describedby': descId },
+  const grid = [0, 0.25, 0.5, 0.75, 1].map(share => share * series.budgetMinutes);
+  const day = 86_400_000, span = (horizon - start) / day;
+  const step = (span > 60 ? 14 : span > 20 ? 7 : span > 6 ? 2 : 1) * day;
+  const ticks = [];
+  for (let at = Math.ceil(start / day) * day; at <= horizon; at += step) ticks.push(at);
+  const shown = incidents.filter(i => Date.parse(i.startedAt) < end && (i.resolvedAt === null || Date.parse(i.resolvedAt) > start));
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-labelledby': titleId, 'aria-describedby': descId },
     svg('title', { id: titleId }, `Budget burn-down of ${slo.id}`),
-    svg('desc', { id: descId }, `From ${number(series.budgetMinutes, 1)} minutes at ${time(series.windowStart)} to ${number(last.remainingMinutes, 1)} minutes left at ${time(last.at)}.`),
+    svg('desc', { id: descId }, `From ${number(series.budgetMinutes, 1)} minutes at ${time(series.windowStart)} to ${number(last.remainingMinutes, 1)} minutes left at ${time(last.at)}.`
+      + (burning ? ` At the current burn the budget is spent ${fromNow(slo.exhaustedAt)}.` : '') + ` ${shown.length} incidents in the window.`),
+    svg('rect', { class: 'below', x: left, y: y(0), width: width - left - right, height: Math.max(0, height - bottom - y(0)) }),
+    svg('text', { class: 'below-label', x: width - right - 4, y: height - bottom - 4, 'text-anchor': 'end' }, 'over budget'),
+    grid.map(v => [svg('line', { class: 'grid', x1: left, y1: y(v), x2: width - right, y2: y(v) }),
+      svg('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, v === 0 ? '0' : duration(v >= 5 ? Math.round(v) : v))]),
+    ticks.map(at => [svg('line', { class: 'grid', x1: x(at), y1: top, x2: x(at), y2: height - bottom }),
+      svg('text', { x: x(at), y: height - bottom + 16, 'text-anchor': 'middle' }, new Date(at).toISOString().slice(5, 10))]),
     svg('line', { class: 'axis', x1: left, y1: top, x2: left, y2: height - bottom }),
     svg('line', { class: 'axis', x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }),
     svg('line', { class: 'zero', x1: left, y1: y(0), x2: width - right, y2: y(0) }),
-    svg('text', { x: left - 6, y: y(series.budgetMinutes) + 4, 'text-anchor': 'end' }, `${number(series.budgetMinutes, 1)}`),
-    svg('text', { x: left - 6, y: y(0) + 4, 'text-anchor': 'end' }, '0'),
-    svg('text', { x: left, y: height - 10 }, time(series.windowStart).slice(0, 10)),
-    svg('text', { x: width - right, y: height - 10, 'text-anchor': 'end' }, time(series.windowEnd).slice(0, 10)),
-    svg('polyline', { class: 'line', points: series.points.map(p => `${x(p.at).toFixed(1)},${y(p.remainingMinutes).toFixed(1)}`).join(' ') }));
+    svg('line', { class: 'target', x1: x(start), y1: y(series.budgetMinutes), x2: x(end), y2: y(0) }, svg('title', {}, 'Even spend: the whole budget used exactly over the window')),
+    horizon > end ? svg('line', { class: 'now', x1: x(end), y1: top, x2: x(end), y2: height - bottom }) : null,
+    horizon > end ? svg('text', { x: x(end) + 3, y: top + 10 }, 'now') : null,
+    shown.map(i => {
+      const from = Math.max(start, Date.parse(i.startedAt)), to = Math.min(end, i.resolvedAt ? Date.parse(i.resolvedAt) : end);
+      return svg('a', { href: `/dashboard/incidents/${encodeURIComponent(i.id)}`, class: `marker ${i.severity}`, 'aria-label': `${i.title}, ${i.severity}, from ${time(i.startedAt)}` },
+        svg('title', {}, `${i.title} (${i.severity}), ${time(i.startedAt)} to ${i.resolvedAt ? time(i.resolvedAt) : 'now, open'}`),
+        svg('rect', { x: x(from) - 2, y: top - 16, width: Math.max(4, x(to) - x(from) + 4), height: 10, rx: 2 }),
+        svg('line', { x1: x(from), y1: top - 6, x2: x(from), y2: height - bottom }));
+    }),
+    svg('polyline', { class: 'line', points: series.points.map(p => `${x(Date.parse(p.at)).toFixed(1)},${y(p.remainingMinutes).toFixed(1)}`).join(' ') }),
+    series.points.map(p => svg('circle', { class: 'point', cx: x(Date.parse(p.at)).toFixed(1), cy: y(p.remainingMinutes).toFixed(1), r: 5 },
+      svg('title', {}, `${time(p.at)}: ${duration(p.remainingMinutes)} ${p.remainingMinutes < 0 ? 'over budget' : 'left'}`))),
+    burning ? svg('line', { class: 'forecast', x1: x(Date.parse(last.at)), y1: y(last.remainingMinutes), x2: x(forecastEnd),
+      y2: y(last.remainingMinutes - rate * (forecastEnd - Date.parse(last.at))) }, svg('title', {}, `Forecast: spent ${fromNow(slo.exhaustedAt)} (${time(slo.exhaustedAt)})`)) : null);
+  return h('figure', { class: 'burndown' }, chart,
+    h('figcaption', {}, h('span', { class: 'key line' }, 'budget left'), h('span', { class: 'key target' }, 'even spend'),
+      burning ? h('span', { class: 'key forecast' }, 'forecast') : null, h('span', { class: 'key marker' }, 'incidents')));
 }
 
 function incidentTable(items) {
   return table('Open incidents, newest first',
     [{ label: 'Incident' }, { label: 'Severity' }, { label: 'Status' }, { label: 'Service' }, { label: 'Opened' }, { label: 'Firing alerts', num: true }],
     items.map(i => [
-      h('a', { href: `/dashboard/incidents/${encodeURIComponent(i.id)}` }, i.title),
-      badge(i.severity), badge(i.status), i.service, time(i.openedAt), `${i.firingAlertCount} of ${i.alertCount}`,
+      incidentLink(i.id, i.title),
+      badge(i.severity), badge(i.status), i.service, h('span', { title: time(i.openedAt) }, fromNow(i.openedAt)), `${i.firingAlertCount} of ${i.alertCount}`,
     ]), 'No open incident.');
 }
 
 function kpiTable(kpi) {
   const against = (value, target) => {
     if (value === null || value === undefined) return '–';
-    const text = minutes(value) + (target === null ? '' : ` (target ${minutes(target)})`);
+    const text = duration(value) + (target === null ? '' : ` (target ${duration(target)})`);
     return target !== null && value > target ? h('span', { class: 'over' }, text, ' over target') : text;
   };
   return h('div', {},
@@ -318,7 +542,7 @@ function kpiTable(kpi) {
       [{ label: 'Severity' }, { label: 'Incidents', num: true }, { label: 'MTTA median' }, { label: 'MTTR median' }, { label: 'MTTD median' }, { label: 'Acknowledged', num: true }, { label: 'Escalations per incident', num: true }],
       kpi.severities.map(s => [
         badge(s.severity), s.kpis.incidents, against(s.kpis.mtta.medianMinutes, s.targets.mttaMinutes), against(s.kpis.mttr.medianMinutes, s.targets.mttrMinutes),
-        minutes(s.kpis.mttd.medianMinutes), s.kpis.acknowledgementRate === null ? '–' : percent(s.kpis.acknowledgementRate * 100, 0), number(s.kpis.escalationsPerIncident, 1),
+        duration(s.kpis.mttd.medianMinutes), s.kpis.acknowledgementRate === null ? '–' : percent(s.kpis.acknowledgementRate * 100, 0), number(s.kpis.escalationsPerIncident, 1),
       ]), ''),
     h('p', {}, `Noise reduction: ${kpi.noiseReduction === null ? '–' : percent(kpi.noiseReduction * 100)}`));
 }
@@ -333,7 +557,7 @@ function correctionText(c) {
 
 function incidentView(incidentId) {
   const title = h('h1', {}, incidentId);
-  const facts = h('div'), verification = h('p'), chronicle = h('div'), alerts = h('div');
+  const facts = h('div'), escalation = h('div'), countdowns = h('div'), guides = h('div'), verification = h('p'), chronicle = h('div'), alerts = h('div');
   const message = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
   const slaState = h('p');
   const slaMessage = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
@@ -342,19 +566,27 @@ function incidentView(incidentId) {
   const withdraw = h('button', { type: 'button', onclick: () => correct({ withdraw: true }, 'Counted as it happened again.') }, 'Count it again');
   const actor = h('input', { id: 'actor', name: 'actor', required: true, autocomplete: 'name', value: localStorage.getItem(ACTOR_KEY) ?? '' });
   const note = h('input', { id: 'note', name: 'note', maxlength: 2000 });
-  const ack = h('button', { class: 'primary', type: 'button', onclick: () => act('ack', {}) }, 'Acknowledge');
-  const resolve = h('button', { class: 'primary', type: 'button', onclick: () => act('resolve', { note: note.value.trim() || null }) }, 'Resolve');
+  const target = h('input', { id: 'reassign-to', name: 'to', list: 'targets', placeholder: 'user:ana', autocomplete: 'off' });
+  const targets = h('datalist', { id: 'targets' });
+  const ack = h('button', { class: 'primary', type: 'button', onclick: () => act('ack', {}, 'acknowledged') }, 'Acknowledge');
+  const resolve = h('button', { class: 'primary', type: 'button', onclick: () => act('resolve', { note: note.value.trim() || null }, 'resolved') }, 'Resolve');
+  const reopen = h('button', { type: 'button', onclick: () => act('reopen', { note: note.value.trim() || null }, 'reopened') }, 'Reopen');
+  const escalate = h('button', { type: 'button', onclick: () => act('escalate', {}, 'escalated') }, 'Escalate now');
+  const addNote = h('button', { type: 'button', onclick: () => note.value.trim() ? act('notes', { text: note.value.trim() }, 'noted') : note.focus() }, 'Add note');
+  const reassign = h('button', { type: 'button', onclick: () => target.value.trim() ? act('reassign', { to: target.value.trim() }, 'reassigned') : target.focus() }, 'Reassign');
   const base = `/api/v1/incidents/${encodeURIComponent(incidentId)}`;
+  let accountBase = null, itsm = null;
 
-  async function act(action, body) {
+  async function act(action, body, done) {
     if (!actor.reportValidity()) return;
     localStorage.setItem(ACTOR_KEY, actor.value.trim());
     message.className = 'message';
-    message.textContent = action === 'ack' ? 'Acknowledging…' : 'Resolving…';
+    message.textContent = 'Working…';
     try {
       const incident = await api(`${base}/${action}`, { method: 'POST', body: JSON.stringify({ actor: actor.value.trim(), ...body }) });
       message.className = 'message ok';
-      message.textContent = `Incident ${incident.status} by ${actor.value.trim()}.`;
+      message.textContent = action === 'ack' || action === 'resolve' ? `Incident ${incident.status} by ${actor.value.trim()}.` : `Incident ${done} by ${actor.value.trim()}.`;
+      if (action === 'notes') note.value = '';
       await refresh();
     } catch (error) {
       if (error instanceof SignedOut) return signIn();
@@ -382,55 +614,120 @@ function incidentView(incidentId) {
     }
   }
 
+  const section = (id, heading, ...content) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, heading), ...content);
   replace(main, title, facts,
-    h('section', { class: 'card', 'aria-labelledby': 'act-heading' },
-      h('h2', { id: 'act-heading' }, 'Act'),
+    section('act-heading', 'Act',
       h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
-        h('label', { for: 'actor' }, 'Your name', actor), h('label', { for: 'note' }, 'Resolution note (optional)', note), ack, resolve),
+        h('label', { for: 'actor' }, 'Your name', actor), h('label', { for: 'note' }, 'Note (for a resolve, a reopen, or on its own)', note), ack, resolve, reopen, addNote),
+      h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
+        escalate, h('label', { for: 'reassign-to' }, 'Reassign to (user:, schedule:, team: or channel:)', target), targets, reassign),
       message),
-    h('section', { class: 'card', 'aria-labelledby': 'sla-heading' },
-      h('h2', { id: 'sla-heading' }, 'SLA'), slaState,
+    section('escalation-heading', 'Escalation', escalation),
+    section('sla-heading', 'SLA', countdowns, slaState,
       h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
         h('label', { for: 'sla-reason' }, 'Reason (required; on the chronicle and the reports)', reason), exclude, withdraw),
       slaMessage),
-    h('section', { class: 'card', 'aria-labelledby': 'chronicle-heading' }, h('h2', { id: 'chronicle-heading' }, 'Chronicle'), verification, chronicle),
-    h('section', { class: 'card', 'aria-labelledby': 'alerts-heading' }, h('h2', { id: 'alerts-heading' }, 'Alerts'), alerts));
+    section('guides-heading', 'Runbooks and links', guides),
+    section('chronicle-heading', 'Chronicle', verification, chronicle),
+    section('alerts-heading', 'Alerts', alerts));
 
   async function refresh() {
-    const [incident, entries, check] = await Promise.all([api(base), api(`${base}/chronicle`), api(`${base}/chronicle/verify`)]);
+    const [incident, entries, check] = await Promise.all([api(base), api(`${base}/chronicle?limit=500`), api(`${base}/chronicle/verify`)]);
+    if (accountBase === null) {
+      accountBase = `/api/v1/accounts/${encodeURIComponent(incident.account)}`;
+      const config = await api(`${accountBase}/config`).catch(() => null);
+      itsm = config?.itsm ?? null;
+      replace(targets, [...(config?.users ?? []).map(u => `user:${u.id}`), ...(config?.schedules ?? []).map(s => `schedule:${s.id}`),
+        ...(config?.teams ?? []).map(t => `team:${t.id}`), ...(config?.channels ?? []).map(c => `channel:${c.id}`)].map(value => h('option', { value })));
+    }
+    const sla = await api(`${accountBase}/sla`);
     document.title = `${incident.title} · OrleansOps`;
     title.textContent = incident.title;
     ack.disabled = incident.status !== 'triggered';
     resolve.disabled = incident.status === 'resolved';
+    reopen.disabled = incident.status !== 'resolved';
+    escalate.disabled = reassign.disabled = incident.status === 'resolved';
     const c = incident.slaCorrection;
     slaState.textContent = c ? `Corrected: ${correctionText(c)}, by ${c.actor} at ${time(c.at)} (${c.reason}).` : 'Counted against the account\'s SLOs as it happened.';
     exclude.disabled = c?.excluded === true && c.slos.length === 0;
     withdraw.disabled = !c;
     replace(facts, h('dl', { class: 'facts' },
       h('dt', {}, 'Incident'), h('dd', { class: 'mono' }, incident.id),
-      h('dt', {}, 'Account'), h('dd', {}, h('a', { href: `/dashboard/accounts/${encodeURIComponent(incident.account)}` }, incident.account)),
+      h('dt', {}, 'Account'), h('dd', {}, accountLink(incident.account)),
       h('dt', {}, 'Service'), h('dd', {}, incident.service),
       h('dt', {}, 'Severity'), h('dd', {}, badge(incident.severity)),
       h('dt', {}, 'Status'), h('dd', { id: 'incident-status' }, badge(incident.status)),
+      h('dt', {}, 'Started'), h('dd', {}, `${time(incident.startedAt)} (${fromNow(incident.startedAt)})`),
       h('dt', {}, 'Opened'), h('dd', {}, time(incident.openedAt)),
       h('dt', {}, 'Acknowledged'), h('dd', {}, incident.acknowledgedAt ? `${time(incident.acknowledgedAt)} by ${incident.acknowledgedBy}` : '–'),
       h('dt', {}, 'Resolved'), h('dd', {}, incident.resolvedAt ? `${time(incident.resolvedAt)} by ${incident.resolvedBy}` : '–'),
-      h('dt', {}, 'Tickets'), h('dd', {}, incident.tickets.length === 0 ? '–' : incident.tickets.map(t =>
-        `${t.system} ${t.key ?? '(not created yet)'}${t.stuck ? ' — stuck: ' + t.lastError : t.failures > 0 ? ' — retrying: ' + t.lastError : ''}`).join('; '))));
+      h('dt', {}, 'Tickets'), h('dd', {}, incident.tickets.length === 0 ? '–' : incident.tickets.map(t => h('span', { class: 'ticket' },
+        ticketLink(t, itsm), t.stuck ? ` — stuck: ${t.lastError}` : t.failures > 0 ? ` — retrying: ${t.lastError}` : '')))));
+    replace(escalation, escalationFacts(incident), table('Notifications, as each ended',
+      [{ label: 'At' }, { label: 'To' }, { label: 'Channel' }, { label: 'Outcome' }, { label: 'Attempts', num: true }],
+      incident.notifications.slice().reverse().map(n => [time(n.at), n.recipient, n.channel, n.delivered ? badge('healthy', 'delivered') : h('span', { class: 'over' }, `failed: ${n.error ?? 'every attempt failed'}`), n.attempts]),
+      incident.pendingNotifications > 0 ? `${incident.pendingNotifications} notifications on their way, none ended yet.` : 'No notification yet.'));
+    const clocks = sla.slos.filter(s => s.kind !== 'availability').flatMap(s => s.running.filter(r => r.incidentId === incident.id).map(r => ({ slo: s, deadline: r.deadline })));
+    replace(countdowns, clocks.length === 0
+      ? h('p', {}, incident.status === 'resolved' ? 'No clock runs: the incident is resolved.' : 'No response or resolution clock runs for this incident.')
+      : h('ul', { class: 'countdowns' }, clocks.map(({ slo, deadline }) => {
+        const late = Date.parse(deadline) < Date.now();
+        return h('li', { class: late ? 'over' : null }, `${slo.id} (${slo.kind} within ${slo.limit}): due ${time(deadline)}, `, h('strong', {}, late ? `${fromNow(deadline)}, missed` : fromNow(deadline)));
+      })));
+    replace(guides, guideLinks(incident.alerts));
     verification.className = check.valid ? 'verified' : 'broken';
     verification.textContent = check.valid
       ? `Chronicle verified: ${check.entries} entries, hash chain intact (head ${check.headHash.slice(0, 16)}…).`
       : `Chronicle does NOT verify at entry ${check.firstInvalidSeq}: ${check.reason}`;
     replace(chronicle, table('Every step, oldest first',
       [{ label: '#', num: true }, { label: 'At' }, { label: 'Kind' }, { label: 'Actor' }, { label: 'What happened' }],
-      entries.items.map(e => [e.seq, time(e.at), e.kind, e.actor, e.text]), 'No entries.'));
+      entries.items.map(e => [e.seq, time(e.at), e.kind, e.actor, e.text]), 'No entries.'),
+      entries.next ? h('p', {}, `The first 500 entries; the API pages through all ${check.entries}.`) : null);
     replace(alerts, table('Alerts in this incident',
       [{ label: 'Status' }, { label: 'Severity' }, { label: 'Labels' }, { label: 'Summary' }, { label: 'Seen', num: true }],
       incident.alerts.map(a => [badge(a.status), badge(a.severity),
-        h('span', { class: 'mono' }, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')), a.annotations?.summary ?? '', a.count]), 'No alerts.'));
+        h('span', { class: 'mono' }, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')), a.annotations?.summary ?? '', a.count]), 'No alerts.'),
+      incident.alertCount > incident.alerts.length ? h('p', {}, `The first ${incident.alerts.length} of ${incident.alertCount} alerts.`) : null);
   }
 
   follow(`incident:${incidentId}`, refresh);
+}
+
+function escalationFacts(incident) {
+  const e = incident.escalation;
+  const next = incident.status === 'resolved' ? 'nothing: resolved'
+    : incident.status === 'acknowledged' ? (e.ackTimeoutAt ? `pages again ${fromNow(e.ackTimeoutAt)} unless resolved (acknowledgement times out ${time(e.ackTimeoutAt)})` : 'nothing while acknowledged')
+      : e.exhausted ? 'nothing: every level has been paged'
+        : e.nextLevel ? `level ${e.nextLevel} ${fromNow(e.nextAt)} (${time(e.nextAt)})` : 'nothing scheduled';
+  return h('dl', { class: 'facts' },
+    h('dt', {}, 'Policy'), h('dd', {}, e.policy ?? 'none applies'),
+    h('dt', {}, 'Round'), h('dd', {}, String(e.round)),
+    h('dt', {}, 'Assigned to'), h('dd', {}, e.assignees.length ? e.assignees.join(', ') : 'nobody yet (only channels paged so far)'),
+    h('dt', {}, 'Next step'), h('dd', {}, next));
+}
+
+/** A ticket's key, linked to the ticket when the account's ITSM settings say where it lives. */
+function ticketLink(ticket, itsm) {
+  const label = `${ticket.system} ${ticket.key ?? '(not created yet)'}`;
+  if (!ticket.key) return label;
+  if (ticket.system === 'jira' && itsm?.jira?.siteUrl) return safeLink(`${itsm.jira.siteUrl.replace(/\/+$/, '')}/browse/${encodeURIComponent(ticket.key)}`, label);
+  if (ticket.system === 'serviceNow' && itsm?.serviceNow?.instanceUrl)
+    return safeLink(`${itsm.serviceNow.instanceUrl.replace(/\/+$/, '')}/nav_to.do?uri=${encodeURIComponent(`incident.do?sysparm_query=number=${ticket.key}`)}`, label);
+  return label;
+}
+
+/** Runbooks (the runbook_url annotation Prometheus rules carry, or runbook) and the alerts' own links, each once. */
+function guideLinks(alerts) {
+  const seen = new Map();
+  for (const a of alerts) {
+    for (const name of ['runbook_url', 'runbook']) {
+      const address = a.annotations?.[name];
+      if (address && !seen.has(address)) seen.set(address, `Runbook: ${a.labels.alertname ?? 'alert'}`);
+    }
+    for (const link of a.links ?? []) if (!seen.has(link.href)) seen.set(link.href, link.text ?? link.href);
+  }
+  if (seen.size === 0) return h('p', { class: 'lead' }, 'No runbook: the alerts carry no runbook_url annotation and no link.');
+  return h('ul', {}, [...seen].map(([address, text]) => h('li', {}, safeLink(address, text))));
 }
 
 // ---- cluster ----
