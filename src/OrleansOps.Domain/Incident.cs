@@ -519,6 +519,7 @@ public sealed partial class IncidentState
     public bool CorrectSla(SlaCorrection? correction, string actor, string reason, DateTimeOffset now)
     {
         if (correction is null ? SlaCorrection is null : SlaCorrection is { } current && current.SameEffect(correction)) return false;
+        if (correction is { ImpactStart: not null } or { ImpactEnd: not null }) CheckImpactWindow(correction);
         var withdrawn = SlaCorrection;
         SlaCorrection = correction;
         var data = new Dictionary<string, string> { ["reason"] = reason };
@@ -532,6 +533,19 @@ public sealed partial class IncidentState
         Record(now, ChronicleKinds.SlaCorrected, actor,
             correction is null ? $"SLA correction withdrawn ({withdrawn!.Describe()}): {reason}" : $"SLA corrected, {correction.Describe()}: {reason}", data);
         return true;
+    }
+
+    /// <summary>
+    /// A corrected window must still be a window of this incident: where one end is left as it happened (its start, its
+    /// resolution), the other must not pass it, or the impact would count backwards.
+    /// </summary>
+    private void CheckImpactWindow(SlaCorrection correction)
+    {
+        var start = correction.ImpactStart ?? StartedAt;
+        if ((correction.ImpactEnd ?? ResolvedAt) is not { } end || start <= end) return;
+        throw new IncidentTransitionException(correction.ImpactStart is { } asked
+            ? $"impactStart {asked:u} is after the impact's end ({(correction.ImpactEnd is null ? "the incident was resolved at " : "")}{end:u}); give impactEnd too, or an earlier start."
+            : $"impactEnd {end:u} is before the incident's start ({start:u}); give impactStart too, or a later end.");
     }
 
     /// <param name="version">The incident's journal position, so that the newer of two summaries can be told.</param>

@@ -129,4 +129,27 @@ public sealed class SlaCorrectionTests
         Assert.StartsWith("SLA correction withdrawn (left out of every SLO)", incident.TakeChange(withRepeats: false, extras: null).Chronicle.Single().Text);
         Assert.False(incident.CorrectSla(null, "ana", "nothing to withdraw", Now));
     }
+
+    [Fact]
+    public void A_corrected_impact_window_must_lie_within_what_the_incident_leaves_as_it_happened()
+    {
+        var incident = new IncidentState();
+        var first = Alerts.Firing("Down", Severity.Sev1) with { StartsAt = Now.AddHours(-3) };
+        incident.Open("inc-cccccccccccccccc", new IncidentOrigin { AccountId = "acme", Service = "api", GroupKey = "g" }, first, Now.AddHours(-3));
+        incident.Apply(first, Now.AddHours(-3));
+        incident.Resolve("ana", null, Now.AddHours(-2));
+        incident.TakeChange(withRepeats: false, extras: null);
+
+        // Starting after it was resolved, or ending before it started, would count the impact backwards: refused, unchanged.
+        var late = Assert.Throws<IncidentTransitionException>(() => incident.CorrectSla(Correct(start: Now.AddHours(-1)), "ana", "late start", Now));
+        Assert.Contains("is after the impact's end (the incident was resolved at", late.Message);
+        var early = Assert.Throws<IncidentTransitionException>(() => incident.CorrectSla(Correct(end: Now.AddHours(-4)), "ana", "early end", Now));
+        Assert.Contains("is before the incident's start", early.Message);
+        Assert.Null(incident.Summarize().SlaCorrection);
+        Assert.Empty(incident.TakeChange(withRepeats: false, extras: null).Chronicle);
+
+        // With both ends given the window stands on its own; inside the incident's either end alone is fine.
+        Assert.True(incident.CorrectSla(Correct(start: Now.AddHours(-1), end: Now.AddMinutes(-30)), "ana", "measured by the customer", Now));
+        Assert.True(incident.CorrectSla(Correct(start: Now.AddHours(-2.5)), "ana", "impact began later", Now));
+    }
 }

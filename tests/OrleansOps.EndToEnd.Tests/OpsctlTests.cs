@@ -166,6 +166,9 @@ public sealed class OpsctlTests(ServerFixture fixture)
             var (missing, _, missingWhy) = await OpsctlAsync("incidents", "correct-sla", id, "--exclude", "--slo", "nope", "--reason", "x");
             Assert.Equal(1, missing);
             Assert.Contains("slos: 'nope' is not an SLO of the account", missingWhy);
+            var (late, _, lateWhy) = await OpsctlAsync("incidents", "correct-sla", id, "--impact-start", "2026-10-03T09:00:00Z", "--reason", "x");
+            Assert.Equal(1, late);
+            Assert.Contains("is after the impact's end (the incident was resolved at 2026-10-03 08:40:00Z)", lateWhy);
             var (back, restored, _) = await OpsctlAsync("incidents", "correct-sla", id, "--withdraw", "--reason", "disputed");
             Assert.Equal(0, back);
             Assert.Contains($"{id}: counted as it happened", restored);

@@ -152,6 +152,11 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         Assert.Contains("slos: 'uptime' is not an SLO of the account", said);
         Assert.Equal(400, (await Api.PostAsync(Server.Admin, path, $$"""{"reason":"x","exclude":true,"impactStart":"{{started:O}}"}""")).Status);
         Assert.Equal(404, (await Api.PostAsync(Server.Admin, "/api/v1/incidents/inc-aaaaaaaaaaaaaaaa/sla-correction", """{"reason":"x","exclude":true}""")).Status);
+        // A window that would start after the incident was resolved: a conflict with the incident, nothing chronicled.
+        var (late, lateProblem) = await Api.PostAsync(Server.Admin, path, $$"""{"reason":"x","impactStart":"{{started.AddMinutes(50):O}}"}""");
+        Assert.Equal(409, late);
+        Assert.Contains("is after the impact's end", lateProblem!["detail"]!.GetValue<string>().Replace("\u0027", "'"));
+        Assert.Null((await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incident}"))["slaCorrection"]);
 
         var (corrected, view) = await Api.PostAsync(Server.Admin, path, """{"actor":"ana","reason":"the customer's own maintenance, agreed on the call","exclude":true}""");
         Assert.True(corrected == 200, view?.ToJsonString());

@@ -112,6 +112,7 @@ public static partial class Commands
                 var found = await grains.CorrectSlaAsync(id, asked, TimeProvider.System.GetUtcNow(), errors);
                 if (errors.Count > 0) return Fail(Refused, "the correction is invalid; nothing was changed:\n  " + string.Join("\n  ", errors));
                 if (found.Value is not { } result) return Fail(Refused, found.Missing!);
+                if (result.Outcome is CommandOutcome.Conflict) return Fail(Refused, result.Message!);
                 output.Write(IncidentResponse.Of(result.Incident!), (console, i) => console.MarkupLine(
                     $"{i.Id}: {(i.SlaCorrection is { } c ? Output.Text(c.Describe()) : "counted as it happened")}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
                 return Done;
