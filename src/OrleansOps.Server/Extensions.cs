@@ -26,6 +26,7 @@ public static class Extensions
     private static long _starting;
     /// <summary>Whether this start generated the kept admin token: only then does the banner show it.</summary>
     private static bool _adminTokenCreated;
+    private static bool _adminTokenTightened;
 
     public static WebApplicationBuilder AddOrleansOps(this WebApplicationBuilder builder)
     {
@@ -49,7 +50,7 @@ public static class Extensions
 
         builder.Services.AddSingleton(options.AdminTokenConfigured
             ? new AdminToken(options.AdminToken, options.AdminTokenSha256)
-            : new AdminToken(KeptAdminToken.Path(options) is { } kept ? KeptAdminToken.LoadOrCreate(kept, out _adminTokenCreated) : KeptAdminToken.New()));
+            : new AdminToken(KeptAdminToken.Path(options) is { } kept ? KeptAdminToken.LoadOrCreate(kept, out _adminTokenCreated, out _adminTokenTightened) : KeptAdminToken.New()));
         builder.Services.AddSingleton<Credentials>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddNotificationSender(builder.Configuration);
@@ -204,6 +205,7 @@ public static class Extensions
                 ? _adminTokenCreated
                     ? $"  admin token: {token.Value}   (new; kept in {System.IO.Path.GetFullPath(kept)} for the next start; set OrleansOps:AdminToken or AdminTokenSha256 to choose one)"
                     : $"  admin token: in {System.IO.Path.GetFullPath(kept)}   (cat it to sign in; set OrleansOps:AdminToken or AdminTokenSha256 to choose one)"
+                        + (_adminTokenTightened ? $"\n  note: {System.IO.Path.GetFullPath(kept)} could be read by other users; it is now readable by its owner only" : "")
                 : $"  admin token: {token.Value}   (generated for this run; set OrleansOps:AdminToken or AdminTokenSha256 to keep one)");
     }
 
@@ -239,21 +241,33 @@ internal static class KeptAdminToken
 
     public static string New() => RandomNumberGenerator.GetHexString(32, lowercase: true);
 
-    public static string LoadOrCreate(string path, out bool created)
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>
+    /// The kept token, or a new one written there. A kept file that others could read (copied, restored from a backup
+    /// with loose permissions) is made the owner's only again, and <paramref name="tightened"/> says so.
+    /// </summary>
+    public static string LoadOrCreate(string path, out bool created, out bool tightened)
     {
-        created = false;
+        created = tightened = false;
         if (File.Exists(path))
         {
             var kept = File.ReadAllText(path).Trim();
-            if (kept.Length >= 16) return kept;
-            throw new InvalidOperationException($"{path} holds no admin token; delete it to have a new one generated, or set OrleansOps:AdminToken.");
+            if (kept.Length < 16)
+                throw new InvalidOperationException($"{path} holds no admin token; delete it to have a new one generated, or set OrleansOps:AdminToken.");
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~OwnerOnly) != 0)
+            {
+                File.SetUnixFileMode(path, OwnerOnly);
+                tightened = true;
+            }
+            return kept;
         }
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var token = New();
         // Written whole under another name, then renamed: a crash leaves no empty token file behind.
         var writing = path + ".new";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnly;
         using (var file = new StreamWriter(writing, System.Text.Encoding.ASCII, options)) file.Write(token);
         File.Move(writing, path);
         created = true;

@@ -263,13 +263,26 @@ public sealed partial class IsolationTests(ServerFixture fixture)
 
             // Restarted on the same folder: the same token, so a signed-in dashboard and scripts go on working. The banner
             // now says where it is, not what it is: a log kept for months should not hold it.
-            await using var second = await ServerProcess.StartAsync(dataPath: data, settings: ["--OrleansOps:AdminToken="]);
-            var again = await Api.EventuallyAsync(() => Task.FromResult<string?>(second.Output.Contains("admin token:") ? second.Output : null),
+            await using (var second = await ServerProcess.StartAsync(dataPath: data, settings: ["--OrleansOps:AdminToken="]))
+            {
+                var again = await Api.EventuallyAsync(() => Task.FromResult<string?>(second.Output.Contains("admin token:") ? second.Output : null),
+                    TimeSpan.FromSeconds(10), "the banner");
+                Assert.Contains($"admin token: in {kept}   (cat it to sign in", again);
+                Assert.DoesNotContain(token, again);
+                Assert.Equal(200, (await Api.SendAsync(second.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: token)).Status);
+                Assert.Equal(401, (await Api.SendAsync(second.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: ServerProcess.AdminToken)).Status);
+                Assert.DoesNotContain("could be read by other users", again);
+            }
+
+            // Restored with loose permissions (a copy, a backup): the next start makes it the owner's only again, and says so.
+            if (OperatingSystem.IsWindows()) return;
+            File.SetUnixFileMode(kept, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            await using var third = await ServerProcess.StartAsync(dataPath: data, settings: ["--OrleansOps:AdminToken="]);
+            var told = await Api.EventuallyAsync(() => Task.FromResult<string?>(third.Output.Contains("admin token:") ? third.Output : null),
                 TimeSpan.FromSeconds(10), "the banner");
-            Assert.Contains($"admin token: in {kept}   (cat it to sign in", again);
-            Assert.DoesNotContain(token, again);
-            Assert.Equal(200, (await Api.SendAsync(second.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: token)).Status);
-            Assert.Equal(401, (await Api.SendAsync(second.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: ServerProcess.AdminToken)).Status);
+            Assert.Contains($"note: {kept} could be read by other users; it is now readable by its owner only", told);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(kept));
+            Assert.Equal(200, (await Api.SendAsync(third.Anonymous, HttpMethod.Get, "/api/v1/accounts", bearer: token)).Status);
         }
         finally
         {
