@@ -43,6 +43,53 @@ public static class SlaReports
         return csv.ToString();
     }
 
+    /// <summary>The SLO rows of every account, one after the other: the same columns as an account's report, to merge or pivot.</summary>
+    public static string Csv(FleetReport fleet)
+    {
+        var csv = new StringBuilder().AppendLine(string.Join(',', Columns));
+        foreach (var report in fleet.Accounts)
+            foreach (var slo in report.Slos)
+                csv.AppendLine(string.Join(',', new[] { report.Account, report.Name, report.Period }.Concat(SloRow(slo)).Select(Cell)));
+        return csv.ToString();
+    }
+
+    /// <summary>For the operator: each account's month in one row (SLOs breached, credit owed, incidents, corrections), then every SLO.</summary>
+    public static string Html(FleetReport fleet)
+    {
+        var html = new StringBuilder();
+        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Fleet SLA report ")
+            .Append(Encode(fleet.Period)).Append("</title><style>").Append(Style).Append("</style></head><body>");
+        html.Append("<h1>Fleet SLA report: ").Append(Encode(fleet.Period)).Append("</h1>");
+        var owing = fleet.Accounts.Count(r => (r.Slos.Max(s => s.CreditPercent) ?? 0) > 0);
+        html.Append("<p class=\"lead\">").Append(fleet.Accounts.Count).Append(" accounts; ")
+            .Append(fleet.Accounts.Count(r => r.Slos.All(s => s.Status != SloHealth.Breached))).Append(" met every SLO; ")
+            .Append(owing).Append(owing == 1 ? " owes" : " owe").Append(" a service credit. Each account's month is read in its own time zone.</p>");
+        Table(html, "Accounts", ["account", "name", "slos", "breached", "credit_percent", "incidents", "corrected", "period"],
+            fleet.Accounts.Select(r => new[]
+            {
+                r.Account, r.Name, Number(r.Slos.Count), Number(r.Slos.Count(s => s.Status == SloHealth.Breached)), Number(r.Slos.Max(s => s.CreditPercent) ?? 0),
+                Number(r.Incidents.Count), Number(r.Corrections.Count), r.Closed ? "closed" : "in progress",
+            }), row => row[3] == "0" ? null : "breached");
+        Table(html, "Every SLO", ["account", .. Columns[3..]],
+            fleet.Accounts.SelectMany(r => r.Slos.Select(slo => new[] { r.Account }.Concat(SloRow(slo)).ToArray())), row => row[3] == "healthy" ? null : row[3]);
+        html.Append("</body></html>");
+        return html.ToString();
+    }
+
+    private static void Table(StringBuilder html, string caption, string[] columns, IEnumerable<string[]> rows, Func<string[], string?>? rowClass = null)
+    {
+        html.Append("<table><caption>").Append(Encode(caption)).Append("</caption><thead><tr>");
+        foreach (var column in columns) html.Append("<th scope=\"col\">").Append(Encode(column.Replace('_', ' '))).Append("</th>");
+        html.Append("</tr></thead><tbody>");
+        foreach (var row in rows)
+        {
+            html.Append(rowClass?.Invoke(row) is { } css ? $"<tr class=\"{css}\">" : "<tr>");
+            foreach (var value in row) html.Append("<td>").Append(Encode(value)).Append("</td>");
+            html.Append("</tr>");
+        }
+        html.Append("</tbody></table>");
+    }
+
     /// <summary>A page to send a customer: the month's standing, its SLOs, the incidents behind them and any corrections, styled inline.</summary>
     public static string Html(SlaReport report)
     {
@@ -53,23 +100,10 @@ public static class SlaReports
         html.Append("<p class=\"lead\">").Append(report.Closed ? "Period closed" : "Period in progress").Append(": ")
             .Append(Encode(Instant(report.From))).Append(" to ").Append(Encode(Instant(report.To))).Append(". ")
             .Append(Encode(Standing(report))).Append("</p>");
-        void Table(string caption, string[] columns, IEnumerable<string[]> rows, Func<string[], string?>? rowClass = null)
-        {
-            html.Append("<table><caption>").Append(Encode(caption)).Append("</caption><thead><tr>");
-            foreach (var column in columns) html.Append("<th scope=\"col\">").Append(Encode(column.Replace('_', ' '))).Append("</th>");
-            html.Append("</tr></thead><tbody>");
-            foreach (var row in rows)
-            {
-                html.Append(rowClass?.Invoke(row) is { } css ? $"<tr class=\"{css}\">" : "<tr>");
-                foreach (var value in row) html.Append("<td>").Append(Encode(value)).Append("</td>");
-                html.Append("</tr>");
-            }
-            html.Append("</tbody></table>");
-        }
-        Table("Service level objectives", Columns[3..], report.Slos.Select(SloRow), row => row[2] == "healthy" ? null : row[2]);
-        Table($"Incidents in {report.Period}", IncidentColumns, report.Incidents.Select(IncidentRow));
+        Table(html, "Service level objectives", Columns[3..], report.Slos.Select(SloRow), row => row[2] == "healthy" ? null : row[2]);
+        Table(html, $"Incidents in {report.Period}", IncidentColumns, report.Incidents.Select(IncidentRow));
         if (report.Incidents.Count == 0) html.Append("<p>No incident in the period.</p>");
-        if (report.Corrections.Count > 0) Table("Incidents whose count was corrected, and why", CorrectionColumns, report.Corrections.Select(Correction));
+        if (report.Corrections.Count > 0) Table(html, "Incidents whose count was corrected, and why", CorrectionColumns, report.Corrections.Select(Correction));
         html.Append("</body></html>");
         return html.ToString();
     }

@@ -71,6 +71,9 @@ public sealed record SlaResponse(string Account, DateTimeOffset At, SloHealth St
 public sealed record SlaReport(string Account, string Name, string Period, DateTimeOffset From, DateTimeOffset To, bool Closed,
     IReadOnlyList<SloView> Slos, IReadOnlyList<KpiView> Kpis, IReadOnlyList<CorrectedIncident> Corrections, IReadOnlyList<IncidentTimes> Incidents);
 
+/// <summary>Every account's report for one month, for the operator: what each owes and how each did.</summary>
+public sealed record FleetReport(string Period, IReadOnlyList<SlaReport> Accounts);
+
 /// <summary>The KPI targets the SLA implies (its response and resolution windows times the KPI buffer); null where it sets none.</summary>
 public sealed record KpiTargets(double? MttaMinutes, double? MttrMinutes);
 

@@ -22,7 +22,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "POST /api/v1/incidents/{incidentId}/notes", "POST /api/v1/incidents/{incidentId}/escalate", "POST /api/v1/incidents/{incidentId}/reassign",
         "POST /api/v1/incidents/{incidentId}/sla-correction",
         "POST /api/v1/accounts/{accountId}/incidents/import", "GET /api/v1/accounts/{accountId}/sla", "GET /api/v1/accounts/{accountId}/sla/events",
-        "GET /api/v1/accounts/{accountId}/kpis", "GET /api/v1/accounts/{accountId}/reports/sla", "GET /api/v1/fleet/sla", "GET /api/v1/fleet/incidents",
+        "GET /api/v1/accounts/{accountId}/kpis", "GET /api/v1/accounts/{accountId}/reports/sla", "GET /api/v1/fleet/sla", "GET /api/v1/fleet/incidents", "GET /api/v1/fleet/reports/sla",
         "POST /api/v1/integrations/jira/{accountId}", "POST /api/v1/integrations/servicenow/{accountId}",
         "GET /api/v1/cluster/silos", "GET /api/v1/cluster/grains",
         "GET /api/v1/accounts/{accountId}/sla/burndown", "GET /api/v1/live",

@@ -48,6 +48,14 @@ public sealed class DashboardTests
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "HealthNet Hospitals" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Meter, new() { Name = "Budget left for Telco Core" })).ToBeVisibleAsync();
         await Expect(page.GetByText("3 accounts: 0 breached")).ToBeVisibleAsync();
+        // The operator's report of the month: every account in one page.
+        var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var fleetReport = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = $"{month} HTML" }).ClickAsync());
+        Assert.Equal($"sla-fleet-{month}.html", fleetReport.SuggestedFilename);
+        var fleetHtml = await File.ReadAllTextAsync((await fleetReport.PathAsync())!);
+        Assert.Contains($"Fleet SLA report: {month}", fleetHtml);
+        Assert.Contains("HealthNet Hospitals", fleetHtml);
+        Assert.Contains("Telco Core", fleetHtml);
         await CheckAndCaptureAsync(page, "fleet");
 
         // Account: budgets with a burn-down chart, KPIs, clocks; no open incident yet.
@@ -70,7 +78,6 @@ public sealed class DashboardTests
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Who is on call now and next, per schedule" })).ToContainTextAsync("clinical-primary");
 
         // The month's report downloads as a page to send the customer, fetched with the operator's token.
-        var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = $"{month} HTML" }).ClickAsync());
         Assert.Equal($"sla-healthnet-{month}.html", download.SuggestedFilename);
         Assert.Contains("HealthNet Hospitals", await File.ReadAllTextAsync((await download.PathAsync())!));
@@ -114,6 +121,7 @@ public sealed class DashboardTests
         await Expect(escalation).ToContainTextAsync("clinical");
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "SLA" })).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"sev1-response \(response within 15m\): due .*, in 1[45] min"));
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = $"Runbook: {title}" })).ToHaveAttributeAsync("href", "https://runbooks.example.com/ehr-latency");
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Related" })).ToContainTextAsync("No other open incident on ehr-api.");
         await page.GetByLabel("Your name").FillAsync("ana");
         await page.GetByLabel("Note (for a resolve, a reopen, or on its own)").FillAsync("checking the database");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();

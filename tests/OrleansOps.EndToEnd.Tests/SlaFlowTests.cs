@@ -125,6 +125,21 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         Assert.Contains("<td>availability</td>", html);
         Assert.Contains("=cmd|&#39; /C calc&#39;!A0", html);
         Assert.Equal(400, (await Api.SendAsync(Server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}/reports/sla?period=2026-13")).Status);
+
+        // The fleet's report of the month holds the account's rows as its own report does, and names it in the page.
+        using var fleetCsvRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/fleet/reports/sla?period={period}&format=csv");
+        var fleetCsv = await (await Server.Admin.SendAsync(fleetCsvRequest)).Content.ReadAsStringAsync();
+        Assert.StartsWith("account,account_name,period,slo,kind,status", fleetCsv);
+        Assert.Contains($"{account},'=cmd|' /C calc'!A0,{period},availability,availability,breached,99.95,", fleetCsv);
+        Assert.Contains("healthnet,HealthNet Hospitals,", fleetCsv);
+        using var fleetHtmlRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/fleet/reports/sla?period={period}&format=html");
+        var fleetHtml = await (await Server.Admin.SendAsync(fleetHtmlRequest)).Content.ReadAsStringAsync();
+        Assert.Contains($"<tr class=\"breached\"><td>{account}</td>", fleetHtml);
+        var fleetJson = await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/reports/sla?period={period}");
+        Assert.Equal(86, fleetJson["accounts"]!.AsArray().Single(a => a!["account"]!.GetValue<string>() == account)!["slos"]![0]!["downtimeMinutes"]!.GetValue<double>(), 6);
+        var (badPeriod, said) = await Api.SendAsync(Server.Admin, HttpMethod.Get, "/api/v1/fleet/reports/sla?period=soon&format=pdf");
+        Assert.Equal(400, badPeriod);
+        Assert.Contains("format: 'pdf' is not json, csv or html", said!["detail"]!.GetValue<string>().Replace("\u0027", "'"));
     }
 
     [Fact]

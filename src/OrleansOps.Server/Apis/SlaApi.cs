@@ -25,9 +25,12 @@ public static class SlaApi
         accounts.MapGet("/reports/sla", GetReport).WithSummary("An SLA report for a calendar month, ?period=YYYY-MM&format=json|csv|html")
             .Produces<SlaReport>().Produces<string>(StatusCodes.Status200OK, "text/csv", "text/html")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        app.MapGroup("/api/v1/fleet").WithTags("SLA").RequireToken().AdminOnly()
-            .MapGet("/sla", GetFleet).WithSummary("Accounts by risk: breached, at-risk, then the least budget left; ?limit=&cursor=")
+        var fleet = app.MapGroup("/api/v1/fleet").WithTags("SLA").RequireToken().AdminOnly();
+        fleet.MapGet("/sla", GetFleet).WithSummary("Accounts by risk: breached, at-risk, then the least budget left; ?limit=&cursor=")
             .Produces<Page<FleetEntry>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        fleet.MapGet("/reports/sla", GetFleetReport).WithSummary("Every account's SLA report for a calendar month (each in its own time zone), ?period=YYYY-MM&format=json|csv|html")
+            .Produces<FleetReport>().Produces<string>(StatusCodes.Status200OK, "text/csv", "text/html")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
@@ -95,12 +98,45 @@ public static class SlaApi
         }
     }
 
+    /// <summary>json, csv or html: as <c>format</c> says, else as the Accept header prefers; anything else goes to <paramref name="errors"/>.</summary>
+    private static string ReportFormat(string? format, HttpRequest request, List<string> errors)
+    {
+        var accept = request.Headers.Accept.ToString();
+        var kind = (format ?? (accept.Contains("text/csv") ? "csv" : accept.Contains("text/html") ? "html" : "json")).ToLowerInvariant();
+        if (kind is not ("json" or "csv" or "html")) errors.Add($"format: '{format}' is not json, csv or html");
+        return kind;
+    }
+
+    private static async Task<IResult> GetFleetReport(string? period, string? format, HttpRequest request, IGrainFactory grains, TimeProvider time)
+    {
+        var errors = new List<string>();
+        var kind = ReportFormat(format, request, errors);
+        if (!ReportPeriod.LooksLikeMonth(period)) errors.Add("period: required, a month like 2026-11");
+        if (errors.Count > 0) return Problems.InvalidQuery(errors);
+        var now = time.GetUtcNow();
+        var accounts = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
+        var reports = new List<SlaReport>();
+        foreach (var accountId in accounts)
+        {
+            // An account whose month has not begun in its own time zone (the first hours of a month) has nothing to report yet.
+            var found = await grains.ReportAsync(accountId, period, now, []);
+            if (found.Value is { } report) reports.Add(report);
+        }
+        if (reports.Count == 0 && accounts.Count > 0) return Problems.InvalidQuery([$"period: {period} has not begun"]);
+        var fleet = new FleetReport(period!, reports);
+        return kind switch
+        {
+            "csv" => TypedResults.Text(SlaReports.Csv(fleet), "text/csv; charset=utf-8"),
+            "html" => TypedResults.Text(SlaReports.Html(fleet), "text/html; charset=utf-8"),
+            _ => TypedResults.Ok(fleet),
+        };
+    }
+
     private static async Task<IResult> GetReport(string accountId, string? period, string? format, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
         if (!Ids.IsAccountId(accountId)) return Problems.InvalidAccountId(accountId);
         var errors = new List<string>();
-        var kind = (format ?? (request.Headers.Accept.ToString() is var accept && accept.Contains("text/csv") ? "csv" : accept.Contains("text/html") ? "html" : "json")).ToLowerInvariant();
-        if (kind is not ("json" or "csv" or "html")) errors.Add($"format: '{format}' is not json, csv or html");
+        var kind = ReportFormat(format, request, errors);
         var found = await grains.ReportAsync(accountId, period, time.GetUtcNow(), errors);
         if (errors.Count > 0) return Problems.InvalidQuery(errors);
         if (found.Value is not { } report) return Problems.NoAccount(accountId);

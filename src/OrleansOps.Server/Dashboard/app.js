@@ -224,7 +224,7 @@ function fleetView() {
   let typing;
   const onFilter = () => { clearTimeout(typing); typing = setTimeout(() => listIncidents().catch(showError), 250); };
   for (const input of Object.values(filters)) input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input', onFilter);
-  replace(main, h('h1', {}, 'Fleet'), summary,
+  replace(main, h('h1', {}, 'Fleet'), summary, reportLinks('/api/v1/fleet', 'fleet'),
     h('section', { class: 'card', 'aria-labelledby': 'fleet-heading' }, h('h2', { id: 'fleet-heading' }, 'Accounts by risk'), accounts),
     h('section', { class: 'card', 'aria-labelledby': 'fleet-incidents-heading' }, h('h2', { id: 'fleet-incidents-heading' }, 'Incidents'),
       h('form', { class: 'actions filters', role: 'search', 'aria-label': 'Filter incidents', onsubmit: event => { event.preventDefault(); onFilter(); } },
@@ -342,8 +342,11 @@ function accountView(accountId) {
   follow(`account:${accountId}`, refresh);
 }
 
-/** The monthly SLA report, this month and last, as HTML to read or send and CSV to work with: fetched with the token. */
-function reportLinks(base, accountId) {
+/**
+ * The monthly SLA report (an account's, or the fleet's under /api/v1/fleet), this month and last, as HTML to read or
+ * send and CSV to work with: fetched with the token, which a plain link would not carry.
+ */
+function reportLinks(base, name) {
   const now = new Date();
   const month = offset => { const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - offset, 1)); return d.toISOString().slice(0, 7); };
   const message = h('span', { class: 'message', role: 'status', 'aria-live': 'polite' });
@@ -353,7 +356,7 @@ function reportLinks(base, accountId) {
       try {
         const response = await fetch(`${base}/reports/sla?period=${period}&format=${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
         if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-        const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `sla-${accountId}-${period}.${format}` });
+        const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `sla-${name}-${period}.${format}` });
         document.body.append(link);
         link.click();
         link.remove();
@@ -364,7 +367,7 @@ function reportLinks(base, accountId) {
       }
     },
   }, `${period} ${format.toUpperCase()}`);
-  return h('p', { class: 'reports' }, 'SLA reports: ', [0, 1].flatMap(offset => [download(month(offset), 'html'), ' ', download(month(offset), 'csv'), ' ']), message);
+  return h('p', { class: 'reports' }, name === 'fleet' ? 'Fleet SLA reports: ' : 'SLA reports: ', [0, 1].flatMap(offset => [download(month(offset), 'html'), ' ', download(month(offset), 'csv'), ' ']), message);
 }
 
 function slaTimeline(events) {
@@ -557,7 +560,7 @@ function correctionText(c) {
 
 function incidentView(incidentId) {
   const title = h('h1', {}, incidentId);
-  const facts = h('div'), escalation = h('div'), countdowns = h('div'), guides = h('div'), verification = h('p'), chronicle = h('div'), alerts = h('div');
+  const facts = h('div'), escalation = h('div'), countdowns = h('div'), guides = h('div'), related = h('div'), verification = h('p'), chronicle = h('div'), alerts = h('div');
   const message = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
   const slaState = h('p');
   const slaMessage = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
@@ -628,6 +631,7 @@ function incidentView(incidentId) {
         h('label', { for: 'sla-reason' }, 'Reason (required; on the chronicle and the reports)', reason), exclude, withdraw),
       slaMessage),
     section('guides-heading', 'Runbooks and links', guides),
+    section('related-heading', 'Related', related),
     section('chronicle-heading', 'Chronicle', verification, chronicle),
     section('alerts-heading', 'Alerts', alerts));
 
@@ -675,6 +679,11 @@ function incidentView(incidentId) {
         return h('li', { class: late ? 'over' : null }, `${slo.id} (${slo.kind} within ${slo.limit}): due ${time(deadline)}, `, h('strong', {}, late ? `${fromNow(deadline)}, missed` : fromNow(deadline)));
       })));
     replace(guides, guideLinks(incident.alerts));
+    const neighbours = await api(`/api/v1/fleet/incidents?status=open&account=${encodeURIComponent(incident.account)}&service=${encodeURIComponent(incident.service)}&limit=20`);
+    replace(related, table(`Other open incidents on ${incident.service}`,
+      [{ label: 'Incident' }, { label: 'Severity' }, { label: 'Status' }, { label: 'Opened' }],
+      neighbours.items.filter(i => i.id !== incident.id).map(i => [incidentLink(i.id, i.title), badge(i.severity), badge(i.status), h('span', { title: time(i.openedAt) }, fromNow(i.openedAt))]),
+      `No other open incident on ${incident.service}.`));
     verification.className = check.valid ? 'verified' : 'broken';
     verification.textContent = check.valid
       ? `Chronicle verified: ${check.entries} entries, hash chain intact (head ${check.headHash.slice(0, 16)}…).`
