@@ -15,6 +15,12 @@ public static class SlaReports
 
     private static readonly string[] IncidentColumns = ["incident", "title", "service", "severity", "started", "acknowledged", "resolved", "minutes"];
 
+    private static readonly string[] KpiColumns =
+    [
+        "severity", "incidents", "mtta_median_minutes", "mtta_target_minutes", "mttr_median_minutes", "mttr_target_minutes", "mttd_median_minutes",
+        "acknowledged_percent", "escalations_per_incident",
+    ];
+
     private static readonly string[] CorrectionColumns = ["incident", "title", "service", "severity", "started", "resolved", "correction", "by", "at", "reason"];
 
     /// <summary>
@@ -30,6 +36,11 @@ public static class SlaReports
             foreach (var row in rows) csv.AppendLine(string.Join(',', row.Select(Cell)));
         }
         Table(Columns, report.Slos.Select(slo => new[] { report.Account, report.Name, report.Period }.Concat(SloRow(slo)).ToArray()));
+        if (report.Kpis.Any(k => k.Kpis.Incidents > 0))
+        {
+            csv.AppendLine();
+            Table(KpiColumns, report.Kpis.Select(KpiRow));
+        }
         if (report.Incidents.Count > 0)
         {
             csv.AppendLine();
@@ -101,6 +112,9 @@ public static class SlaReports
             .Append(Encode(Instant(report.From))).Append(" to ").Append(Encode(Instant(report.To))).Append(". ")
             .Append(Encode(Standing(report))).Append("</p>");
         Table(html, "Service level objectives", Columns[3..], report.Slos.Select(SloRow), row => row[2] == "healthy" ? null : row[2]);
+        if (report.Kpis.Any(k => k.Kpis.Incidents > 0))
+            Table(html, "Response and resolution by severity (medians; targets from the contract)", KpiColumns,
+                report.Kpis.Where(k => k.Kpis.Incidents > 0).Select(KpiRow), row => Over(row[2], row[3]) || Over(row[4], row[5]) ? "atRisk" : null);
         Table(html, $"Incidents in {report.Period}", IncidentColumns, report.Incidents.Select(IncidentRow));
         if (report.Incidents.Count == 0) html.Append("<p>No incident in the period.</p>");
         if (report.Corrections.Count > 0) Table(html, "Incidents whose count was corrected, and why", CorrectionColumns, report.Corrections.Select(Correction));
@@ -114,7 +128,10 @@ public static class SlaReports
         "table{border-collapse:collapse;width:100%;margin:0 0 2rem;font-variant-numeric:tabular-nums}" +
         "caption{text-align:left;font-weight:600;font-size:1.1rem;padding:.5rem 0}" +
         "th{text-align:left;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:#4a5360;border-bottom:2px solid #d0d7de;padding:.4rem .5rem}" +
-        "td{border-bottom:1px solid #eaeef2;padding:.4rem .5rem}tr.breached td{background:#fff1f0}tr.atRisk td{background:#fff8e6}";
+        "td{border-bottom:1px solid #eaeef2;padding:.4rem .5rem}tr.breached td{background:#fff1f0}tr.atRisk td{background:#fff8e6}" +
+        // Printed (or saved as PDF from the browser): A4 landscape, tables not split mid-row, the row colours kept.
+        "@media print{@page{size:A4 landscape;margin:12mm}body{margin:0;max-width:none;font-size:11px}tr{break-inside:avoid}" +
+        "caption{break-after:avoid}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
     /// <summary>The month in one sentence: how many SLOs were met, and the credit owed, if any.</summary>
     private static string Standing(SlaReport report)
@@ -132,6 +149,18 @@ public static class SlaReports
         slo.Id, slo.Kind, Status(slo.Status), Number(slo.Target), Number(slo.Sli), Number(slo.BudgetMinutes), Number(slo.DowntimeMinutes),
         Number(slo.RemainingMinutes), Number(slo.CreditPercent), slo.Limit ?? "", Number(slo.Incidents), Number(slo.Met), Number(slo.Breached),
     ];
+
+    private static string[] KpiRow(KpiView k) =>
+    [
+        k.Severity, Number(k.Kpis.Incidents), Number(Round(k.Kpis.Mtta.MedianMinutes)), Number(k.Targets.MttaMinutes), Number(Round(k.Kpis.Mttr.MedianMinutes)),
+        Number(k.Targets.MttrMinutes), Number(Round(k.Kpis.Mttd.MedianMinutes)), Number(Round(k.Kpis.AcknowledgementRate * 100)), Number(Round(k.Kpis.EscalationsPerIncident)),
+    ];
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 1) : null;
+
+    /// <summary>Whether a median (as its cell reads) is over its target, where both are given.</summary>
+    private static bool Over(string median, string target) =>
+        double.TryParse(median, NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && m > t;
 
     private static string[] IncidentRow(IncidentTimes i) =>
     [

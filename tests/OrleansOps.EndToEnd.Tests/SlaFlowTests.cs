@@ -123,6 +123,12 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         using var htmlRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/accounts/{account}/reports/sla?period={period}&format=html");
         var html = await (await Server.Admin.SendAsync(htmlRequest)).Content.ReadAsStringAsync();
         Assert.Contains("<td>availability</td>", html);
+        // The response and resolution medians by severity against their targets, in both (sev1: MTTA 5 of 7.5, MTTR 29 of 60).
+        Assert.Contains("Response and resolution by severity", html);
+        Assert.Contains("<tr><td>sev1</td><td>3</td><td>5</td><td>7.5</td><td>29</td><td>60</td>", html);
+        Assert.Contains("\nseverity,incidents,mtta_median_minutes,mtta_target_minutes,mttr_median_minutes,mttr_target_minutes", csv);
+        Assert.Contains("\nsev1,3,5,7.5,29,60,", csv);
+        Assert.Contains("@media print", html);
         Assert.Contains("=cmd|&#39; /C calc&#39;!A0", html);
         Assert.Equal(400, (await Api.SendAsync(Server.Admin, HttpMethod.Get, $"/api/v1/accounts/{account}/reports/sla?period=2026-13")).Status);
 
