@@ -185,7 +185,7 @@ public sealed class DurabilityTests
                 for (var i = 0; i < 3; i++)
                     Assert.Equal(200, (await Api.PostAsync(server.Anonymous, "/api/v2/alerts", Alert($"node-{i}"), bearer: "demo-key-healthnet")).Status);
                 var (openedLast, last) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts",
-                    """[{"labels":{"alertname":"CatchUpNew","service":"imaging","instance":"node-z"},"startsAt":"2026-11-26T10:00:00Z"}]""", bearer: "demo-key-healthnet");
+                    """[{"labels":{"alertname":"CatchUpNew","service":"ehr-api","instance":"node-z"},"startsAt":"2026-11-26T10:00:00Z"}]""", bearer: "demo-key-healthnet");
                 Assert.Equal(200, openedLast);
                 newIncidentId = last!["alerts"]![0]!["incidentId"]!.GetValue<string>();
                 await server.KillAsync();

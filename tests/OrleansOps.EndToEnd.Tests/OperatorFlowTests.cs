@@ -133,6 +133,24 @@ public sealed class OperatorFlowTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task In_the_demo_an_imaging_alert_soon_after_an_ehr_api_failure_joins_that_failure()
+    {
+        // HealthNet's imaging archive depends on the records API, and its correlation window is 5 minutes: a symptom
+        // downstream joins the failure upstream instead of paging on its own.
+        var (failed, failure) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts",
+            $$$"""[{"labels":{"alertname":"{{{Unique("EhrDatabaseDown")}}}","service":"ehr-api","severity":"critical"}}]""", bearer: "demo-key-healthnet");
+        Assert.Equal(200, failed);
+        Assert.True(failure!["alerts"]![0]!["openedIncident"]!.GetValue<bool>());
+        var (seen, symptom) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts",
+            $$$"""[{"labels":{"alertname":"{{{Unique("ImagingErrors")}}}","service":"imaging","severity":"critical"}}]""", bearer: "demo-key-healthnet");
+        Assert.Equal(200, seen);
+        Assert.False(symptom!["alerts"]![0]!["openedIncident"]!.GetValue<bool>());
+        // Other tests on this shared server open ehr-api incidents too: the one joined is the latest failure upstream.
+        var joined = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{symptom["alerts"]![0]!["incidentId"]!.GetValue<string>()}");
+        Assert.Equal("ehr-api", joined["service"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Lists_page_with_a_cursor()
     {
         var name = Unique("Page");
