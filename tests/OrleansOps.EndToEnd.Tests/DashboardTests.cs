@@ -173,6 +173,14 @@ public sealed class DashboardTests
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Silos in the membership table" })).ToContainTextAsync("active");
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Activations by grain type" })).ToContainTextAsync("IncidentGrain");
         await CheckAndCaptureAsync(page, "cluster");
+
+        // LogiShip's weekly maintenance window, as its configuration states it.
+        await page.GotoAsync($"{server.BaseAddress}dashboard/accounts/logiship");
+        var windows = page.GetByRole(AriaRole.Table, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Maintenance windows in the account's configuration") });
+        await Expect(windows).ToContainTextAsync("Weekly database reindex");
+        await Expect(windows).ToContainTextAsync("cron 0 2 * * 0, for 2h");
+        await Expect(windows).ToContainTextAsync("Europe/Amsterdam");
+        await CheckAndCaptureAsync(page, "account-maintenance");
         Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors));
     }
 
