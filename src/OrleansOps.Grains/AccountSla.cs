@@ -234,7 +234,8 @@ public sealed partial class AccountGrain : IRemindable
             RemainingMinutes = snapshot.LowestRemainingMinutes is { } remaining ? Math.Floor(remaining) : null,
             TightestSlo = snapshot.Tightest?.Slo,
             BudgetMinutes = snapshot.Tightest?.BudgetMinutes,
-            ExhaustedAt = snapshot.Tightest?.ExhaustedAt,
+            // To the minute, like the budget: the forecast at each review otherwise differs in its last ticks.
+            ExhaustedAt = snapshot.Tightest?.ExhaustedAt is { } at ? new DateTimeOffset(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero) : null,
             Open = SeverityCounts.Of(_incidents.Values.Where(i => i.Status != IncidentStatus.Resolved).Select(i => i.Severity)),
             CreditPercent = snapshot.Availability.Select(a => a.CreditPercent).DefaultIfEmpty(0).Max(),
             MttaMinutes = kpis.Mtta.MedianMinutes,

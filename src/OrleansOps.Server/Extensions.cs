@@ -242,6 +242,8 @@ internal static class KeptAdminToken
     public static string New() => RandomNumberGenerator.GetHexString(32, lowercase: true);
 
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>
     /// The kept token, or a new one written there. A kept file that others could read (copied, restored from a backup
@@ -255,10 +257,18 @@ internal static class KeptAdminToken
             var kept = File.ReadAllText(path).Trim();
             if (kept.Length < 16)
                 throw new InvalidOperationException($"{path} holds no admin token; delete it to have a new one generated, or set OrleansOps:AdminToken.");
-            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~OwnerOnly) != 0)
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (GroupOrOthers)) != 0)
             {
-                File.SetUnixFileMode(path, OwnerOnly);
-                tightened = true;
+                try
+                {
+                    File.SetUnixFileMode(path, OwnerOnly);
+                    tightened = true;
+                }
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    // Not ours to change (another owner, a read-only mount): start anyway, and say so.
+                    Console.WriteLine($"  warning: {path} can be read by other users and could not be made owner-only ({e.Message})");
+                }
             }
             return kept;
         }

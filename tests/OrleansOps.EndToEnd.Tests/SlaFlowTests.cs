@@ -107,6 +107,9 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         Assert.All(found["items"]!.AsArray(), i => Assert.Equal(account, i!["account"]!.GetValue<string>()));
         Assert.Empty((await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/incidents?account={account}&severity=sev2"))["items"]!.AsArray());
         Assert.Empty((await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/incidents?account={account}&status=open"))["items"]!.AsArray());
+        // A search looks past the newest few: the oldest outage is found with a limit of one.
+        var oldest = await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/incidents?account={account}&q=outage%201&limit=1");
+        Assert.Equal("Outage 1", Assert.Single(oldest["items"]!.AsArray())!["title"]!.GetValue<string>());
         var (badStatus, bad) = await Api.SendAsync(Server.Admin, HttpMethod.Get, "/api/v1/fleet/incidents?severity=urgent&status=gone");
         Assert.Equal(400, badStatus);
         Assert.Contains("severity: 'urgent'", bad!["detail"]!.GetValue<string>());
@@ -143,6 +146,9 @@ public sealed class SlaFlowTests(ServerFixture fixture)
         Assert.Contains($"<tr class=\"breached\"><td>{account}</td>", fleetHtml);
         var fleetJson = await Api.GetOkAsync(Server.Admin, $"/api/v1/fleet/reports/sla?period={period}");
         Assert.Equal(86, fleetJson["accounts"]!.AsArray().Single(a => a!["account"]!.GetValue<string>() == account)!["slos"]![0]!["downtimeMinutes"]!.GetValue<double>(), 6);
+        var (noMonth, notAMonth) = await Api.SendAsync(Server.Admin, HttpMethod.Get, "/api/v1/fleet/reports/sla?period=2026-13");
+        Assert.Equal(400, noMonth);
+        Assert.DoesNotContain("has not begun", notAMonth!["detail"]!.GetValue<string>());
         var (badPeriod, said) = await Api.SendAsync(Server.Admin, HttpMethod.Get, "/api/v1/fleet/reports/sla?period=soon&format=pdf");
         Assert.Equal(400, badPeriod);
         Assert.Contains("format: 'pdf' is not json, csv or html", said!["detail"]!.GetValue<string>().Replace("\u0027", "'"));

@@ -185,16 +185,34 @@ public static class AccountsApi
         var grant = context.Grant();
         var accounts = (await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List())
             .Where(id => grant.Covers(id) && (string.IsNullOrEmpty(account) || id == account));
-        var pages = await Task.WhenAll(accounts.Select(id => grains.GetGrain<IAccountGrain>(id).ListIncidents(filter!.Value, null, size)));
-        var items = pages.SelectMany(p => p.Items)
-            .Where(i => (only is null || i.Severity == only)
-                && (string.IsNullOrEmpty(service) || i.Service == service)
-                && (string.IsNullOrEmpty(q) || i.Title.Contains(q, StringComparison.OrdinalIgnoreCase) || i.Id.Contains(q, StringComparison.OrdinalIgnoreCase)
-                    || i.Service.Contains(q, StringComparison.OrdinalIgnoreCase)))
+        bool Wanted(IncidentSummary i) => (only is null || i.Severity == only)
+            && (string.IsNullOrEmpty(service) || i.Service == service)
+            && (string.IsNullOrEmpty(q) || i.Title.Contains(q, StringComparison.OrdinalIgnoreCase) || i.Id.Contains(q, StringComparison.OrdinalIgnoreCase)
+                || i.Service.Contains(q, StringComparison.OrdinalIgnoreCase));
+        var found = await Task.WhenAll(accounts.Select(id => NewestMatchingAsync(grains.GetGrain<IAccountGrain>(id), filter!.Value, Wanted, size)));
+        var items = found.SelectMany(f => f)
             .OrderByDescending(i => i.OpenedAt).ThenBy(i => i.Id, StringComparer.Ordinal)
             .Take(size)
             .Select(IncidentListItem.Of).ToList();
         return TypedResults.Ok(new Page<IncidentListItem>(items, null));
+    }
+
+    /// <summary>How far back the fleet's list looks in each account: a search for something rare stops here.</summary>
+    public const int MaxFleetScanPerAccount = 10_000;
+
+    /// <summary>An account's newest <paramref name="wanted"/> incidents, up to <paramref name="limit"/>, read a page at a time.</summary>
+    private static async Task<List<IncidentSummary>> NewestMatchingAsync(IAccountGrain account, IncidentStatusFilter filter, Func<IncidentSummary, bool> wanted, int limit)
+    {
+        var matching = new List<IncidentSummary>();
+        string? cursor = null;
+        for (var scanned = 0; scanned < MaxFleetScanPerAccount && matching.Count < limit;)
+        {
+            var page = await account.ListIncidents(filter, cursor, Paging.MaxLimit);
+            matching.AddRange(page.Items.Where(wanted));
+            scanned += page.Items.Count;
+            if ((cursor = page.Next) is null) break;
+        }
+        return matching;
     }
 
 

@@ -112,16 +112,13 @@ public static class SlaApi
         var errors = new List<string>();
         var kind = ReportFormat(format, request, errors);
         if (!ReportPeriod.LooksLikeMonth(period)) errors.Add("period: required, a month like 2026-11");
+        else ReportPeriod.Parse(period!, errors);
         if (errors.Count > 0) return Problems.InvalidQuery(errors);
         var now = time.GetUtcNow();
         var accounts = await grains.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).List();
-        var reports = new List<SlaReport>();
-        foreach (var accountId in accounts)
-        {
-            // An account whose month has not begun in its own time zone (the first hours of a month) has nothing to report yet.
-            var found = await grains.ReportAsync(accountId, period, now, []);
-            if (found.Value is { } report) reports.Add(report);
-        }
+        // An account whose month has not begun in its own time zone (the first hours of a month) has nothing to report yet.
+        var found = await Task.WhenAll(accounts.Select(accountId => grains.ReportAsync(accountId, period, now, [])));
+        var reports = found.Select(f => f.Value).OfType<SlaReport>().ToList();
         if (reports.Count == 0 && accounts.Count > 0) return Problems.InvalidQuery([$"period: {period} has not begun"]);
         var fleet = new FleetReport(period!, reports);
         return kind switch

@@ -83,6 +83,8 @@ function safeLink(address, text) {
     return url.protocol === 'https:' || url.protocol === 'http:' ? h('a', { href: url.href, rel: 'noopener noreferrer', target: '_blank' }, text ?? url.href) : text ?? address;
   } catch { return text ?? address; }
 }
+/** An element id from a name that may hold spaces or anything else (an SLO's name): ids must be one token. */
+const idFrom = (prefix, name) => `${prefix}-${String(name).replace(/[^A-Za-z0-9_-]/g, c => `_${c.codePointAt(0).toString(16)}`)}`;
 const incidentLink = (id, text) => h('a', { href: `/dashboard/incidents/${encodeURIComponent(id)}` }, text ?? id);
 const accountLink = (id, text) => h('a', { href: `/dashboard/accounts/${encodeURIComponent(id)}` }, text ?? id);
 
@@ -209,11 +211,13 @@ function fleetView() {
     service: h('input', { id: 'filter-service', name: 'service', autocomplete: 'off' }),
     q: h('input', { id: 'filter-q', name: 'q', type: 'search', autocomplete: 'off' }),
   };
-  let standing = [];
+  let standing = [], asked = 0;
   const listIncidents = async () => {
     const query = new URLSearchParams({ limit: '100' });
     for (const [name, input] of Object.entries(filters)) if (input.value.trim()) query.set(name, input.value.trim());
+    const mine = ++asked;
     const page = await api(`/api/v1/fleet/incidents?${query}`);
+    if (mine !== asked) return; // a newer filter (or refresh) has been asked meanwhile: its answer is the one to show
     const names = new Map(standing.map(a => [a.accountId, a.name]));
     replace(incidents, table(`Incidents across the fleet, newest first (${page.items.length}${page.items.length === 100 ? ' shown' : ''})`,
       [{ label: 'Incident' }, { label: 'Account' }, { label: 'Severity' }, { label: 'Status' }, { label: 'Service' }, { label: 'Opened' }, { label: 'Firing alerts', num: true }],
@@ -222,7 +226,10 @@ function fleetView() {
       'No incident matches.'));
   };
   let typing;
-  const onFilter = () => { clearTimeout(typing); typing = setTimeout(() => listIncidents().catch(showError), 250); };
+  const onFilter = () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => listIncidents().catch(error => error instanceof SignedOut ? signIn() : showError(error)), 250);
+  };
   for (const input of Object.values(filters)) input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input', onFilter);
   replace(main, h('h1', {}, 'Fleet'), summary, reportLinks('/api/v1/fleet', 'fleet'),
     h('section', { class: 'card', 'aria-labelledby': 'fleet-heading' }, h('h2', { id: 'fleet-heading' }, 'Accounts by risk'), accounts),
@@ -251,7 +258,7 @@ function fleetView() {
         accountLink(a.accountId, a.name),
         badge(a.status),
         openBySeverity(a.open),
-        a.budgetMinutes ? h('span', {}, gauge(a.remainingMinutes, a.budgetMinutes, `Budget left for ${a.name}`), h('br'), h('small', {}, `${a.tightestSlo}: ${duration(a.remainingMinutes)} of ${duration(a.budgetMinutes)}`)) : '–',
+        a.budgetMinutes ? h('span', {}, gauge(a.remainingMinutes, a.budgetMinutes, `Budget left for ${a.name}`), h('br'), h('small', {}, a.remainingMinutes < 0 ? `${a.tightestSlo}: ${duration(-a.remainingMinutes)} over a budget of ${duration(a.budgetMinutes)}` : `${a.tightestSlo}: ${duration(a.remainingMinutes)} of ${duration(a.budgetMinutes)}`)) : '–',
         !a.budgetMinutes ? '–' : a.remainingMinutes <= 0 ? h('span', { class: 'over' }, 'spent') : a.exhaustedAt ? h('span', { class: 'over' }, `burning: spent ${fromNow(a.exhaustedAt)}`) : 'steady',
         a.creditPercent > 0 ? h('span', { class: 'over' }, percent(a.creditPercent, 0)) : 'none',
         againstTarget(a.mttaMinutes, a.mttaOverTarget), againstTarget(a.mttrMinutes, a.mttrOverTarget),
@@ -332,7 +339,7 @@ function accountView(accountId) {
     replace(maintenance, table('Maintenance windows in the account\'s configuration (alerts they match are held back, and their time is not downtime)',
       [{ label: 'Name' }, { label: 'Matches' }, { label: 'When' }, { label: 'Time zone' }],
       (config.maintenance ?? []).map(m => [m.name ?? '–', h('span', { class: 'mono' }, (m.matchers ?? []).join(', ') || 'every alert'),
-        m.start ? `${time(m.start)} to ${time(m.end)}` : `${m.cron ? `cron ${m.cron}` : `rrule ${m.rrule}`}, for ${m.duration}`, m.timeZone ?? account.timeZone]),
+        m.cron ? `cron ${m.cron}, for ${m.duration}` : m.rrule ? `rrule ${m.rrule} from ${m.start}, for ${m.duration}` : `${time(m.start)} to ${time(m.end)}`, m.timeZone ?? account.timeZone]),
       'No maintenance window. Windows are part of the account\'s configuration (maintenance:), changed with a configuration PUT or opsctl config apply.'));
     replace(corrections, table('Incidents whose count an operator corrected, in the windows above',
       [{ label: 'Incident' }, { label: 'Started' }, { label: 'Correction' }, { label: 'By' }, { label: 'Reason' }],
@@ -355,11 +362,14 @@ function reportLinks(base, name) {
       message.textContent = 'Preparing…';
       try {
         const response = await fetch(`${base}/reports/sla?period=${period}&format=${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
+        if (response.status === 401) { session.end(); throw new SignedOut(); }
         if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-        const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `sla-${name}-${period}.${format}` });
+        const address = URL.createObjectURL(await response.blob());
+        const link = h('a', { href: address, download: `sla-${name}-${period}.${format}` });
         document.body.append(link);
         link.click();
         link.remove();
+        setTimeout(() => URL.revokeObjectURL(address), 60_000);
         message.textContent = `Downloaded the ${period} report (${format.toUpperCase()}).`;
       } catch (error) {
         if (error instanceof SignedOut) return signIn();
@@ -446,8 +456,8 @@ function budgetCard(slo, series, incidents) {
   const headroom = spent ? 'none: the budget is spent'
     : slo.headroom?.median === null || slo.headroom?.median === undefined ? 'no resolved incident yet'
       : `${number(slo.headroom.median, 1)} median incidents (${minutes(slo.headroom.medianImpactMinutes)} each), ${number(slo.headroom.p90, 1)} at p90`;
-  return h('article', { class: 'slo', 'aria-labelledby': `slo-${slo.id}` },
-    h('h3', { id: `slo-${slo.id}` }, slo.id, ' ', badge(slo.status)),
+  return h('article', { class: 'slo', 'aria-labelledby': idFrom('slo', slo.id) },
+    h('h3', { id: idFrom('slo', slo.id) }, slo.id, ' ', badge(slo.status)),
     h('div', { class: 'slo-grid' },
       h('dl', { class: 'facts' },
         h('dt', {}, 'Target'), h('dd', {}, percent(slo.target, 2)),
@@ -471,12 +481,15 @@ function budgetCard(slo, series, incidents) {
  * budget burns, the forecast to its exhaustion past the window's end.
  */
 function burnDownChart(slo, series, incidents) {
+  if (series.points.length === 0) return h('p', {}, 'No burn-down yet.');
   const width = 720, height = 260, left = 64, right = 16, top = 30, bottom = 34;
   const start = Date.parse(series.windowStart), end = Date.parse(series.windowEnd);
   const last = series.points[series.points.length - 1];
+  // Now is the last point: a rolling window ends now, a calendar month later.
+  const nowAt = Date.parse(last.at);
   const burning = slo.timeToExhaustionMinutes !== null && last.remainingMinutes > 0;
   // The forecast gets a fifth of the window beyond now, enough to show where the line meets zero if it will soon.
-  const horizon = end + (burning ? (end - start) / 5 : 0);
+  const horizon = Math.max(end, burning ? nowAt + (end - start) / 5 : nowAt);
   const exhaustedAt = burning ? Date.parse(slo.exhaustedAt) : null;
   const forecastEnd = burning ? Math.min(exhaustedAt, horizon) : null;
   const rate = burning ? last.remainingMinutes / Math.max(1, exhaustedAt - Date.parse(last.at)) : 0; // minutes of budget per ms
@@ -485,13 +498,13 @@ function burnDownChart(slo, series, incidents) {
   const low = Math.min(0, ...values) - (Math.min(0, ...values) < 0 ? 0 : series.budgetMinutes * 0.12); // room for the region below zero
   const x = at => left + (at - start) / Math.max(1, horizon - start) * (width - left - right);
   const y = v => top + (high - v) / Math.max(1e-9, high - low) * (height - top - bottom);
-  const titleId = `chart-title-${slo.id}`, descId = `chart-desc-${slo.id}`;
+  const titleId = idFrom('chart-title', slo.id), descId = idFrom('chart-desc', slo.id);
   const grid = [0, 0.25, 0.5, 0.75, 1].map(share => share * series.budgetMinutes);
   const day = 86_400_000, span = (horizon - start) / day;
   const step = (span > 60 ? 14 : span > 20 ? 7 : span > 6 ? 2 : 1) * day;
   const ticks = [];
   for (let at = Math.ceil(start / day) * day; at <= horizon; at += step) ticks.push(at);
-  const shown = incidents.filter(i => Date.parse(i.startedAt) < end && (i.resolvedAt === null || Date.parse(i.resolvedAt) > start));
+  const shown = incidents.filter(i => Date.parse(i.startedAt) < nowAt && (i.resolvedAt === null || Date.parse(i.resolvedAt) > start));
   const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-labelledby': titleId, 'aria-describedby': descId },
     svg('title', { id: titleId }, `Budget burn-down of ${slo.id}`),
     svg('desc', { id: descId }, `From ${number(series.budgetMinutes, 1)} minutes at ${time(series.windowStart)} to ${number(last.remainingMinutes, 1)} minutes left at ${time(last.at)}.`
@@ -506,10 +519,10 @@ function burnDownChart(slo, series, incidents) {
     svg('line', { class: 'axis', x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }),
     svg('line', { class: 'zero', x1: left, y1: y(0), x2: width - right, y2: y(0) }),
     svg('line', { class: 'target', x1: x(start), y1: y(series.budgetMinutes), x2: x(end), y2: y(0) }, svg('title', {}, 'Even spend: the whole budget used exactly over the window')),
-    horizon > end ? svg('line', { class: 'now', x1: x(end), y1: top, x2: x(end), y2: height - bottom }) : null,
-    horizon > end ? svg('text', { x: x(end) + 3, y: top + 10 }, 'now') : null,
+    horizon > nowAt ? svg('line', { class: 'now', x1: x(nowAt), y1: top, x2: x(nowAt), y2: height - bottom }) : null,
+    horizon > nowAt ? svg('text', { x: x(nowAt) + 3, y: top + 10 }, 'now') : null,
     shown.map(i => {
-      const from = Math.max(start, Date.parse(i.startedAt)), to = Math.min(end, i.resolvedAt ? Date.parse(i.resolvedAt) : end);
+      const from = Math.max(start, Date.parse(i.startedAt)), to = Math.min(nowAt, i.resolvedAt ? Date.parse(i.resolvedAt) : nowAt);
       return svg('a', { href: `/dashboard/incidents/${encodeURIComponent(i.id)}`, class: `marker ${i.severity}`, 'aria-label': `${i.title}, ${i.severity}, from ${time(i.startedAt)}` },
         svg('title', {}, `${i.title} (${i.severity}), ${time(i.startedAt)} to ${i.resolvedAt ? time(i.resolvedAt) : 'now, open'}`),
         svg('rect', { x: x(from) - 2, y: top - 16, width: Math.max(4, x(to) - x(from) + 4), height: 10, rx: 2 }),
