@@ -336,7 +336,7 @@ function accountView(accountId) {
     replace(kpis, kpiTable(kpi));
     replace(onCall, await onCallTable(base, config.schedules ?? []));
     replace(silences, silenceTable(base, silenceList.items, () => refresh()));
-    replace(maintenance, table('Maintenance windows in the account\'s configuration (alerts they match are held back, and their time is not downtime)',
+    replace(maintenance, table('Maintenance windows in the account\'s configuration (alerts they match are held back; a service or node they cover has no downtime meanwhile)',
       [{ label: 'Name' }, { label: 'Matches' }, { label: 'When' }, { label: 'Time zone' }],
       (config.maintenance ?? []).map(m => [m.name ?? '–', h('span', { class: 'mono' }, (m.matchers ?? []).join(', ') || 'every alert'),
         m.cron ? `cron ${m.cron}, for ${m.duration}` : m.rrule ? `rrule ${m.rrule} from ${m.start}, for ${m.duration}` : `${time(m.start)} to ${time(m.end)}`, m.timeZone ?? account.timeZone]),
