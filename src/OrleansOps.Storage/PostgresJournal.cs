@@ -212,9 +212,16 @@ public sealed class PostgresJournal : IJournal, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Writes nothing more from now on, as if the silo's process had died: a silo stopped within a process that goes on
-    /// (the cluster tests) would otherwise still flush what its grains queued after the survivors took them over.
+    /// (the cluster tests) would otherwise still flush what its grains queued after the survivors took them over. The
+    /// task ends once the flush under way, if any, has committed or failed: a process killed mid-flush loses that race
+    /// in an instant, while a silo stopped in-process would otherwise commit it after survivors read its streams, which
+    /// only fencing (a partition epoch) can refuse.
     /// </summary>
-    public void Abandon() => _queue.Abandon();
+    public Task AbandonAsync()
+    {
+        _queue.Abandon();
+        return _stopped.Task;
+    }
 
     /// <summary>For hosts disposed synchronously: waits for the queue to drain as <see cref="DisposeAsync"/> does.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -103,7 +103,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     public async Task KillAsync(Silo silo)
     {
         _silos.Remove(silo);
-        (silo.Host.Services.GetService<IJournal>() as PostgresJournal)?.Abandon();
+        if (silo.Host.Services.GetService<IJournal>() is PostgresJournal journal) await journal.AbandonAsync().WaitAsync(TimeSpan.FromSeconds(30));
         using var now = new CancellationTokenSource();
         await now.CancelAsync();
         try { await silo.Host.StopAsync(now.Token); } catch (OperationCanceledException) { }
