@@ -222,7 +222,8 @@ public sealed partial class AccountGrain : IRemindable
     private FleetEntry Standing(AccountConfig config, SlaSnapshot snapshot)
     {
         var lastMonth = new TimeRange(snapshot.At - KpiPeriod, snapshot.At);
-        var times = IncidentTimes();
+        // Only the month's incidents count, and this runs at every review: the rest are left out once, not five times.
+        var times = IncidentTimes().Where(t => t.OpenedAt >= lastMonth.Start).ToList();
         var kpis = Kpis.Compute(times, severity: null, lastMonth);
         var bySeverity = Enum.GetValues<Severity>().Select(severity => KpiView.Of(config, times, severity, lastMonth)).ToList();
         return new()

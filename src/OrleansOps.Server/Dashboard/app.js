@@ -107,18 +107,29 @@ const session = {
 
 class SignedOut extends Error {}
 
-async function api(path, options = {}) {
+/** A request with the token: a refused token signs out; any other failure throws what the problem details say. */
+async function send(path, options = {}, accept = 'application/json') {
   const token = session.token;
   if (!token) throw new SignedOut();
   const response = await fetch(path, {
     ...options,
-    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(options.body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: { Authorization: `Bearer ${token}`, Accept: accept, ...(options.body ? { 'Content-Type': 'application/json' } : {}) },
   });
   if (response.status === 401) { session.end(); throw new SignedOut(); }
-  const body = response.headers.get('Content-Type')?.includes('json') ? await response.json() : null;
-  if (!response.ok) throw new Error(body?.detail ?? body?.title ?? `${response.status} ${response.statusText}`);
-  return body;
+  if (!response.ok) {
+    const problem = response.headers.get('Content-Type')?.includes('json') ? await response.json() : null;
+    throw new Error(problem?.detail ?? problem?.title ?? `${response.status} ${response.statusText}`);
+  }
+  return response;
 }
+
+async function api(path, options = {}) {
+  const response = await send(path, options);
+  return response.headers.get('Content-Type')?.includes('json') ? response.json() : null;
+}
+
+/** A card of the page: a section named by its heading. */
+const card = (id, heading, ...content) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, heading), ...content);
 
 /** Follows the live feed of a topic: calls refresh once subscribed and after every change; reconnects after 3 s. */
 function follow(topic, refresh) {
@@ -232,8 +243,8 @@ function fleetView() {
   };
   for (const input of Object.values(filters)) input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input', onFilter);
   replace(main, h('h1', {}, 'Fleet'), summary, reportLinks('/api/v1/fleet', 'fleet'),
-    h('section', { class: 'card', 'aria-labelledby': 'fleet-heading' }, h('h2', { id: 'fleet-heading' }, 'Accounts by risk'), accounts),
-    h('section', { class: 'card', 'aria-labelledby': 'fleet-incidents-heading' }, h('h2', { id: 'fleet-incidents-heading' }, 'Incidents'),
+    card('fleet-heading', 'Accounts by risk', accounts),
+    card('fleet-incidents-heading', 'Incidents',
       h('form', { class: 'actions filters', role: 'search', 'aria-label': 'Filter incidents', onsubmit: event => { event.preventDefault(); onFilter(); } },
         h('label', { for: 'filter-status' }, 'Status', filters.status), h('label', { for: 'filter-severity' }, 'Severity', filters.severity),
         h('label', { for: 'filter-account' }, 'Account', filters.account), h('label', { for: 'filter-service' }, 'Service', filters.service),
@@ -267,8 +278,9 @@ function fleetView() {
   });
 }
 
+/** A labelled list of [value, text] choices; its name is its id without the form's prefix. */
 function select(id, options) {
-  return h('select', { id, name: id.replace(/^filter-/, '') }, options.map(([value, text]) => h('option', { value }, text)));
+  return h('select', { id, name: id.replace(/^(filter|silence)-/, '') }, options.map(([value, text]) => h('option', { value }, text)));
 }
 
 /** Open incidents as one badge per severity that has any. */
@@ -296,19 +308,18 @@ function accountView(accountId) {
   const facts = h('p', { class: 'lead' });
   const reports = h('div'), budgets = h('div'), clocks = h('div'), events = h('div'), kpis = h('div'), incidents = h('div'), corrections = h('div');
   const onCall = h('div'), silences = h('div'), maintenance = h('div');
-  const section = (id, heading, ...content) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, heading), ...content);
   const base = `/api/v1/accounts/${encodeURIComponent(accountId)}`;
   const silenceForm = silenceMaker(base, () => refresh());
   replace(main, title, facts, reports,
-    section('budget-heading', 'Error budgets', budgets),
-    section('incidents-heading', 'Open incidents', incidents),
-    section('clocks-heading', 'Response and resolution', clocks),
-    section('events-heading', 'SLA events', events),
-    section('kpi-heading', 'KPIs by severity, last 30 days', kpis),
-    section('oncall-heading', 'On call', onCall),
-    section('silences-heading', 'Silences', silences, silenceForm),
-    section('maintenance-heading', 'Maintenance windows', maintenance),
-    section('corrections-heading', 'SLA corrections', corrections));
+    card('budget-heading', 'Error budgets', budgets),
+    card('incidents-heading', 'Open incidents', incidents),
+    card('clocks-heading', 'Response and resolution', clocks),
+    card('events-heading', 'SLA events', events),
+    card('kpi-heading', 'KPIs by severity, last 30 days', kpis),
+    card('oncall-heading', 'On call', onCall),
+    card('silences-heading', 'Silences', silences, silenceForm),
+    card('maintenance-heading', 'Maintenance windows', maintenance),
+    card('corrections-heading', 'SLA corrections', corrections));
   replace(reports, reportLinks(base, accountId));
 
   async function refresh() {
@@ -361,9 +372,7 @@ function reportLinks(base, name) {
     type: 'button', onclick: async () => {
       message.textContent = 'Preparing…';
       try {
-        const response = await fetch(`${base}/reports/sla?period=${period}&format=${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
-        if (response.status === 401) { session.end(); throw new SignedOut(); }
-        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        const response = await send(`${base}/reports/sla?period=${period}&format=${format}`, {}, format === 'csv' ? 'text/csv' : 'text/html');
         const address = URL.createObjectURL(await response.blob());
         const link = h('a', { href: address, download: `sla-${name}-${period}.${format}` });
         document.body.append(link);
@@ -419,8 +428,7 @@ function silenceTable(base, items, changed) {
 /** A form that silences alerts for a while: matchers as Alertmanager writes them, one per line. */
 function silenceMaker(base, changed) {
   const matchers = h('textarea', { id: 'silence-matchers', name: 'matchers', rows: 2, required: true, placeholder: 'alertname="HighLatency"' });
-  const hours = h('select', { id: 'silence-for', name: 'for' }, [['1', '1 hour'], ['2', '2 hours'], ['4', '4 hours'], ['12', '12 hours'], ['24', '1 day'], ['168', '1 week']]
-    .map(([value, text]) => h('option', { value }, text)));
+  const hours = select('silence-for', [['1', '1 hour'], ['2', '2 hours'], ['4', '4 hours'], ['12', '12 hours'], ['24', '1 day'], ['168', '1 week']]);
   const comment = h('input', { id: 'silence-comment', name: 'comment', required: true, maxlength: 2000 });
   const by = h('input', { id: 'silence-by', name: 'createdBy', required: true, autocomplete: 'name', value: localStorage.getItem(ACTOR_KEY) ?? '' });
   const message = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
@@ -630,23 +638,22 @@ function incidentView(incidentId) {
     }
   }
 
-  const section = (id, heading, ...content) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, heading), ...content);
   replace(main, title, facts,
-    section('act-heading', 'Act',
+    card('act-heading', 'Act',
       h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
         h('label', { for: 'actor' }, 'Your name', actor), h('label', { for: 'note' }, 'Note (for a resolve, a reopen, or on its own)', note), ack, resolve, reopen, addNote),
       h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
         escalate, h('label', { for: 'reassign-to' }, 'Reassign to (user:, schedule:, team: or channel:)', target), targets, reassign),
       message),
-    section('escalation-heading', 'Escalation', escalation),
-    section('sla-heading', 'SLA', countdowns, slaState,
+    card('escalation-heading', 'Escalation', escalation),
+    card('sla-heading', 'SLA', countdowns, slaState,
       h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
         h('label', { for: 'sla-reason' }, 'Reason (required; on the chronicle and the reports)', reason), exclude, withdraw),
       slaMessage),
-    section('guides-heading', 'Runbooks and links', guides),
-    section('related-heading', 'Related', related),
-    section('chronicle-heading', 'Chronicle', verification, chronicle),
-    section('alerts-heading', 'Alerts', alerts));
+    card('guides-heading', 'Runbooks and links', guides),
+    card('related-heading', 'Related', related),
+    card('chronicle-heading', 'Chronicle', verification, chronicle),
+    card('alerts-heading', 'Alerts', alerts));
 
   async function refresh() {
     const [incident, entries, check] = await Promise.all([api(base), api(`${base}/chronicle?limit=500`), api(`${base}/chronicle/verify`)]);
@@ -759,8 +766,8 @@ function clusterView() {
   const silos = h('div'), grains = h('div');
   replace(main, h('h1', {}, 'Cluster'),
     h('p', { class: 'lead' }, 'The silos as Orleans\' membership sees them, and where the grains are active now. Refreshed every 10 seconds.'),
-    h('section', { class: 'card', 'aria-labelledby': 'silos-heading' }, h('h2', { id: 'silos-heading' }, 'Silos'), silos),
-    h('section', { class: 'card', 'aria-labelledby': 'grains-heading' }, h('h2', { id: 'grains-heading' }, 'Grain activations'), grains));
+    card('silos-heading', 'Silos', silos),
+    card('grains-heading', 'Grain activations', grains));
   const refresh = async () => {
     try {
       const [membership, activations] = await Promise.all([api('/api/v1/cluster/silos'), api('/api/v1/cluster/grains')]);
