@@ -303,35 +303,10 @@ public sealed partial class ClusterTests(PostgresServer postgres, ITestOutputHel
     [GeneratedRegex(@"^silo-\d+ pid=(?<pid>\d+) url=(?<url>\S+) silo-port=\d+ gateway-port=(?<gateway>\d+)", RegexOptions.Multiline)]
     private static partial Regex SiloLine();
 
-    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports, below Linux's ephemeral range (32768+) so no outgoing connection takes one meanwhile.</summary>
-    private static int FreePortRun(int count)
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var start = Random.Shared.Next(15000, 32000);
-            if (Enumerable.Range(start, count).All(IsFree)) return start;
-        }
-        throw new InvalidOperationException("no run of free ports found");
-
-        static bool IsFree(int port)
-        {
-            try
-            {
-                using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
-                listener.Start();
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }
-    }
-
     /// <summary>deploy/local-cluster.sh up with this build's server, on free ports, with the tests' admin token.</summary>
     private static Task<(int ExitCode, string Output)> LocalClusterUpAsync(int silos, string database, string stateDir)
     {
-        var ports = FreePortRun(3 * silos);
+        var ports = FreePorts.Run(3 * silos);
         return LocalClusterAsync("up", "--silos", silos.ToString(), "--postgres", database,
             "--http-port", ports.ToString(), "--silo-port", (ports + silos).ToString(), "--gateway-port", (ports + 2 * silos).ToString(),
             "--admin-token", ServerProcess.AdminToken, "--server-dll", ServerProcess.BuiltDll("OrleansOps.Server", "OrleansOps.Server.dll"),

@@ -30,7 +30,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     {
         using var receiver = LoopbackReceiver.Start();
         var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-crash");
-        var (httpPort, siloPort, gatewayPort) = (ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort());
+        var (httpPort, siloPort, gatewayPort) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
         var account = "acct-crash-" + Guid.NewGuid().ToString("N")[..8];
         var key = "e2e-crash-key-" + Guid.NewGuid().ToString("N");
         string[] settings = [$"--{HookSecretName}=e2e-crash-hook-{Guid.NewGuid():N}", "--OrleansOps:RateLimits:IngestPerSecond=0"];

@@ -19,7 +19,7 @@ public sealed class DurabilityTests
         using var receiver = LoopbackReceiver.Start();
         receiver.Holding = true;
         var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-page-kill");
-        var (httpPort, siloPort, gatewayPort) = (ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort());
+        var (httpPort, siloPort, gatewayPort) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
         var account = "acct-page-kill-" + Guid.NewGuid().ToString("N")[..8];
         var key = "e2e-page-kill-key-" + Guid.NewGuid().ToString("N");
         string[] settings = [$"--E2E_PAGE_KILL_SECRET=e2e-page-kill-{Guid.NewGuid():N}"];
@@ -78,7 +78,7 @@ public sealed class DurabilityTests
     public async Task Everything_acknowledged_with_a_2xx_survives_SIGKILL()
     {
         var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-kill");
-        var httpPort = ServerProcess.FreePort();
+        var httpPort = FreePorts.Next();
         var expectedAlerts = new Dictionary<string, HashSet<string>>();
         var expectedStatus = new Dictionary<string, string>();
         try
@@ -172,7 +172,7 @@ public sealed class DurabilityTests
         // account asks its open incidents again, and an incident whose opening the account never wrote sends it again
         // when its reminder fires (within its period, a minute).
         var dataPath = ServerProcess.NewTempFolder("orleansops-e2e-kill-index");
-        var httpPort = ServerProcess.FreePort();
+        var httpPort = FreePorts.Next();
         try
         {
             string incidentId, newIncidentId;

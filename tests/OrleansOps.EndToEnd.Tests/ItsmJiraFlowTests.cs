@@ -11,7 +11,7 @@ public sealed class ItsmJiraFlowTests
     [Fact]
     public async Task The_issue_is_created_then_each_step_commented_and_transitioned_in_order()
     {
-        using var jira = WireMockServer.Start($"http://127.0.0.1:{ServerProcess.FreePort()}");
+        using var jira = WireMockServer.Start($"http://127.0.0.1:{FreePorts.Next()}");
         jira.Given(Request.Create().WithPath("/rest/api/3/search/jql").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("""{"issues":[]}"""));
         jira.Given(Request.Create().WithPath("/rest/api/3/issue").UsingPost())

@@ -13,7 +13,7 @@ public sealed class ItsmRestartTests
     [Fact]
     public async Task A_server_killed_mid_creation_finds_the_ticket_after_the_restart_and_creates_no_second()
     {
-        using var serviceNow = WireMockServer.Start($"http://127.0.0.1:{ServerProcess.FreePort()}");
+        using var serviceNow = WireMockServer.Start($"http://127.0.0.1:{FreePorts.Next()}");
         var record = $$"""{"sys_id":"{{SysId}}","number":"INC0010001","state":"1"}""";
         // Nothing there until the creation arrives (ServiceNow creates on receipt); the creation answers slowly, long
         // enough to kill the server meanwhile.
@@ -88,7 +88,7 @@ public sealed class ItsmRestartTests
         // Jira's search lists a new issue only once it is indexed: here 15 s after the creation arrives. A restarted
         // server that looked at once would find nothing and create a second issue.
         var indexLag = TimeSpan.FromSeconds(15);
-        using var jira = WireMockServer.Start($"http://127.0.0.1:{ServerProcess.FreePort()}");
+        using var jira = WireMockServer.Start($"http://127.0.0.1:{FreePorts.Next()}");
         var creationsSeenAt = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset>();
         jira.Given(Request.Create().WithPath("/rest/api/3/search/jql").UsingGet())
             .RespondWith(Response.Create().WithCallback(_ => new WireMock.ResponseMessage

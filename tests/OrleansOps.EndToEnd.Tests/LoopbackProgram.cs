@@ -30,7 +30,7 @@ public sealed class LoopbackProgram : IAsyncDisposable
     /// <summary>Starts <paramref name="binary"/> with the arguments <paramref name="arguments"/> makes of its folder and port.</summary>
     public static async Task<LoopbackProgram> StartAsync(string name, string binary, string folder, Func<int, IEnumerable<string>> arguments)
     {
-        var port = ServerProcess.FreePort();
+        var port = FreePorts.Next();
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments(port)) start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;

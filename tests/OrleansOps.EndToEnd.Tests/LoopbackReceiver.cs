@@ -21,7 +21,7 @@ public sealed class LoopbackReceiver : IDisposable
 
     public static LoopbackReceiver Start()
     {
-        var receiver = new LoopbackReceiver { Url = $"http://127.0.0.1:{ServerProcess.FreePort()}/" };
+        var receiver = new LoopbackReceiver { Url = $"http://127.0.0.1:{FreePorts.Next()}/" };
         receiver._listener.Prefixes.Add(receiver.Url);
         receiver._listener.Start();
         _ = Task.Run(receiver.ServeAsync);

@@ -13,7 +13,7 @@ public sealed class MetricsTests
     public async Task Prometheus_reads_alert_counters_incidents_budgets_and_a_ticket_that_cannot_be_written()
     {
         // ServiceNow refuses the credentials: the ticket can never be written, which the incident and /metrics both show.
-        using var serviceNow = WireMockServer.Start($"http://127.0.0.1:{ServerProcess.FreePort()}");
+        using var serviceNow = WireMockServer.Start($"http://127.0.0.1:{FreePorts.Next()}");
         serviceNow.Given(Request.Create().WithPath("/api/now/table/incident").UsingAnyMethod())
             .RespondWith(Response.Create().WithStatusCode(401).WithBody("""{"error":{"message":"User Not Authenticated"}}"""));
 

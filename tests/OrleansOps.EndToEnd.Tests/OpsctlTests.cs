@@ -120,12 +120,12 @@ public sealed class OpsctlTests(ServerFixture fixture)
     [Fact]
     public async Task An_unreachable_cluster_is_exit_code_3_with_a_clear_message()
     {
-        var (code, _, error) = await Opsctl.RunAsync(ServerProcess.FreePort(), "accounts", "list");
+        var (code, _, error) = await Opsctl.RunAsync(FreePorts.Next(), "accounts", "list");
         Assert.Equal(3, code);
         Assert.Contains("Cannot reach the OrleansOps gateway", error);
 
         // A usage error is a usage error even with no cluster: checked before connecting.
-        var (usage, _, why) = await Opsctl.RunAsync(ServerProcess.FreePort(), "incidents", "list", "Bad_Id");
+        var (usage, _, why) = await Opsctl.RunAsync(FreePorts.Next(), "incidents", "list", "Bad_Id");
         Assert.Equal(2, usage);
         Assert.Contains("not an account id", why);
     }

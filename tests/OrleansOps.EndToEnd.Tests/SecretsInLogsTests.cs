@@ -23,7 +23,7 @@ public sealed class SecretsInLogsTests
         const string twilioSid = "ACe2e0000000000000000000000000000", serviceNowUser = "svc.orleansops", jiraEmail = "bot@acme.example";
 
         // Every receiver fails, and says back what it was sent: a server that logs error bodies or URLs would leak.
-        using var peers = WireMockServer.Start($"http://127.0.0.1:{ServerProcess.FreePort()}");
+        using var peers = WireMockServer.Start($"http://127.0.0.1:{FreePorts.Next()}");
         peers.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithCallback(request => new WireMock.ResponseMessage
         {
             StatusCode = 500,

@@ -47,9 +47,9 @@ public sealed class ServerProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string>? environment = null)
     {
         dataPath ??= NewTempFolder("orleansops-e2e-data");
-        var http = httpPort ?? FreePort();
-        var silo = siloPort ?? FreePort();
-        var gateway = gatewayPort ?? FreePort();
+        var http = httpPort ?? FreePorts.Next();
+        var silo = siloPort ?? FreePorts.Next();
+        var gateway = gatewayPort ?? FreePorts.Next();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -149,13 +149,6 @@ public sealed class ServerProcess : IAsyncDisposable
         var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(path);
         return path;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)

@@ -70,7 +70,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, ServiceId));
-            silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
+            silo.ConfigureEndpoints(IPAddress.Loopback, FreePorts.Next(), FreePorts.Next());
             silo.UsePostgresCluster(StorageNames.Grains, connectionString);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<INotificationSender>(sender);
@@ -158,10 +158,4 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

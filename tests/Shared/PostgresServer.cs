@@ -29,7 +29,7 @@ public sealed class PostgresServer : IAsyncLifetime
         _root = Path.Combine(Path.GetTempPath(), "orleansops-pg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
         if (RunAsPostgresUser) await RunAsync("chown", ["postgres:postgres", _root], asPostgres: false);
-        Port = FreePort();
+        Port = FreePorts.Next();
         await RunAsync(Path.Combine(BinDirectory, "initdb"),
             ["-D", DataFolder, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
         await StartAsync();
@@ -99,13 +99,6 @@ public sealed class PostgresServer : IAsyncLifetime
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {process.ExitCode}:\n{await output}\n{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? FindBinDirectory()

@@ -159,7 +159,7 @@ public sealed class FailureTests
     public async Task A_refused_connection_is_a_retryable_network_error(TicketSystem system)
     {
         using var h = new ItsmHarness();
-        var closed = $"http://127.0.0.1:{FreePort.Next()}";
+        var closed = $"http://127.0.0.1:{FreePorts.Next()}";
         var client = system == TicketSystem.ServiceNow
             ? TicketClients.ServiceNow(h.ServiceNowSettings with { InstanceUrl = closed }, h.Configuration, h.Http)
             : TicketClients.Jira(h.JiraSettings with { SiteUrl = closed }, h.Configuration, h.Http);

@@ -78,7 +78,7 @@ internal static class Notifications
 /// <summary>An HTTP stub on a loopback port of its own.</summary>
 internal sealed class HttpStub : IDisposable
 {
-    public HttpStub() => Server = WireMockServer.Start($"http://127.0.0.1:{FreePort.Next()}");
+    public HttpStub() => Server = WireMockServer.Start($"http://127.0.0.1:{FreePorts.Next()}");
 
     public WireMockServer Server { get; }
     public string Url => Server.Url!;
@@ -94,16 +94,6 @@ internal static class RequestMessages
 {
     /// <summary>The first value of a request header as the stub received it.</summary>
     public static string Header(this WireMock.IRequestMessage request, string name) => request.Headers![name]![0];
-}
-
-internal static class FreePort
-{
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Every log line written through any logger, formatted, with its exception, for "no secret in the logs" checks.</summary>

@@ -149,7 +149,7 @@ public sealed class RetryTests
     {
         using var harness = new NotificationHarness();
 
-        var report = await harness.SendAsync(Notifications.For(ChannelKind.Slack, $"http://127.0.0.1:{FreePort.Next()}/hook"));
+        var report = await harness.SendAsync(Notifications.For(ChannelKind.Slack, $"http://127.0.0.1:{FreePorts.Next()}/hook"));
 
         Assert.False(report.Delivered);
         Assert.Equal(3, report.Attempts.Count);

@@ -136,10 +136,10 @@ public sealed class SenderTests
             await harness.SendAsync(Notifications.For(ChannelKind.Webhook) with { DestinationRef = "HOOK_URL", SecretRef = "HOOK_SECRET" }),
             await harness.SendAsync(Notifications.For(ChannelKind.Sms, "+4915112345678")),
             await harness.SendAsync(Notifications.For(ChannelKind.Voice, "+4915112345678")),
-            await harness.SendAsync(Notifications.For(ChannelKind.Slack) with { DestinationRef = $"http://127.0.0.1:{FreePort.Next()}{slackPath}" }),
+            await harness.SendAsync(Notifications.For(ChannelKind.Slack) with { DestinationRef = $"http://127.0.0.1:{FreePorts.Next()}{slackPath}" }),
         };
         // And through a network failure, whose exception messages carry host and port.
-        using var unreachable = new NotificationHarness(new Dictionary<string, string?> { ["SLACK_URL"] = $"http://127.0.0.1:{FreePort.Next()}{slackPath}" });
+        using var unreachable = new NotificationHarness(new Dictionary<string, string?> { ["SLACK_URL"] = $"http://127.0.0.1:{FreePorts.Next()}{slackPath}" });
         reports.Add(await unreachable.SendAsync(Notifications.For(ChannelKind.Slack) with { DestinationRef = "SLACK_URL" }));
 
         Assert.All(reports, report => Assert.False(report.Delivered));
