@@ -64,6 +64,10 @@ public sealed record Routing
     [Id(1)] public required IReadOnlyList<string> DeclaredServices { get; init; }
     /// <summary>The service of alerts that name none, as the account's configuration gives it for the key.</summary>
     [Id(2)] public string? KeyDefaultService { get; init; }
+    /// <summary>The labels that name an alert's service, in order (<see cref="AccountConfig.ServiceLabels"/>).</summary>
+    [Id(3)] public IReadOnlyList<string> ServiceLabels { get; init; } = AccountConfig.DefaultServiceLabels;
+    /// <summary>The labels that name an alert's node, in order (<see cref="AccountConfig.NodeLabels"/>).</summary>
+    [Id(4)] public IReadOnlyList<string> NodeLabels { get; init; } = NodeLabel.Names;
 }
 
 /// <summary>The account's configuration as correlation uses it: its version, and the silences that have not ended.</summary>
@@ -81,7 +85,14 @@ public sealed record CorrelationSettings([property: Id(0)] long Version, [proper
     /// <summary>How the alerts of the key whose SHA-256 is given are normalized; null when the account does not hold it.</summary>
     public Routing? RoutingFor(string keySha256) =>
         Config.IntegrationKeys.FirstOrDefault(k => k.KeySha256 == keySha256) is { } key
-            ? new Routing { Version = Version, DeclaredServices = Config.Services.Select(s => s.Id).ToList(), KeyDefaultService = key.DefaultService }
+            ? new Routing
+            {
+                Version = Version,
+                DeclaredServices = Config.Services.Select(s => s.Id).ToList(),
+                KeyDefaultService = key.DefaultService,
+                ServiceLabels = Config.ServiceLabels,
+                NodeLabels = Config.NodeLabels,
+            }
             : null;
 }
 

@@ -18,6 +18,8 @@ public sealed partial class AccountConfigDocument
     public List<IntegrationKeyDocument>? IntegrationKeys { get; set; }
     public List<MaintenanceDocument>? Maintenance { get; set; }
     public List<InhibitDocument>? Inhibit { get; set; }
+    /// <summary>The labels that name an alert's service, in order, e.g. <c>[service, app_kubernetes_io_name, app, job]</c>; default <c>[service]</c>.</summary>
+    public List<string>? ServiceLabels { get; set; }
 
     /// <summary>
     /// A maintenance window: <c>start</c> and <c>end</c> (one-off), or <c>cron</c> or <c>rrule</c> with a
@@ -57,6 +59,8 @@ public sealed partial class AccountConfigDocument
         public string? SymptomSeverity { get; set; }
         /// <summary>How long a weaker alert with nothing to relate to waits for a related failure, e.g. <c>30s</c>; default off.</summary>
         public string? SymptomWait { get; set; }
+        /// <summary>The labels that name an alert's machine, in order; default <c>[node, instance, host]</c>.</summary>
+        public List<string>? NodeLabels { get; set; }
     }
 
     public sealed class FlappingDocument
@@ -133,6 +137,8 @@ public sealed partial class AccountConfigDocument
         NoNullItems(IntegrationKeys, "integrationKeys", errors);
         NoNullItems(Sla?.Availability, "sla.availability", errors);
         NoNullItems(Correlation?.GroupBy, "correlation.groupBy", errors);
+        NoNullItems(Correlation?.NodeLabels, "correlation.nodeLabels", errors);
+        NoNullItems(ServiceLabels, "serviceLabels", errors);
         foreach (var (service, i) in (Services ?? []).Select((s, i) => (s, i)).Where(p => p.s is not null))
         {
             NoNullItems(service.Nodes, $"services[{i}].nodes", errors);
@@ -226,6 +232,8 @@ public sealed partial class AccountConfigDocument
             SymptomWait = Duration(Correlation?.SymptomWait, "correlation.symptomWait", errors) ?? TimeSpan.Zero,
             OnCall = OnCallToDomain(TimeZone ?? "UTC", errors),
             Itsm = ItsmToDomain(errors),
+            ServiceLabels = ServiceLabels ?? AccountConfig.DefaultServiceLabels,
+            NodeLabels = Correlation?.NodeLabels ?? NodeLabel.Names,
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -261,7 +269,9 @@ public sealed partial class AccountConfigDocument
             StormPerMinute = config.StormPerMinute > 0 ? config.StormPerMinute : null,
             SymptomSeverity = config.SymptomSeverity != Severity.Sev4 ? config.SymptomSeverity.ToWire() : null,
             SymptomWait = config.SymptomWait > TimeSpan.Zero ? Durations.Format(config.SymptomWait) : null,
+            NodeLabels = config.NodeLabels.SequenceEqual(NodeLabel.Names) ? null : config.NodeLabels.ToList(),
         },
+        ServiceLabels = config.ServiceLabels.SequenceEqual(AccountConfig.DefaultServiceLabels) ? null : config.ServiceLabels.ToList(),
         Inhibit = config.Inhibit.Select(r => new InhibitDocument
         {
             Name = r.Name,

@@ -117,6 +117,15 @@ public sealed record AccountConfig
     [Id(15)] public OnCallConfig OnCall { get; init; } = OnCallConfig.None;
     /// <summary>Ticket sync with ServiceNow and Jira.</summary>
     [Id(16)] public ItsmSettings Itsm { get; init; } = ItsmSettings.None;
+    /// <summary>
+    /// The labels that name an alert's service, in order: the first whose value is a declared service wins (an exporter's
+    /// own <c>service</c> label, such as <c>kube-state-metrics</c>, is not one), else the first present.
+    /// </summary>
+    [Id(17)] public IReadOnlyList<string> ServiceLabels { get; init; } = DefaultServiceLabels;
+    /// <summary>The labels that name the machine an alert is about, in order (see <see cref="NodeLabel"/>).</summary>
+    [Id(18)] public IReadOnlyList<string> NodeLabels { get; init; } = NodeLabel.Names;
+
+    public static readonly IReadOnlyList<string> DefaultServiceLabels = ["service"];
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
     public bool NeedsAccountSignals => Inhibit.Count > 0 || StormPerMinute > 0;
@@ -186,6 +195,8 @@ public sealed record AccountConfig
                 errors.Add($"services[{i}].dependsOn: '{upstream}' is not a declared service");
         }
         if (GroupBy.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.groupBy: label names cannot be empty");
+        if (ServiceLabels.Count == 0 || ServiceLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("serviceLabels: give at least one label name, none empty");
+        if (NodeLabels.Count == 0 || NodeLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.nodeLabels: give at least one label name, none empty");
         errors.AddRange(OnCall.Problems(this));
         errors.AddRange(Itsm.Problems());
         for (var i = 0; i < Services.Count; i++)

@@ -41,6 +41,11 @@ public sealed record NormalizedAlert
     [Id(11)] public required DateTimeOffset ReceivedAt { get; init; }
     [Id(12)] public AlertAction Action { get; init; } = AlertAction.Signal;
     [Id(13)] public bool ServiceDeclared { get; init; } = true;
+    /// <summary>The machine the alert is about, as the account's node labels name it (see <see cref="NodeLabel"/>).</summary>
+    [Id(14)] public string? Node { get; init; }
+
+    /// <summary>The node, for alerts normalized before nodes were named at ingest: by the default labels.</summary>
+    public string? NodeName => Node ?? NodeLabel.Of(Labels);
 
     public string? Summary =>
         Annotations.TryGetValue("summary", out var summary) ? summary

@@ -132,6 +132,9 @@ public sealed class CorrelatorState
 
     /// <summary>The grouping labels of the latest plan, which settling the answers of its incidents goes by.</summary>
     [NonSerialized] private IReadOnlyList<string> _groupBy = ["alertname"];
+    /// <summary>The service and the account's node failures of the latest plan, which placing an alert records it in.</summary>
+    [NonSerialized] private string _service = "";
+    [NonSerialized] private NodeFailures? _nodes;
     /// <summary>The counters as last taken with a change.</summary>
     [NonSerialized] private CorrelationCounters _countersTaken = new();
     /// <summary>When stale flapping histories were last dropped.</summary>
@@ -149,8 +152,9 @@ public sealed class CorrelatorState
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
         Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
         TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null,
-        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default)
+        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default, NodeFailures? nodes = null)
     {
+        (_service, _nodes) = (service, nodes);
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
         flapping ??= FlappingPolicy.Off;
@@ -361,9 +365,12 @@ public sealed class CorrelatorState
     /// <item>the same failure spreading: its alert name joined an incident from this service;</item>
     /// <item>topology: a service it depends on joined an open incident with a failure (an incident spans every service
     /// its alerts come from, so a failure reaches dependants hop by hop);</item>
-    /// <item>its node: a failure on the same node, at least as severe as it, joined an incident (for a weaker alert, with
-    /// <paramref name="symptomWait"/> set, at most that long before it: a symptom fires close to its failure, and
-    /// the wait covers the failure that comes after).</item>
+    /// <item>its node: a failure on the same node, at least as severe as it, joined an incident, from any service of the
+    /// account when the plan has its node failures (a node runs many services' pods, and its failure fails them all); for
+    /// a weaker alert, with <paramref name="symptomWait"/> set, at most that long before it: a symptom fires close to its
+    /// failure, and the wait covers the failure that comes after;</item>
+    /// <item>its service: a failure itself, it joins a failure of its own service, whatever the names (a crash-looping pod
+    /// and an error budget burning are one outage of the service).</item>
     /// </list>
     /// The most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
     /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
@@ -376,18 +383,26 @@ public sealed class CorrelatorState
         var since = now - window;
         var within = $"(window {Durations.Format(window)})";
         var name = alert.Name;
-        var node = NodeLabel.Of(alert.Labels);
+        var node = alert.NodeName;
         var weaker = alert.Severity > symptomSeverity;
         var nodeSince = weaker && symptomWait > TimeSpan.Zero ? now - symptomWait : since;
-        var failingNode = node is null ? null : Latest(p => p.Node == node && p.At >= nodeSince && p.Severity <= symptomSeverity && p.Severity <= alert.Severity);
+        bool Fails(PlacedAlert p) => p.Severity <= symptomSeverity && p.Severity <= alert.Severity;
+        var failingNode = node is null ? null
+            : _nodes is { } shared ? shared.Latest(node, nodeSince, Fails)
+            : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
         var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
         if (Latest(p => p.Name == name) is { } family)
             candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}"));
         if (weaker && failingNode is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
             candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}"));
-        if (failingNode is { } onNode)
-            candidates.Add((onNode.IncidentId, onNode.At, $"time window: {service} node {node} failed in this incident {Ago(now - onNode.At)} ago {within}"));
+        if (failingNode is var (nodeIncident, nodeService, nodeAt))
+            candidates.Add((nodeIncident, nodeAt, nodeService == service
+                ? $"time window: {service} node {node} failed in this incident {Ago(now - nodeAt)} ago {within}"
+                : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"));
+        // The broadest relation last: of equal times, the first candidate wins.
+        if (!weaker && Latest(p => p.Severity <= symptomSeverity) is { } failing)
+            candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}"));
         return Best();
 
         (string IncidentId, string Rule, DateTimeOffset At)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, at, rule) ? (id, rule, at) : null;
@@ -404,8 +419,12 @@ public sealed class CorrelatorState
         }
     }
 
-    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window) =>
-        Placed.Add(incidentId, new PlacedAlert(alert.Name, NodeLabel.Of(alert.Labels), alert.Severity, alert.ReceivedAt), window);
+    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window)
+    {
+        var placed = new PlacedAlert(alert.Name, alert.NodeName, alert.Severity, alert.ReceivedAt);
+        Placed.Add(incidentId, placed, window);
+        _nodes?.Add(incidentId, _service, placed, window);
+    }
 
     /// <summary>
     /// Learns from the incident's answer, route by route in batch order: a firing it took is held there (so a
@@ -669,17 +688,95 @@ public sealed class PlacedAlerts
     }
 }
 
-/// <summary>Which machine an alert is about: the first of the usual node labels it carries.</summary>
+/// <summary>
+/// The account's recent alerts on each node, whatever service placed them: what relates alerts across services on a
+/// shared node. Derived from the services' placed alerts, which the journal keeps, so rebuilt rather than journaled;
+/// it keeps what a time window can see, so its size follows the recent alerts, not the open incidents.
+/// </summary>
+public sealed class NodeFailures
+{
+    private const int MaxPerNode = 256;
+    private readonly Dictionary<string, List<(string IncidentId, string Service, PlacedAlert Alert)>> _byNode = new(StringComparer.Ordinal);
+    private int _sweepAbove = 1024;
+
+    /// <summary>Every service's placed alerts, as an activation finds them.</summary>
+    public static NodeFailures Of(IEnumerable<KeyValuePair<string, CorrelatorState>> services)
+    {
+        var nodes = new NodeFailures();
+        foreach (var (service, state) in services)
+            foreach (var (incidentId, placed) in state.Placed.ByIncident)
+                foreach (var alert in placed)
+                    if (alert.Node is { } node) nodes.List(node).Add((incidentId, service, alert));
+        return nodes;
+    }
+
+    public void Add(string incidentId, string service, PlacedAlert alert, TimeSpan window)
+    {
+        if (alert.Node is not { } node || window <= TimeSpan.Zero) return;
+        var placed = List(node);
+        placed.RemoveAll(p => p.Alert.At < alert.At - window);
+        if (placed.Count >= MaxPerNode) placed.RemoveAt(0);
+        placed.Add((incidentId, service, alert));
+        if (_byNode.Count > _sweepAbove) Sweep(alert.At - window);
+    }
+
+    /// <summary>The latest alert on <paramref name="node"/> since <paramref name="since"/> that <paramref name="fails"/> says is a failure.</summary>
+    public (string IncidentId, string Service, DateTimeOffset At)? Latest(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails)
+    {
+        if (!_byNode.TryGetValue(node, out var placed)) return null;
+        (string, string, DateTimeOffset)? latest = null;
+        foreach (var (incidentId, service, alert) in placed)
+            if (alert.At >= since && (latest is null || alert.At > latest.Value.Item3) && fails(alert)) latest = (incidentId, service, alert.At);
+        return latest;
+    }
+
+    /// <summary>The incident is resolved: nothing relates to it any more.</summary>
+    public void Forget(string incidentId)
+    {
+        foreach (var placed in _byNode.Values) placed.RemoveAll(p => p.IncidentId == incidentId);
+    }
+
+    private List<(string IncidentId, string Service, PlacedAlert Alert)> List(string node)
+    {
+        if (!_byNode.TryGetValue(node, out var placed)) _byNode[node] = placed = [];
+        return placed;
+    }
+
+    /// <summary>Drops the nodes whose alerts the window no longer sees (many nodes fail once, as pods come and go).</summary>
+    private void Sweep(DateTimeOffset before)
+    {
+        foreach (var (node, placed) in _byNode.ToList())
+            if (placed.Count == 0 || placed[^1].Alert.At < before) _byNode.Remove(node);
+        _sweepAbove = Math.Max(1024, _byNode.Count * 2);
+    }
+}
+
+/// <summary>
+/// Which machine an alert is about: the first of the account's node labels it carries (by default <c>node</c>,
+/// <c>instance</c>, <c>host</c>). A scrape address names its machine with the exporter's port, so a port is not part of
+/// the node: <c>10.0.1.5:9100</c> and <c>10.0.1.5:8080</c> are one machine.
+/// </summary>
 public static class NodeLabel
 {
     public static readonly IReadOnlyList<string> Names = ["node", "instance", "host"];
 
-    public static string? Of(IReadOnlyDictionary<string, string> labels)
+    public static string? Of(IReadOnlyDictionary<string, string> labels, IReadOnlyList<string>? names = null)
     {
-        foreach (var name in Names)
-            if (labels.TryGetValue(name, out var value) && value.Length > 0) return value;
+        foreach (var name in names ?? Names)
+            if (labels.TryGetValue(name, out var value) && value.Length > 0) return WithoutPort(value);
         return null;
     }
+
+    private static string WithoutPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || colon == value.Length - 1 || !value.AsSpan(colon + 1).ContainsOnlyDigits()) return value;
+        // A bare IPv6 address has colons of its own; only a bracketed one ("[::1]:9100") carries a port.
+        if (value.IndexOf(':') != colon && value[colon - 1] != ']') return value;
+        return value[..colon];
+    }
+
+    private static bool ContainsOnlyDigits(this ReadOnlySpan<char> text) => !text.ContainsAnyExceptInRange('0', '9');
 }
 
 /// <summary>

@@ -291,17 +291,80 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
-    public void An_unrelated_alert_of_the_same_service_opens_its_own_incident_however_recent_the_others()
+    public void A_warning_elsewhere_on_a_failing_service_opens_its_own_incident_but_another_failure_of_it_joins_whatever_its_name()
     {
         var state = new CorrelatorState();
         var ids = Ids("inc-1", "inc-2", "inc-3");
         PlanOne(state, Failure("Down", "a", TimeSpan.Zero), ids);
 
         var otherNode = PlanOne(state, Warning("DiskSpaceLow", "b", TimeSpan.FromSeconds(30)), ids);
-        var otherFailure = PlanOne(state, Failure("CertificateExpired", "c", TimeSpan.FromSeconds(40)), ids);
+        var otherFailure = PlanOne(state, Failure("PodCrashLooping", "c", TimeSpan.FromSeconds(40)), ids);
+        var afterTheWindow = PlanOne(state, Failure("ErrorBudgetBurn", "c", TimeSpan.FromSeconds(40) + Window + TimeSpan.FromSeconds(1)), ids);
 
         Assert.Equal(("inc-2", RouteKind.Opened), (otherNode.IncidentId, otherNode.Kind));
-        Assert.Equal(("inc-3", RouteKind.Opened), (otherFailure.IncidentId, otherFailure.Kind));
+        Assert.Equal(("inc-1", RouteKind.Grouped), (otherFailure.IncidentId, otherFailure.Kind));
+        Assert.Equal("same service: api failed in this incident 40s ago (window 5m)", otherFailure.Rule);
+        Assert.Equal(("inc-3", RouteKind.Opened), (afterTheWindow.IncidentId, afterTheWindow.Kind));
+    }
+
+    [Fact]
+    public void A_failure_on_a_shared_node_relates_the_alerts_of_every_service_on_it_and_says_which_service_failed_there()
+    {
+        var nodes = new NodeFailures();
+        var (infra, auth, orders) = (new CorrelatorState(), new CorrelatorState(), new CorrelatorState());
+        var ids = Ids("inc-node", "inc-2", "inc-3");
+        Route Plan(CorrelatorState state, string service, NormalizedAlert alert) => Assert.Single(state.Plan("acme", service, [alert with { Service = service }],
+            ByAlertnameAndNode, ids, window: Window, symptomSeverity: Severity.Sev2, nodes: nodes).Routes);
+
+        var nodeDown = Plan(infra, "node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
+        var target = Plan(auth, "auth", Failure("TargetDown", "worker-b-2", TimeSpan.FromSeconds(98)));
+        var latency = Plan(orders, "orders", Warning("HighLatency", "worker-b-2", TimeSpan.FromSeconds(110)));
+        var elsewhere = Plan(orders, "orders", Failure("TargetDown", "worker-c-1", TimeSpan.FromSeconds(120)));
+        nodes.Forget("inc-node");
+        var afterResolve = Plan(auth, "auth", Failure("Errors", "worker-b-2", TimeSpan.FromSeconds(130)));
+
+        Assert.Equal(RouteKind.Opened, nodeDown.Kind);
+        Assert.Equal(("inc-node", RouteKind.Grouped), (target.IncidentId, target.Kind));
+        Assert.Equal("node: worker-b-2 failed in this incident (node-exporter) 98s ago (window 5m)", target.Rule);
+        Assert.Equal("inc-node", latency.IncidentId);
+        Assert.Equal(("inc-2", RouteKind.Opened), (elsewhere.IncidentId, elsewhere.Kind));
+        // Its own service's failure at 98 s still relates it: only the other services' records of the node were forgotten.
+        Assert.Equal("inc-node", afterResolve.IncidentId);
+        Assert.StartsWith("same service: auth", afterResolve.Rule);
+    }
+
+    [Fact]
+    public void The_node_state_an_activation_rebuilds_from_the_services_relates_as_the_one_it_replaces()
+    {
+        var nodes = new NodeFailures();
+        var infra = new CorrelatorState();
+        infra.Plan("acme", "node-exporter", [Failure("NodeDown", "worker-a-1", TimeSpan.Zero)], ByAlertnameAndNode, Ids("inc-node"),
+            window: Window, symptomSeverity: Severity.Sev2, nodes: nodes);
+
+        var rebuilt = NodeFailures.Of(new Dictionary<string, CorrelatorState> { ["node-exporter"] = infra });
+        var (routes, _) = new CorrelatorState().Plan("acme", "auth", [Failure("TargetDown", "worker-a-1", TimeSpan.FromMinutes(1))], ByAlertnameAndNode, Ids(),
+            window: Window, symptomSeverity: Severity.Sev2, nodes: rebuilt);
+
+        Assert.Equal("inc-node", Assert.Single(routes).IncidentId);
+    }
+
+    [Theory]
+    [InlineData("10.0.1.5:9100", "10.0.1.5")]
+    [InlineData("worker-a-1:8080", "worker-a-1")]
+    [InlineData("[fe80::1]:9100", "[fe80::1]")]
+    [InlineData("fe80::1", "fe80::1")]
+    [InlineData("worker-a-1", "worker-a-1")]
+    [InlineData("db:primary", "db:primary")]
+    public void A_scrape_address_names_its_machine_without_the_port(string instance, string node) =>
+        Assert.Equal(node, NodeLabel.Of(new Dictionary<string, string> { ["instance"] = instance }));
+
+    [Fact]
+    public void The_account_names_which_labels_say_the_node_in_order()
+    {
+        var labels = new Dictionary<string, string> { ["instance"] = "10.0.1.5:9100", ["kubernetes_node"] = "worker-a-1" };
+        Assert.Equal("worker-a-1", NodeLabel.Of(labels, ["node", "kubernetes_node", "instance"]));
+        Assert.Equal("10.0.1.5", NodeLabel.Of(labels));
+        Assert.Null(NodeLabel.Of(labels, ["host"]));
     }
 
     [Fact]
@@ -311,14 +374,15 @@ public sealed class CorrelatorWindowAndTopologyTests
         var ids = Ids("inc-1", "inc-2", "inc-3", "inc-4");
         PlanOne(state, Failure("Down", "a", TimeSpan.Zero), ids);
         var latency = PlanOne(state, Warning("HighLatency", "a", TimeSpan.FromSeconds(20)), ids);
-        PlanOne(state, Warning("DiskSpaceLow", "b", TimeSpan.FromSeconds(30)), ids);
-        var failureOnWarnedNode = PlanOne(state, Failure("Errors", "b", TimeSpan.FromSeconds(40)), ids);
-        var lateLatency = PlanOne(state, Warning("SlowQueries", "a", TimeSpan.FromMinutes(6)), ids);
+        var lateLatency = PlanOne(state, Warning("SlowQueries", "a", TimeSpan.FromMinutes(5.5)), ids);
+        // Past the window of the service's failure, so only the node could relate it.
+        PlanOne(state, Warning("DiskSpaceLow", "b", TimeSpan.FromMinutes(6)), ids);
+        var failureOnWarnedNode = PlanOne(state, Failure("Errors", "b", TimeSpan.FromMinutes(6) + TimeSpan.FromSeconds(10)), ids);
 
         Assert.Equal(("inc-1", RouteKind.Grouped), (latency.IncidentId, latency.Kind));
         Assert.Equal("time window: api node a failed in this incident 20s ago (window 5m)", latency.Rule);
-        Assert.Equal(("inc-3", RouteKind.Opened), (failureOnWarnedNode.IncidentId, failureOnWarnedNode.Kind));
-        Assert.Equal(RouteKind.Opened, lateLatency.Kind);
+        Assert.Equal(("inc-2", RouteKind.Opened), (lateLatency.IncidentId, lateLatency.Kind));
+        Assert.Equal(("inc-4", RouteKind.Opened), (failureOnWarnedNode.IncidentId, failureOnWarnedNode.Kind));
     }
 
     [Fact]
@@ -503,15 +567,16 @@ public sealed class CorrelatorWindowAndTopologyTests
 
         Plan(Failure("Errors", "a", TimeSpan.Zero), Ids("inc-1"));
         var failureLater = Plan(Failure("Timeouts", "a", TimeSpan.FromMinutes(2)), Ids());
-        Plan(Warning("HighLatency", "b", TimeSpan.FromMinutes(3)), Ids());
-        Plan(Failure("Refused", "b", TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(20)), Ids("inc-2"));
+        // Past the window of the service's failures, so that only its node relates what follows.
+        Plan(Warning("HighLatency", "b", TimeSpan.FromMinutes(8)), Ids());
+        Plan(Failure("Refused", "b", TimeSpan.FromMinutes(8) + TimeSpan.FromSeconds(20)), Ids("inc-2"));
         // The release runs four minutes late (a back-stop reminder after a restart).
-        var released = Assert.Single(state.ReleaseDue(Alerts.T0 + TimeSpan.FromMinutes(7)));
+        var released = Assert.Single(state.ReleaseDue(Alerts.T0 + TimeSpan.FromMinutes(12)));
         var joined = Plan(released, Ids(), replanning: true);
 
         Assert.Equal("inc-1", failureLater.IncidentId);
         Assert.StartsWith("time window: api node a failed", failureLater.Rule);
-        Assert.Equal(Alerts.T0 + TimeSpan.FromMinutes(3) + wait, released.ReceivedAt);
+        Assert.Equal(Alerts.T0 + TimeSpan.FromMinutes(8) + wait, released.ReceivedAt);
         Assert.Equal(("inc-2", RouteKind.Grouped), (joined.IncidentId, joined.Kind));
     }
 

@@ -75,6 +75,83 @@ public sealed class GroupingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_node_failure_on_a_kubernetes_estate_is_one_incident_across_the_services_on_the_node()
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var key = $"{id}-key-000000";
+        var yaml = $"""
+            id: {id}
+            name: Kubernetes estate
+            services:
+              - id: auth
+              - id: orders-api
+              - id: billing
+            serviceLabels: [service, app_kubernetes_io_name, app, job]
+            correlation:
+              groupBy: [alertname]
+              window: 3m
+              symptomSeverity: error
+              nodeLabels: [node, kubernetes_node, instance]
+            integrationKeys:
+              - name: main
+                key: {key}
+            """;
+        Assert.Equal(201, (await Api.PutYamlConfigAsync(Server.Admin, id, yaml)).Status);
+        var config = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config");
+        Assert.Equal(["service", "app_kubernetes_io_name", "app", "job"], config["serviceLabels"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal(["node", "kubernetes_node", "instance"], config["correlation"]!["nodeLabels"]!.AsArray().Select(l => l!.GetValue<string>()));
+
+        // As Prometheus sends them: labels only, each exporter with its own service and job labels.
+        async Task<JsonNode> Send(string labels)
+        {
+            var (status, body) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts", "[{\"labels\":{" + labels.Trim() + "}}]", bearer: key);
+            Assert.Equal(200, status);
+            return body!["alerts"]!.AsArray()[0]!;
+        }
+        var nodeDown = await Send("""
+            "alertname":"NodeDown","severity":"critical","job":"node-exporter","service":"node-exporter","instance":"10.0.2.7:9100","kubernetes_node":"worker-b-2"
+            """);
+        var targetDown = await Send("""
+            "alertname":"TargetDown","severity":"error","job":"auth","service":"auth","instance":"10.4.1.9:8080","node":"worker-b-2"
+            """);
+        var crashLooping = await Send("""
+            "alertname":"KubePodCrashLooping","severity":"error","job":"kube-state-metrics","service":"kube-state-metrics","app_kubernetes_io_name":"orders-api","node":"worker-b-2","pod":"orders-api-7c9f6-x2k4p"
+            """);
+        var elsewhere = await Send("""
+            "alertname":"TargetDown","severity":"error","job":"billing","service":"billing","instance":"10.4.3.2:8080","node":"worker-c-1"
+            """);
+
+        var incidentId = nodeDown["incidentId"]!.GetValue<string>();
+        Assert.Equal(incidentId, targetDown["incidentId"]!.GetValue<string>());
+        Assert.Equal(incidentId, crashLooping["incidentId"]!.GetValue<string>());
+        Assert.NotEqual(incidentId, elsewhere["incidentId"]!.GetValue<string>());
+
+        var incident = await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{incidentId}");
+        var alerts = incident["alerts"]!.AsArray().ToDictionary(a => a!["labels"]!["alertname"]!.GetValue<string>());
+        Assert.Equal("orders-api", alerts["KubePodCrashLooping"]!["service"]!.GetValue<string>());
+        Assert.Equal("node: worker-b-2 failed in this incident (node-exporter) 0s ago (window 3m)", alerts["TargetDown"]!["rule"]!.GetValue<string>());
+        Assert.StartsWith("node: worker-b-2 failed in this incident", alerts["KubePodCrashLooping"]!["rule"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Service_and_node_labels_that_name_nothing_are_refused_and_change_nothing()
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var (status, problem) = await Api.PutYamlConfigAsync(Server.Admin, id, $"""
+            id: {id}
+            name: Empty labels
+            serviceLabels: []
+            correlation:
+              nodeLabels: [node, ""]
+            """);
+        Assert.Equal(400, status);
+        var errors = problem!.ToJsonString();
+        Assert.Contains("serviceLabels: give at least one label name", errors);
+        Assert.Contains("correlation.nodeLabels: give at least one label name", errors);
+        Assert.Equal(404, (await Api.SendAsync(Server.Admin, HttpMethod.Get, $"/api/v1/accounts/{id}/config", null)).Status);
+    }
+
+    [Fact]
     public async Task A_symptom_severity_that_is_no_severity_is_refused_and_changes_nothing()
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];

@@ -217,6 +217,40 @@ public sealed class NormalizerTests
     }
 
     [Fact]
+    public void With_several_service_labels_the_first_that_names_a_declared_service_wins_over_an_exporters_own()
+    {
+        var context = new NormalizationContext(null, ["orders-api", "auth"], Now) { ServiceLabels = ["service", "app_kubernetes_io_name", "app", "job"] };
+        Service Of(Dictionary<string, string> labels) => new(AlertNormalizer.Normalize(Alert(labels), context));
+
+        var crashLooping = Of(new() { ["service"] = "kube-state-metrics", ["job"] = "kube-state-metrics", ["app_kubernetes_io_name"] = "orders-api" });
+        var scraped = Of(new() { ["service"] = "auth", ["job"] = "auth-metrics" });
+        var byApp = Of(new() { ["app"] = "auth", ["job"] = "kubernetes-pods" });
+        var nodeAlert = Of(new() { ["service"] = "node-exporter", ["job"] = "node-exporter" });
+
+        Assert.Equal(("orders-api", true), (crashLooping.Name, crashLooping.Declared));
+        Assert.Equal(("auth", true), (scraped.Name, scraped.Declared));
+        Assert.Equal(("auth", true), (byApp.Name, byApp.Declared));
+        // Naming no declared service, the first label present names it, declared or not.
+        Assert.Equal(("node-exporter", false), (nodeAlert.Name, nodeAlert.Declared));
+    }
+
+    private readonly record struct Service(string Name, bool Declared)
+    {
+        public Service(NormalizedAlert alert) : this(alert.Service, alert.ServiceDeclared) { }
+    }
+
+    [Fact]
+    public void The_node_is_named_by_the_accounts_node_labels_without_a_scrape_port()
+    {
+        var labels = new Dictionary<string, string> { ["instance"] = "10.0.2.7:9100", ["kubernetes_node"] = "worker-b-2" };
+        var byDefault = AlertNormalizer.Normalize(Alert(labels), new NormalizationContext(null, [], Now));
+        var configured = AlertNormalizer.Normalize(Alert(labels), new NormalizationContext(null, [], Now) { NodeLabels = ["node", "kubernetes_node", "instance"] });
+
+        Assert.Equal("10.0.2.7", byDefault.Node);
+        Assert.Equal("worker-b-2", configured.Node);
+    }
+
+    [Fact]
     public void Undeclared_services_are_kept_and_flagged()
     {
         var normalized = AlertNormalizer.Normalize(Alert(new() { ["service"] = "billing" }), new NormalizationContext(null, ["ehr-api"], Now));

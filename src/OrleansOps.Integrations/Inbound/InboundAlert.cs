@@ -30,7 +30,13 @@ public sealed record ParseResult(IReadOnlyList<InboundAlert> Alerts, IReadOnlyLi
 }
 
 /// <summary>What the server knows when it normalizes: the key's default service and the account's declared services.</summary>
-public sealed record NormalizationContext(string? DefaultService, IReadOnlyCollection<string> DeclaredServices, DateTimeOffset ReceivedAt);
+public sealed record NormalizationContext(string? DefaultService, IReadOnlyCollection<string> DeclaredServices, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The labels that name an alert's service, in order: the first whose value is a declared service wins, else the first present.</summary>
+    public IReadOnlyList<string> ServiceLabels { get; init; } = AccountConfig.DefaultServiceLabels;
+    /// <summary>The labels that name an alert's node, in order.</summary>
+    public IReadOnlyList<string> NodeLabels { get; init; } = NodeLabel.Names;
+}
 
 public static class AlertNormalizer
 {
@@ -41,9 +47,7 @@ public static class AlertNormalizer
 
     public static NormalizedAlert Normalize(InboundAlert alert, NormalizationContext context)
     {
-        var service = alert.Labels.GetValueOrDefault(ServiceLabel) is { Length: > 0 } labelled ? labelled
-            : alert.Service is { Length: > 0 } named ? named
-            : context.DefaultService ?? FallbackService;
+        var service = ServiceOf(alert.Labels, context) ?? (alert.Service is { Length: > 0 } named ? named : context.DefaultService ?? FallbackService);
         var severity = alert.Severity ?? SeverityMapping.FromWord(alert.Labels.GetValueOrDefault(SeverityLabel)) ?? SeverityMapping.Default;
         var startsAt = AlertClock.StartWithinBounds(alert.StartsAt, context.ReceivedAt);
         return new NormalizedAlert
@@ -63,6 +67,24 @@ public static class AlertNormalizer
             // An array: the incident keeps what it is given, and a list adds an object and spare room to each alert.
             Links = alert.Links.Count == 0 ? [] : alert.Links.ToArray(),
             ReceivedAt = context.ReceivedAt,
+            Node = NodeLabel.Of(alert.Labels, context.NodeLabels),
         };
+    }
+
+    /// <summary>
+    /// The service the labels name: the first service label whose value is a declared service, else the first service
+    /// label present. An exporter labels its alerts with its own service (<c>service="kube-state-metrics"</c>) and names
+    /// the subject in another label; the account declares the subject, not the exporter, so the subject wins.
+    /// </summary>
+    private static string? ServiceOf(IReadOnlyDictionary<string, string> labels, NormalizationContext context)
+    {
+        string? first = null;
+        foreach (var name in context.ServiceLabels)
+        {
+            if (!labels.TryGetValue(name, out var value) || value.Length == 0) continue;
+            if (context.ServiceLabels.Count == 1 || context.DeclaredServices.Contains(value)) return value;
+            first ??= value;
+        }
+        return first;
     }
 }

@@ -66,7 +66,11 @@ public sealed class IngestService(IGrainFactory grains, TimeProvider time)
     {
         for (var refresh = 0; refresh <= MaxRoutingRefreshes; refresh++)
         {
-            var context = new NormalizationContext(sender.Routing.KeyDefaultService, sender.Routing.DeclaredServices, time.GetUtcNow());
+            var context = new NormalizationContext(sender.Routing.KeyDefaultService, sender.Routing.DeclaredServices, time.GetUtcNow())
+            {
+                ServiceLabels = sender.Routing.ServiceLabels,
+                NodeLabels = sender.Routing.NodeLabels,
+            };
             var normalized = alerts.Select(alert => AlertNormalizer.Normalize(alert, context)).ToList();
             var result = await sender.Correlator.Ingest(new IngestBatch(sender.KeySha256, sender.Routing.Version, normalized));
             if (result.Receipts is { } receipts) return receipts;
