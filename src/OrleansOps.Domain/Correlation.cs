@@ -80,12 +80,28 @@ public sealed record UpstreamIncident(
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)] string? Node, [property: Id(2)] Severity Severity, [property: Id(3)] DateTimeOffset At);
 
-/// <summary>How many of a group's alerts fire in its open incident, and when the last of them resolved.</summary>
+/// <summary>How many of a group's alerts fire in its open incident, when the last of them resolved, and on which nodes they fired.</summary>
 [GenerateSerializer, SuppressReferenceTracking]
 public sealed class GroupLife
 {
+    private const int MaxNodes = 32;
+
     [Id(0)] public int Firing { get; set; }
     [Id(1)] public DateTimeOffset QuietSince { get; set; }
+    /// <summary>The nodes its alerts came from, up to <see cref="MaxNodes"/>; null once more did (a fleet-wide group).</summary>
+    [Id(2)] public List<string>? Nodes { get; set; } = [];
+
+    /// <summary>Whether an alert on <paramref name="node"/> continues what the group's alerts are about (it cannot tell when none is named).</summary>
+    public bool Covers(string? node) => node is null || Nodes is null || Nodes.Contains(node);
+
+    /// <summary>Records <paramref name="node"/>; returns whether the group changed.</summary>
+    public bool Saw(string? node)
+    {
+        if (Covers(node)) return false;
+        if (Nodes!.Count >= MaxNodes) Nodes = null;
+        else Nodes.Add(node!);
+        return true;
+    }
 }
 
 /// <summary>A firing alert held back by a suppression rule: counted, listed, and evaluated again when the rule ends.</summary>
@@ -231,7 +247,7 @@ public sealed class CorrelatorState
             {
                 Suppressed.Remove(alert.Fingerprint);
                 Join(grouped, storm ?? $"group key {groupKey}");
-                Count(alert.Fingerprint, groupKey);
+                Count(alert, groupKey);
                 continue;
             }
             if (FlappingUntil(alert.Fingerprint, now, flapping) is { } stable)
@@ -264,7 +280,7 @@ public sealed class CorrelatorState
                 OpenGroups[groupKey] = home.IncidentId;
                 Groups[groupKey] = new GroupLife();
                 Join(home.IncidentId, home.Rule);
-                Count(alert.Fingerprint, groupKey);
+                Count(alert, groupKey);
                 continue;
             }
             var id = newIncidentId();
@@ -272,7 +288,7 @@ public sealed class CorrelatorState
             OpenGroups[groupKey] = id;
             Groups[groupKey] = new GroupLife();
             FiringAlerts[alert.Fingerprint] = id;
-            Count(alert.Fingerprint, groupKey);
+            Count(alert, groupKey);
             Place(id, alert, window);
             var origin = new IncidentOrigin
             {
@@ -343,16 +359,21 @@ public sealed class CorrelatorState
         age < TimeSpan.FromMinutes(2) ? $"{Math.Max(0, (long)age.TotalSeconds)}s" : $"{(long)age.TotalMinutes}m";
 
     /// <summary>
-    /// Whether a new alert of a group goes to the group's open incident. It does while any of the group's alerts fires
-    /// there (or the time window is off). Once all of them have resolved, it does only within the window, and only when
-    /// no relation elsewhere is more recent than that resolve: the same alert coming back minutes later belongs to
-    /// whatever failure brought it back, not to an incident that stays open for other reasons.
+    /// Whether a new alert of a group goes to the group's open incident. Without a time window it always does. With one,
+    /// while any of the group's alerts fires there, it does when it fires where they fire (a node of theirs, or no node
+    /// named) or relates to the incident within the window (the failure spreading): the same alert name on another node
+    /// minutes later is another occurrence, as two nodes failing apart are two failures, and a disk filling on one node
+    /// is not the same problem as a disk filling on another. Once all of them have resolved, it does only within the
+    /// window, and only when no relation elsewhere is more recent than that resolve: the same alert coming back minutes
+    /// later belongs to whatever failure brought it back, not to an incident that stays open for other reasons.
     /// </summary>
     private bool GroupHolds(
         string groupKey, string incidentId, NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream,
         Severity symptomSeverity, TimeSpan symptomWait)
     {
-        if (window <= TimeSpan.Zero || !Groups.TryGetValue(groupKey, out var life) || life.Firing > 0) return true;
+        if (window <= TimeSpan.Zero || !Groups.TryGetValue(groupKey, out var life)) return true;
+        if (life.Firing > 0)
+            return life.Covers(alert.NodeName) || Related(alert, service, window, upstream, symptomSeverity, symptomWait)?.IncidentId == incidentId;
         if (life.QuietSince < alert.ReceivedAt - window) return false;
         return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } elsewhere
             || elsewhere.IncidentId == incidentId || elsewhere.At <= life.QuietSince;
@@ -445,12 +466,12 @@ public sealed class CorrelatorState
                 if (FiringAlerts.TryGetValue(fingerprint, out var held) && held == route.IncidentId) return false;
                 // Fires again after its resolve in the same batch: counted again in its group.
                 FiringAlerts[fingerprint] = route.IncidentId;
-                Count(fingerprint, GroupKey.Of(route.Alert.Labels, _groupBy));
+                Count(route.Alert, GroupKey.Of(route.Alert.Labels, _groupBy));
                 return true;
             case RouteKind.Resolve when outcome != AlertOutcome.Rejected
                 && FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == route.IncidentId:
                 FiringAlerts.Remove(fingerprint);
-                Uncount(fingerprint, route.Alert.ReceivedAt);
+                Uncount(fingerprint, route.Alert.ReceivedAt, holder);
                 Counters.Resolved++;
                 return true;
             default:
@@ -459,10 +480,12 @@ public sealed class CorrelatorState
     }
 
     /// <summary>Counts a firing alert in its group, when the group is counted at all (see <see cref="Groups"/>).</summary>
-    private void Count(string fingerprint, string groupKey)
+    private void Count(NormalizedAlert alert, string groupKey)
     {
+        var fingerprint = alert.Fingerprint;
         // The group's own key, not the caller's copy: every firing alert of the group keeps it.
         if (!Groups.TryGetEntry(groupKey, out var heldKey, out var life)) return;
+        if (life.Saw(alert.NodeName)) Groups.Touch(groupKey);
         if (CountedIn.TryGetValue(fingerprint, out var counted))
         {
             if (counted == heldKey) return;
@@ -473,10 +496,15 @@ public sealed class CorrelatorState
         Groups.Touch(groupKey);
     }
 
-    /// <summary>The alert no longer fires: its group goes quiet at <paramref name="at"/> when it was the last.</summary>
-    private void Uncount(string fingerprint, DateTimeOffset at)
+    /// <summary>
+    /// The alert no longer fires: its group goes quiet at <paramref name="at"/> when it was the last. An alert of
+    /// <paramref name="holder"/>, when the group has since moved to another incident (another occurrence), no longer
+    /// counts in it.
+    /// </summary>
+    private void Uncount(string fingerprint, DateTimeOffset at, string? holder = null)
     {
         if (!CountedIn.Remove(fingerprint, out var groupKey) || !Groups.TryGetValue(groupKey, out var life)) return;
+        if (holder is not null && OpenGroups.TryGetValue(groupKey, out var current) && current != holder) return;
         Groups.Touch(groupKey);
         if (--life.Firing > 0) return;
         life.Firing = 0;
@@ -546,7 +574,7 @@ public sealed class CorrelatorState
         foreach (var (fingerprint, holder) in FiringAlerts.ToList())
         {
             if (holder != incidentId) continue;
-            Uncount(fingerprint, DateTimeOffset.MinValue);
+            Uncount(fingerprint, DateTimeOffset.MinValue, holder);
             FiringAlerts.Remove(fingerprint);
             removed = true;
         }

@@ -517,7 +517,7 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
-    public void A_group_holds_its_incident_while_any_of_its_alerts_fires_and_counts_each_resolve_in_the_group_it_fired_in()
+    public void A_group_holds_its_incident_while_its_alerts_fire_where_it_fires_and_counts_each_resolve_in_the_group_it_fired_in()
     {
         string[] byName = ["alertname"];
         var state = new CorrelatorState();
@@ -531,14 +531,25 @@ public sealed class CorrelatorWindowAndTopologyTests
         Settled(Plan(Down("a", TimeSpan.Zero), Ids("inc-1")));
         Settled(Plan(Down("b", TimeSpan.FromMinutes(1)), Ids()));
         Settled(Plan(ResolvedByKey("a", TimeSpan.FromMinutes(2)), Ids()));
-        var whileBFires = Assert.Single(Plan(Down("c", TimeSpan.FromMinutes(30)), Ids("inc-2")));
-        Settled([whileBFires]);
-        Settled(Plan(ResolvedByKey("b", TimeSpan.FromMinutes(31)), Ids()));
-        Settled(Plan(ResolvedByKey("c", TimeSpan.FromMinutes(32)), Ids()));
-        var afterAllResolved = Assert.Single(Plan(Down("d", TimeSpan.FromMinutes(40)), Ids("inc-2")));
+        // Half an hour on, while b still fires: another alert of the group on b is the same problem; on c, beyond the
+        // window of the group's last new alert, another one.
+        var onB = Assert.Single(Plan(Down("b", TimeSpan.FromMinutes(30)) with { Fingerprint = "down-b-second-disk" }, Ids()));
+        Settled([onB]);
+        var onC = Assert.Single(Plan(Down("c", TimeSpan.FromMinutes(36)), Ids("inc-2")));
+        Settled([onC]);
+        // b's alerts resolving count down inc-1's occurrence, not c's: the group still holds inc-2 for c's node.
+        Settled(Plan(ResolvedByKey("b", TimeSpan.FromMinutes(37)), Ids()));
+        Settled(Plan(ResolvedByKey("b", TimeSpan.FromMinutes(37)) with { Fingerprint = "down-b-second-disk" }, Ids()));
+        var moreOnC = Assert.Single(Plan(Down("c", TimeSpan.FromMinutes(45)) with { Fingerprint = "down-c-second-disk" }, Ids()));
+        Settled([moreOnC]);
+        Settled(Plan(ResolvedByKey("c", TimeSpan.FromMinutes(47)), Ids()));
+        Settled(Plan(ResolvedByKey("c", TimeSpan.FromMinutes(47)) with { Fingerprint = "down-c-second-disk" }, Ids()));
+        var afterAllResolved = Assert.Single(Plan(Down("d", TimeSpan.FromMinutes(55)), Ids("inc-3")));
 
-        Assert.Equal(("inc-1", RouteKind.Grouped), (whileBFires.IncidentId, whileBFires.Kind));
-        Assert.Equal(("inc-2", RouteKind.Opened), (afterAllResolved.IncidentId, afterAllResolved.Kind));
+        Assert.Equal(("inc-1", RouteKind.Grouped), (onB.IncidentId, onB.Kind));
+        Assert.Equal(("inc-2", RouteKind.Opened), (onC.IncidentId, onC.Kind));
+        Assert.Equal(("inc-2", RouteKind.Grouped), (moreOnC.IncidentId, moreOnC.Kind));
+        Assert.Equal(("inc-3", RouteKind.Opened), (afterAllResolved.IncidentId, afterAllResolved.Kind));
     }
 
     [Fact]
