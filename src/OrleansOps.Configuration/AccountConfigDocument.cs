@@ -20,6 +20,8 @@ public sealed partial class AccountConfigDocument
     public List<InhibitDocument>? Inhibit { get; set; }
     /// <summary>The labels that name an alert's service, in order, e.g. <c>[service, app_kubernetes_io_name, app, job]</c>; default <c>[service]</c>.</summary>
     public List<string>? ServiceLabels { get; set; }
+    /// <summary>Each zone's nodes, e.g. <c>{zone-a: [worker-a-1, worker-a-2]}</c>: a zone's failure relates what fires on its nodes.</summary>
+    public Dictionary<string, List<string>>? Zones { get; set; }
 
     /// <summary>
     /// A maintenance window: <c>start</c> and <c>end</c> (one-off), or <c>cron</c> or <c>rrule</c> with a
@@ -61,6 +63,8 @@ public sealed partial class AccountConfigDocument
         public string? SymptomWait { get; set; }
         /// <summary>The labels that name an alert's machine, in order; default <c>[node, instance, host]</c>.</summary>
         public List<string>? NodeLabels { get; set; }
+        /// <summary>The labels that name an alert's zone, in order; default <c>[zone, topology_kubernetes_io_zone]</c>.</summary>
+        public List<string>? ZoneLabels { get; set; }
     }
 
     public sealed class FlappingDocument
@@ -139,6 +143,12 @@ public sealed partial class AccountConfigDocument
         NoNullItems(Correlation?.GroupBy, "correlation.groupBy", errors);
         NoNullItems(Correlation?.NodeLabels, "correlation.nodeLabels", errors);
         NoNullItems(ServiceLabels, "serviceLabels", errors);
+        NoNullItems(Correlation?.ZoneLabels, "correlation.zoneLabels", errors);
+        foreach (var (zone, nodes) in Zones ?? [])
+        {
+            if (nodes is null) errors.Add($"zones.{zone}: give the zone's nodes as a list");
+            else NoNullItems(nodes, $"zones.{zone}", errors);
+        }
         foreach (var (service, i) in (Services ?? []).Select((s, i) => (s, i)).Where(p => p.s is not null))
         {
             NoNullItems(service.Nodes, $"services[{i}].nodes", errors);
@@ -234,6 +244,8 @@ public sealed partial class AccountConfigDocument
             Itsm = ItsmToDomain(errors),
             ServiceLabels = ServiceLabels ?? AccountConfig.DefaultServiceLabels,
             NodeLabels = Correlation?.NodeLabels ?? NodeLabel.Names,
+            ZoneLabels = Correlation?.ZoneLabels ?? AccountConfig.DefaultZoneLabels,
+            Zones = (Zones ?? []).ToDictionary(z => z.Key, z => (IReadOnlyList<string>)z.Value, StringComparer.Ordinal),
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -270,7 +282,9 @@ public sealed partial class AccountConfigDocument
             SymptomSeverity = config.SymptomSeverity != Severity.Sev4 ? config.SymptomSeverity.ToWire() : null,
             SymptomWait = config.SymptomWait > TimeSpan.Zero ? Durations.Format(config.SymptomWait) : null,
             NodeLabels = config.NodeLabels.SequenceEqual(NodeLabel.Names) ? null : config.NodeLabels.ToList(),
+            ZoneLabels = config.ZoneLabels.SequenceEqual(AccountConfig.DefaultZoneLabels) ? null : config.ZoneLabels.ToList(),
         },
+        Zones = config.Zones.Count == 0 ? null : config.Zones.ToDictionary(z => z.Key, z => z.Value.ToList()),
         ServiceLabels = config.ServiceLabels.SequenceEqual(AccountConfig.DefaultServiceLabels) ? null : config.ServiceLabels.ToList(),
         Inhibit = config.Inhibit.Select(r => new InhibitDocument
         {

@@ -124,6 +124,12 @@ public sealed record AccountConfig
     [Id(17)] public IReadOnlyList<string> ServiceLabels { get; init; } = DefaultServiceLabels;
     /// <summary>The labels that name the machine an alert is about, in order (see <see cref="NodeLabel"/>).</summary>
     [Id(18)] public IReadOnlyList<string> NodeLabels { get; init; } = NodeLabel.Names;
+    /// <summary>Each zone's nodes: a failure of the zone relates what fires on them.</summary>
+    [Id(19)] public IReadOnlyDictionary<string, IReadOnlyList<string>> Zones { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+    /// <summary>The labels that name the zone an alert is about, in order; its node's zone otherwise.</summary>
+    [Id(20)] public IReadOnlyList<string> ZoneLabels { get; init; } = DefaultZoneLabels;
+
+    public static readonly IReadOnlyList<string> DefaultZoneLabels = ["zone", "topology_kubernetes_io_zone"];
 
     public static readonly IReadOnlyList<string> DefaultServiceLabels = ["service"];
 
@@ -197,6 +203,15 @@ public sealed record AccountConfig
         if (GroupBy.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.groupBy: label names cannot be empty");
         if (ServiceLabels.Count == 0 || ServiceLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("serviceLabels: give at least one label name, none empty");
         if (NodeLabels.Count == 0 || NodeLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.nodeLabels: give at least one label name, none empty");
+        if (ZoneLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.zoneLabels: label names cannot be empty");
+        var zoneOfNode = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (zone, nodes) in Zones)
+        {
+            if (string.IsNullOrWhiteSpace(zone)) errors.Add("zones: a zone needs a name");
+            foreach (var node in nodes)
+                if (string.IsNullOrWhiteSpace(node)) errors.Add($"zones.{zone}: node names cannot be empty");
+                else if (!zoneOfNode.TryAdd(node, zone) && zoneOfNode[node] != zone) errors.Add($"zones.{zone}: node '{node}' is already in zone '{zoneOfNode[node]}'");
+        }
         errors.AddRange(OnCall.Problems(this));
         errors.AddRange(Itsm.Problems());
         for (var i = 0; i < Services.Count; i++)

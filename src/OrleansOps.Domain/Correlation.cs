@@ -78,9 +78,13 @@ public sealed record UpstreamIncident(
 
 /// <summary>A new alert this service placed in an incident: what, where, how severe, and when.</summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
-public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)] string? Node, [property: Id(2)] Severity Severity, [property: Id(3)] DateTimeOffset At);
+public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)] string? Node, [property: Id(2)] Severity Severity, [property: Id(3)] DateTimeOffset At)
+{
+    /// <summary>The zone it is about, when the account names zones.</summary>
+    [Id(4)] public string? Zone { get; init; }
+}
 
-/// <summary>How many of a group's alerts fire in its open incident, when the last of them resolved, and on which nodes they fired.</summary>
+/// <summary>How many of a group's alerts fire in its open incident, when the last of them resolved, and on which nodes (or zones) they fired.</summary>
 [GenerateSerializer, SuppressReferenceTracking]
 public sealed class GroupLife
 {
@@ -150,7 +154,7 @@ public sealed class CorrelatorState
     [NonSerialized] private IReadOnlyList<string> _groupBy = ["alertname"];
     /// <summary>The service and the account's node failures of the latest plan, which placing an alert records it in.</summary>
     [NonSerialized] private string _service = "";
-    [NonSerialized] private NodeFailures? _nodes;
+    [NonSerialized] private SharedFailures? _shared;
     /// <summary>The counters as last taken with a change.</summary>
     [NonSerialized] private CorrelationCounters _countersTaken = new();
     /// <summary>When stale flapping histories were last dropped.</summary>
@@ -168,9 +172,9 @@ public sealed class CorrelatorState
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
         Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
         TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null,
-        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default, NodeFailures? nodes = null)
+        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default, SharedFailures? shared = null)
     {
-        (_service, _nodes) = (service, nodes);
+        (_service, _shared) = (service, shared);
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
         flapping ??= FlappingPolicy.Off;
@@ -373,7 +377,7 @@ public sealed class CorrelatorState
     {
         if (window <= TimeSpan.Zero || !Groups.TryGetValue(groupKey, out var life)) return true;
         if (life.Firing > 0)
-            return life.Covers(alert.NodeName) || Related(alert, service, window, upstream, symptomSeverity, symptomWait)?.IncidentId == incidentId;
+            return life.Covers(Resource(alert)) || Related(alert, service, window, upstream, symptomSeverity, symptomWait)?.IncidentId == incidentId;
         if (life.QuietSince < alert.ReceivedAt - window) return false;
         return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } elsewhere
             || elsewhere.IncidentId == incidentId || elsewhere.At <= life.QuietSince;
@@ -409,22 +413,33 @@ public sealed class CorrelatorState
         var nodeSince = weaker && symptomWait > TimeSpan.Zero ? now - symptomWait : since;
         bool Fails(PlacedAlert p) => p.Severity <= symptomSeverity && p.Severity <= alert.Severity;
         var failingNode = node is null ? null
-            : _nodes is { } shared ? shared.Latest(node, nodeSince, Fails)
+            : _shared is { } shared ? shared.OnNode(node, nodeSince, Fails)
             : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
+        // A zone's failure relates what fires in it; an alert about the whole zone relates to failures on its nodes, of
+        // any severity (the zone's unreachability is what they were the first signs of).
+        var zone = _shared?.ZoneOf(alert);
+        var failingZone = zone is null ? null
+            : node is null ? Later(_shared!.OfZone(zone, nodeSince, Fails), _shared.InZone(zone, nodeSince, p => p.Severity <= symptomSeverity))
+            : _shared!.OfZone(zone, nodeSince, Fails);
         var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
         if (Latest(p => p.Name == name) is { } family)
             candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}"));
-        if (weaker && failingNode is null) return Best();
+        if (weaker && failingNode is null && failingZone is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
             candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}"));
         if (failingNode is var (nodeIncident, nodeService, nodeAt))
             candidates.Add((nodeIncident, nodeAt, nodeService == service
                 ? $"time window: {service} node {node} failed in this incident {Ago(now - nodeAt)} ago {within}"
                 : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"));
+        if (failingZone is var (zoneIncident, zoneService, zoneAt))
+            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}"));
         // The broadest relation last: of equal times, the first candidate wins.
         if (!weaker && Latest(p => p.Severity <= symptomSeverity) is { } failing)
             candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}"));
         return Best();
+
+        static (string, string, DateTimeOffset)? Later((string, string, DateTimeOffset)? a, (string, string, DateTimeOffset)? b) =>
+            a is null || b is not null && b.Value.Item3 > a.Value.Item3 ? b : a;
 
         (string IncidentId, string Rule, DateTimeOffset At)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, at, rule) ? (id, rule, at) : null;
 
@@ -440,11 +455,14 @@ public sealed class CorrelatorState
         }
     }
 
+    /// <summary>What an alert is about, to tell occurrences apart: its node, else its zone.</summary>
+    private string? Resource(NormalizedAlert alert) => alert.NodeName ?? _shared?.ZoneOf(alert);
+
     private void Place(string incidentId, NormalizedAlert alert, TimeSpan window)
     {
-        var placed = new PlacedAlert(alert.Name, alert.NodeName, alert.Severity, alert.ReceivedAt);
+        var placed = new PlacedAlert(alert.Name, alert.NodeName, alert.Severity, alert.ReceivedAt) { Zone = _shared?.ZoneOf(alert) };
         Placed.Add(incidentId, placed, window);
-        _nodes?.Add(incidentId, _service, placed, window);
+        _shared?.Add(incidentId, _service, placed, window);
     }
 
     /// <summary>
@@ -485,7 +503,7 @@ public sealed class CorrelatorState
         var fingerprint = alert.Fingerprint;
         // The group's own key, not the caller's copy: every firing alert of the group keeps it.
         if (!Groups.TryGetEntry(groupKey, out var heldKey, out var life)) return;
-        if (life.Saw(alert.NodeName)) Groups.Touch(groupKey);
+        if (life.Saw(Resource(alert))) Groups.Touch(groupKey);
         if (CountedIn.TryGetValue(fingerprint, out var counted))
         {
             if (counted == heldKey) return;
@@ -717,65 +735,113 @@ public sealed class PlacedAlerts
 }
 
 /// <summary>
-/// The account's recent alerts on each node, whatever service placed them: what relates alerts across services on a
-/// shared node. Derived from the services' placed alerts, which the journal keeps, so rebuilt rather than journaled;
-/// it keeps what a time window can see, so its size follows the recent alerts, not the open incidents.
+/// The account's recent alerts on each shared resource, whatever service placed them: what relates alerts across
+/// services on one node (it runs many services' pods) or in one zone. A zone is named by a label on the alert
+/// (<see cref="AccountConfig.ZoneLabels"/>) or by the zone its node is in (<see cref="AccountConfig.Zones"/>); an alert
+/// that names a zone and no node is about the whole zone. Derived from the services' placed alerts, which the journal
+/// keeps, so rebuilt rather than journaled; it keeps what a time window can see, so its size follows the recent alerts,
+/// not the open incidents.
 /// </summary>
-public sealed class NodeFailures
+public sealed class SharedFailures
 {
-    private const int MaxPerNode = 256;
-    private readonly Dictionary<string, List<(string IncidentId, string Service, PlacedAlert Alert)>> _byNode = new(StringComparer.Ordinal);
+    private const int MaxPerResource = 256;
+    private readonly Dictionary<string, List<(string IncidentId, string Service, PlacedAlert Alert)>> _byResource = new(StringComparer.Ordinal);
     private int _sweepAbove = 1024;
+    private AccountConfig? _configuredBy;
+    private IReadOnlyDictionary<string, string> _zoneOfNode = new Dictionary<string, string>();
+    private IReadOnlyList<string> _zoneLabels = AccountConfig.DefaultZoneLabels;
 
     /// <summary>Every service's placed alerts, as an activation finds them.</summary>
-    public static NodeFailures Of(IEnumerable<KeyValuePair<string, CorrelatorState>> services)
+    public static SharedFailures Of(IEnumerable<KeyValuePair<string, CorrelatorState>> services)
     {
-        var nodes = new NodeFailures();
+        var shared = new SharedFailures();
         foreach (var (service, state) in services)
             foreach (var (incidentId, placed) in state.Placed.ByIncident)
                 foreach (var alert in placed)
-                    if (alert.Node is { } node) nodes.List(node).Add((incidentId, service, alert));
-        return nodes;
+                    foreach (var resource in Resources(alert)) shared.List(resource).Add((incidentId, service, alert));
+        return shared;
+    }
+
+    /// <summary>Takes the account's zones and zone labels (once per configuration).</summary>
+    public void Configure(AccountConfig config)
+    {
+        if (ReferenceEquals(config, _configuredBy)) return;
+        _configuredBy = config;
+        _zoneLabels = config.ZoneLabels;
+        _zoneOfNode = config.Zones.SelectMany(z => z.Value.Select(node => (node, zone: z.Key))).ToDictionary(p => p.node, p => p.zone, StringComparer.Ordinal);
+    }
+
+    /// <summary>The zone an alert is about: its zone label, else its node's zone.</summary>
+    public string? ZoneOf(NormalizedAlert alert)
+    {
+        foreach (var name in _zoneLabels)
+            if (alert.Labels.TryGetValue(name, out var zone) && zone.Length > 0) return zone;
+        return alert.NodeName is { } node && _zoneOfNode.TryGetValue(node, out var mapped) ? mapped : null;
     }
 
     public void Add(string incidentId, string service, PlacedAlert alert, TimeSpan window)
     {
-        if (alert.Node is not { } node || window <= TimeSpan.Zero) return;
-        var placed = List(node);
-        placed.RemoveAll(p => p.Alert.At < alert.At - window);
-        if (placed.Count >= MaxPerNode) placed.RemoveAt(0);
-        placed.Add((incidentId, service, alert));
-        if (_byNode.Count > _sweepAbove) Sweep(alert.At - window);
+        if (window <= TimeSpan.Zero) return;
+        foreach (var resource in Resources(alert))
+        {
+            var placed = List(resource);
+            placed.RemoveAll(p => p.Alert.At < alert.At - window);
+            if (placed.Count >= MaxPerResource) placed.RemoveAt(0);
+            placed.Add((incidentId, service, alert));
+        }
+        if (_byResource.Count > _sweepAbove) Sweep(alert.At - window);
     }
 
     /// <summary>The latest alert on <paramref name="node"/> since <paramref name="since"/> that <paramref name="fails"/> says is a failure.</summary>
-    public (string IncidentId, string Service, DateTimeOffset At)? Latest(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails)
+    public (string IncidentId, string Service, DateTimeOffset At)? OnNode(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
+        Latest(node, since, fails);
+
+    /// <summary>The latest failure of the whole <paramref name="zone"/> (an alert naming the zone and no node).</summary>
+    public (string IncidentId, string Service, DateTimeOffset At)? OfZone(string zone, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
+        Latest(ZoneKey(zone), since, fails);
+
+    /// <summary>The latest failure on any node of <paramref name="zone"/>.</summary>
+    public (string IncidentId, string Service, DateTimeOffset At)? InZone(string zone, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
+        Latest(InZoneKey(zone), since, fails);
+
+    /// <summary>The incident is resolved: nothing relates to it any more.</summary>
+    public void Forget(string incidentId)
     {
-        if (!_byNode.TryGetValue(node, out var placed)) return null;
+        foreach (var placed in _byResource.Values) placed.RemoveAll(p => p.IncidentId == incidentId);
+    }
+
+    /// <summary>Under what an alert is kept: its node, the nodes of its zone, or its whole zone.</summary>
+    private static IEnumerable<string> Resources(PlacedAlert alert)
+    {
+        if (alert.Node is { } node) yield return node;
+        if (alert.Zone is { } zone) yield return alert.Node is null ? ZoneKey(zone) : InZoneKey(zone);
+    }
+
+    // Node names are the users' own; these prefixes keep a zone apart from a node of the same name.
+    private static string ZoneKey(string zone) => "\u0001zone\u0001" + zone;
+    private static string InZoneKey(string zone) => "\u0001in-zone\u0001" + zone;
+
+    private (string IncidentId, string Service, DateTimeOffset At)? Latest(string resource, DateTimeOffset since, Func<PlacedAlert, bool> fails)
+    {
+        if (!_byResource.TryGetValue(resource, out var placed)) return null;
         (string, string, DateTimeOffset)? latest = null;
         foreach (var (incidentId, service, alert) in placed)
             if (alert.At >= since && (latest is null || alert.At > latest.Value.Item3) && fails(alert)) latest = (incidentId, service, alert.At);
         return latest;
     }
 
-    /// <summary>The incident is resolved: nothing relates to it any more.</summary>
-    public void Forget(string incidentId)
+    private List<(string IncidentId, string Service, PlacedAlert Alert)> List(string resource)
     {
-        foreach (var placed in _byNode.Values) placed.RemoveAll(p => p.IncidentId == incidentId);
-    }
-
-    private List<(string IncidentId, string Service, PlacedAlert Alert)> List(string node)
-    {
-        if (!_byNode.TryGetValue(node, out var placed)) _byNode[node] = placed = [];
+        if (!_byResource.TryGetValue(resource, out var placed)) _byResource[resource] = placed = [];
         return placed;
     }
 
-    /// <summary>Drops the nodes whose alerts the window no longer sees (many nodes fail once, as pods come and go).</summary>
+    /// <summary>Drops the resources whose alerts the window no longer sees (many nodes fail once, as pods come and go).</summary>
     private void Sweep(DateTimeOffset before)
     {
-        foreach (var (node, placed) in _byNode.ToList())
-            if (placed.Count == 0 || placed[^1].Alert.At < before) _byNode.Remove(node);
-        _sweepAbove = Math.Max(1024, _byNode.Count * 2);
+        foreach (var (resource, placed) in _byResource.ToList())
+            if (placed.Count == 0 || placed[^1].Alert.At < before) _byResource.Remove(resource);
+        _sweepAbove = Math.Max(1024, _byResource.Count * 2);
     }
 }
 

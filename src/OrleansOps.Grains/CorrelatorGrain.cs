@@ -124,7 +124,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     private JournalStream _stream = null!;
     private CorrelationSettings? _settings;
     private readonly StormDetector _storm = new();
-    private NodeFailures _nodes = new();
+    private SharedFailures _shared = new();
     private IGrainTimer? _releaseTimer;
     private DateTimeOffset? _releaseDueAt;
     private DateTimeOffset? _wakeJournaled;
@@ -140,7 +140,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var (snapshot, entries) = await _stream.LoadAsync<AccountCorrelation>(cancellationToken);
         _state = snapshot ?? new AccountCorrelation();
         _stream.Replay<AccountCorrelationChange>(entries, Apply);
-        _nodes = NodeFailures.Of(_state.Services);
+        _shared = SharedFailures.Of(_state.Services);
         _settings = await Account.GetCorrelationSettings();
         _wakeJournaled = NextRelease;
         ScheduleRelease();
@@ -263,6 +263,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var now = time.GetUtcNow();
         var suppression = Suppression(settings, now);
         var upstreams = Upstreams(config);
+        _shared.Configure(config);
         var signals = Signals(alerts, config, replanning);
         var byService = alerts.Select((alert, index) => (alert, index)).GroupBy(a => a.alert.Service, StringComparer.Ordinal).ToDictionary(g => g.Key, StringComparer.Ordinal);
         var routes = new List<(int, Route)>(alerts.Count);
@@ -273,7 +274,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
                 var upstream = upstreams.GetValueOrDefault(service) ?? [];
                 var (planned, _) = _state.Service(service).Plan(
                     AccountId, service, entries.Select(e => e.alert).ToList(), config.GroupBy, () => Ids.NewIncidentId(now), replanning, suppression,
-                    config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait, _nodes);
+                    config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait, _shared);
                 foreach (var route in planned)
                 {
                     routes.Add((entries[route.Index].index, route));
@@ -337,7 +338,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     {
         foreach (var service in _state.TouchAll()) service.Forget(incidentId);
         _state.Spans.Remove(incidentId);
-        _nodes.Forget(incidentId);
+        _shared.Forget(incidentId);
         _incidents.Remove(incidentId);
     }
 

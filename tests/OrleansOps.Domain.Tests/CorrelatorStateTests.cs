@@ -310,11 +310,11 @@ public sealed class CorrelatorWindowAndTopologyTests
     [Fact]
     public void A_failure_on_a_shared_node_relates_the_alerts_of_every_service_on_it_and_says_which_service_failed_there()
     {
-        var nodes = new NodeFailures();
+        var nodes = new SharedFailures();
         var (infra, auth, orders) = (new CorrelatorState(), new CorrelatorState(), new CorrelatorState());
         var ids = Ids("inc-node", "inc-2", "inc-3");
         Route Plan(CorrelatorState state, string service, NormalizedAlert alert) => Assert.Single(state.Plan("acme", service, [alert with { Service = service }],
-            ByAlertnameAndNode, ids, window: Window, symptomSeverity: Severity.Sev2, nodes: nodes).Routes);
+            ByAlertnameAndNode, ids, window: Window, symptomSeverity: Severity.Sev2, shared: nodes).Routes);
 
         var nodeDown = Plan(infra, "node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
         var target = Plan(auth, "auth", Failure("TargetDown", "worker-b-2", TimeSpan.FromSeconds(98)));
@@ -336,16 +336,72 @@ public sealed class CorrelatorWindowAndTopologyTests
     [Fact]
     public void The_node_state_an_activation_rebuilds_from_the_services_relates_as_the_one_it_replaces()
     {
-        var nodes = new NodeFailures();
+        var nodes = new SharedFailures();
         var infra = new CorrelatorState();
         infra.Plan("acme", "node-exporter", [Failure("NodeDown", "worker-a-1", TimeSpan.Zero)], ByAlertnameAndNode, Ids("inc-node"),
-            window: Window, symptomSeverity: Severity.Sev2, nodes: nodes);
+            window: Window, symptomSeverity: Severity.Sev2, shared: nodes);
 
-        var rebuilt = NodeFailures.Of(new Dictionary<string, CorrelatorState> { ["node-exporter"] = infra });
+        var rebuilt = SharedFailures.Of(new Dictionary<string, CorrelatorState> { ["node-exporter"] = infra });
         var (routes, _) = new CorrelatorState().Plan("acme", "auth", [Failure("TargetDown", "worker-a-1", TimeSpan.FromMinutes(1))], ByAlertnameAndNode, Ids(),
-            window: Window, symptomSeverity: Severity.Sev2, nodes: rebuilt);
+            window: Window, symptomSeverity: Severity.Sev2, shared: rebuilt);
 
         Assert.Equal("inc-node", Assert.Single(routes).IncidentId);
+    }
+
+    [Fact]
+    public void A_zones_failure_relates_what_fails_on_its_nodes_whichever_comes_first_and_leaves_other_zones_alone()
+    {
+        var config = new AccountConfig
+        {
+            Id = "acme",
+            Name = "Acme",
+            Zones = new Dictionary<string, IReadOnlyList<string>> { ["zone-a"] = ["worker-a-1"], ["zone-b"] = ["worker-b-1", "worker-b-2"] },
+        };
+        var shared = new SharedFailures();
+        shared.Configure(config);
+        var states = new Dictionary<string, CorrelatorState>();
+        var ids = Ids("inc-zone", "inc-a", "inc-node", "inc-other");
+        Route Plan(string service, NormalizedAlert alert)
+        {
+            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
+            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
+                window: Window, symptomSeverity: Severity.Sev2, shared: shared).Routes);
+        }
+        NormalizedAlert ZoneDown(string zone, TimeSpan after)
+        {
+            var labels = new Dictionary<string, string> { ["alertname"] = "KubeZoneUnreachable", ["zone"] = zone };
+            return At(Alerts.Firing("KubeZoneUnreachable", Severity.Sev1) with { Labels = labels, Fingerprint = AlertFingerprint.Of(labels) }, after);
+        }
+
+        var zoneDown = Plan("blackbox", ZoneDown("zone-b", TimeSpan.Zero));
+        var nodeDown = Plan("node-exporter", Failure("NodeDown", "worker-b-1", TimeSpan.FromSeconds(20)));
+        var app = Plan("auth", Failure("TargetDown", "worker-b-2", TimeSpan.FromSeconds(50)));
+        var otherZone = Plan("orders", Failure("TargetDown", "worker-a-1", TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(RouteKind.Opened, zoneDown.Kind);
+        Assert.Equal(("inc-zone", "zone: zone-b failed in this incident (blackbox) 20s ago (window 5m)"), (nodeDown.IncidentId, nodeDown.Rule));
+        Assert.Equal("inc-zone", app.IncidentId);
+        Assert.Equal(("inc-a", RouteKind.Opened), (otherZone.IncidentId, otherZone.Kind));
+
+        // The other way round, later: a node of zone-a fails first, then the zone's own alert joins it.
+        var first = Plan("node-exporter", Failure("NodeDown", "worker-a-1", TimeSpan.FromMinutes(20)));
+        var zoneAfter = Plan("blackbox", ZoneDown("zone-a", TimeSpan.FromMinutes(20) + TimeSpan.FromSeconds(15)));
+        Assert.Equal(RouteKind.Opened, first.Kind);
+        Assert.Equal((first.IncidentId, "zone: zone-a failed in this incident (node-exporter) 15s ago (window 5m)"), (zoneAfter.IncidentId, zoneAfter.Rule));
+    }
+
+    [Fact]
+    public void A_node_in_two_zones_is_refused()
+    {
+        var config = new AccountConfig
+        {
+            Id = "acme",
+            Name = "Acme",
+            Zones = new Dictionary<string, IReadOnlyList<string>> { ["zone-a"] = ["worker-1"], ["zone-b"] = ["worker-1", ""] },
+        };
+        var errors = config.Validate();
+        Assert.Contains("zones.zone-b: node 'worker-1' is already in zone 'zone-a'", errors);
+        Assert.Contains("zones.zone-b: node names cannot be empty", errors);
     }
 
     [Theory]

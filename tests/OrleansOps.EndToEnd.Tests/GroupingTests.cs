@@ -87,6 +87,9 @@ public sealed class GroupingTests(ServerFixture fixture)
               - id: orders-api
               - id: billing
             serviceLabels: [service, app_kubernetes_io_name, app, job]
+            zones:
+              zone-b: [worker-b-1, worker-b-2]
+              zone-c: [worker-c-1]
             correlation:
               groupBy: [alertname]
               window: 3m
@@ -100,6 +103,7 @@ public sealed class GroupingTests(ServerFixture fixture)
         var config = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{id}/config");
         Assert.Equal(["service", "app_kubernetes_io_name", "app", "job"], config["serviceLabels"]!.AsArray().Select(l => l!.GetValue<string>()));
         Assert.Equal(["node", "kubernetes_node", "instance"], config["correlation"]!["nodeLabels"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal(["worker-b-1", "worker-b-2"], config["zones"]!["zone-b"]!.AsArray().Select(l => l!.GetValue<string>()));
 
         // As Prometheus sends them: labels only, each exporter with its own service and job labels.
         async Task<JsonNode> Send(string labels)
@@ -131,6 +135,17 @@ public sealed class GroupingTests(ServerFixture fixture)
         Assert.Equal("orders-api", alerts["KubePodCrashLooping"]!["service"]!.GetValue<string>());
         Assert.Equal("node: worker-b-2 failed in this incident (node-exporter) 0s ago (window 3m)", alerts["TargetDown"]!["rule"]!.GetValue<string>());
         Assert.StartsWith("node: worker-b-2 failed in this incident", alerts["KubePodCrashLooping"]!["rule"]!.GetValue<string>());
+
+        // The zone's own alert, from a blackbox probe, names no node: it joins the failure on its node, and what fails
+        // on the zone's other node after it joins too.
+        var zoneDown = await Send("""
+            "alertname":"KubeZoneUnreachable","severity":"critical","job":"blackbox","service":"blackbox","zone":"zone-b"
+            """);
+        var otherNode = await Send("""
+            "alertname":"HighErrorRate","severity":"error","job":"auth","service":"auth","instance":"10.4.1.12:8080","node":"worker-b-1"
+            """);
+        Assert.Equal(incidentId, zoneDown["incidentId"]!.GetValue<string>());
+        Assert.Equal(incidentId, otherNode["incidentId"]!.GetValue<string>());
     }
 
     [Fact]
