@@ -65,6 +65,10 @@ public sealed partial class AccountConfigDocument
         public List<string>? NodeLabels { get; set; }
         /// <summary>The labels that name an alert's zone, in order; default <c>[zone, topology_kubernetes_io_zone]</c>.</summary>
         public List<string>? ZoneLabels { get; set; }
+        /// <summary>The span <c>stormPerMinute</c> counts over; default <c>1m</c> (shorter only to replay recorded alerts faster than real time).</summary>
+        public string? StormWindow { get; set; }
+        /// <summary>How often an inhibited alert is checked again; default <c>1m</c>.</summary>
+        public string? InhibitionRecheck { get; set; }
     }
 
     public sealed class FlappingDocument
@@ -245,6 +249,8 @@ public sealed partial class AccountConfigDocument
             ServiceLabels = ServiceLabels ?? AccountConfig.DefaultServiceLabels,
             NodeLabels = Correlation?.NodeLabels ?? NodeLabel.Names,
             ZoneLabels = Correlation?.ZoneLabels ?? AccountConfig.DefaultZoneLabels,
+            StormWindow = Duration(Correlation?.StormWindow, "correlation.stormWindow", errors) ?? TimeSpan.FromMinutes(1),
+            InhibitionRecheck = Duration(Correlation?.InhibitionRecheck, "correlation.inhibitionRecheck", errors) ?? TimeSpan.FromMinutes(1),
             Zones = (Zones ?? []).ToDictionary(z => z.Key, z => (IReadOnlyList<string>)z.Value, StringComparer.Ordinal),
         };
         if (Id is null) errors.Add("id: required");
@@ -283,6 +289,8 @@ public sealed partial class AccountConfigDocument
             SymptomWait = config.SymptomWait > TimeSpan.Zero ? Durations.Format(config.SymptomWait) : null,
             NodeLabels = config.NodeLabels.SequenceEqual(NodeLabel.Names) ? null : config.NodeLabels.ToList(),
             ZoneLabels = config.ZoneLabels.SequenceEqual(AccountConfig.DefaultZoneLabels) ? null : config.ZoneLabels.ToList(),
+            StormWindow = config.StormWindow != TimeSpan.FromMinutes(1) ? Durations.Format(config.StormWindow) : null,
+            InhibitionRecheck = config.InhibitionRecheck != TimeSpan.FromMinutes(1) ? Durations.Format(config.InhibitionRecheck) : null,
         },
         Zones = config.Zones.Count == 0 ? null : config.Zones.ToDictionary(z => z.Key, z => z.Value.ToList()),
         ServiceLabels = config.ServiceLabels.SequenceEqual(AccountConfig.DefaultServiceLabels) ? null : config.ServiceLabels.ToList(),

@@ -131,6 +131,11 @@ public sealed record AccountConfig
 
     public static readonly IReadOnlyList<string> DefaultZoneLabels = ["zone", "topology_kubernetes_io_zone"];
 
+    /// <summary>The span <see cref="StormPerMinute"/> counts new alerts over: a minute, or less in a time-compressed replay.</summary>
+    [Id(21)] public TimeSpan StormWindow { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>How long an inhibited alert waits before it is checked again against the account's firing sources.</summary>
+    [Id(22)] public TimeSpan InhibitionRecheck { get; init; } = TimeSpan.FromMinutes(1);
+
     public static readonly IReadOnlyList<string> DefaultServiceLabels = ["service"];
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
@@ -176,6 +181,8 @@ public sealed record AccountConfig
         if (Flapping.Toggles < 0 || Flapping.Window <= TimeSpan.Zero || Flapping.Quiet <= TimeSpan.Zero)
             errors.Add("correlation.flapping: toggles must be 0 (off) or more, window and quiet must be positive");
         if (StormPerMinute < 0) errors.Add("correlation.stormPerMinute: must be 0 (off) or more");
+        if (StormWindow <= TimeSpan.Zero || StormWindow > TimeSpan.FromHours(1)) errors.Add("correlation.stormWindow: must be more than 0 and at most 1h");
+        if (InhibitionRecheck <= TimeSpan.Zero || InhibitionRecheck > TimeSpan.FromHours(1)) errors.Add("correlation.inhibitionRecheck: must be more than 0 and at most 1h");
         if (SymptomWait < TimeSpan.Zero || SymptomWait > TimeSpan.FromHours(1))
             errors.Add("correlation.symptomWait: must be between 0 (off) and 1h");
         else if (SymptomWait > TimeSpan.Zero && (GroupWindow == TimeSpan.Zero || SymptomSeverity == Severity.Sev4))

@@ -64,8 +64,12 @@ public sealed record AccountSignals
 
     /// <summary>Fingerprint → the inhibition that holds it back.</summary>
     [Id(0)] public IReadOnlyDictionary<string, string> Inhibited { get; init; } = new Dictionary<string, string>();
-    /// <summary>New alerts in the account over the last minute when above the storm threshold; null when calm.</summary>
+    /// <summary>New alerts in the account over the storm window when above the storm threshold; null when calm.</summary>
     [Id(1)] public int? StormRate { get; init; }
+    /// <summary>The storm window the rate is counted over.</summary>
+    [Id(2)] public TimeSpan StormWindow { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>How long an inhibited alert waits before it is checked again.</summary>
+    [Id(3)] public TimeSpan InhibitionRecheck { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>
@@ -233,7 +237,7 @@ public sealed class CorrelatorState
             // pages, and never hides what an open incident already shows. Inhibition is checked again every minute.
             var reason = suppression.Check(alert, alert.ReceivedAt)
                 ?? (signals.Inhibited.TryGetValue(alert.Fingerprint, out var inhibition)
-                    ? new SuppressionReason(SuppressionReason.InhibitionKind, inhibition, now + InhibitionRecheck) : null);
+                    ? new SuppressionReason(SuppressionReason.InhibitionKind, inhibition, now + signals.InhibitionRecheck) : null);
             if (reason is not null)
             {
                 if (!replanning) Counters.Suppressed++;
@@ -243,7 +247,7 @@ public sealed class CorrelatorState
                 continue;
             }
             // A storm widens grouping to the whole service: one incident takes the flood, and says why.
-            var storm = signals.StormRate is { } rate ? $"storm mode: {rate} new alerts in the account within a minute, grouped by service" : null;
+            var storm = signals.StormRate is { } rate ? $"storm mode: {rate} new alerts in the account within {Durations.Format(signals.StormWindow)}, grouped by service" : null;
             var groupKey = storm is null ? GroupKey.Of(alert.Labels, groupBy) : GroupKey.Of(alert.Labels, []);
             changed = true;
             if (OpenGroups.TryGetValue(groupKey, out var grouped)
@@ -326,9 +330,6 @@ public sealed class CorrelatorState
             foreach (var old in RecentResolves.OrderBy(p => p.Value).Take(RecentResolves.Count - MaxRecentResolves * 9 / 10).Select(p => p.Key).ToList())
                 RecentResolves.Remove(old);
     }
-
-    /// <summary>How long an inhibited alert waits before it is checked again against the account's firing sources.</summary>
-    public static readonly TimeSpan InhibitionRecheck = TimeSpan.FromMinutes(1);
 
     /// <summary>Records a state change of the alert; returns true (state changed) when flapping control is on.</summary>
     private bool Toggle(string fingerprint, DateTimeOffset at, FlappingPolicy flapping)

@@ -78,15 +78,18 @@ public sealed class InhibitionSources
 /// </summary>
 public sealed class StormDetector
 {
-    private static readonly TimeSpan Span = TimeSpan.FromMinutes(1);
     private readonly Queue<DateTimeOffset> _recent = new();
 
     public int Rate => _recent.Count;
 
-    /// <summary>Counts <paramref name="newAlerts"/> new alerts at <paramref name="now"/>; true while above <paramref name="perMinute"/>.</summary>
-    public bool Observe(int newAlerts, DateTimeOffset now, int perMinute)
+    /// <summary>
+    /// Counts <paramref name="newAlerts"/> new alerts at <paramref name="now"/>; true while more than
+    /// <paramref name="perMinute"/> arrived within <paramref name="span"/> (a minute unless the account says otherwise).
+    /// </summary>
+    public bool Observe(int newAlerts, DateTimeOffset now, int perMinute, TimeSpan? span = null)
     {
-        while (_recent.TryPeek(out var oldest) && oldest <= now - Span) _recent.Dequeue();
+        var within = span ?? TimeSpan.FromMinutes(1);
+        while (_recent.TryPeek(out var oldest) && oldest <= now - within) _recent.Dequeue();
         for (var i = 0; i < newAlerts; i++) _recent.Enqueue(now);
         return perMinute > 0 && _recent.Count > perMinute;
     }

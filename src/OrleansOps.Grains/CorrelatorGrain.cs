@@ -307,8 +307,14 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var newAlerts = replanning ? 0 : alerts.Count(IsNew);
         bool IsNew(NormalizedAlert a) => a is { Action: AlertAction.Signal, Status: AlertStatus.Firing }
             && (!_state.Services.TryGetValue(a.Service, out var s) || !s.FiringAlerts.ContainsKey(a.Fingerprint) && !s.Suppressed.ContainsKey(a.Fingerprint));
-        var storming = _storm.Observe(newAlerts, now, config.StormPerMinute);
-        return new AccountSignals { Inhibited = inhibited, StormRate = storming ? _storm.Rate : null };
+        var storming = _storm.Observe(newAlerts, now, config.StormPerMinute, config.StormWindow);
+        return new AccountSignals
+        {
+            Inhibited = inhibited,
+            StormRate = storming ? _storm.Rate : null,
+            StormWindow = config.StormWindow,
+            InhibitionRecheck = config.InhibitionRecheck,
+        };
     }
 
     /// <summary>The open incidents that span a service in <paramref name="upstream"/>, as topology sees them.</summary>

@@ -56,6 +56,17 @@ public sealed class InhibitionTests
     }
 
     [Fact]
+    public void A_storm_window_the_account_sets_replaces_the_minute()
+    {
+        var storm = new StormDetector();
+        var span = TimeSpan.FromSeconds(2); // a replay thirty times faster than real time
+
+        Assert.True(storm.Observe(11, Alerts.T0, perMinute: 10, span));
+        Assert.True(storm.Observe(0, Alerts.T0.AddSeconds(1.9), perMinute: 10, span));
+        Assert.False(storm.Observe(0, Alerts.T0.AddSeconds(2), perMinute: 10, span));
+    }
+
+    [Fact]
     public void A_flapping_alert_opens_no_new_incident_until_it_has_been_quiet_and_storms_group_by_service()
     {
         var state = new CorrelatorState();

@@ -249,7 +249,7 @@ public sealed class GroupingTests(ServerFixture fixture)
         var incidentIds = body!["alerts"]!.AsArray().Select(a => a!["incidentId"]!.GetValue<string>()).Distinct().ToList();
         var incidentId = Assert.Single(incidentIds);
         var chronicle = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/chronicle");
-        Assert.StartsWith("storm mode: 8 new alerts in the account within a minute", chronicle[0]!["data"]!["rule"]!.GetValue<string>());
+        Assert.StartsWith("storm mode: 8 new alerts in the account within 1m", chronicle[0]!["data"]!["rule"]!.GetValue<string>());
         var counters = await Api.GetOkAsync(Server.Admin, $"/api/v1/accounts/{account}/correlation");
         Assert.Equal(0.875, counters["total"]!["noiseReduction"]!.GetValue<double>(), 3);
     }
