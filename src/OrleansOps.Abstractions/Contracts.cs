@@ -164,6 +164,8 @@ public sealed record AlertDelivery
     [Id(1)] public required IReadOnlyList<NormalizedAlert> Alerts { get; init; }
     /// <summary>For each alert, why correlation sent it here (null for repeats and resolves).</summary>
     [Id(2)] public IReadOnlyList<string?> Rules { get; init; } = [];
+    /// <summary>For each alert, the relations that lost to its rule, if any (see <see cref="Route.Considered"/>).</summary>
+    [Id(4)] public IReadOnlyList<IReadOnlyList<string>?> Considered { get; init; } = [];
     /// <summary>
     /// The caller's journal (<see cref="IJournal.Instance"/>). When it is the incident's own, the incident answers once it
     /// has appended its change, with the flush to wait for, and the caller waits for it once for all its incidents.

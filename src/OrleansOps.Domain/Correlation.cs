@@ -39,8 +39,36 @@ public enum RouteKind
     Suppressed,
 }
 
-/// <summary>Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.</summary>
-public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null);
+/// <summary>
+/// Where the alert at <see cref="Index"/> of a planned batch goes; <see cref="Opens"/> is set for a new incident.
+/// <see cref="Considered"/> lists the relations that lost to <see cref="Rule"/>, each as "incident: rule".
+/// </summary>
+public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null,
+    IReadOnlyList<string>? Considered = null);
+
+/// <summary>
+/// Which relation placed an alert, as its rule says: the rules are written in <see cref="CorrelatorState"/>, and this
+/// reads their first words back for the correlation explanation.
+/// </summary>
+public static class CorrelationRelation
+{
+    public const string Opened = "opened", Group = "group", Name = "name", Topology = "topology", Node = "node", Zone = "zone",
+        Service = "service", Storm = "storm", Unknown = "unknown";
+
+    public static string Of(string? rule) => rule switch
+    {
+        null => Unknown,
+        _ when rule.StartsWith("new group", StringComparison.Ordinal) => Opened,
+        _ when rule.StartsWith("group key", StringComparison.Ordinal) => Group,
+        _ when rule.StartsWith("storm mode", StringComparison.Ordinal) => Storm,
+        _ when rule.StartsWith("topology:", StringComparison.Ordinal) => Topology,
+        _ when rule.StartsWith("node:", StringComparison.Ordinal) => Node,
+        _ when rule.StartsWith("zone:", StringComparison.Ordinal) => Zone,
+        _ when rule.StartsWith("same service:", StringComparison.Ordinal) => Service,
+        _ when rule.StartsWith("time window:", StringComparison.Ordinal) => rule.Contains(" node ", StringComparison.Ordinal) ? Node : Name,
+        _ => Unknown,
+    };
+}
 
 /// <summary>
 /// Flapping control: an alert that changes state more than <see cref="Toggles"/> times within <see cref="Window"/>
@@ -287,7 +315,7 @@ public sealed class CorrelatorState
             {
                 OpenGroups[groupKey] = home.IncidentId;
                 Groups[groupKey] = new GroupLife();
-                Join(home.IncidentId, home.Rule);
+                Join(home.IncidentId, home.Rule, home.Considered);
                 Count(alert, groupKey);
                 continue;
             }
@@ -307,12 +335,12 @@ public sealed class CorrelatorState
             };
             routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}"));
 
-            void Join(string incidentId, string rule)
+            void Join(string incidentId, string rule, IReadOnlyList<string>? considered = null)
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
                 Place(incidentId, alert, window);
-                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule));
+                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, Considered: considered));
             }
         }
         return (routes, changed);
@@ -402,7 +430,7 @@ public sealed class CorrelatorState
     /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
     /// noise never joins a failure by a coincidence of time.
     /// </summary>
-    private (string IncidentId, string Rule, DateTimeOffset At)? Related(
+    private (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered)? Related(
         NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream, Severity symptomSeverity, TimeSpan symptomWait)
     {
         var now = alert.ReceivedAt;
@@ -442,7 +470,14 @@ public sealed class CorrelatorState
         static (string, string, DateTimeOffset)? Later((string, string, DateTimeOffset)? a, (string, string, DateTimeOffset)? b) =>
             a is null || b is not null && b.Value.Item3 > a.Value.Item3 ? b : a;
 
-        (string IncidentId, string Rule, DateTimeOffset At)? Best() => candidates.Count == 0 ? null : candidates.MaxBy(c => c.At) is var (id, at, rule) ? (id, rule, at) : null;
+        (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered)? Best()
+        {
+            if (candidates.Count == 0) return null;
+            var (id, at, rule) = candidates.MaxBy(c => c.At);
+            var considered = candidates.Count == 1 ? null
+                : candidates.Where(c => c.Rule != rule).Select(c => $"{c.IncidentId}: {c.Rule}").ToList();
+            return (id, rule, at, considered);
+        }
 
         // One pass without allocations, since it reads every placed alert for each new one. Of equal times the first
         // in map order wins, as the first of a stable sort would.

@@ -46,6 +46,8 @@ public sealed class IncidentAlert
     [Id(14)] public string? Service { get; set; }
     /// <summary>Why correlation put the alert here: its group key, the time window, or topology.</summary>
     [Id(15)] public string? Rule { get; set; }
+    /// <summary>The relations correlation weighed against <see cref="Rule"/> and passed over, each as "incident: rule".</summary>
+    [Id(16)] public IReadOnlyList<string>? Considered { get; set; }
 
     /// <summary>
     /// Takes <paramref name="other"/>'s instances of the texts this alert has in common with it: the alerts of one
@@ -348,16 +350,17 @@ public sealed partial class IncidentState
     }
 
     /// <param name="rule">Why correlation sent a new alert here (recorded with it and in the chronicle).</param>
-    public AlertOutcome Apply(NormalizedAlert alert, DateTimeOffset now, string? rule = null)
+    /// <param name="considered">The relations correlation passed over for <paramref name="rule"/>.</param>
+    public AlertOutcome Apply(NormalizedAlert alert, DateTimeOffset now, string? rule = null, IReadOnlyList<string>? considered = null)
     {
         if (alert.Action == AlertAction.Acknowledge)
         {
             return Status == IncidentStatus.Triggered && Acknowledge(alert.Source, now) ? AlertOutcome.Applied : AlertOutcome.Ignored;
         }
-        return alert.Status == AlertStatus.Firing ? Fire(alert, now, rule) : ResolveAlert(alert, now);
+        return alert.Status == AlertStatus.Firing ? Fire(alert, now, rule, considered) : ResolveAlert(alert, now);
     }
 
-    private AlertOutcome Fire(NormalizedAlert alert, DateTimeOffset now, string? rule)
+    private AlertOutcome Fire(NormalizedAlert alert, DateTimeOffset now, string? rule, IReadOnlyList<string>? considered)
     {
         if (Status == IncidentStatus.Resolved)
         {
@@ -401,6 +404,7 @@ public sealed partial class IncidentState
                 Occurrences = 1,
                 Service = alert.Service,
                 Rule = rule,
+                Considered = considered,
             };
             Alerts[alert.Fingerprint] = added;
             Joined(added);
@@ -409,6 +413,7 @@ public sealed partial class IncidentState
             if (alert.StartsAt < StartedAt) StartedAt = alert.StartsAt;
             var data = AlertData(alert);
             if (rule is not null) data["rule"] = rule;
+            if (considered is { Count: > 0 }) data["considered"] = string.Join("; ", considered);
             if (alert.Service != Service) data["symptomOf"] = Service!;
             Record(now, ChronicleKinds.AlertAttached, alert.Source,
                 alert.Service != Service ? $"Alert {alert.Name} on {alert.Service} attached as a symptom ({rule})"

@@ -384,6 +384,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             Origin = origin,
             Alerts = routes.Select(r => r.Route.Alert).ToList(),
             Rules = routes.Select(r => r.Route.Rule).ToList(),
+            Considered = routes.Any(r => r.Route.Considered is not null) ? routes.Select(r => r.Route.Considered).ToList() : [],
             Journal = journal.Instance,
         });
         return (routes, result);

@@ -84,6 +84,7 @@ public sealed class IncidentGrain(
         {
             var alert = delivery.Alerts[index];
             var rule = index < delivery.Rules.Count ? delivery.Rules[index] : null;
+            var considered = index < delivery.Considered.Count ? delivery.Considered[index] : null;
             if (!Incident.Exists)
             {
                 if (alert is not { Action: AlertAction.Signal, Status: AlertStatus.Firing })
@@ -93,7 +94,7 @@ public sealed class IncidentGrain(
                 }
                 Incident.Open(IncidentId, delivery.Origin, alert, now, rule);
             }
-            outcomes.Add(Incident.Apply(alert, now, rule));
+            outcomes.Add(Incident.Apply(alert, now, rule, considered));
         }
         if (outcomes.Any(o => o is AlertOutcome.Repeated)) _changes++;
         var escalated = config is not null && Incident.Exists && Incident.EscalationDue(now) && Incident.Escalate(config, now);

@@ -331,6 +331,8 @@ public sealed class CorrelatorWindowAndTopologyTests
         // Its own service's failure at 98 s still relates it: only the other services' records of the node were forgotten.
         Assert.Equal("inc-node", afterResolve.IncidentId);
         Assert.StartsWith("same service: auth", afterResolve.Rule);
+        Assert.Equal([CorrelationRelation.Opened, CorrelationRelation.Node, CorrelationRelation.Node, CorrelationRelation.Service],
+            new[] { nodeDown, target, latency, afterResolve }.Select(r => CorrelationRelation.Of(r.Rule)));
     }
 
     [Fact]
@@ -437,6 +439,7 @@ public sealed class CorrelatorWindowAndTopologyTests
 
         Assert.Equal(("inc-1", RouteKind.Grouped), (latency.IncidentId, latency.Kind));
         Assert.Equal("time window: api node a failed in this incident 20s ago (window 5m)", latency.Rule);
+        Assert.Equal(CorrelationRelation.Node, CorrelationRelation.Of(latency.Rule));
         Assert.Equal(("inc-2", RouteKind.Opened), (lateLatency.IncidentId, lateLatency.Kind));
         Assert.Equal(("inc-4", RouteKind.Opened), (failureOnWarnedNode.IncidentId, failureOnWarnedNode.Kind));
     }

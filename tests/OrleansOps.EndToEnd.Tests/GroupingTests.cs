@@ -146,6 +146,15 @@ public sealed class GroupingTests(ServerFixture fixture)
             """);
         Assert.Equal(incidentId, zoneDown["incidentId"]!.GetValue<string>());
         Assert.Equal(incidentId, otherNode["incidentId"]!.GetValue<string>());
+
+        // Why each alert is there, in the order they joined, with what was passed over.
+        var placements = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{incidentId}/correlation");
+        Assert.Equal(["opened", "node", "node", "zone", "zone"], placements.Select(p => p!["relation"]!.GetValue<string>()));
+        Assert.Equal(["node-exporter", "auth", "orders-api", "blackbox", "auth"], placements.Select(p => p!["service"]!.GetValue<string>()));
+        Assert.Equal("worker-b-2", placements[1]!["node"]!.GetValue<string>());
+        var last = placements[4]!;
+        Assert.StartsWith("zone: zone-b failed in this incident (blackbox)", last["rule"]!.GetValue<string>());
+        Assert.Equal($"{incidentId}: same service: auth failed in this incident", Assert.Single(last["considered"]!.AsArray())!.GetValue<string>()[..(incidentId.Length + 44)]);
     }
 
     [Fact]

@@ -15,6 +15,8 @@ public static class IncidentsApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         incidents.MapGet("/", GetIncident).WithSummary("One incident with its escalation, notifications, tickets and first 500 alerts (alertCount says how many it holds; /alerts pages them all)");
         incidents.MapGet("/alerts", GetAlerts).WithSummary("The incident's alerts in the order they joined; ?limit=&cursor=");
+        incidents.MapGet("/correlation", GetCorrelation)
+            .WithSummary("Why each alert is in the incident, in the order they joined: the relation that placed it (opened, group, name, topology, node, zone, service, storm), its rule, and the relations passed over; ?limit=&cursor= as /alerts");
         incidents.MapGet("/chronicle", GetChronicle).WithSummary("The incident's hash-chained record, oldest first; ?limit=&cursor=");
         incidents.MapGet("/chronicle/verify", VerifyChronicle).WithSummary("Recompute the chronicle's hash chain");
         Action(incidents, "/ack", "Acknowledge; {\"actor\"} optional",
@@ -95,6 +97,23 @@ public static class IncidentsApi
         if (alerts is null) return Problems.NoIncident(incidentId);
         var page = PageOf(alerts.Select((alert, i) => (Alert: alert, Position: after + i + 1)).ToList(), a => a.Position, query);
         return TypedResults.Ok(new Page<IncidentAlert>(page.Items.Select(a => a.Alert).ToList(), page.Next));
+    }
+
+    /// <summary>How one alert came to be in its incident.</summary>
+    public sealed record AlertPlacement(
+        string Fingerprint, string? Alertname, string? Service, string? Node, DateTimeOffset FirstSeen, string Relation, string? Rule, IReadOnlyList<string> Considered)
+    {
+        public static AlertPlacement Of(IncidentAlert alert) => new(
+            alert.Fingerprint, alert.Labels.GetValueOrDefault("alertname"), alert.Service, NodeLabel.Of(alert.Labels), alert.FirstSeen,
+            CorrelationRelation.Of(alert.Rule), alert.Rule, alert.Considered ?? []);
+    }
+
+    private static async Task<Results<Ok<Page<AlertPlacement>>, ProblemHttpResult>> GetCorrelation(
+        string incidentId, IGrainFactory grains, string? limit = null, string? cursor = null)
+    {
+        var alerts = await GetAlerts(incidentId, grains, limit, cursor);
+        if (alerts.Result is not Ok<Page<IncidentAlert>> { Value: { } page }) return (ProblemHttpResult)alerts.Result;
+        return TypedResults.Ok(new Page<AlertPlacement>(page.Items.Select(AlertPlacement.Of).ToList(), page.Next));
     }
 
     /// <summary>Where a page of a numbered list (chronicle entries by number, alerts by position) starts: after the cursor's number, or 0.</summary>
