@@ -52,7 +52,7 @@ public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, 
 /// </summary>
 public static class CorrelationRelation
 {
-    public const string Opened = "opened", Group = "group", Name = "name", Topology = "topology", Node = "node", Zone = "zone",
+    public const string Opened = "opened", Group = "group", Name = "name", Topology = "topology", Cause = "cause", Node = "node", Zone = "zone",
         Service = "service", Storm = "storm", Unknown = "unknown";
 
     public static string Of(string? rule) => rule switch
@@ -62,6 +62,7 @@ public static class CorrelationRelation
         _ when rule.StartsWith("group key", StringComparison.Ordinal) => Group,
         _ when rule.StartsWith("storm mode", StringComparison.Ordinal) => Storm,
         _ when rule.StartsWith("topology:", StringComparison.Ordinal) => Topology,
+        _ when rule.StartsWith("late cause:", StringComparison.Ordinal) => Cause,
         _ when rule.StartsWith("node:", StringComparison.Ordinal) => Node,
         _ when rule.StartsWith("zone:", StringComparison.Ordinal) => Zone,
         _ when rule.StartsWith("same service:", StringComparison.Ordinal) => Service,
@@ -187,6 +188,8 @@ public sealed class CorrelatorState
     /// <summary>The service and the account's node failures of the latest plan, which placing an alert records it in.</summary>
     [NonSerialized] private string _service = "";
     [NonSerialized] private SharedFailures? _shared;
+    /// <summary>The open incidents of the latest plan that a dependant of its service opened (a late cause explains them).</summary>
+    [NonSerialized] private IReadOnlyList<UpstreamIncident> _downstream = [];
     /// <summary>The counters as last taken with a change.</summary>
     [NonSerialized] private CorrelationCounters _countersTaken = new();
     /// <summary>When stale flapping histories were last dropped.</summary>
@@ -204,9 +207,10 @@ public sealed class CorrelatorState
         string accountId, string service, IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<string> groupBy,
         Func<string> newIncidentId, bool replanning = false, SuppressionRules? suppression = null,
         TimeSpan window = default, IReadOnlyList<UpstreamIncident>? upstream = null, AccountSignals? signals = null, FlappingPolicy? flapping = null,
-        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default, SharedFailures? shared = null)
+        Severity symptomSeverity = Severity.Sev4, TimeSpan symptomWait = default, SharedFailures? shared = null,
+        IReadOnlyList<UpstreamIncident>? downstream = null)
     {
-        (_service, _shared) = (service, shared);
+        (_service, _shared, _downstream) = (service, shared, downstream ?? []);
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
         flapping ??= FlappingPolicy.Off;
@@ -423,6 +427,8 @@ public sealed class CorrelatorState
     /// account when the plan has its node failures (a node runs many services' pods, and its failure fails them all); for
     /// a weaker alert, with <paramref name="symptomWait"/> set, at most that long before it: a symptom fires close to its
     /// failure, and the wait covers the failure that comes after;</item>
+    /// <item>a late cause: a failure itself, it joins the incident a service depending on it (directly or through others)
+    /// opened with a failure just before (the symptom was heard first);</item>
     /// <item>its service: a failure itself, it joins a failure of its own service, whatever the names (a crash-looping pod
     /// and an error budget burning are one outage of the service).</item>
     /// </list>
@@ -456,6 +462,9 @@ public sealed class CorrelatorState
         if (weaker && failingNode is null && failingZone is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
             candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}"));
+        // A cause heard after its symptoms: a service depending on this one opened an incident with a failure just before.
+        if (!weaker && _downstream.Where(d => d.Since >= since && d.Severity <= symptomSeverity).MaxBy(d => d.Since) is { } symptom)
+            candidates.Add((symptom.IncidentId, symptom.Since, $"late cause: {symptom.Service} depends on {service} and opened this incident {Ago(now - symptom.Since)} ago {within}"));
         if (failingNode is var (nodeIncident, nodeService, nodeAt))
             candidates.Add((nodeIncident, nodeAt, nodeService == service
                 ? $"time window: {service} node {node} failed in this incident {Ago(now - nodeAt)} ago {within}"

@@ -274,7 +274,8 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
                 var upstream = upstreams.GetValueOrDefault(service) ?? [];
                 var (planned, _) = _state.Service(service).Plan(
                     AccountId, service, entries.Select(e => e.alert).ToList(), config.GroupBy, () => Ids.NewIncidentId(now), replanning, suppression,
-                    config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait, _shared);
+                    config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait, _shared,
+                    DownstreamIncidents(service, config));
                 foreach (var route in planned)
                 {
                     routes.Add((entries[route.Index].index, route));
@@ -293,6 +294,25 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
 
     private AccountConfig? _upstreamsOf;
     private IReadOnlyDictionary<string, IReadOnlyList<string>>? _upstreams;
+    private IReadOnlyDictionary<string, IReadOnlySet<string>>? _dependants;
+
+    /// <summary>
+    /// The open incidents that a dependant of <paramref name="service"/> opened, as their first span says: a failure of
+    /// the service heard after its symptoms belongs with them.
+    /// </summary>
+    private IReadOnlyList<UpstreamIncident> DownstreamIncidents(string service, AccountConfig config)
+    {
+        if (config.GroupWindow <= TimeSpan.Zero) return [];
+        if (!ReferenceEquals(_dependantsOf, config)) (_dependantsOf, _dependants) = (config, Topology.Dependants(Upstreams(config)));
+        if (_dependants!.GetValueOrDefault(service) is not { } dependants) return [];
+        var found = new List<UpstreamIncident>();
+        foreach (var (incidentId, spans) in _state.Spans)
+            if (spans.Count > 0 && dependants.Contains(spans[0].Service))
+                found.Add(new UpstreamIncident(incidentId, spans[0].Service, spans[0].Since, spans[0].Severity));
+        return found;
+    }
+
+    private AccountConfig? _dependantsOf;
 
     /// <summary>Inhibition and storm mode, from the whole batch: sources learned first, then which alerts they hold back.</summary>
     private AccountSignals Signals(IReadOnlyList<NormalizedAlert> alerts, AccountConfig config, bool replanning)

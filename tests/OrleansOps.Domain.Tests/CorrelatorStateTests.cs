@@ -351,6 +351,39 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void A_cause_heard_after_its_symptom_joins_the_incident_the_symptom_opened_but_a_warning_or_an_old_one_does_not()
+    {
+        UpstreamIncident[] openedByDependant = [new("inc-web", "web", Alerts.T0 - TimeSpan.FromSeconds(14), Severity.Sev2)];
+        Route Plan(NormalizedAlert alert, IReadOnlyList<UpstreamIncident> downstream) => Assert.Single(new CorrelatorState().Plan("acme", "db", [alert],
+            ByAlertnameAndNode, Ids("inc-new"), window: Window, symptomSeverity: Severity.Sev2, downstream: downstream).Routes);
+
+        var cause = Plan(Failure("PostgresqlDown", "db-1", TimeSpan.Zero), openedByDependant);
+        var warning = Plan(Warning("PostgresqlSlowQueries", "db-1", TimeSpan.Zero), openedByDependant);
+        var tooLate = Plan(Failure("PostgresqlDown", "db-1", Window + TimeSpan.FromSeconds(1)), openedByDependant);
+
+        Assert.Equal(("inc-web", "late cause: web depends on db and opened this incident 14s ago (window 5m)"), (cause.IncidentId, cause.Rule));
+        Assert.Equal(CorrelationRelation.Cause, CorrelationRelation.Of(cause.Rule));
+        Assert.Equal(RouteKind.Opened, warning.Kind);
+        Assert.Equal(RouteKind.Opened, tooLate.Kind);
+    }
+
+    [Fact]
+    public void A_services_dependants_are_everything_that_depends_on_it_directly_or_through_others()
+    {
+        var upstreams = Topology.Upstreams([
+            new ServiceDefinition { Id = "db" }, new ServiceDefinition { Id = "api", DependsOn = ["db"] },
+            new ServiceDefinition { Id = "web", DependsOn = ["api"] }, new ServiceDefinition { Id = "cycle-a", DependsOn = ["cycle-b"] },
+            new ServiceDefinition { Id = "cycle-b", DependsOn = ["cycle-a"] },
+        ]);
+        var dependants = Topology.Dependants(upstreams);
+
+        Assert.Equal(["api", "web"], dependants["db"].Order());
+        Assert.Equal(["web"], dependants["api"].Order());
+        Assert.False(dependants.ContainsKey("web"));
+        Assert.Equal(["cycle-b"], dependants["cycle-a"].Order());
+    }
+
+    [Fact]
     public void A_zones_failure_relates_what_fails_on_its_nodes_whichever_comes_first_and_leaves_other_zones_alone()
     {
         var config = new AccountConfig

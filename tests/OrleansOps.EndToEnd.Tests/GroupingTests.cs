@@ -158,6 +158,40 @@ public sealed class GroupingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_database_heard_after_the_errors_it_causes_two_hops_down_joins_their_incident()
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var key = $"{id}-key-000000";
+        Assert.Equal(201, (await Api.PutYamlConfigAsync(Server.Admin, id, $"""
+            id: {id}
+            name: Late cause
+            services:
+              - id: db
+              - id: api
+                dependsOn: [db]
+              - id: web
+                dependsOn: [api]
+            correlation: {"{"}groupBy: [alertname], window: 3m, symptomSeverity: error{"}"}
+            integrationKeys: [{"{"}name: main, key: {key}{"}"}]
+            """)).Status);
+        async Task<string> Send(string alertname, string service, string severity)
+        {
+            var (status, body) = await Api.PostAsync(Server.Anonymous, "/api/v2/alerts",
+                $$$"""[{"labels":{"alertname":"{{{alertname}}}","service":"{{{service}}}","severity":"{{{severity}}}","instance":"{{{service}}}-1:9100"}}]""", bearer: key);
+            Assert.Equal(200, status);
+            return body!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+        }
+
+        var symptom = await Send("HighErrorRate", "web", "error");
+        var cause = await Send("PostgresqlDown", "db", "critical");
+
+        Assert.Equal(symptom, cause);
+        var placements = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{symptom}/correlation");
+        Assert.Equal("cause", placements[1]!["relation"]!.GetValue<string>());
+        Assert.StartsWith("late cause: web depends on db and opened this incident", placements[1]!["rule"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Service_and_node_labels_that_name_nothing_are_refused_and_change_nothing()
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
