@@ -166,6 +166,8 @@ public sealed record AlertDelivery
     [Id(2)] public IReadOnlyList<string?> Rules { get; init; } = [];
     /// <summary>For each alert, the relations that lost to its rule, if any (see <see cref="Route.Considered"/>).</summary>
     [Id(4)] public IReadOnlyList<IReadOnlyList<string>?> Considered { get; init; } = [];
+    /// <summary>For each alert, whether it opens the incident again (a flapping alert back soon after it ended it); empty when none does.</summary>
+    [Id(5)] public IReadOnlyList<bool> Reopens { get; init; } = [];
     /// <summary>
     /// The caller's journal (<see cref="IJournal.Instance"/>). When it is the incident's own, the incident answers once it
     /// has appended its change, with the flush to wait for, and the caller waits for it once for all its incidents.

@@ -44,7 +44,11 @@ public enum RouteKind
 /// <see cref="Considered"/> lists the relations that lost to <see cref="Rule"/>, each as "incident: rule".
 /// </summary>
 public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, RouteKind Kind, IncidentOrigin? Opens, SuppressionReason? SuppressedBy = null, string? Rule = null,
-    IReadOnlyList<string>? Considered = null);
+    IReadOnlyList<string>? Considered = null)
+{
+    /// <summary>The alert fired again soon after it ended its incident: the incident opens again rather than a second one.</summary>
+    public bool Reopens { get; init; }
+}
 
 /// <summary>
 /// Which relation placed an alert, as its rule says: the rules are written in <see cref="CorrelatorState"/>, and this
@@ -53,7 +57,7 @@ public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, 
 public static class CorrelationRelation
 {
     public const string Opened = "opened", Group = "group", Name = "name", Topology = "topology", Cause = "cause", Node = "node", Zone = "zone",
-        Service = "service", Storm = "storm", Unknown = "unknown";
+        Service = "service", Storm = "storm", Flapping = "flapping", Unknown = "unknown";
 
     public static string Of(string? rule) => rule switch
     {
@@ -61,6 +65,7 @@ public static class CorrelationRelation
         _ when rule.StartsWith("new group", StringComparison.Ordinal) => Opened,
         _ when rule.StartsWith("group key", StringComparison.Ordinal) => Group,
         _ when rule.StartsWith("storm mode", StringComparison.Ordinal) => Storm,
+        _ when rule.StartsWith("flapping:", StringComparison.Ordinal) => Flapping,
         _ when rule.StartsWith("topology:", StringComparison.Ordinal) => Topology,
         _ when rule.StartsWith("late cause:", StringComparison.Ordinal) => Cause,
         _ when rule.StartsWith("node:", StringComparison.Ordinal) => Node,
@@ -170,6 +175,8 @@ public sealed class CorrelatorState
     [Id(10)] public TrackedMap<List<DateTimeOffset>> Toggles { get; set; } = new();
     /// <summary>When each recently resolved alert ended, so a trigger sent before its resolve but received after it is recognised as late.</summary>
     [Id(14)] public TrackedMap<DateTimeOffset> RecentResolves { get; set; } = new();
+    /// <summary>The incident each recently resolved alert was resolved in, for a flapping alert that fires again.</summary>
+    [Id(20)] public TrackedMap<string> ResolvedIn { get; set; } = new();
     /// <summary>
     /// The new alerts this service placed in each open incident (its own and upstream ones it joined as a symptom):
     /// the time window relates a new alert to them.
@@ -190,6 +197,8 @@ public sealed class CorrelatorState
     [NonSerialized] private SharedFailures? _shared;
     /// <summary>The open incidents of the latest plan that a dependant of its service opened (a late cause explains them).</summary>
     [NonSerialized] private IReadOnlyList<UpstreamIncident> _downstream = [];
+    /// <summary>Whether the latest plan had flapping control on: settling a resolve then remembers where it resolved.</summary>
+    [NonSerialized] private bool _flapping;
     /// <summary>The counters as last taken with a change.</summary>
     [NonSerialized] private CorrelationCounters _countersTaken = new();
     /// <summary>When stale flapping histories were last dropped.</summary>
@@ -211,6 +220,7 @@ public sealed class CorrelatorState
         IReadOnlyList<UpstreamIncident>? downstream = null)
     {
         (_service, _shared, _downstream) = (service, shared, downstream ?? []);
+        _flapping = flapping is { Toggles: > 0 };
         suppression ??= SuppressionRules.None;
         signals ??= AccountSignals.None;
         flapping ??= FlappingPolicy.Off;
@@ -246,6 +256,7 @@ public sealed class CorrelatorState
 
             if (!replanning) Counters.FiringEvents++;
             var now = alert.ReceivedAt;
+            (string IncidentId, DateTimeOffset At)? endedIn = null;
             if (FiringAlerts.TryGetValue(alert.Fingerprint, out var existing))
             {
                 // A re-send is not activity: otherwise one long-firing alert would keep its incident's window open forever.
@@ -263,6 +274,7 @@ public sealed class CorrelatorState
                     continue;
                 }
                 RecentResolves.Remove(alert.Fingerprint);
+                if (ResolvedIn.Remove(alert.Fingerprint, out var resolvedIn) && flapping.Toggles > 0 && ended >= now - flapping.Window) endedIn = (resolvedIn, ended);
             }
             if (!replanning && !Suppressed.ContainsKey(alert.Fingerprint)) changed |= Toggle(alert.Fingerprint, now, flapping);
             // Suppression holds back alerts that are not already part of an open incident: it prevents incidents and
@@ -298,6 +310,16 @@ public sealed class CorrelatorState
                 Hold(alert, flap);
                 changed = true;
                 routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, flap));
+                continue;
+            }
+            if (endedIn is var (previous, endedAt))
+            {
+                // Back within the flapping window of its own resolve: the problem it ended was not over. Its incident
+                // opens again, so that a flapping alert has one incident before it is held, not one per burst.
+                OpenGroups[groupKey] = previous;
+                Groups[groupKey] = new GroupLife();
+                Join(previous, $"flapping: {alert.Name} fired again {Ago(now - endedAt)} after it resolved here (flapping window {Durations.Format(flapping.Window)})", reopens: true);
+                Count(alert, groupKey);
                 continue;
             }
             var related = window > TimeSpan.Zero ? Related(alert, service, window, upstream ?? [], symptomSeverity, symptomWait) : null;
@@ -339,12 +361,12 @@ public sealed class CorrelatorState
             };
             routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}"));
 
-            void Join(string incidentId, string rule, IReadOnlyList<string>? considered = null)
+            void Join(string incidentId, string rule, IReadOnlyList<string>? considered = null, bool reopens = false)
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
                 Place(incidentId, alert, window);
-                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, Considered: considered));
+                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, Considered: considered) { Reopens = reopens });
             }
         }
         return (routes, changed);
@@ -534,6 +556,9 @@ public sealed class CorrelatorState
             case RouteKind.Resolve when outcome != AlertOutcome.Rejected
                 && FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == route.IncidentId:
                 FiringAlerts.Remove(fingerprint);
+                if (_flapping) ResolvedIn[fingerprint] = holder;
+                if (ResolvedIn.Count > MaxRecentResolves + MaxRecentResolves / 10)
+                    foreach (var stale in ResolvedIn.Keys.Where(f => !RecentResolves.ContainsKey(f)).ToList()) ResolvedIn.Remove(stale);
                 Uncount(fingerprint, route.Alert.ReceivedAt, holder);
                 Counters.Resolved++;
                 return true;
@@ -656,7 +681,7 @@ public sealed class CorrelatorState
     /// losing a few costs nothing but their precision).
     /// </summary>
     public bool HasDecisions => FiringAlerts.HasChanges || OpenGroups.HasChanges || Suppressed.HasChanges || Toggles.HasChanges
-        || RecentResolves.HasChanges || Groups.HasChanges || CountedIn.HasChanges || Placed.HasChanges;
+        || RecentResolves.HasChanges || ResolvedIn.HasChanges || Groups.HasChanges || CountedIn.HasChanges || Placed.HasChanges;
 
     /// <summary>Whether the counters moved since the last <see cref="TakeChange"/>.</summary>
     public bool CountersChanged => !Counters.SameAs(_countersTaken);
@@ -673,6 +698,7 @@ public sealed class CorrelatorState
             Suppressed = Suppressed.TakeChanges(),
             Toggles = Toggles.TakeChanges(),
             RecentResolves = RecentResolves.TakeChanges(),
+            ResolvedIn = ResolvedIn.TakeChanges(),
             Groups = Groups.TakeChanges(),
             CountedIn = CountedIn.TakeChanges(),
             Placed = Placed.TakeChanges(),
@@ -690,6 +716,7 @@ public sealed class CorrelatorState
         Suppressed.Apply(change.Suppressed);
         Toggles.Apply(change.Toggles);
         RecentResolves.Apply(change.RecentResolves);
+        ResolvedIn.Apply(change.ResolvedIn);
         Groups.Apply(change.Groups);
         CountedIn.Apply(change.CountedIn);
         Placed.Apply(change.Placed);
@@ -710,8 +737,9 @@ public sealed class CorrelatorChange
     [Id(6)] public MapChange<string>? CountedIn { get; init; }
     [Id(7)] public List<PlacedChange>? Placed { get; init; }
     [Id(8)] public CorrelationCounters? Counters { get; init; }
+    [Id(9)] public MapChange<string>? ResolvedIn { get; init; }
 
-    public bool IsEmpty => FiringAlerts is null && OpenGroups is null && Suppressed is null && Toggles is null && RecentResolves is null
+    public bool IsEmpty => FiringAlerts is null && OpenGroups is null && Suppressed is null && Toggles is null && RecentResolves is null && ResolvedIn is null
         && Groups is null && CountedIn is null && Placed is null && Counters is null;
 }
 

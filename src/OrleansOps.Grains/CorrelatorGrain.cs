@@ -405,6 +405,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             Alerts = routes.Select(r => r.Route.Alert).ToList(),
             Rules = routes.Select(r => r.Route.Rule).ToList(),
             Considered = routes.Any(r => r.Route.Considered is not null) ? routes.Select(r => r.Route.Considered).ToList() : [],
+            Reopens = routes.Any(r => r.Route.Reopens) ? routes.Select(r => r.Route.Reopens).ToList() : [],
             Journal = journal.Instance,
         });
         return (routes, result);

@@ -85,6 +85,8 @@ public sealed class IncidentGrain(
             var alert = delivery.Alerts[index];
             var rule = index < delivery.Rules.Count ? delivery.Rules[index] : null;
             var considered = index < delivery.Considered.Count ? delivery.Considered[index] : null;
+            if (index < delivery.Reopens.Count && delivery.Reopens[index] && Incident is { Exists: true, Status: IncidentStatus.Resolved })
+                Incident.Reopen("correlation", rule, now);
             if (!Incident.Exists)
             {
                 if (alert is not { Action: AlertAction.Signal, Status: AlertStatus.Firing })

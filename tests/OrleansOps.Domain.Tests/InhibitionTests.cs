@@ -67,6 +67,45 @@ public sealed class InhibitionTests
     }
 
     [Fact]
+    public void A_flapping_alert_back_soon_after_it_ended_its_incident_opens_that_incident_again_and_is_held_once_it_flaps()
+    {
+        var state = new CorrelatorState();
+        var flapping = new FlappingPolicy { Toggles = 4, Window = TimeSpan.FromMinutes(10), Quiet = TimeSpan.FromMinutes(3) };
+        var ids = 0;
+        string NewId() => $"inc-{++ids}";
+        var alert = Alerts.Firing("ReadinessProbeFailed");
+        // As the correlator grain does: each answer settled, and an incident whose only alert resolved forgotten.
+        Route? Plan(NormalizedAlert a, int second)
+        {
+            var route = state.Plan("acme", "api", [a with { ReceivedAt = Alerts.T0.AddSeconds(second) }], ["alertname"], NewId, flapping: flapping).Routes.SingleOrDefault();
+            if (route is null) return null;
+            state.Settle(route, AlertOutcome.Applied);
+            if (route.Kind == RouteKind.Resolve) state.Forget(route.IncidentId);
+            return route;
+        }
+        NormalizedAlert FiringFrom(int second) => alert with { StartsAt = Alerts.T0.AddSeconds(second) };
+        NormalizedAlert ResolvedAt(int second) => alert.Resolved(Alerts.T0.AddSeconds(second));
+
+        var first = Plan(FiringFrom(0), 0)!;
+        Plan(ResolvedAt(30), 30);
+        var back = Plan(FiringFrom(60), 60)!;
+        Plan(ResolvedAt(90), 90);
+        var flapped = Plan(FiringFrom(120), 120)!;
+
+        Assert.Equal(("inc-1", RouteKind.Opened), (first.IncidentId, first.Kind));
+        Assert.Equal(("inc-1", RouteKind.Grouped, true), (back.IncidentId, back.Kind, back.Reopens));
+        Assert.Equal("flapping: ReadinessProbeFailed fired again 30s after it resolved here (flapping window 10m)", back.Rule);
+        Assert.Equal(CorrelationRelation.Flapping, CorrelationRelation.Of(back.Rule));
+        Assert.Equal((RouteKind.Suppressed, SuppressionReason.FlappingKind), (flapped.Kind, flapped.SuppressedBy!.Kind));
+        Assert.Equal(1, ids);
+
+        // Its resolve ends the hold; back after the flapping window, it is a new occurrence: a new incident.
+        Assert.Null(Plan(ResolvedAt(3600), 3600));
+        var newOccurrence = Plan(FiringFrom(3600 + 11 * 60), 3600 + 11 * 60)!;
+        Assert.Equal(("inc-2", RouteKind.Opened), (newOccurrence.IncidentId, newOccurrence.Kind));
+    }
+
+    [Fact]
     public void A_flapping_alert_opens_no_new_incident_until_it_has_been_quiet_and_storms_group_by_service()
     {
         var state = new CorrelatorState();

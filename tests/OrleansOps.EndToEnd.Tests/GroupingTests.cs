@@ -192,6 +192,39 @@ public sealed class GroupingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_flapping_probe_reopens_the_incident_it_ended_rather_than_open_a_second()
+    {
+        var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
+        var key = $"{id}-key-000000";
+        Assert.Equal(201, (await Api.PutYamlConfigAsync(Server.Admin, id, $"""
+            id: {id}
+            name: Flapping
+            services: [{"{"}id: api{"}"}]
+            correlation: {"{"}groupBy: [alertname], flapping: {"{"}toggles: 4, window: 10m, quiet: 3m{"}"}{"}"}
+            integrationKeys: [{"{"}name: main, key: {key}{"}"}]
+            """)).Status);
+        async Task<string?> Send(string status, DateTimeOffset startsAt)
+        {
+            var (code, body) = await Api.PostAsync(Server.Anonymous, "/api/v1/alerts",
+                $$"""{"alerts":[{"labels":{"alertname":"ReadinessProbeFailed","pod":"api-1"},"service":"api","severity":"warning","status":"{{status}}","startsAt":"{{startsAt:O}}"}]}""", bearer: key);
+            Assert.Equal(202, code);
+            return body!["alerts"]![0]!["incidentId"]?.GetValue<string>();
+        }
+
+        var start = DateTimeOffset.UtcNow;
+        var first = await Send("firing", start);
+        await Send("resolved", start);
+        Assert.Equal("resolved", (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{first}"))["status"]!.GetValue<string>());
+        var back = await Send("firing", DateTimeOffset.UtcNow);
+
+        Assert.Equal(first, back);
+        Assert.Equal("triggered", (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{first}"))["status"]!.GetValue<string>());
+        var chronicle = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{first}/chronicle");
+        Assert.StartsWith("Reopened by correlation: flapping: ReadinessProbeFailed fired again",
+            chronicle.Single(e => e!["kind"]!.GetValue<string>() == "incident.reopened")!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Service_and_node_labels_that_name_nothing_are_refused_and_change_nothing()
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
