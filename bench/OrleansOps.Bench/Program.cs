@@ -58,11 +58,15 @@ correlation.SetAction(async (parse, cancel) =>
     return 0;
 });
 
-var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed, entangled };
+var events = new Option<bool>("--events") { Description = "Also print every event: time, state, alert, severity, episode, ground-truth cluster" };
+var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed, entangled, events };
 corpusCommand.SetAction(parse =>
 {
     var corpus = new CorpusGenerator(parse.GetValue(seed), parse.GetValue(entangled)).Generate();
     Describe(corpus);
+    if (parse.GetValue(events))
+        foreach (var e in corpus.Events)
+            Console.WriteLine($"  {e.At:hh\\:mm\\:ss\\.fff} {(e.Firing ? "firing  " : "resolved")} {e.Key} {e.Severity} episode {e.Episode} from {e.EpisodeStart:hh\\:mm\\:ss\\.fff} {e.Cluster}");
     var (baseline, baselineAlerts) = Baseline.Evaluate(corpus);
     Console.WriteLine($"{baseline.System}: {baseline.FiringEvents} alerts, {baseline.DistinctAlerts} distinct, {baseline.Incidents} groups, "
         + $"noise reduction {baseline.NoiseReduction:0.0000}, precision {baseline.Precision:0.0000}, recall {baseline.Recall:0.0000}");
