@@ -21,18 +21,49 @@ public sealed record AlertEvent(
     TimeSpan At, string Service, string AlertName, string Node, string Severity, bool Firing,
     int Episode, TimeSpan EpisodeStart, string Cluster)
 {
+    /// <summary>
+    /// Every label the sender puts on the alert (the k8s corpus, <see cref="K8sCorpusGenerator"/>); null in the dag
+    /// corpus, whose alerts carry alertname, node and severity and name their service outside the labels. There,
+    /// <see cref="Service"/> and <see cref="Node"/> are the ground truth's subject (the app, the node the pod runs on),
+    /// whatever the labels say.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
     /// <summary>The alert's identity in the corpus (the server computes its own fingerprint from the labels).</summary>
-    public string Key => $"{Service}/{AlertName}/{Node}";
+    public string Key => Labels is null ? $"{Service}/{AlertName}/{Node}" : LabelKey(Labels);
+
+    /// <summary>The <c>service</c> label Alertmanager groups by: the label if there are labels, else the service.</summary>
+    public string ServiceLabel => Labels is null ? Service : Labels.GetValueOrDefault("service", "");
+
+    public static string LabelKey(IReadOnlyDictionary<string, string> labels) =>
+        "{" + string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}=\"{l.Value}\"")) + "}";
 }
 
-public sealed record Maintenance(string Name, string Service, TimeSpan Start, TimeSpan End);
+/// <summary>
+/// A one-off maintenance window. <see cref="Matchers"/> are the window's label matchers as the account declares them
+/// (the k8s corpus matches the pods); null means <c>service="<see cref="Service"/>"</c>.
+/// </summary>
+public sealed record Maintenance(string Name, string Service, TimeSpan Start, TimeSpan End)
+{
+    public IReadOnlyList<string>? Matchers { get; init; }
+}
 
 /// <summary>A ground-truth cluster: what happened, where, and when it began.</summary>
-public sealed record Cluster(string Id, string Kind, string Service, TimeSpan Start, string Description);
+public sealed record Cluster(string Id, string Kind, string Service, TimeSpan Start, string Description)
+{
+    /// <summary>The nodes that failed, for node and zone failures of the k8s corpus; empty otherwise.</summary>
+    public IReadOnlyList<string> Nodes { get; init; } = [];
+}
 
 public sealed record Corpus(
     int Seed, TimeSpan Span, TimeSpan Resend, IReadOnlyList<BenchService> Services, Maintenance Maintenance,
-    IReadOnlyList<Cluster> Clusters, IReadOnlyList<AlertEvent> Events);
+    IReadOnlyList<Cluster> Clusters, IReadOnlyList<AlertEvent> Events)
+{
+    /// <summary><c>dag</c> (<see cref="CorpusGenerator"/>) or <c>k8s</c> (<see cref="K8sCorpusGenerator"/>).</summary>
+    public string Shape { get; init; } = "dag";
+    /// <summary>The k8s corpus' zones and their worker nodes; empty for the dag corpus.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Zones { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+}
 
 /// <summary>
 /// Seeded generator of a ground-truthed alert corpus. Same seed, same corpus: everything random comes from one

@@ -4,10 +4,28 @@ using System.Text.Json;
 namespace OrleansOps.Bench;
 
 /// <summary>One system's figures: events in, alerts grouped, incidents out, and how well the grouping matches the truth.</summary>
-public sealed record Score(string System, long FiringEvents, int DistinctAlerts, long Incidents, double NoiseReduction, double Precision, double Recall);
+public sealed record Score(string System, long FiringEvents, int DistinctAlerts, long Incidents, double NoiseReduction, double Precision, double Recall)
+{
+    /// <summary>The corpus' distinct alerts: its firing episodes (an alert's uninterrupted firing, re-sends not counted), the same for every system.</summary>
+    public int Episodes { get; init; }
 
-/// <summary>An alert as it landed in an incident (or a baseline group), with its ground-truth cluster and the rule that placed it.</summary>
-public sealed record GroupedAlert(string Group, string Alert, string Cluster, string Service, TimeSpan FirstSeen, string Rule);
+    /// <summary>1 − incidents ÷ distinct alerts: the noise reduction without the re-sends that deduplication absorbs.</summary>
+    public double PerAlertReduction => Episodes == 0 ? 0 : 1 - (double)Incidents / Episodes;
+
+    public static int EpisodesOf(Corpus corpus) => corpus.Events.Where(e => e.Firing).Select(e => e.Episode).Distinct().Count();
+}
+
+/// <summary>
+/// An alert as it landed in an incident (or a baseline group), with its ground-truth cluster and the rule that placed
+/// it. <see cref="Service"/> is the service the system gave it; <see cref="Name"/>, <see cref="Subject"/> and
+/// <see cref="Node"/> come from the corpus (the alert's name, and the service and node it is about in truth).
+/// </summary>
+public sealed record GroupedAlert(string Group, string Alert, string Cluster, string Service, TimeSpan FirstSeen, string Rule)
+{
+    public string Name { get; init; } = "";
+    public string Subject { get; init; } = "";
+    public string Node { get; init; } = "";
+}
 
 public static class Pairwise
 {
@@ -35,10 +53,12 @@ public sealed class Evaluator(HttpClient http, string adminToken)
         // Which clusters each alert (fingerprint) in each incident stands for, from the ingest receipts.
         var truth = new Dictionary<(string Incident, string Fingerprint), Dictionary<string, int>>();
         var byFingerprint = new Dictionary<string, Dictionary<string, int>>();
+        var eventOf = new Dictionary<string, AlertEvent>();
         for (var i = 0; i < receipts.Length; i++)
         {
             var (fingerprint, incident, _) = receipts[i];
             var cluster = corpus.Events[i].Cluster;
+            eventOf.TryAdd(fingerprint, corpus.Events[i]);
             Count(byFingerprint, fingerprint, cluster);
             if (incident is not null) Count(truth, (incident, fingerprint), cluster);
         }
@@ -72,7 +92,11 @@ public sealed class Evaluator(HttpClient http, string adminToken)
                     var votes = truth.GetValueOrDefault((id, fingerprint));
                     if (votes is null) unattributed++;
                     votes ??= byFingerprint.GetValueOrDefault(fingerprint) ?? new() { ["unknown"] = 1 };
-                    alerts.Add(new GroupedAlert(id, fingerprint, votes.MaxBy(v => v.Value).Key, service, firstSeen, rule));
+                    var known = eventOf.GetValueOrDefault(fingerprint);
+                    alerts.Add(new GroupedAlert(id, fingerprint, votes.MaxBy(v => v.Value).Key, service, firstSeen, rule)
+                    {
+                        Name = known?.AlertName ?? "", Subject = known?.Service ?? "", Node = known?.Node ?? "",
+                    });
                 }
             }
         }
@@ -86,7 +110,8 @@ public sealed class Evaluator(HttpClient http, string adminToken)
 
         var maintenance = Enumerable.Range(0, receipts.Length).Where(i => corpus.Events[i] is { Cluster: "maintenance", Firing: true }).ToList();
         var leaked = maintenance.Count(i => receipts[i].IncidentId is not null);
-        return new Result(new Score("OrleansOps", firing, alerts.Count, opened, reduction, precision, recall), alerts, unattributed, maintenance.Count, leaked);
+        return new Result(new Score("OrleansOps", firing, alerts.Count, opened, reduction, precision, recall) { Episodes = Score.EpisodesOf(corpus) },
+            alerts, unattributed, maintenance.Count, leaked);
     }
 
     private static void Count<TKey>(Dictionary<TKey, Dictionary<string, int>> map, TKey key, string cluster) where TKey : notnull
@@ -123,13 +148,31 @@ public sealed class Evaluator(HttpClient http, string adminToken)
         };
         var clusters = corpus.Clusters.ToDictionary(c => c.Id);
         var byId = corpus.Services.ToDictionary(s => s.Id);
+        var k8s = corpus.Shape == "k8s";
         string Relation(GroupedAlert alert)
         {
+            if (k8s) return K8sRelation(alert);
             if (!clusters.TryGetValue(alert.Cluster, out var cluster) || cluster.Service == alert.Service) return "same service as the cause";
             if (byId[alert.Service].DependsOn.Contains(cluster.Service)) return "direct dependant of the cause";
             return Depends(alert.Service, cluster.Service) ? "indirect dependant (2+ hops)" : "not a dependant";
         }
         bool Depends(string service, string upstream) => byId[service].DependsOn.Any(u => u == upstream || Depends(u, upstream));
+        // The k8s corpus: the alert's place in its failure, from the truth (the service and node it is about), by kind of failure.
+        string K8sRelation(GroupedAlert alert)
+        {
+            if (!clusters.TryGetValue(alert.Cluster, out var cluster)) return "unknown cluster";
+            string where;
+            if (cluster.Nodes.Count > 0) where = alert.Subject.Length == 0 ? (alert.Node.Length == 0 ? "the zone's own alert" : "a node alert of the failed node")
+                : cluster.Nodes.Contains(alert.Node) ? "a pod on the failed node" : "a pod elsewhere";
+            else if (alert.Subject == cluster.Service) where = alert.Node.Length == 0 ? "the cause's service-level alert" : "a pod of the cause";
+            else if (alert.Subject.Length == 0 || !byId.ContainsKey(alert.Subject) || !byId.ContainsKey(cluster.Service)) where = "not a service";
+            else if (byId[alert.Subject].DependsOn.Contains(cluster.Service)) where = "a direct dependant of the cause";
+            else where = Depends(alert.Subject, cluster.Service) ? "an indirect dependant (2+ hops)" : "not a dependant";
+            return $"{cluster.Kind}: {where}";
+        }
+        string Describe(GroupedAlert alert) => k8s
+            ? $"{alert.Name} on {(alert.Subject.Length > 0 ? alert.Subject : "-")}@{(alert.Node.Length > 0 ? alert.Node : "-")} (service '{alert.Service}')"
+            : alert.Service;
 
         var together = new Dictionary<string, int>();
         var apart = new Dictionary<string, int>();
@@ -143,7 +186,7 @@ public sealed class Evaluator(HttpClient http, string adminToken)
                 if (wrong == 0) continue;
                 var kind = Kind(items[i].Rule);
                 together[kind] = together.GetValueOrDefault(kind) + wrong;
-                examples.Add((wrong, $"{items[i].Cluster} ({clusters.GetValueOrDefault(items[i].Cluster)?.Description}) on {items[i].Service} joined {wrong} alert(s) of "
+                examples.Add((wrong, $"{items[i].Cluster} ({clusters.GetValueOrDefault(items[i].Cluster)?.Description}) {(k8s ? "" : "on ")}{Describe(items[i])} joined {wrong} alert(s) of "
                     + string.Join(", ", items.Take(i).Where(e => e.Cluster != items[i].Cluster).Select(e => e.Cluster).Distinct()) + $": {items[i].Rule}"));
             }
         }
@@ -154,7 +197,7 @@ public sealed class Evaluator(HttpClient http, string adminToken)
             var items = cluster.ToList();
             var start = items.Where(a => a.Group == main).Min(a => a.FirstSeen);
             foreach (var outside in items.Where(a => a.Group != main))
-                outsiders.Add((items.Count(a => a.Group == main), $"{outside.Cluster} on {outside.Service} ({Relation(outside)}), "
+                outsiders.Add((items.Count(a => a.Group == main), $"{outside.Cluster} {(k8s ? "" : "on ")}{Describe(outside)} ({Relation(outside)}), "
                     + $"{(outside.FirstSeen - start).TotalMilliseconds:0} ms after its main incident's first alert, went elsewhere: {outside.Rule}"));
             for (var i = 0; i < items.Count; i++)
                 for (var j = i + 1; j < items.Count; j++)
@@ -178,7 +221,9 @@ public sealed class Evaluator(HttpClient http, string adminToken)
 /// The baseline, computed offline from the corpus: Alertmanager grouping by its default labels (alertname, service).
 /// An aggregation group lives while it has firing alerts and for one group_interval (5 min) after its last resolve;
 /// a firing after that starts a new group, i.e. a new notification thread. The maintenance window is applied as a
-/// silence (silenced alerts join no group), so the comparison is about grouping, not about suppression.
+/// silence (silenced alerts join no group), so the comparison is about grouping, not about suppression. In the k8s
+/// corpus, the service is the <c>service</c> label as sent (an exporter's own, such as <c>node-exporter</c>, or none),
+/// and the silence is the window's matchers on the labels.
 /// </summary>
 public static class Baseline
 {
@@ -197,11 +242,13 @@ public static class Baseline
         var members = new Dictionary<(string Group, string Alert), Dictionary<string, int>>();
         var first = new Dictionary<(string Group, string Alert), AlertEvent>();
         var count = 0;
+        var silence = corpus.Maintenance.Matchers?.Select(Matcher.Parse).ToList();
         foreach (var e in corpus.Events)
         {
             var m = corpus.Maintenance;
-            if (e.Service == m.Service && e.At >= m.Start && e.At < m.End) continue;
-            var key = (e.AlertName, e.Service);
+            var silenced = silence is null || e.Labels is null ? e.Service == m.Service : silence.All(matcher => matcher.Matches(e.Labels));
+            if (silenced && e.At >= m.Start && e.At < m.End) continue;
+            var key = (e.AlertName, e.ServiceLabel);
             var group = groups.GetValueOrDefault(key);
             if (e.Firing)
             {
@@ -216,9 +263,32 @@ public static class Baseline
             else if (group is not null && group.Firing.Remove(e.Key) && group.Firing.Count == 0) group.EmptySince = e.At;
         }
         var alerts = members.Select(p => new GroupedAlert(p.Key.Group, p.Key.Alert, p.Value.MaxBy(v => v.Value).Key,
-            first[p.Key].Service, first[p.Key].At, "group key {alertname, service}")).ToList();
+            first[p.Key].ServiceLabel, first[p.Key].At, "group key {alertname, service}")
+        {
+            Name = first[p.Key].AlertName, Subject = first[p.Key].Service, Node = first[p.Key].Node,
+        }).ToList();
         var firing = corpus.Events.Count(e => e.Firing);
         var (precision, recall) = Pairwise.Of(alerts);
-        return (new Score("Alertmanager (alertname, service)", firing, alerts.Count, count, 1 - (double)count / firing, precision, recall), alerts);
+        return (new Score("Alertmanager (alertname, service)", firing, alerts.Count, count, 1 - (double)count / firing, precision, recall)
+        {
+            Episodes = Score.EpisodesOf(corpus),
+        }, alerts);
+    }
+
+    /// <summary>The two matcher forms the corpus' maintenance windows use: <c>name="value"</c> and <c>name=~"regex"</c> (anchored).</summary>
+    private sealed record Matcher(string Name, string Value, bool Regex)
+    {
+        public static Matcher Parse(string text)
+        {
+            var regex = text.Contains("=~", StringComparison.Ordinal);
+            var parts = text.Split(regex ? "=~" : "=", 2);
+            return new Matcher(parts[0].Trim(), parts[1].Trim().Trim('"'), regex);
+        }
+
+        public bool Matches(IReadOnlyDictionary<string, string> labels)
+        {
+            var value = labels.GetValueOrDefault(Name, "");
+            return Regex ? System.Text.RegularExpressions.Regex.IsMatch(value, $"^(?:{Value})$") : value == Value;
+        }
     }
 }

@@ -18,51 +18,98 @@ var symptomSeverity = new Option<string>("--symptom-severity") { Description = "
 var symptomWait = new Option<string>("--symptom-wait") { Description = "correlation.symptomWait, in simulated time (0s = off)", DefaultValueFactory = _ => "40s" };
 var entangled = new Option<bool>("--entangled") { Description = "The earlier corpus: root failures at any moment and cascades through services already failing, where the truth is not in the alerts" };
 var diagnose = new Option<bool>("--diagnose") { Description = "Also list the wrong merges and splits, by rule" };
+var shape = new Option<string>("--shape") { Description = "Corpus family: dag (services with their own nodes, alerts naming their service) or k8s (a kube-prometheus estate: shared worker nodes, zones, exporter labels)", DefaultValueFactory = _ => "dag" };
+shape.AcceptOnlyFromAmong("dag", "k8s");
+var k8sSettings = new Option<string>("--k8s-settings") { Description = "k8s only: declare serviceLabels, correlation.nodeLabels and zones in the account (off: for a server that does not know them)", DefaultValueFactory = _ => "on" };
+k8sSettings.AcceptOnlyFromAmong("on", "off");
+var ingestPath = new Option<string>("--ingest") { Description = "k8s only: alertmanager (POST /api/v2/alerts, as Prometheus sends) or api (POST /api/v1/alerts); labels only either way", DefaultValueFactory = _ => "alertmanager" };
+ingestPath.AcceptOnlyFromAmong("alertmanager", "api");
+var seeds = new Option<string?>("--seeds") { Description = "Replay each seed of a range such as 1..20 in turn (a fresh account each), then print a per-seed table and the worst figures; overrides --seed" };
 
 var correlation = new Command("correlation", "Replay a seeded, ground-truthed corpus through a server's HTTP ingest and score its grouping against Alertmanager's")
 {
-    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, symptomWait, diagnose, entangled,
+    seed, url, token, speed, groupBy, window, flapToggles, flapWindow, flapQuiet, symptomSeverity, symptomWait, diagnose, entangled, shape, k8sSettings, ingestPath, seeds,
 };
 correlation.SetAction(async (parse, cancel) =>
 {
-    var corpus = new CorpusGenerator(parse.GetValue(seed), parse.GetValue(entangled)).Generate();
+    var corpusShape = parse.GetValue(shape)!;
+    if (corpusShape == "k8s" && parse.GetValue(entangled))
+    {
+        Console.Error.WriteLine("--entangled is a variant of the dag corpus; it does not apply to --shape k8s");
+        return 2;
+    }
+    var range = parse.GetValue(seeds) is { } text ? SeedRange(text) : [parse.GetValue(seed)];
     var settings = new BenchSettings(
         parse.GetValue(groupBy)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Duration(parse.GetValue(window)!), parse.GetValue(flapToggles), Duration(parse.GetValue(flapWindow)!), Duration(parse.GetValue(flapQuiet)!),
-        parse.GetValue(speed), parse.GetValue(symptomSeverity)!, Duration(parse.GetValue(symptomWait)!));
-    Describe(corpus);
-
-    using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
-    var replayer = new Replayer(http, parse.GetValue(token)!, settings);
-    Console.WriteLine($"replaying {corpus.Events.Count} events at {settings.Speed}x (about {corpus.Events[^1].At.TotalSeconds / settings.Speed:0} s):");
-    var receipts = await replayer.RunAsync(corpus, cancel);
-    // Let timers that end suppression (flapping quiet periods) run before reading back.
-    await Task.Delay(TimeSpan.FromSeconds(2) + settings.FlapQuiet / settings.Speed, cancel);
-
-    var ours = await new Evaluator(http, parse.GetValue(token)!).EvaluateAsync(corpus, replayer.AccountId, receipts, cancel);
-    var (baseline, baselineAlerts) = Baseline.Evaluate(corpus);
-    Console.WriteLine();
-    Console.WriteLine($"{"",-36} {"alerts",7} {"distinct",8} {"incidents",9} {"noise red.",10} {"precision",9} {"recall",7}");
-    foreach (var s in new[] { ours.Score, baseline })
-        Console.WriteLine($"{s.System,-36} {s.FiringEvents,7} {s.DistinctAlerts,8} {s.Incidents,9} {s.NoiseReduction,10:0.0000} {s.Precision,9:0.0000} {s.Recall,7:0.0000}");
-    Console.WriteLine($"(alerts = firing events; distinct = alerts as they landed in incidents or groups; maintenance: {ours.MaintenanceLeaked} of "
-        + $"{ours.MaintenanceEvents} firing events reached an incident; {ours.Unattributed} incident alerts had no receipt naming their incident)");
-    if (parse.GetValue(diagnose))
+        parse.GetValue(speed), parse.GetValue(symptomSeverity)!, Duration(parse.GetValue(symptomWait)!))
     {
-        Console.WriteLine("OrleansOps:");
-        foreach (var line in Evaluator.Diagnose(corpus, ours.Alerts)) Console.WriteLine("  " + line);
-        Console.WriteLine("baseline:");
-        foreach (var line in Evaluator.Diagnose(corpus, baselineAlerts)) Console.WriteLine("  " + line);
+        K8sSettings = parse.GetValue(k8sSettings) == "on",
+        Ingest = parse.GetValue(ingestPath)!,
+    };
+    using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
+    var rows = new List<(int Seed, Score Ours, Score Baseline, int Leaked, int Maintenance)>();
+    foreach (var n in range)
+    {
+        if (range.Count > 1) Console.WriteLine($"=== seed {n} ({rows.Count + 1} of {range.Count}) ===");
+        var corpus = Generate(corpusShape, n, parse.GetValue(entangled));
+        Describe(corpus);
+
+        var replayer = new Replayer(http, parse.GetValue(token)!, settings);
+        Console.WriteLine($"replaying {corpus.Events.Count} events at {settings.Speed}x (about {corpus.Events[^1].At.TotalSeconds / settings.Speed:0} s):");
+        Receipt[] receipts;
+        try
+        {
+            receipts = await replayer.RunAsync(corpus, cancel);
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("PUT config", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+        // Let timers that end suppression (flapping quiet periods) run before reading back.
+        await Task.Delay(TimeSpan.FromSeconds(2) + settings.FlapQuiet / settings.Speed, cancel);
+
+        var ours = await new Evaluator(http, parse.GetValue(token)!).EvaluateAsync(corpus, replayer.AccountId, receipts, cancel);
+        var (baseline, baselineAlerts) = Baseline.Evaluate(corpus);
+        Console.WriteLine();
+        Console.WriteLine($"{"",-36} {"alerts",7} {"distinct",8} {"episodes",8} {"incidents",9} {"noise red.",10} {"per-alert red.",14} {"precision",9} {"recall",7}");
+        foreach (var s in new[] { ours.Score, baseline })
+            Console.WriteLine($"{s.System,-36} {s.FiringEvents,7} {s.DistinctAlerts,8} {s.Episodes,8} {s.Incidents,9} {s.NoiseReduction,10:0.0000} {s.PerAlertReduction,14:0.0000} {s.Precision,9:0.0000} {s.Recall,7:0.0000}");
+        Console.WriteLine($"(alerts = firing events; distinct = alerts as they landed in incidents or groups; episodes = the corpus' distinct alerts, "
+            + "an alert's uninterrupted firing; noise red. = 1 - incidents / alerts, per-alert red. = 1 - incidents / episodes; "
+            + $"maintenance: {ours.MaintenanceLeaked} of {ours.MaintenanceEvents} firing events reached an incident; {ours.Unattributed} incident alerts had no receipt naming their incident)");
+        if (parse.GetValue(diagnose))
+        {
+            Console.WriteLine("OrleansOps:");
+            foreach (var line in Evaluator.Diagnose(corpus, ours.Alerts)) Console.WriteLine("  " + line);
+            Console.WriteLine("baseline:");
+            foreach (var line in Evaluator.Diagnose(corpus, baselineAlerts)) Console.WriteLine("  " + line);
+        }
+        Console.WriteLine($"noise_reduction={ours.Score.NoiseReduction:0.0000} precision={ours.Score.Precision:0.0000} recall={ours.Score.Recall:0.0000} per_alert_reduction={ours.Score.PerAlertReduction:0.0000}");
+        rows.Add((n, ours.Score, baseline, ours.MaintenanceLeaked, ours.MaintenanceEvents));
     }
-    Console.WriteLine($"noise_reduction={ours.Score.NoiseReduction:0.0000} precision={ours.Score.Precision:0.0000} recall={ours.Score.Recall:0.0000}");
+    if (range.Count > 1)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{corpusShape} corpus, seeds {range[0]}..{range[^1]} (OrleansOps | Alertmanager (alertname, service)):");
+        Console.WriteLine($"{"seed",4} {"alerts",7} {"episodes",8} {"incidents",9} {"noise red.",10} {"per-alert red.",14} {"precision",9} {"recall",7} {"maint.",7} | {"groups",6} {"per-alert red.",14} {"precision",9} {"recall",7}");
+        foreach (var (n, o, b, leaked, maintenance) in rows)
+            Console.WriteLine($"{n,4} {o.FiringEvents,7} {o.Episodes,8} {o.Incidents,9} {o.NoiseReduction,10:0.0000} {o.PerAlertReduction,14:0.0000} {o.Precision,9:0.0000} {o.Recall,7:0.0000} {$"{leaked}/{maintenance}",7} | {b.Incidents,6} {b.PerAlertReduction,14:0.0000} {b.Precision,9:0.0000} {b.Recall,7:0.0000}");
+        var (p, r, a) = (rows.MinBy(x => x.Ours.Precision), rows.MinBy(x => x.Ours.Recall), rows.MinBy(x => x.Ours.PerAlertReduction));
+        Console.WriteLine($"(maint. = maintenance firing events that reached an incident, of all)");
+        Console.WriteLine($"over {rows.Count} seeds: min precision {p.Ours.Precision:0.0000} (seed {p.Seed}), min recall {r.Ours.Recall:0.0000} (seed {r.Seed}), "
+            + $"min per-alert reduction {a.Ours.PerAlertReduction:0.0000} (seed {a.Seed})");
+        Console.WriteLine($"seeds={range[0]}..{range[^1]} min_precision={p.Ours.Precision:0.0000} min_recall={r.Ours.Recall:0.0000} min_per_alert_reduction={a.Ours.PerAlertReduction:0.0000}");
+    }
     return 0;
 });
 
 var events = new Option<bool>("--events") { Description = "Also print every event: time, state, alert, severity, episode, ground-truth cluster" };
-var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed, entangled, events };
+var corpusCommand = new Command("corpus", "Describe a seed's corpus and score the baseline, without a server") { seed, entangled, events, shape };
 corpusCommand.SetAction(parse =>
 {
-    var corpus = new CorpusGenerator(parse.GetValue(seed), parse.GetValue(entangled)).Generate();
+    var corpus = Generate(parse.GetValue(shape)!, parse.GetValue(seed), parse.GetValue(entangled));
     Describe(corpus);
     if (parse.GetValue(events))
         foreach (var e in corpus.Events)
@@ -170,17 +217,43 @@ if (parsed.Errors.Count > 0)
 // Ctrl+C cancels the command; this long lets it stop its servers and remove its folders before the process is ended.
 return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
 
+static Corpus Generate(string shape, int seed, bool entangled) =>
+    shape == "k8s" ? new K8sCorpusGenerator(seed).Generate() : new CorpusGenerator(seed, entangled).Generate();
+
 static void Describe(Corpus corpus)
 {
-    Console.WriteLine($"corpus seed {corpus.Seed}: {corpus.Services.Count} services, {corpus.Services.Sum(s => s.Nodes.Count)} nodes, "
-        + $"{corpus.Span.TotalMinutes:0} simulated minutes, re-sends every {corpus.Resend.TotalSeconds:0} s");
-    foreach (var s in corpus.Services)
-        Console.WriteLine($"  {s.Id,-20} {s.Nodes.Count} nodes{(s.DependsOn.Count > 0 ? "  dependsOn " + string.Join(", ", s.DependsOn) : "")}");
+    if (corpus.Shape == "k8s")
+    {
+        var pods = corpus.Services.Sum(s => s.Nodes.Count);
+        Console.WriteLine($"k8s corpus seed {corpus.Seed}: {corpus.Services.Count} services, {pods} pods on {corpus.Zones.Sum(z => z.Value.Count)} worker nodes in {corpus.Zones.Count} zones, "
+            + $"{corpus.Span.TotalMinutes:0} simulated minutes, re-sends every {corpus.Resend.TotalSeconds:0} s");
+        foreach (var s in corpus.Services)
+            Console.WriteLine($"  {s.Id,-20} {s.Role,-8} on {string.Join(", ", s.Nodes)}{(s.DependsOn.Count > 0 ? "  dependsOn " + string.Join(", ", s.DependsOn) : "")}");
+    }
+    else
+    {
+        Console.WriteLine($"corpus seed {corpus.Seed}: {corpus.Services.Count} services, {corpus.Services.Sum(s => s.Nodes.Count)} nodes, "
+            + $"{corpus.Span.TotalMinutes:0} simulated minutes, re-sends every {corpus.Resend.TotalSeconds:0} s");
+        foreach (var s in corpus.Services)
+            Console.WriteLine($"  {s.Id,-20} {s.Nodes.Count} nodes{(s.DependsOn.Count > 0 ? "  dependsOn " + string.Join(", ", s.DependsOn) : "")}");
+    }
+    var all = corpus.Shape == "k8s";
     foreach (var kind in corpus.Clusters.GroupBy(c => c.Kind))
-        Console.WriteLine($"  {kind.Count()} {kind.Key}: " + string.Join("; ", kind.Take(8).Select(c => $"{c.Id} at {c.Start:mm\\:ss} {c.Description}")) + (kind.Count() > 8 ? "; …" : ""));
+        Console.WriteLine($"  {kind.Count()} {kind.Key}: " + string.Join("; ", kind.Take(all ? int.MaxValue : 8).Select(c => $"{c.Id} at {c.Start:mm\\:ss} {c.Description}")) + (!all && kind.Count() > 8 ? "; …" : ""));
     var m = corpus.Maintenance;
-    Console.WriteLine($"  maintenance window {m.Start:mm\\:ss}–{m.End:mm\\:ss} on {m.Service}");
+    Console.WriteLine($"  maintenance window {m.Start:mm\\:ss}–{m.End:mm\\:ss} on {m.Service}{(m.Matchers is { } matchers ? $" (matchers {string.Join(", ", matchers)})" : "")}");
     Console.WriteLine($"  {corpus.Events.Count} events ({corpus.Events.Count(e => e.Firing)} firing), {corpus.Events.Select(e => e.Episode).Distinct().Count()} alert episodes");
+}
+
+/// <summary>A seed range such as 1..20 (or a single seed).</summary>
+static List<int> SeedRange(string text)
+{
+    var parts = text.Split("..", 2, StringSplitOptions.TrimEntries);
+    if (!int.TryParse(parts[0], CultureInfo.InvariantCulture, out var from) || (parts.Length == 2 && !int.TryParse(parts[1], CultureInfo.InvariantCulture, out _)))
+        throw new ArgumentException($"'{text}' is not a seed range like 1..20");
+    var to = parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : from;
+    if (to < from) throw new ArgumentException($"'{text}': the range ends before it starts");
+    return Enumerable.Range(from, to - from + 1).ToList();
 }
 
 static TimeSpan Duration(string text)

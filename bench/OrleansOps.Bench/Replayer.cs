@@ -8,7 +8,24 @@ namespace OrleansOps.Bench;
 
 /// <summary>Correlation settings of the benchmark account, in simulated time.</summary>
 public sealed record BenchSettings(
-    IReadOnlyList<string> GroupBy, TimeSpan Window, int FlapToggles, TimeSpan FlapWindow, TimeSpan FlapQuiet, double Speed, string SymptomSeverity, TimeSpan SymptomWait);
+    IReadOnlyList<string> GroupBy, TimeSpan Window, int FlapToggles, TimeSpan FlapWindow, TimeSpan FlapQuiet, double Speed, string SymptomSeverity, TimeSpan SymptomWait)
+{
+    /// <summary>
+    /// The k8s corpus only: whether the account declares <see cref="ServiceLabels"/>, <see cref="NodeLabels"/> and the
+    /// zones (off: a server that does not know these keys refuses the whole configuration).
+    /// </summary>
+    public bool K8sSettings { get; init; } = true;
+    /// <summary>
+    /// The k8s corpus only: <c>alertmanager</c> sends to <c>POST /api/v2/alerts</c> as Prometheus does, <c>api</c> to
+    /// <c>POST /api/v1/alerts</c>; labels only either way. The dag corpus always uses <c>api</c> with its service field.
+    /// </summary>
+    public string Ingest { get; init; } = "alertmanager";
+
+    /// <summary>Top-level <c>serviceLabels</c>: the labels that name an alert's service, first declared one wins.</summary>
+    public static readonly IReadOnlyList<string> ServiceLabels = ["service", "app_kubernetes_io_name", "app", "job"];
+    /// <summary><c>correlation.nodeLabels</c>: the labels that name an alert's node, first present one wins (an instance's :port stripped).</summary>
+    public static readonly IReadOnlyList<string> NodeLabels = ["node", "kubernetes_node", "instance", "host"];
+}
 
 /// <summary>What the server answered for one event: its fingerprint, incident and outcome.</summary>
 public sealed record Receipt(string Fingerprint, string? IncidentId, string Outcome);
@@ -51,7 +68,7 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
                 batch.Add(next++);
             var lag = now - due;
             if (lag > maxLag) maxLag = lag;
-            var answers = await SendAsync(batch.Select(i => events[i]).ToList(), origin, cancel);
+            var answers = await SendAsync(batch.Select(i => events[i]).ToList(), origin, corpus, cancel);
             for (var i = 0; i < batch.Count; i++) receipts[batch[i]] = answers[i];
 
             if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5) || next == events.Count)
@@ -96,42 +113,84 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
             ["maintenance"] = new JsonArray(new JsonObject
             {
                 ["name"] = corpus.Maintenance.Name,
-                ["matchers"] = new JsonArray((JsonNode)$"service=\"{corpus.Maintenance.Service}\""),
+                ["matchers"] = corpus.Maintenance.Matchers is { } matchers
+                    ? new JsonArray(matchers.Select(m => (JsonNode)m!).ToArray())
+                    : new JsonArray((JsonNode)$"service=\"{corpus.Maintenance.Service}\""),
                 ["start"] = (origin + Scale(corpus.Maintenance.Start)).ToString("O", CultureInfo.InvariantCulture),
                 ["end"] = (origin + Scale(corpus.Maintenance.End)).ToString("O", CultureInfo.InvariantCulture),
             }),
             ["integrationKeys"] = new JsonArray(new JsonObject { ["name"] = "bench", ["key"] = _key }),
         };
+        // The k8s corpus names services and nodes only in its labels: the account says which labels name them (settings
+        // the server may not know yet, hence --k8s-settings off), and which nodes make up each zone.
+        if (corpus.Shape == "k8s" && settings.K8sSettings)
+        {
+            config["serviceLabels"] = new JsonArray(BenchSettings.ServiceLabels.Select(l => (JsonNode)l!).ToArray());
+            config["correlation"]!["nodeLabels"] = new JsonArray(BenchSettings.NodeLabels.Select(l => (JsonNode)l!).ToArray());
+            config["zones"] = new JsonObject(corpus.Zones.Select(z =>
+                KeyValuePair.Create(z.Key, (JsonNode?)new JsonArray(z.Value.Select(n => (JsonNode)n!).ToArray()))));
+        }
         using var request = new HttpRequestMessage(HttpMethod.Put, $"api/v1/accounts/{AccountId}/config") { Content = JsonContent.Create(config) };
         request.Headers.Authorization = new("Bearer", adminToken);
         using var response = await http.SendAsync(request, cancel);
         if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"PUT config: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancel)}");
+            throw new InvalidOperationException($"PUT config: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancel)}"
+                + (corpus.Shape == "k8s" && settings.K8sSettings ? " (a server that does not know serviceLabels, correlation.nodeLabels or zones refuses them: try --k8s-settings off)" : ""));
         Console.WriteLine($"  account {AccountId}: correlation {config["correlation"]!.ToJsonString()}");
+        if (corpus.Shape == "k8s")
+            Console.WriteLine(settings.K8sSettings
+                ? $"  serviceLabels {config["serviceLabels"]!.ToJsonString()}, zones {config["zones"]!.ToJsonString()}; alerts to {IngestPath(corpus)}, labels only"
+                : $"  k8s settings off (no serviceLabels, nodeLabels or zones); alerts to {IngestPath(corpus)}, labels only");
     }
 
+    private string IngestPath(Corpus corpus) => corpus.Shape == "k8s" && settings.Ingest == "alertmanager" ? "api/v2/alerts" : "api/v1/alerts";
+
     /// <summary>
-    /// One canonical-JSON request. Like Prometheus, a firing alert carries startsAt and an endsAt four re-send
-    /// intervals ahead (so it expires if the sender goes away); a resolved one ends now.
+    /// One request. Like Prometheus, a firing alert carries startsAt and an endsAt four re-send intervals ahead (so it
+    /// expires if the sender goes away); a resolved one ends now. The dag corpus goes to the canonical JSON endpoint with
+    /// its service and severity as fields; the k8s corpus sends its labels and nothing else, to Alertmanager's
+    /// <c>POST /api/v2/alerts</c> (a bare array, resolved by an endsAt that has passed) or to the canonical endpoint.
     /// </summary>
-    private async Task<Receipt[]> SendAsync(List<AlertEvent> batch, DateTimeOffset origin, CancellationToken cancel)
+    private async Task<Receipt[]> SendAsync(List<AlertEvent> batch, DateTimeOffset origin, Corpus corpus, CancellationToken cancel)
     {
         var now = DateTimeOffset.UtcNow;
-        var alerts = new JsonArray(batch.Select(e => (JsonNode)new JsonObject
+        var endsAt = (now + Scale(4 * corpus.Resend)).ToString("O", CultureInfo.InvariantCulture);
+        var path = IngestPath(corpus);
+        JsonNode body;
+        if (corpus.Shape != "k8s")
+            body = new JsonObject
+            {
+                ["alerts"] = new JsonArray(batch.Select(e => (JsonNode)new JsonObject
+                {
+                    ["labels"] = new JsonObject { ["alertname"] = e.AlertName, ["node"] = e.Node, ["severity"] = e.Severity },
+                    ["service"] = e.Service,
+                    ["severity"] = e.Severity,
+                    ["status"] = e.Firing ? "firing" : "resolved",
+                    ["startsAt"] = (origin + Scale(e.EpisodeStart)).ToString("O", CultureInfo.InvariantCulture),
+                    ["endsAt"] = e.Firing ? endsAt : null,
+                }).ToArray()),
+            };
+        else
         {
-            ["labels"] = new JsonObject { ["alertname"] = e.AlertName, ["node"] = e.Node, ["severity"] = e.Severity },
-            ["service"] = e.Service,
-            ["severity"] = e.Severity,
-            ["status"] = e.Firing ? "firing" : "resolved",
-            ["startsAt"] = (origin + Scale(e.EpisodeStart)).ToString("O", CultureInfo.InvariantCulture),
-            ["endsAt"] = e.Firing ? (now + Scale(4 * CorpusGenerator.Resend)).ToString("O", CultureInfo.InvariantCulture) : null,
-        }).ToArray());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/alerts") { Content = JsonContent.Create(new JsonObject { ["alerts"] = alerts }) };
+            var alerts = new JsonArray(batch.Select(e =>
+            {
+                var alert = new JsonObject
+                {
+                    ["labels"] = new JsonObject(e.Labels!.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
+                    ["startsAt"] = (origin + Scale(e.EpisodeStart)).ToString("O", CultureInfo.InvariantCulture),
+                    ["endsAt"] = e.Firing ? endsAt : now.ToString("O", CultureInfo.InvariantCulture),
+                };
+                if (path == "api/v1/alerts") alert["status"] = e.Firing ? "firing" : "resolved";
+                return (JsonNode)alert;
+            }).ToArray());
+            body = path == "api/v1/alerts" ? new JsonObject { ["alerts"] = alerts } : alerts;
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         request.Headers.Authorization = new("Bearer", _key);
         using var response = await http.SendAsync(request, cancel);
-        var body = await response.Content.ReadAsStringAsync(cancel);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST alerts: {(int)response.StatusCode} {body}");
-        using var json = JsonDocument.Parse(body);
+        var answer = await response.Content.ReadAsStringAsync(cancel);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {answer}");
+        using var json = JsonDocument.Parse(answer);
         return json.RootElement.GetProperty("alerts").EnumerateArray().Select(a => new Receipt(
             a.GetProperty("fingerprint").GetString()!,
             a.TryGetProperty("incidentId", out var incident) && incident.ValueKind == JsonValueKind.String ? incident.GetString() : null,
