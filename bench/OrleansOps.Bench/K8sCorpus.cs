@@ -9,7 +9,7 @@ namespace OrleansOps.Bench;
 /// </summary>
 public sealed class K8sCorpusGenerator(int seed)
 {
-    public static readonly TimeSpan Span = TimeSpan.FromMinutes(36);
+    public static readonly TimeSpan Span = TimeSpan.FromMinutes(40);
     /// <summary>Prometheus re-sends every firing alert to the Alertmanager about once a minute.</summary>
     public static readonly TimeSpan Resend = TimeSpan.FromMinutes(1);
 
@@ -40,6 +40,8 @@ public sealed class K8sCorpusGenerator(int seed)
     /// <summary>Root failures (other than the deliberate overlaps) start at least this far apart.</summary>
     private static readonly TimeSpan RootSpacing = TimeSpan.FromSeconds(45);
     private const int MaxPlacementAttempts = 400;
+    /// <summary>A service's SLO burn alert outlives its errors by up to two minutes (the burn rate lags): its failure lasts that long.</summary>
+    private static readonly TimeSpan SloTail = TimeSpan.FromMinutes(2);
 
     private sealed record Node(string Name, string Zone, int Index, string Ip, string ExporterPod);
     private sealed record App(string Id, string Role, string Namespace, int Port, List<string> Nodes, List<string> DependsOn, string Hash, string RestartHash);
@@ -274,6 +276,17 @@ public sealed class K8sCorpusGenerator(int seed)
     private bool Failing(string service, TimeSpan start, TimeSpan end, string cluster, TimeSpan margin) =>
         _episodes.Any(e => e.Cluster != cluster && e.Subject == service && ServiceFails(e) && Overlap(e, start, end, margin));
 
+    /// <summary>
+    /// Whether <paramref name="service"/> has error or critical alerts of another cluster (any kind, a node's failure
+    /// included) within <paramref name="margin"/> of the span: the same alert of one service from two causes at once
+    /// is one failure to anyone watching.
+    /// </summary>
+    private bool StrongElsewhere(string service, TimeSpan start, TimeSpan end, string cluster, TimeSpan margin) =>
+        _episodes.Any(e => e.Cluster != cluster && !IsBackground(e) && e.Cluster != "maintenance" && e.Subject == service && e.Strong && Overlap(e, start, end, margin));
+
+    private bool StrongStartsIn(string service, TimeSpan from, TimeSpan to, string cluster) =>
+        _episodes.Any(e => e.Cluster != cluster && !IsBackground(e) && e.Cluster != "maintenance" && e.Subject == service && e.Strong && e.Start >= from && e.Start <= to);
+
     private bool StartsFailing(string service, TimeSpan from, TimeSpan to, string cluster) =>
         _episodes.Any(e => e.Cluster != cluster && e.Subject == service && ServiceFails(e) && e.Start >= from && e.Start <= to);
 
@@ -282,15 +295,17 @@ public sealed class K8sCorpusGenerator(int seed)
 
     /// <summary>
     /// Whether a service-level failure can strike <paramref name="service"/> from <paramref name="start"/> to
-    /// <paramref name="end"/> without its truth being in doubt: not under maintenance, not failing or failed within five
-    /// minutes from another service-level failure (a relapse; a store's pod lost with its node is the node's), no direct
-    /// upstream failing then (its errors would read as that failure's cascade), and no direct dependant starting to fail
-    /// while it fails or shortly before (they would read as its cascade).
+    /// <paramref name="end"/> without its truth being in doubt: not under maintenance, no error or critical alert of it
+    /// from another cause within three minutes (a node's failure included), not failing or failed within five minutes
+    /// from another service-level failure (a relapse), no error or critical alert of a direct upstream then (of any
+    /// cause: its errors would read as that failure's cascade), and no direct dependant starting to fail while it fails
+    /// or shortly before (they would read as its cascade).
     /// </summary>
     private bool RootFits(App app, TimeSpan start, TimeSpan end, string cluster) =>
         !UnderMaintenance(app.Id, start, end)
+        && !StrongElsewhere(app.Id, start, end, cluster, Near)
         && !_episodes.Any(e => e.Cluster != cluster && e.Subject == app.Id && e.Strong && _kindOf[e.Cluster] is "database" or "deploy" or "unrelated" && Overlap(e, start, end, Relapse))
-        && !app.DependsOn.Any(u => Failing(u, start, end, cluster, ShowsPastRecovery))
+        && !app.DependsOn.Any(u => StrongElsewhere(u, start, end, cluster, ShowsPastRecovery))
         && !_apps.Where(d => d.DependsOn.Contains(app.Id)).Any(d => StartsFailing(d.Id, start - Near, end + ShowsPastRecovery, cluster));
 
     private bool DependsOn(string service, string upstream) => _app[service].DependsOn.Any(u => u == upstream || DependsOn(u, upstream));
@@ -422,10 +437,12 @@ public sealed class K8sCorpusGenerator(int seed)
             foreach (var (app, pod) in PodsOn(node.Name, at).ToList())
             {
                 if (!PodFree(app.Id, node.Name, at, end, failure.Id)) continue;
-                // A service failing for another reason already, or whose direct upstream is (its errors would read as that
-                // failure's cascade): its pod's loss shows as the target and the pod, not as errors.
+                // A service failing for another reason already, one whose direct upstream has errors of another cause (its
+                // errors would read as that failure's cascade), or one whose direct dependant starts failing about then
+                // (theirs would read as its cascade): its pod's loss shows as the target and the pod, not as errors.
                 var failingElsewhere = Failing(app.Id, at, end, failure.Id, ShowsPastRecovery)
-                    || app.DependsOn.Any(u => Failing(u, at, end, failure.Id, ShowsPastRecovery));
+                    || app.DependsOn.Any(u => StrongElsewhere(u, at, end, failure.Id, ShowsPastRecovery))
+                    || _apps.Where(d => d.DependsOn.Contains(app.Id)).Any(d => StartsFailing(d.Id, at - Near, end + ShowsPastRecovery, failure.Id));
                 Add(new Episode(app.Id, node.Name, "pod", "TargetDown", "warning", AppLabels("TargetDown", "warning", pod), at + Seconds(15, 90), end + Seconds(10, 60), failure.Id));
                 if (_random.NextDouble() < (zone ? 0.5 : 0.7))
                     Add(new Episode(app.Id, node.Name, "pod", "KubePodNotReady", "warning", KsmPodLabels("KubePodNotReady", "warning", pod), at + Seconds(60, 120), end + Seconds(20, 60), failure.Id));
@@ -446,7 +463,7 @@ public sealed class K8sCorpusGenerator(int seed)
     {
         for (var attempt = 0; attempt < MaxPlacementAttempts; attempt++)
         {
-            var at = Minutes(6, 26);
+            var at = Minutes(6, 28);
             var duration = Seconds(180, 360);
             var zone = Pick(ZoneNames);
             var nodes = _nodes.Where(n => n.Zone == zone).ToList();
@@ -471,7 +488,7 @@ public sealed class K8sCorpusGenerator(int seed)
         {
             var first = Pick(_nodes);
             var second = Pick(_nodes);
-            var at = Minutes(2, 24);
+            var at = Minutes(2, 26);
             var later = at + Seconds(120, 360);
             var (d1, d2) = (Seconds(180, 420), Seconds(180, 420));
             if (first == second || !NodeFree(first.Name, at, at + d1, "twin-1") || !NodeFree(second.Name, later, later + d2, "twin-2")) continue;
@@ -488,8 +505,8 @@ public sealed class K8sCorpusGenerator(int seed)
     /// <summary>
     /// Node failures (7–9), database outages (4–6) and bad deploys (5–7), at moments at least 45 s apart (from each
     /// other and from the zone and twin failures), placed in time order so that each sees what happens before it. Each
-    /// moment takes a kind that still has failures to place (in random order) and tries subjects until one fits; a
-    /// moment where nothing fits is dropped, and spare moments make up for those.
+    /// moment tries the kinds that still have failures to place, the furthest behind its count first, and subjects until
+    /// one fits; a moment where nothing fits is dropped, and spare moments make up for those.
     /// </summary>
     private void RootFailures()
     {
@@ -498,7 +515,7 @@ public sealed class K8sCorpusGenerator(int seed)
         var moments = new List<TimeSpan>();
         for (var attempt = 0; attempt < MaxPlacementAttempts && moments.Count < targets.Values.Sum() + 12; attempt++)
         {
-            var at = Minutes(1, 30);
+            var at = Minutes(1, 33);
             if (taken.Concat(moments).Any(s => (s - at).Duration() < RootSpacing)) continue;
             moments.Add(at);
         }
@@ -506,7 +523,9 @@ public sealed class K8sCorpusGenerator(int seed)
         var placed = targets.Keys.ToDictionary(k => k, _ => 0);
         foreach (var at in moments)
         {
-            foreach (var kind in Sample(targets.Keys.Where(k => placed[k] < targets[k]).ToList(), targets.Count))
+            var order = targets.Keys.Where(k => placed[k] < targets[k]).Select(k => (k, tie: _random.NextDouble()))
+                .OrderBy(p => (double)placed[p.k] / targets[p.k]).ThenBy(p => p.tie).Select(p => p.k).ToList();
+            foreach (var kind in order)
             {
                 var id = $"{(kind == "database" ? "db" : kind)}-{placed[kind] + 1}";
                 var fits = false;
@@ -536,10 +555,12 @@ public sealed class K8sCorpusGenerator(int seed)
     /// <summary>
     /// (3) A data store down (one pod or all of them) for 3–7 minutes and its cascade along dependsOn, as in the dag
     /// corpus: each dependant is hit (0.8 from the store, 0.6 further) 5–120 s after its upstream, on each pod with
-    /// probability 0.8, some with latency warnings, front ends
-    /// with their SLO burning; a dependant failing already is not hit and the cascade does not pass through it. In about
-    /// a third of the outages the store's own alert comes late (its exporter's <c>for:</c> clause): 5–30 s after the
-    /// first dependant's error.
+    /// probability 0.8, some with latency warnings, front ends with their SLO burning. A dependant failing already (errors
+    /// of any cause, its pod on a failed node included) is not hit and the cascade does not pass through it; nor is one
+    /// where another cause begins within three minutes of the hit on one of its other direct upstreams or, as a
+    /// service-level failure, on one of its direct dependants (either would make the cause of its errors, or theirs, a
+    /// toss-up). In half the outages the store's own alert comes late (its exporter's <c>for:</c> clause): 5–30 s after
+    /// the first dependant's error.
     /// </summary>
     private bool TryDatabaseOutage(string id, TimeSpan at)
     {
@@ -548,7 +569,7 @@ public sealed class K8sCorpusGenerator(int seed)
         var end = at + duration;
         var whole = _random.NextDouble() < 0.5;
         var failing = whole ? store.Nodes.ToList() : [Pick(store.Nodes)];
-        var late = _random.NextDouble() < 0.35;
+        var late = _random.NextDouble() < 0.5;
         if (!RootFits(store, at, end, id) || !failing.All(n => PodFree(store.Id, n, at, end, id))) return false;
 
         var downAlert = Stores.First(s => s.Id == store.Id).DownAlert;
@@ -564,7 +585,11 @@ public sealed class K8sCorpusGenerator(int seed)
                 if (_random.NextDouble() >= (upstream == store.Id ? 0.8 : 0.6)) continue;
                 var start = upStart + Seconds(5, 120);
                 var stop = upEnd + Seconds(10, 60);
-                if (UnderMaintenance(dependant.Id, start, stop) || Failing(dependant.Id, start, stop, id, ShowsPastRecovery)) continue;
+                if (UnderMaintenance(dependant.Id, start, stop) || StrongElsewhere(dependant.Id, start, stop, id, ShowsPastRecovery)) continue;
+                // Another direct upstream that begins failing from another cause within three minutes would explain its errors
+                // as well (before, or just after as a late cause), and a dependant of its own that does would read as its cascade.
+                if (dependant.DependsOn.Any(u => u != upstream && StrongStartsIn(u, start - Near, start + Near, id))
+                    || _apps.Where(d => d.DependsOn.Contains(dependant.Id)).Any(d => StartsFailing(d.Id, start - Near, start + Near, id))) continue;
                 var hit = dependant.Nodes.Where(_ => _random.NextDouble() < 0.8).ToList();
                 if (hit.Count == 0) hit.Add(Pick(dependant.Nodes));
                 hit = hit.Where(n => PodFree(dependant.Id, n, start, stop, id)).ToList();
@@ -602,7 +627,7 @@ public sealed class K8sCorpusGenerator(int seed)
         var duration = Seconds(180, 420);
         var end = at + duration;
         var nodes = Sample(app.Nodes, _random.Next(1, Math.Min(3, app.Nodes.Count) + 1));
-        if (!RootFits(app, at, end, id) || !nodes.All(n => PodFree(app.Id, n, at, end, id))) return false;
+        if (!RootFits(app, at, end + SloTail, id) || !nodes.All(n => PodFree(app.Id, n, at, end, id))) return false;
 
         var hash = Name(9);
         var failure = NewFailure(id, "deploy", app.Id, at, $"bad rollout of {app.Id} ({app.Id}-{hash}), {duration.TotalMinutes:0.#} min");
@@ -649,8 +674,8 @@ public sealed class K8sCorpusGenerator(int seed)
                 var end = at + duration;
                 var touched = _episodes.Where(e => e.Cluster == other.Id && e.Subject.Length > 0).Select(e => e.Subject).Distinct().ToList();
                 var failing = _episodes.Where(e => e.Cluster == other.Id && e.Subject.Length > 0 && ServiceFails(e)).Select(e => e.Subject).Distinct().ToList();
-                if (at > TimeSpan.FromMinutes(31) || touched.Contains(app.Id) || app.Nodes.Any(other.Nodes.Contains)
-                    || failing.Any(f => DependsOn(app.Id, f) || DependsOn(f, app.Id)) || !RootFits(app, at, end, id)) continue;
+                if (at > TimeSpan.FromMinutes(34) || touched.Contains(app.Id) || app.Nodes.Any(other.Nodes.Contains)
+                    || failing.Any(f => DependsOn(app.Id, f) || DependsOn(f, app.Id)) || !RootFits(app, at, end + SloTail, id)) continue;
                 var hit = app.Nodes.Where(_ => _random.NextDouble() < 0.85).ToList();
                 if (hit.Count == 0) hit.Add(Pick(app.Nodes));
                 if (!hit.All(n => PodFree(app.Id, n, at, end, id))) continue;
@@ -677,7 +702,7 @@ public sealed class K8sCorpusGenerator(int seed)
     {
         var app = Pick(_apps);
         var nodeName = Pick(app.Nodes);
-        var at = Minutes(1, 30);
+        var at = Minutes(1, 33);
         var horizon = at + TimeSpan.FromMinutes(8);
         if (UnderMaintenance(app.Id, at, horizon) || !PodFree(app.Id, nodeName, at, horizon, id)) return false;
         var pod = PodAt(app.Id, nodeName, at);
