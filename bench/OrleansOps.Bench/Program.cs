@@ -38,7 +38,16 @@ correlation.SetAction(async (parse, cancel) =>
         Console.Error.WriteLine("--entangled is a variant of the dag corpus; it does not apply to --shape k8s");
         return 2;
     }
-    var range = parse.GetValue(seeds) is { } text ? SeedRange(text) : [parse.GetValue(seed)];
+    List<int> range;
+    try
+    {
+        range = parse.GetValue(seeds) is { } text ? SeedRange(text) : [parse.GetValue(seed)];
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
     var settings = new BenchSettings(
         parse.GetValue(groupBy)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         Duration(parse.GetValue(window)!), parse.GetValue(flapToggles), Duration(parse.GetValue(flapWindow)!), Duration(parse.GetValue(flapQuiet)!),
