@@ -24,7 +24,7 @@ public sealed record BenchSettings(
     /// <summary>Top-level <c>serviceLabels</c>: the labels that name an alert's service, first declared one wins.</summary>
     public static readonly IReadOnlyList<string> ServiceLabels = ["service", "app_kubernetes_io_name", "app", "job"];
     /// <summary><c>correlation.nodeLabels</c>: the labels that name an alert's node, first present one wins (an instance's :port stripped).</summary>
-    public static readonly IReadOnlyList<string> NodeLabels = ["node", "kubernetes_node", "instance", "host"];
+    public static readonly IReadOnlyList<string> NodeLabels = ["node", "kubernetes_node"];
 }
 
 /// <summary>What the server answered for one event: its fingerprint, incident and outcome.</summary>

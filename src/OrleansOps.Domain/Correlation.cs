@@ -274,7 +274,7 @@ public sealed class CorrelatorState
                     continue;
                 }
                 RecentResolves.Remove(alert.Fingerprint);
-                if (ResolvedIn.Remove(alert.Fingerprint, out var resolvedIn) && flapping.Toggles > 0 && ended >= now - flapping.Window) endedIn = (resolvedIn, ended);
+                if (ResolvedIn.Remove(alert.Fingerprint, out var resolvedIn) && flapping.Toggles > 0) endedIn = (resolvedIn, ended);
             }
             if (!replanning && !Suppressed.ContainsKey(alert.Fingerprint)) changed |= Toggle(alert.Fingerprint, now, flapping);
             // Suppression holds back alerts that are not already part of an open incident: it prevents incidents and
@@ -312,13 +312,13 @@ public sealed class CorrelatorState
                 routes.Add(new Route(index, "", alert, RouteKind.Suppressed, null, flap));
                 continue;
             }
-            if (endedIn is var (previous, endedAt))
+            if (endedIn is var (previous, endedAt) && FlappingPace(alert.Fingerprint, flapping) is { } pace)
             {
-                // Back within the flapping window of its own resolve: the problem it ended was not over. Its incident
-                // opens again, so that a flapping alert has one incident before it is held, not one per burst.
+                // Back at a flapping pace after its own resolve: the problem it ended was not over. Its incident opens
+                // again, so that a flapping alert has one incident before it is held, not one per burst.
                 OpenGroups[groupKey] = previous;
                 Groups[groupKey] = new GroupLife();
-                Join(previous, $"flapping: {alert.Name} fired again {Ago(now - endedAt)} after it resolved here (flapping window {Durations.Format(flapping.Window)})", reopens: true);
+                Join(previous, $"flapping: {alert.Name} fired again {Ago(now - endedAt)} after it resolved here (fired, resolved and fired again within {Ago(pace)})", reopens: true);
                 Count(alert, groupKey);
                 continue;
             }
@@ -403,6 +403,16 @@ public sealed class CorrelatorState
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether the alert's last three state changes (it fired, resolved, and fires now) came at the pace that, kept up,
+    /// exceeds the flapping threshold within its window: a failure that lasted minutes and a new one minutes later is two
+    /// occurrences, a probe failing and passing within seconds is one.
+    /// </summary>
+    /// <returns>The span of those three changes, or null when they were slower.</returns>
+    private TimeSpan? FlappingPace(string fingerprint, FlappingPolicy flapping) =>
+        Toggles.TryGetValue(fingerprint, out var times) && times.Count >= 3 && times[^1] - times[^3] is var span
+        && span <= 2 * flapping.Window / (flapping.Toggles + 1) ? span : null;
 
     /// <summary>When a flapping alert counts as stable again, or null when it is not flapping at <paramref name="now"/>.</summary>
     private DateTimeOffset? FlappingUntil(string fingerprint, DateTimeOffset now, FlappingPolicy flapping)

@@ -94,10 +94,20 @@ public sealed class InhibitionTests
 
         Assert.Equal(("inc-1", RouteKind.Opened), (first.IncidentId, first.Kind));
         Assert.Equal(("inc-1", RouteKind.Grouped, true), (back.IncidentId, back.Kind, back.Reopens));
-        Assert.Equal("flapping: ReadinessProbeFailed fired again 30s after it resolved here (flapping window 10m)", back.Rule);
+        Assert.Equal("flapping: ReadinessProbeFailed fired again 30s after it resolved here (fired, resolved and fired again within 60s)", back.Rule);
         Assert.Equal(CorrelationRelation.Flapping, CorrelationRelation.Of(back.Rule));
         Assert.Equal((RouteKind.Suppressed, SuppressionReason.FlappingKind), (flapped.Kind, flapped.SuppressedBy!.Kind));
         Assert.Equal(1, ids);
+
+        // A failure of minutes, and the same alert back minutes after it ended, is another occurrence: a new incident.
+        var (failure, relapse) = (new CorrelatorState(), 0);
+        foreach (var (a, second) in new[] { (FiringFrom(0), 0), (ResolvedAt(300), 300), (FiringFrom(480), 480) })
+        {
+            var route = failure.Plan("acme", "api", [a with { ReceivedAt = Alerts.T0.AddSeconds(second) }], ["alertname"], () => $"f-{++relapse}", flapping: flapping).Routes.Single();
+            failure.Settle(route, AlertOutcome.Applied);
+            if (route.Kind == RouteKind.Resolve) failure.Forget(route.IncidentId);
+            if (second == 480) Assert.Equal(("f-2", RouteKind.Opened), (route.IncidentId, route.Kind));
+        }
 
         // Its resolve ends the hold; back after the flapping window, it is a new occurrence: a new incident.
         Assert.Null(Plan(ResolvedAt(3600), 3600));
