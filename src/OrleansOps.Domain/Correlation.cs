@@ -479,9 +479,14 @@ public sealed class CorrelatorState
         var weaker = alert.Severity > symptomSeverity;
         var nodeSince = weaker && symptomWait > TimeSpan.Zero ? now - symptomWait : since;
         bool Fails(PlacedAlert p) => p.Severity <= symptomSeverity && p.Severity <= alert.Severity;
-        var failingNode = node is null ? null
-            : _shared is { } shared ? shared.OnNode(node, nodeSince, Fails)
-            : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
+        var failedNode = node;
+        (string IncidentId, string Service, DateTimeOffset At)? failingNode = null;
+        if (node is not null)
+            failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails)
+                : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
+        // An alert that names no node (kube-state-metrics' pod alerts) relates to a failure on a node its service runs on.
+        else if (_shared?.OnNodesOf(service, nodeSince, Fails) is var (onNode, incident, failed, at))
+            (failedNode, failingNode) = (onNode, (incident, failed, at));
         // A zone's failure relates what fires in it; an alert about the whole zone relates to failures on its nodes, of
         // any severity (the zone's unreachability is what they were the first signs of).
         var zone = _shared?.ZoneOf(alert);
@@ -500,6 +505,7 @@ public sealed class CorrelatorState
         if (failingNode is var (nodeIncident, nodeService, nodeAt))
             candidates.Add((nodeIncident, nodeAt, nodeService == service
                 ? $"time window: {service} node {node} failed in this incident {Ago(now - nodeAt)} ago {within}"
+                : node is null ? $"node: {failedNode}, which {service} runs on, failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"
                 : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"));
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
             candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}"));
@@ -833,6 +839,7 @@ public sealed class SharedFailures
     private AccountConfig? _configuredBy;
     private IReadOnlyDictionary<string, string> _zoneOfNode = new Dictionary<string, string>();
     private IReadOnlyList<string> _zoneLabels = AccountConfig.DefaultZoneLabels;
+    private IReadOnlyDictionary<string, IReadOnlyList<string>> _nodesOf = new Dictionary<string, IReadOnlyList<string>>();
 
     /// <summary>Every service's placed alerts, as an activation finds them.</summary>
     public static SharedFailures Of(IEnumerable<KeyValuePair<string, CorrelatorState>> services)
@@ -851,6 +858,7 @@ public sealed class SharedFailures
         if (ReferenceEquals(config, _configuredBy)) return;
         _configuredBy = config;
         _zoneLabels = config.ZoneLabels;
+        _nodesOf = config.Services.Where(s => s.Nodes.Count > 0).ToDictionary(s => s.Id, s => s.Nodes, StringComparer.Ordinal);
         _zoneOfNode = config.Zones.SelectMany(z => z.Value.Select(node => (node, zone: z.Key))).ToDictionary(p => p.node, p => p.zone, StringComparer.Ordinal);
     }
 
@@ -878,6 +886,16 @@ public sealed class SharedFailures
     /// <summary>The latest alert on <paramref name="node"/> since <paramref name="since"/> that <paramref name="fails"/> says is a failure.</summary>
     public (string IncidentId, string Service, DateTimeOffset At)? OnNode(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
         Latest(node, since, fails);
+
+    /// <summary>The latest failure on any node <paramref name="service"/> is declared to run on, and which node it was.</summary>
+    public (string Node, string IncidentId, string Service, DateTimeOffset At)? OnNodesOf(string service, DateTimeOffset since, Func<PlacedAlert, bool> fails)
+    {
+        (string, string, string, DateTimeOffset)? latest = null;
+        foreach (var node in _nodesOf.GetValueOrDefault(service) ?? [])
+            if (Latest(node, since, fails) is var (incidentId, failedService, at) && (latest is null || at > latest.Value.Item4))
+                latest = (node, incidentId, failedService, at);
+        return latest;
+    }
 
     /// <summary>The latest failure of the whole <paramref name="zone"/> (an alert naming the zone and no node).</summary>
     public (string IncidentId, string Service, DateTimeOffset At)? OfZone(string zone, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>

@@ -426,6 +426,30 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void An_alert_that_names_no_node_relates_to_a_failure_on_a_node_its_service_is_declared_to_run_on()
+    {
+        var config = new AccountConfig
+        {
+            Id = "acme",
+            Name = "Acme",
+            Services = [new ServiceDefinition { Id = "auth", Nodes = ["worker-a-1", "worker-b-2"] }, new ServiceDefinition { Id = "billing", Nodes = ["worker-c-1"] }],
+        };
+        var shared = new SharedFailures();
+        shared.Configure(config);
+        var ids = Ids("inc-node", "inc-billing");
+        Route Plan(string service, NormalizedAlert alert) => Assert.Single(new CorrelatorState().Plan("acme", service, [alert with { Service = service }],
+            ByAlertnameAndNode, ids, window: Window, symptomSeverity: Severity.Sev2, symptomWait: SymptomWait, shared: shared).Routes);
+        NormalizedAlert PodNotReady(TimeSpan after) => At(Alerts.Firing("KubePodNotReady", Severity.Sev3), after);
+
+        Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
+        var authPod = Plan("auth", PodNotReady(TimeSpan.FromSeconds(20)));
+        var billingPod = Plan("billing", PodNotReady(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(("inc-node", "node: worker-b-2, which auth runs on, failed in this incident (node-exporter) 20s ago (window 5m)"), (authPod.IncidentId, authPod.Rule));
+        Assert.Equal(RouteKind.Suppressed, billingPod.Kind); // a warning with nothing to relate to waits for its failure
+    }
+
+    [Fact]
     public void A_node_in_two_zones_is_refused()
     {
         var config = new AccountConfig
