@@ -482,7 +482,7 @@ public sealed class CorrelatorState
         var failedNode = node;
         (string IncidentId, string Service, DateTimeOffset At)? failingNode = null;
         if (node is not null)
-            failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails)
+            failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails, service)
                 : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
         // An alert that names no node (kube-state-metrics' pod alerts) relates to a failure on a node its service runs on.
         else if (_shared?.OnNodesOf(service, nodeSince, Fails) is var (onNode, incident, failed, at))
@@ -494,7 +494,9 @@ public sealed class CorrelatorState
             : node is null ? Later(_shared!.OfZone(zone, nodeSince, Fails), _shared.InZone(zone, nodeSince, p => p.Severity <= symptomSeverity))
             : _shared!.OfZone(zone, nodeSince, Fails);
         var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
-        if (Latest(p => p.Name == name) is { } family)
+        // A machine's alert on another machine is another machine's failure, not this one spreading; nor is an
+        // exporter a service whose failures belong together (below).
+        if (_shared?.IsInfrastructure(service) != true && Latest(p => p.Name == name) is { } family)
             candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}"));
         if (weaker && failingNode is null && failingZone is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
@@ -510,7 +512,7 @@ public sealed class CorrelatorState
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
             candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}"));
         // The broadest relation last: of equal times, the first candidate wins.
-        if (!weaker && Latest(p => p.Severity <= symptomSeverity) is { } failing)
+        if (!weaker && _shared?.IsInfrastructure(service) != true && Latest(p => p.Severity <= symptomSeverity) is { } failing)
             candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}"));
         return Best();
 
@@ -840,6 +842,7 @@ public sealed class SharedFailures
     private IReadOnlyDictionary<string, string> _zoneOfNode = new Dictionary<string, string>();
     private IReadOnlyList<string> _zoneLabels = AccountConfig.DefaultZoneLabels;
     private IReadOnlyDictionary<string, IReadOnlyList<string>> _nodesOf = new Dictionary<string, IReadOnlyList<string>>();
+    private HashSet<string> _declared = [];
 
     /// <summary>Every service's placed alerts, as an activation finds them.</summary>
     public static SharedFailures Of(IEnumerable<KeyValuePair<string, CorrelatorState>> services)
@@ -859,6 +862,7 @@ public sealed class SharedFailures
         _configuredBy = config;
         _zoneLabels = config.ZoneLabels;
         _nodesOf = config.Services.Where(s => s.Nodes.Count > 0).ToDictionary(s => s.Id, s => s.Nodes, StringComparer.Ordinal);
+        _declared = config.Services.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         _zoneOfNode = config.Zones.SelectMany(z => z.Value.Select(node => (node, zone: z.Key))).ToDictionary(p => p.node, p => p.zone, StringComparer.Ordinal);
     }
 
@@ -884,26 +888,26 @@ public sealed class SharedFailures
     }
 
     /// <summary>The latest alert on <paramref name="node"/> since <paramref name="since"/> that <paramref name="fails"/> says is a failure.</summary>
-    public (string IncidentId, string Service, DateTimeOffset At)? OnNode(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
-        Latest(node, since, fails);
+    public (string IncidentId, string Service, DateTimeOffset At)? OnNode(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking) =>
+        Latest(node, since, fails, asking);
 
     /// <summary>The latest failure on any node <paramref name="service"/> is declared to run on, and which node it was.</summary>
     public (string Node, string IncidentId, string Service, DateTimeOffset At)? OnNodesOf(string service, DateTimeOffset since, Func<PlacedAlert, bool> fails)
     {
         (string, string, string, DateTimeOffset)? latest = null;
         foreach (var node in _nodesOf.GetValueOrDefault(service) ?? [])
-            if (Latest(node, since, fails) is var (incidentId, failedService, at) && (latest is null || at > latest.Value.Item4))
+            if (Latest(node, since, fails, service) is var (incidentId, failedService, at) && (latest is null || at > latest.Value.Item4))
                 latest = (node, incidentId, failedService, at);
         return latest;
     }
 
     /// <summary>The latest failure of the whole <paramref name="zone"/> (an alert naming the zone and no node).</summary>
     public (string IncidentId, string Service, DateTimeOffset At)? OfZone(string zone, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
-        Latest(ZoneKey(zone), since, fails);
+        Latest(ZoneKey(zone), since, fails, asking: "");
 
     /// <summary>The latest failure on any node of <paramref name="zone"/>.</summary>
     public (string IncidentId, string Service, DateTimeOffset At)? InZone(string zone, DateTimeOffset since, Func<PlacedAlert, bool> fails) =>
-        Latest(InZoneKey(zone), since, fails);
+        Latest(InZoneKey(zone), since, fails, asking: "");
 
     /// <summary>The incident is resolved: nothing relates to it any more.</summary>
     public void Forget(string incidentId)
@@ -922,14 +926,29 @@ public sealed class SharedFailures
     private static string ZoneKey(string zone) => "\u0001zone\u0001" + zone;
     private static string InZoneKey(string zone) => "\u0001in-zone\u0001" + zone;
 
-    private (string IncidentId, string Service, DateTimeOffset At)? Latest(string resource, DateTimeOffset since, Func<PlacedAlert, bool> fails)
+    /// <summary>
+    /// The latest failure kept under <paramref name="resource"/> that <paramref name="asking"/> may relate to: its own
+    /// service's, or the machine's own (see <see cref="IsInfrastructure"/>); an infrastructure alert relates to any.
+    /// A node runs many services, and one service's failure there (its database down) says nothing about another's.
+    /// </summary>
+    private (string IncidentId, string Service, DateTimeOffset At)? Latest(string resource, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking)
     {
         if (!_byResource.TryGetValue(resource, out var placed)) return null;
+        var anyService = _declared.Count == 0 || IsInfrastructure(asking);
         (string, string, DateTimeOffset)? latest = null;
         foreach (var (incidentId, service, alert) in placed)
-            if (alert.At >= since && (latest is null || alert.At > latest.Value.Item3) && fails(alert)) latest = (incidentId, service, alert.At);
+            if (alert.At >= since && (latest is null || alert.At > latest.Value.Item3) && fails(alert)
+                && (anyService || service == asking || IsInfrastructure(service)))
+                latest = (incidentId, service, alert.At);
         return latest;
     }
+
+    /// <summary>
+    /// Whether alerts of <paramref name="service"/> are about the machines rather than a service of the account: when the
+    /// account declares its services, an undeclared one is an exporter's (node-exporter, kube-state-metrics, a probe).
+    /// An account that declares none relates every service's failures on a node.
+    /// </summary>
+    public bool IsInfrastructure(string service) => _declared.Count > 0 && !_declared.Contains(service);
 
     private List<(string IncidentId, string Service, PlacedAlert Alert)> List(string resource)
     {

@@ -336,6 +336,37 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void On_an_account_that_declares_its_services_a_node_relates_them_only_through_the_machines_own_failure()
+    {
+        var shared = new SharedFailures();
+        shared.Configure(new AccountConfig
+        {
+            Id = "acme",
+            Name = "Acme",
+            Services = [new ServiceDefinition { Id = "auth" }, new ServiceDefinition { Id = "orders" }],
+        });
+        var states = new Dictionary<string, CorrelatorState>();
+        var ids = Ids("inc-orders", "inc-auth", "inc-node-2", "inc-node-3");
+        Route Plan(string service, NormalizedAlert alert)
+        {
+            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
+            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
+                window: Window, symptomSeverity: Severity.Sev2, shared: shared).Routes);
+        }
+
+        Plan("orders", Failure("HighErrorRate", "worker-1", TimeSpan.Zero)); // its database is down, not its node
+        var authOnIt = Plan("auth", Failure("TargetDown", "worker-1", TimeSpan.FromSeconds(10)));
+        Plan("node-exporter", Failure("NodeDown", "worker-2", TimeSpan.FromSeconds(20)));
+        var authOnDeadNode = Plan("auth", Failure("HighErrorRate", "worker-2", TimeSpan.FromSeconds(30)));
+        var anotherNode = Plan("node-exporter", Failure("NodeDown", "worker-3", TimeSpan.FromSeconds(80)));
+
+        Assert.Equal(("inc-auth", RouteKind.Opened), (authOnIt.IncidentId, authOnIt.Kind));
+        Assert.Equal(("inc-node-2", RouteKind.Grouped), (authOnDeadNode.IncidentId, authOnDeadNode.Kind));
+        // Two machines failing a minute apart are two failures: a machine's alert name is no relation across machines.
+        Assert.Equal(("inc-node-3", RouteKind.Opened), (anotherNode.IncidentId, anotherNode.Kind));
+    }
+
+    [Fact]
     public void The_node_state_an_activation_rebuilds_from_the_services_relates_as_the_one_it_replaces()
     {
         var nodes = new SharedFailures();
