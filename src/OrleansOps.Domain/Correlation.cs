@@ -482,17 +482,17 @@ public sealed class CorrelatorState
         var failedNode = node;
         (string IncidentId, string Service, DateTimeOffset At)? failingNode = null;
         if (node is not null)
-            failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails, service)
+            failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails, service, machineSince: since)
                 : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
         // An alert that names no node (kube-state-metrics' pod alerts) relates to a failure on a node its service runs on.
-        else if (_shared?.OnNodesOf(service, nodeSince, Fails) is var (onNode, incident, failed, at))
+        else if (_shared?.OnNodesOf(service, nodeSince, Fails, machineSince: since) is var (onNode, incident, failed, at))
             (failedNode, failingNode) = (onNode, (incident, failed, at));
         // A zone's failure relates what fires in it; an alert about the whole zone relates to failures on its nodes, of
         // any severity (the zone's unreachability is what they were the first signs of).
         var zone = _shared?.ZoneOf(alert);
         var failingZone = zone is null ? null
-            : node is null ? Later(_shared!.OfZone(zone, nodeSince, Fails), _shared.InZone(zone, nodeSince, p => p.Severity <= symptomSeverity))
-            : _shared!.OfZone(zone, nodeSince, Fails);
+            : node is null ? Later(_shared!.OfZone(zone, since, Fails), _shared.InZone(zone, since, p => p.Severity <= symptomSeverity))
+            : _shared!.OfZone(zone, since, Fails);
         var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
         // A machine's alert on another machine is another machine's failure, not this one spreading; nor is an
         // exporter a service whose failures belong together (below).
@@ -888,15 +888,17 @@ public sealed class SharedFailures
     }
 
     /// <summary>The latest alert on <paramref name="node"/> since <paramref name="since"/> that <paramref name="fails"/> says is a failure.</summary>
-    public (string IncidentId, string Service, DateTimeOffset At)? OnNode(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking) =>
-        Latest(node, since, fails, asking);
+    public (string IncidentId, string Service, DateTimeOffset At)? OnNode(string node, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking,
+        DateTimeOffset? machineSince = null) =>
+        Latest(node, since, fails, asking, machineSince);
 
     /// <summary>The latest failure on any node <paramref name="service"/> is declared to run on, and which node it was.</summary>
-    public (string Node, string IncidentId, string Service, DateTimeOffset At)? OnNodesOf(string service, DateTimeOffset since, Func<PlacedAlert, bool> fails)
+    public (string Node, string IncidentId, string Service, DateTimeOffset At)? OnNodesOf(string service, DateTimeOffset since, Func<PlacedAlert, bool> fails,
+        DateTimeOffset? machineSince = null)
     {
         (string, string, string, DateTimeOffset)? latest = null;
         foreach (var node in _nodesOf.GetValueOrDefault(service) ?? [])
-            if (Latest(node, since, fails, service) is var (incidentId, failedService, at) && (latest is null || at > latest.Value.Item4))
+            if (Latest(node, since, fails, service, machineSince) is var (incidentId, failedService, at) && (latest is null || at > latest.Value.Item4))
                 latest = (node, incidentId, failedService, at);
         return latest;
     }
@@ -930,16 +932,23 @@ public sealed class SharedFailures
     /// The latest failure kept under <paramref name="resource"/> that <paramref name="asking"/> may relate to: its own
     /// service's, or the machine's own (see <see cref="IsInfrastructure"/>); an infrastructure alert relates to any.
     /// A node runs many services, and one service's failure there (its database down) says nothing about another's.
+    /// The machine's own failure counts from <paramref name="machineSince"/> when given (the whole window: a machine
+    /// that is down explains whatever fires on it, however late its alert rules notice), the others from
+    /// <paramref name="since"/>.
     /// </summary>
-    private (string IncidentId, string Service, DateTimeOffset At)? Latest(string resource, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking)
+    private (string IncidentId, string Service, DateTimeOffset At)? Latest(
+        string resource, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking, DateTimeOffset? machineSince = null)
     {
         if (!_byResource.TryGetValue(resource, out var placed)) return null;
         var anyService = _declared.Count == 0 || IsInfrastructure(asking);
         (string, string, DateTimeOffset)? latest = null;
         foreach (var (incidentId, service, alert) in placed)
-            if (alert.At >= since && (latest is null || alert.At > latest.Value.Item3) && fails(alert)
-                && (anyService || service == asking || IsInfrastructure(service)))
+        {
+            var machine = IsInfrastructure(service);
+            if (alert.At >= (machine ? machineSince ?? since : since) && (latest is null || alert.At > latest.Value.Item3) && fails(alert)
+                && (anyService || service == asking || machine))
                 latest = (incidentId, service, alert.At);
+        }
         return latest;
     }
 

@@ -367,6 +367,29 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void A_machine_that_is_down_explains_a_warning_on_it_however_late_while_a_services_failure_only_one_close_to_it()
+    {
+        var shared = new SharedFailures();
+        shared.Configure(new AccountConfig { Id = "acme", Name = "Acme", Services = [new ServiceDefinition { Id = "auth" }, new ServiceDefinition { Id = "orders" }] });
+        var states = new Dictionary<string, CorrelatorState>();
+        var ids = Ids("inc-node", "inc-orders");
+        Route Plan(string service, NormalizedAlert alert)
+        {
+            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
+            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
+                window: Window, symptomSeverity: Severity.Sev2, symptomWait: SymptomWait, shared: shared).Routes);
+        }
+
+        Plan("node-exporter", Failure("NodeDown", "worker-1", TimeSpan.Zero));
+        var lateTargetDown = Plan("auth", Warning("TargetDown", "worker-1", TimeSpan.FromMinutes(2)));
+        Plan("orders", Failure("HighErrorRate", "worker-2", TimeSpan.FromMinutes(3)));
+        var lateWarning = Plan("orders", Warning("DiskSpaceLow", "worker-2", TimeSpan.FromMinutes(5)));
+
+        Assert.Equal(("inc-node", RouteKind.Grouped), (lateTargetDown.IncidentId, lateTargetDown.Kind));
+        Assert.Equal(RouteKind.Suppressed, lateWarning.Kind); // beyond the symptom wait of a service's failure: waits for its own
+    }
+
+    [Fact]
     public void The_node_state_an_activation_rebuilds_from_the_services_relates_as_the_one_it_replaces()
     {
         var nodes = new SharedFailures();
