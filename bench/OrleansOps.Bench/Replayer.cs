@@ -102,6 +102,7 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
                 ["groupBy"] = new JsonArray(settings.GroupBy.Select(g => (JsonNode)g!).ToArray()),
                 ["window"] = settings.Window > TimeSpan.Zero ? Real(settings.Window) : null,
                 ["symptomSeverity"] = settings.SymptomSeverity,
+                ["sameService"] = true,
                 ["symptomWait"] = settings.SymptomWait > TimeSpan.Zero ? Real(settings.SymptomWait) : null,
                 ["flapping"] = settings.FlapToggles <= 0 ? null : new JsonObject
                 {

@@ -69,6 +69,8 @@ public sealed partial class AccountConfigDocument
         public string? StormWindow { get; set; }
         /// <summary>How often an inhibited alert is checked again; default <c>1m</c>.</summary>
         public string? InhibitionRecheck { get; set; }
+        /// <summary>Whether a failure of a service takes its other failures within the window, whatever their names; default false.</summary>
+        public bool? SameService { get; set; }
     }
 
     public sealed class FlappingDocument
@@ -251,6 +253,7 @@ public sealed partial class AccountConfigDocument
             ZoneLabels = Correlation?.ZoneLabels ?? AccountConfig.DefaultZoneLabels,
             StormWindow = Duration(Correlation?.StormWindow, "correlation.stormWindow", errors) ?? TimeSpan.FromMinutes(1),
             InhibitionRecheck = Duration(Correlation?.InhibitionRecheck, "correlation.inhibitionRecheck", errors) ?? TimeSpan.FromMinutes(1),
+            SameServiceRelation = Correlation?.SameService ?? false,
             Zones = (Zones ?? []).ToDictionary(z => z.Key, z => (IReadOnlyList<string>)z.Value, StringComparer.Ordinal),
         };
         if (Id is null) errors.Add("id: required");
@@ -291,6 +294,7 @@ public sealed partial class AccountConfigDocument
             ZoneLabels = config.ZoneLabels.SequenceEqual(AccountConfig.DefaultZoneLabels) ? null : config.ZoneLabels.ToList(),
             StormWindow = config.StormWindow != TimeSpan.FromMinutes(1) ? Durations.Format(config.StormWindow) : null,
             InhibitionRecheck = config.InhibitionRecheck != TimeSpan.FromMinutes(1) ? Durations.Format(config.InhibitionRecheck) : null,
+            SameService = config.SameServiceRelation ? true : null,
         },
         Zones = config.Zones.Count == 0 ? null : config.Zones.ToDictionary(z => z.Key, z => z.Value.ToList()),
         ServiceLabels = config.ServiceLabels.SequenceEqual(AccountConfig.DefaultServiceLabels) ? null : config.ServiceLabels.ToList(),

@@ -135,6 +135,8 @@ public sealed record AccountConfig
     [Id(21)] public TimeSpan StormWindow { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>How long an inhibited alert waits before it is checked again against the account's firing sources.</summary>
     [Id(22)] public TimeSpan InhibitionRecheck { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Whether a failure of a service takes its other failures within the window, whatever their names.</summary>
+    [Id(23)] public bool SameServiceRelation { get; init; }
 
     public static readonly IReadOnlyList<string> DefaultServiceLabels = ["service"];
 

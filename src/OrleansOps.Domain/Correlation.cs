@@ -512,7 +512,7 @@ public sealed class CorrelatorState
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
             candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}"));
         // The broadest relation last: of equal times, the first candidate wins.
-        if (!weaker && _shared?.IsInfrastructure(service) != true && Latest(p => p.Severity <= symptomSeverity) is { } failing)
+        if (!weaker && _shared is { SameService: true } && !_shared.IsInfrastructure(service) && Latest(p => p.Severity <= symptomSeverity) is { } failing)
             candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}"));
         return Best();
 
@@ -844,6 +844,9 @@ public sealed class SharedFailures
     private IReadOnlyDictionary<string, IReadOnlyList<string>> _nodesOf = new Dictionary<string, IReadOnlyList<string>>();
     private HashSet<string> _declared = [];
 
+    /// <summary>The account's <see cref="AccountConfig.SameServiceRelation"/>.</summary>
+    public bool SameService { get; private set; }
+
     /// <summary>Every service's placed alerts, as an activation finds them.</summary>
     public static SharedFailures Of(IEnumerable<KeyValuePair<string, CorrelatorState>> services)
     {
@@ -863,6 +866,7 @@ public sealed class SharedFailures
         _zoneLabels = config.ZoneLabels;
         _nodesOf = config.Services.Where(s => s.Nodes.Count > 0).ToDictionary(s => s.Id, s => s.Nodes, StringComparer.Ordinal);
         _declared = config.Services.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        SameService = config.SameServiceRelation;
         _zoneOfNode = config.Zones.SelectMany(z => z.Value.Select(node => (node, zone: z.Key))).ToDictionary(p => p.node, p => p.zone, StringComparer.Ordinal);
     }
 

@@ -295,11 +295,19 @@ public sealed class CorrelatorWindowAndTopologyTests
     {
         var state = new CorrelatorState();
         var ids = Ids("inc-1", "inc-2", "inc-3");
-        PlanOne(state, Failure("Down", "a", TimeSpan.Zero), ids);
+        var shared = new SharedFailures();
+        shared.Configure(new AccountConfig { Id = "acme", Name = "Acme", SameServiceRelation = true });
+        Route Plan(NormalizedAlert alert) => Assert.Single(state.Plan("acme", "api", [alert], ByAlertnameAndNode, ids, window: Window,
+            symptomSeverity: Severity.Sev2, shared: shared).Routes);
+        Plan(Failure("Down", "a", TimeSpan.Zero));
 
-        var otherNode = PlanOne(state, Warning("DiskSpaceLow", "b", TimeSpan.FromSeconds(30)), ids);
-        var otherFailure = PlanOne(state, Failure("PodCrashLooping", "c", TimeSpan.FromSeconds(40)), ids);
-        var afterTheWindow = PlanOne(state, Failure("ErrorBudgetBurn", "c", TimeSpan.FromSeconds(40) + Window + TimeSpan.FromSeconds(1)), ids);
+        var otherNode = Plan(Warning("DiskSpaceLow", "b", TimeSpan.FromSeconds(30)));
+        var otherFailure = Plan(Failure("PodCrashLooping", "c", TimeSpan.FromSeconds(40)));
+        var afterTheWindow = Plan(Failure("ErrorBudgetBurn", "c", TimeSpan.FromSeconds(40) + Window + TimeSpan.FromSeconds(1)));
+        // Without the account's sameService, another failure of the service is its own incident, as before.
+        var without = new CorrelatorState();
+        PlanOne(without, Failure("Down", "a", TimeSpan.Zero), Ids("inc-x"));
+        Assert.Equal(RouteKind.Opened, PlanOne(without, Failure("PodCrashLooping", "c", TimeSpan.FromSeconds(40)), Ids("inc-y")).Kind);
 
         Assert.Equal(("inc-2", RouteKind.Opened), (otherNode.IncidentId, otherNode.Kind));
         Assert.Equal(("inc-1", RouteKind.Grouped), (otherFailure.IncidentId, otherFailure.Kind));
@@ -311,6 +319,7 @@ public sealed class CorrelatorWindowAndTopologyTests
     public void A_failure_on_a_shared_node_relates_the_alerts_of_every_service_on_it_and_says_which_service_failed_there()
     {
         var nodes = new SharedFailures();
+        nodes.Configure(new AccountConfig { Id = "acme", Name = "Acme", SameServiceRelation = true });
         var (infra, auth, orders) = (new CorrelatorState(), new CorrelatorState(), new CorrelatorState());
         var ids = Ids("inc-node", "inc-2", "inc-3");
         Route Plan(CorrelatorState state, string service, NormalizedAlert alert) => Assert.Single(state.Plan("acme", service, [alert with { Service = service }],

@@ -17,7 +17,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "POST /i/{key}/api/v2/alerts", "POST /i/{key}/api/v1/integrations/alertmanager", "POST /i/{key}/api/v1/alerts", "POST /i/{key}/v2/enqueue",
         "GET /api/v1/accounts", "GET /api/v1/accounts/{accountId}", "GET /api/v1/accounts/{accountId}/config", "PUT /api/v1/accounts/{accountId}/config",
         "GET /api/v1/accounts/{accountId}/incidents", "GET /api/v1/accounts/{accountId}/schedules/{scheduleId}/oncall",
-        "GET /api/v1/incidents/{incidentId}", "GET /api/v1/incidents/{incidentId}/alerts", "GET /api/v1/incidents/{incidentId}/chronicle", "GET /api/v1/incidents/{incidentId}/chronicle/verify",
+        "GET /api/v1/incidents/{incidentId}", "GET /api/v1/incidents/{incidentId}/alerts", "GET /api/v1/incidents/{incidentId}/chronicle", "GET /api/v1/incidents/{incidentId}/chronicle/verify", "GET /api/v1/incidents/{incidentId}/correlation",
         "POST /api/v1/incidents/{incidentId}/ack", "POST /api/v1/incidents/{incidentId}/resolve", "POST /api/v1/incidents/{incidentId}/reopen",
         "POST /api/v1/incidents/{incidentId}/notes", "POST /api/v1/incidents/{incidentId}/escalate", "POST /api/v1/incidents/{incidentId}/reassign",
         "POST /api/v1/incidents/{incidentId}/sla-correction",

@@ -94,6 +94,7 @@ public sealed class GroupingTests(ServerFixture fixture)
               groupBy: [alertname]
               window: 3m
               symptomSeverity: error
+              sameService: true
               nodeLabels: [node, kubernetes_node, instance]
             integrationKeys:
               - name: main
