@@ -266,6 +266,15 @@ public sealed class CorrelatorWindowAndTopologyTests
     private static Route PlanWaiting(CorrelatorState state, NormalizedAlert alert, Func<string> ids, bool replanning = false) =>
         Assert.Single(state.Plan("acme", "api", [alert], ByAlertnameAndNode, ids, replanning, window: Window, symptomSeverity: Severity.Sev2, symptomWait: SymptomWait).Routes);
 
+    /// <summary>One alert of <paramref name="service"/> planned by that service's correlator in <paramref name="states"/>, all of them sharing the account's node and zone failures, as the correlator grain plans them.</summary>
+    private static Route PlanIn(Dictionary<string, CorrelatorState> states, SharedFailures shared, Func<string> ids, string service, NormalizedAlert alert,
+        TimeSpan symptomWait = default)
+    {
+        if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
+        return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
+            window: Window, symptomSeverity: Severity.Sev2, symptomWait: symptomWait, shared: shared).Routes);
+    }
+
     private static Func<string> Ids(params string[] ids)
     {
         var queue = new Queue<string>(ids);
@@ -356,12 +365,7 @@ public sealed class CorrelatorWindowAndTopologyTests
         });
         var states = new Dictionary<string, CorrelatorState>();
         var ids = Ids("inc-orders", "inc-auth", "inc-node-2", "inc-node-3");
-        Route Plan(string service, NormalizedAlert alert)
-        {
-            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
-            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
-                window: Window, symptomSeverity: Severity.Sev2, shared: shared).Routes);
-        }
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, ids, service, alert);
 
         Plan("orders", Failure("HighErrorRate", "worker-1", TimeSpan.Zero)); // its database is down, not its node
         var authOnIt = Plan("auth", Failure("TargetDown", "worker-1", TimeSpan.FromSeconds(10)));
@@ -382,12 +386,7 @@ public sealed class CorrelatorWindowAndTopologyTests
         shared.Configure(new AccountConfig { Id = "acme", Name = "Acme", Services = [new ServiceDefinition { Id = "auth" }, new ServiceDefinition { Id = "orders" }] });
         var states = new Dictionary<string, CorrelatorState>();
         var ids = Ids("inc-node", "inc-orders");
-        Route Plan(string service, NormalizedAlert alert)
-        {
-            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
-            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
-                window: Window, symptomSeverity: Severity.Sev2, symptomWait: SymptomWait, shared: shared).Routes);
-        }
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, ids, service, alert, SymptomWait);
 
         Plan("node-exporter", Failure("NodeDown", "worker-1", TimeSpan.Zero));
         var lateTargetDown = Plan("auth", Warning("TargetDown", "worker-1", TimeSpan.FromMinutes(2)));
@@ -459,12 +458,7 @@ public sealed class CorrelatorWindowAndTopologyTests
         shared.Configure(config);
         var states = new Dictionary<string, CorrelatorState>();
         var ids = Ids("inc-zone", "inc-a", "inc-node", "inc-other");
-        Route Plan(string service, NormalizedAlert alert)
-        {
-            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
-            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
-                window: Window, symptomSeverity: Severity.Sev2, shared: shared).Routes);
-        }
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, ids, service, alert);
         NormalizedAlert ZoneDown(string zone, TimeSpan after)
         {
             var labels = new Dictionary<string, string> { ["alertname"] = "KubeZoneUnreachable", ["zone"] = zone };
