@@ -214,6 +214,23 @@ public sealed class Evaluator(HttpClient http, string adminToken)
         yield return $"pairs wrongly apart: {apart.Values.Sum()}, by where the alert outside its cluster's main incident fired: "
             + string.Join(", ", apart.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}"));
         foreach (var (_, text) in outsiders.OrderByDescending(e => e.Pairs).Take(12)) yield return "    " + text;
+        // The clusters that lose the most pairs, each with the incidents it split into: how many of its alerts each holds,
+        // and the rule that brought the first of them there.
+        var splits = alerts.GroupBy(a => a.Cluster)
+            .Select(c => (Cluster: c.Key, Parts: c.GroupBy(a => a.Group).OrderByDescending(g => g.Count()).ToList()))
+            .Where(c => c.Parts.Count > 1)
+            .OrderByDescending(c => c.Parts.Sum(p => p.Count()) * c.Parts.Sum(p => p.Count()) - c.Parts.Sum(p => p.Count() * p.Count()))
+            .Take(6).ToList();
+        foreach (var (cluster, parts) in splits)
+        {
+            yield return $"split: {cluster} ({clusters.GetValueOrDefault(cluster)?.Description}) into {parts.Count} incidents:";
+            foreach (var part in parts.Take(8))
+            {
+                var first = part.MinBy(a => a.FirstSeen)!;
+                var others = alerts.Count(a => a.Group == part.Key && a.Cluster != cluster);
+                yield return $"      {part.Count()} alert(s){(others > 0 ? $" (+{others} of other clusters)" : "")}, first {Describe(first)}: {first.Rule}";
+            }
+        }
     }
 }
 

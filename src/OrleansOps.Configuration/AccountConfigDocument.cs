@@ -65,6 +65,8 @@ public sealed partial class AccountConfigDocument
         public List<string>? NodeLabels { get; set; }
         /// <summary>The labels that name an alert's zone, in order; default <c>[zone, topology_kubernetes_io_zone]</c>.</summary>
         public List<string>? ZoneLabels { get; set; }
+        /// <summary>The labels that name what runs on one node, to place an alert naming no node; default <c>[pod]</c>.</summary>
+        public List<string>? PodLabels { get; set; }
         /// <summary>The span <c>stormPerMinute</c> counts over; default <c>1m</c> (shorter only to replay recorded alerts faster than real time).</summary>
         public string? StormWindow { get; set; }
         /// <summary>How often an inhibited alert is checked again; default <c>1m</c>.</summary>
@@ -150,6 +152,7 @@ public sealed partial class AccountConfigDocument
         NoNullItems(Correlation?.NodeLabels, "correlation.nodeLabels", errors);
         NoNullItems(ServiceLabels, "serviceLabels", errors);
         NoNullItems(Correlation?.ZoneLabels, "correlation.zoneLabels", errors);
+        NoNullItems(Correlation?.PodLabels, "correlation.podLabels", errors);
         foreach (var (zone, nodes) in Zones ?? [])
         {
             if (nodes is null) errors.Add($"zones.{zone}: give the zone's nodes as a list");
@@ -251,6 +254,7 @@ public sealed partial class AccountConfigDocument
             ServiceLabels = ServiceLabels ?? AccountConfig.DefaultServiceLabels,
             NodeLabels = Correlation?.NodeLabels ?? NodeLabel.Names,
             ZoneLabels = Correlation?.ZoneLabels ?? AccountConfig.DefaultZoneLabels,
+            PodLabels = Correlation?.PodLabels ?? AccountConfig.DefaultPodLabels,
             StormWindow = Duration(Correlation?.StormWindow, "correlation.stormWindow", errors) ?? TimeSpan.FromMinutes(1),
             InhibitionRecheck = Duration(Correlation?.InhibitionRecheck, "correlation.inhibitionRecheck", errors) ?? TimeSpan.FromMinutes(1),
             SameServiceRelation = Correlation?.SameService ?? false,
@@ -292,6 +296,7 @@ public sealed partial class AccountConfigDocument
             SymptomWait = config.SymptomWait > TimeSpan.Zero ? Durations.Format(config.SymptomWait) : null,
             NodeLabels = config.NodeLabels.SequenceEqual(NodeLabel.Names) ? null : config.NodeLabels.ToList(),
             ZoneLabels = config.ZoneLabels.SequenceEqual(AccountConfig.DefaultZoneLabels) ? null : config.ZoneLabels.ToList(),
+            PodLabels = config.PodLabels.SequenceEqual(AccountConfig.DefaultPodLabels) ? null : config.PodLabels.ToList(),
             StormWindow = config.StormWindow != TimeSpan.FromMinutes(1) ? Durations.Format(config.StormWindow) : null,
             InhibitionRecheck = config.InhibitionRecheck != TimeSpan.FromMinutes(1) ? Durations.Format(config.InhibitionRecheck) : null,
             SameService = config.SameServiceRelation ? true : null,

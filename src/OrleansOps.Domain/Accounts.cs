@@ -137,6 +137,13 @@ public sealed record AccountConfig
     [Id(22)] public TimeSpan InhibitionRecheck { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Whether a failure of a service takes its other failures within the window, whatever their names.</summary>
     [Id(23)] public bool SameServiceRelation { get; init; }
+    /// <summary>
+    /// The labels that name what runs on one node (a pod): an alert that names no node is on the node an alert naming the
+    /// same pod and its node was last seen on.
+    /// </summary>
+    [Id(24)] public IReadOnlyList<string> PodLabels { get; init; } = DefaultPodLabels;
+
+    public static readonly IReadOnlyList<string> DefaultPodLabels = ["pod"];
 
     public static readonly IReadOnlyList<string> DefaultServiceLabels = ["service"];
 
@@ -213,6 +220,7 @@ public sealed record AccountConfig
         if (ServiceLabels.Count == 0 || ServiceLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("serviceLabels: give at least one label name, none empty");
         if (NodeLabels.Count == 0 || NodeLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.nodeLabels: give at least one label name, none empty");
         if (ZoneLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.zoneLabels: label names cannot be empty");
+        if (PodLabels.Any(string.IsNullOrWhiteSpace)) errors.Add("correlation.podLabels: label names cannot be empty");
         var zoneOfNode = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (zone, nodes) in Zones)
         {

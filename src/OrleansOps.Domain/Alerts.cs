@@ -41,11 +41,23 @@ public sealed record NormalizedAlert
     [Id(11)] public required DateTimeOffset ReceivedAt { get; init; }
     [Id(12)] public AlertAction Action { get; init; } = AlertAction.Signal;
     [Id(13)] public bool ServiceDeclared { get; init; } = true;
-    /// <summary>The machine the alert is about, as the account's node labels name it (see <see cref="NodeLabel"/>).</summary>
+    /// <summary>
+    /// The machine the alert is about, as the account's node labels name it (see <see cref="NodeLabel"/>): empty when
+    /// none of them is on the alert, null when it was normalized before nodes were named at ingest.
+    /// </summary>
     [Id(14)] public string? Node { get; init; }
 
-    /// <summary>The node, for alerts normalized before nodes were named at ingest: by the default labels.</summary>
-    public string? NodeName => Node ?? NodeLabel.Of(Labels);
+    /// <summary>
+    /// The node, or null when the alert names none. An alert normalized before nodes were named at ingest is read by the
+    /// default labels; one the account's labels found no node on has none, whatever else its labels say (an exporter's
+    /// scrape address is not the machine its alert is about).
+    /// </summary>
+    public string? NodeName => Node switch
+    {
+        null => NodeLabel.Of(Labels),
+        "" => null,
+        _ => Node,
+    };
 
     public string? Summary =>
         Annotations.TryGetValue("summary", out var summary) ? summary

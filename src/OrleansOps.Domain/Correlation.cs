@@ -464,7 +464,9 @@ public sealed class CorrelatorState
     /// <item>its service: a failure itself, it joins a failure of its own service, whatever the names (a crash-looping pod
     /// and an error budget burning are one outage of the service).</item>
     /// </list>
-    /// The most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
+    /// A machine that is down where the alert fires (a failure of an exporter's service on its node, or of its zone) wins
+    /// over the other relations: what fails on a dead machine fails because of it, whatever else is failing at the time.
+    /// Otherwise the most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
     /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
     /// noise never joins a failure by a coincidence of time.
     /// </summary>
@@ -493,27 +495,28 @@ public sealed class CorrelatorState
         var failingZone = zone is null ? null
             : node is null ? Later(_shared!.OfZone(zone, since, Fails), _shared.InZone(zone, since, p => p.Severity <= symptomSeverity))
             : _shared!.OfZone(zone, since, Fails);
-        var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule)>();
+        // A machine's own failure where the alert fires (its node or its zone down) explains it before any other relation.
+        var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule, bool Machine)>();
         // A machine's alert on another machine is another machine's failure, not this one spreading; nor is an
         // exporter a service whose failures belong together (below).
         if (_shared?.IsInfrastructure(service) != true && Latest(p => p.Name == name) is { } family)
-            candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}"));
+            candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}", false));
         if (weaker && failingNode is null && failingZone is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
-            candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}"));
+            candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}", false));
         // A cause heard after its symptoms: a service depending on this one opened an incident with a failure just before.
         if (!weaker && _downstream.Where(d => d.Since >= since && d.Severity <= symptomSeverity).MaxBy(d => d.Since) is { } symptom)
-            candidates.Add((symptom.IncidentId, symptom.Since, $"late cause: {symptom.Service} depends on {service} and opened this incident {Ago(now - symptom.Since)} ago {within}"));
+            candidates.Add((symptom.IncidentId, symptom.Since, $"late cause: {symptom.Service} depends on {service} and opened this incident {Ago(now - symptom.Since)} ago {within}", false));
         if (failingNode is var (nodeIncident, nodeService, nodeAt))
             candidates.Add((nodeIncident, nodeAt, nodeService == service
-                ? $"time window: {service} node {node} failed in this incident {Ago(now - nodeAt)} ago {within}"
+                ? $"time window: {service} node {failedNode} failed in this incident {Ago(now - nodeAt)} ago {within}"
                 : node is null ? $"node: {failedNode}, which {service} runs on, failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"
-                : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"));
+                : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}", _shared?.IsInfrastructure(nodeService) == true));
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
-            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}"));
+            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}", _shared!.IsInfrastructure(zoneService)));
         // The broadest relation last: of equal times, the first candidate wins.
         if (!weaker && _shared is { SameService: true } && !_shared.IsInfrastructure(service) && Latest(p => p.Severity <= symptomSeverity) is { } failing)
-            candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}"));
+            candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}", false));
         return Best();
 
         static (string, string, DateTimeOffset)? Later((string, string, DateTimeOffset)? a, (string, string, DateTimeOffset)? b) =>
@@ -522,7 +525,7 @@ public sealed class CorrelatorState
         (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered)? Best()
         {
             if (candidates.Count == 0) return null;
-            var (id, at, rule) = candidates.MaxBy(c => c.At);
+            var (id, at, rule, _) = candidates.MaxBy(c => (c.Machine, c.At));
             var considered = candidates.Count == 1 ? null
                 : candidates.Where(c => c.Rule != rule).Select(c => $"{c.IncidentId}: {c.Rule}").ToList();
             return (id, rule, at, considered);
@@ -843,6 +846,9 @@ public sealed class SharedFailures
     private IReadOnlyList<string> _zoneLabels = AccountConfig.DefaultZoneLabels;
     private IReadOnlyDictionary<string, IReadOnlyList<string>> _nodesOf = new Dictionary<string, IReadOnlyList<string>>();
     private HashSet<string> _declared = [];
+    private IReadOnlyList<string> _podLabels = AccountConfig.DefaultPodLabels;
+    private readonly Dictionary<string, string> _nodeOfPod = new(StringComparer.Ordinal);
+    private const int MaxPods = 100_000;
 
     /// <summary>The account's <see cref="AccountConfig.SameServiceRelation"/>.</summary>
     public bool SameService { get; private set; }
@@ -864,10 +870,48 @@ public sealed class SharedFailures
         if (ReferenceEquals(config, _configuredBy)) return;
         _configuredBy = config;
         _zoneLabels = config.ZoneLabels;
+        _podLabels = config.PodLabels;
         _nodesOf = config.Services.Where(s => s.Nodes.Count > 0).ToDictionary(s => s.Id, s => s.Nodes, StringComparer.Ordinal);
         _declared = config.Services.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         SameService = config.SameServiceRelation;
         _zoneOfNode = config.Zones.SelectMany(z => z.Value.Select(node => (node, zone: z.Key))).ToDictionary(p => p.node, p => p.zone, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Where the alerts of a batch are: each alert that names its node and a pod teaches the pod's node, and an alert that
+    /// names a pod and no node (kube-state-metrics' pod alerts) takes the node its pod was last seen on. What is learned
+    /// is soft: lost on a restart, taught again by the next re-sends.
+    /// </summary>
+    public IReadOnlyList<NormalizedAlert> Locate(IReadOnlyList<NormalizedAlert> alerts)
+    {
+        if (_podLabels.Count == 0) return alerts;
+        var unplaced = false;
+        foreach (var alert in alerts)
+        {
+            if (alert.NodeName is not { } node)
+            {
+                unplaced = true;
+                continue;
+            }
+            foreach (var name in _podLabels)
+                if (alert.Labels.TryGetValue(name, out var pod) && pod.Length > 0 && (!_nodeOfPod.TryGetValue(pod, out var known) || known != node))
+                {
+                    if (_nodeOfPod.Count >= MaxPods) _nodeOfPod.Clear(); // pods come and go; re-sends teach the live ones again
+                    _nodeOfPod[pod] = node;
+                }
+        }
+        if (!unplaced) return alerts;
+        var located = alerts.ToArray();
+        for (var i = 0; i < located.Length; i++)
+            if (located[i].NodeName is null && NodeOfPod(located[i]) is { } node) located[i] = located[i] with { Node = node };
+        return located;
+    }
+
+    private string? NodeOfPod(NormalizedAlert alert)
+    {
+        foreach (var name in _podLabels)
+            if (alert.Labels.TryGetValue(name, out var pod) && _nodeOfPod.TryGetValue(pod, out var node)) return node;
+        return null;
     }
 
     /// <summary>The zone an alert is about: its zone label, else its node's zone.</summary>

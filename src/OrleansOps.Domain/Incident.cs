@@ -48,6 +48,8 @@ public sealed class IncidentAlert
     [Id(15)] public string? Rule { get; set; }
     /// <summary>The relations correlation weighed against <see cref="Rule"/> and passed over, each as "incident: rule".</summary>
     [Id(16)] public IReadOnlyList<string>? Considered { get; set; }
+    /// <summary>The machine it is about, as the account's node labels named it when it arrived (null when none did).</summary>
+    [Id(17)] public string? Node { get; set; }
 
     /// <summary>
     /// Takes <paramref name="other"/>'s instances of the texts this alert has in common with it: the alerts of one
@@ -60,6 +62,7 @@ public sealed class IncidentAlert
         _annotations = _annotations.SharingWith(other._annotations);
         if (!ReferenceEquals(Links, other.Links) && Links.SequenceEqual(other.Links)) Links = other.Links;
         if (Rule is not null && !ReferenceEquals(Rule, other.Rule) && Rule == other.Rule) Rule = other.Rule;
+        if (Node is not null && !ReferenceEquals(Node, other.Node) && Node == other.Node) Node = other.Node;
     }
 
     /// <summary>A re-send's annotations and links replace the held ones, keeping the held copies of what did not change.</summary>
@@ -405,6 +408,7 @@ public sealed partial class IncidentState
                 Service = alert.Service,
                 Rule = rule,
                 Considered = considered,
+                Node = alert.NodeName,
             };
             Alerts[alert.Fingerprint] = added;
             Joined(added);

@@ -264,6 +264,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var suppression = Suppression(settings, now);
         var upstreams = Upstreams(config);
         _shared.Configure(config);
+        alerts = _shared.Locate(alerts);
         var signals = Signals(alerts, config, replanning);
         var byService = alerts.Select((alert, index) => (alert, index)).GroupBy(a => a.alert.Service, StringComparer.Ordinal).ToDictionary(g => g.Key, StringComparer.Ordinal);
         var routes = new List<(int, Route)>(alerts.Count);

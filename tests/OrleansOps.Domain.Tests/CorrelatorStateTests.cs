@@ -507,6 +507,49 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
+    public void A_machine_down_where_an_alert_fires_explains_it_before_a_more_recent_alert_of_the_same_name_elsewhere()
+    {
+        var config = new AccountConfig { Id = "acme", Name = "Acme", Services = [new ServiceDefinition { Id = "checkout", Nodes = ["worker-b-2", "worker-c-3"] }] };
+        var shared = new SharedFailures();
+        shared.Configure(config);
+        var states = new Dictionary<string, CorrelatorState>();
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, Ids("inc-b2", "inc-c3", "inc-other"), service, alert);
+
+        var b2Down = Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
+        var c3Down = Plan("node-exporter", Failure("NodeDown", "worker-c-3", TimeSpan.FromSeconds(10)));
+        var onB2 = Plan("checkout", Failure("TargetDown", "worker-b-2", TimeSpan.FromSeconds(20)));
+        var onC3 = Plan("checkout", Failure("TargetDown", "worker-c-3", TimeSpan.FromSeconds(25)));
+
+        Assert.Equal((RouteKind.Opened, RouteKind.Opened), (b2Down.Kind, c3Down.Kind));
+        Assert.Equal(b2Down.IncidentId, onB2.IncidentId);
+        // Its name joined worker-b-2's incident 5 s ago, its own machine failed 15 s ago: the machine explains it.
+        Assert.Equal((c3Down.IncidentId, "node: worker-c-3 failed in this incident (node-exporter) 15s ago (window 5m)"), (onC3.IncidentId, onC3.Rule));
+        Assert.Contains(onC3.Considered!, c => c.StartsWith($"{b2Down.IncidentId}: time window: TargetDown of checkout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_alert_that_names_a_pod_and_no_node_is_on_the_node_its_pod_was_seen_on()
+    {
+        var shared = new SharedFailures();
+        shared.Configure(new AccountConfig { Id = "acme", Name = "Acme", NodeLabels = ["node"] });
+        NormalizedAlert Labelled(params (string Name, string Value)[] labels) =>
+            Alerts.Firing("x", Severity.Sev3) with { Labels = labels.ToDictionary(l => l.Name, l => l.Value), Node = labels.FirstOrDefault(l => l.Name == "node").Value ?? "" };
+
+        var located = shared.Locate([
+            Labelled(("alertname", "TargetDown"), ("pod", "orders-7d9f-x2"), ("node", "worker-b-2")),
+            Labelled(("alertname", "KubePodNotReady"), ("pod", "orders-7d9f-x2")),
+            Labelled(("alertname", "KubePodNotReady"), ("pod", "orders-7d9f-q8")),
+        ]);
+        var moved = shared.Locate([
+            Labelled(("alertname", "TargetDown"), ("pod", "orders-7d9f-x2"), ("node", "worker-c-1")),
+            Labelled(("alertname", "KubePodNotReady"), ("pod", "orders-7d9f-x2")),
+        ]);
+
+        Assert.Equal(["worker-b-2", "worker-b-2", null], located.Select(a => a.NodeName));
+        Assert.Equal("worker-c-1", moved[1].NodeName); // the latest sighting wins
+    }
+
+    [Fact]
     public void A_node_in_two_zones_is_refused()
     {
         var config = new AccountConfig

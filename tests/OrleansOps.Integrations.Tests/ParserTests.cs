@@ -251,6 +251,19 @@ public sealed class NormalizerTests
     }
 
     [Fact]
+    public void An_alert_that_none_of_the_accounts_node_labels_names_has_no_node_whatever_its_scrape_address()
+    {
+        // kube-state-metrics' pod alert and a blackbox probe of a zone: their instance is the exporter's or the probe's.
+        var podAlert = new Dictionary<string, string> { ["alertname"] = "KubePodNotReady", ["pod"] = "orders-7d9f-x2", ["instance"] = "10.244.7.16:8080" };
+        var zoneProbe = new Dictionary<string, string> { ["alertname"] = "KubeZoneUnreachable", ["zone"] = "zone-c", ["instance"] = "http://canary.zone-c:8080/healthz" };
+        var context = new NormalizationContext(null, [], Now) { NodeLabels = ["node", "kubernetes_node"] };
+
+        Assert.Null(AlertNormalizer.Normalize(Alert(podAlert), context).NodeName);
+        Assert.Null(AlertNormalizer.Normalize(Alert(zoneProbe), context).NodeName);
+        Assert.Equal("10.244.7.16", AlertNormalizer.Normalize(Alert(podAlert), new NormalizationContext(null, [], Now)).NodeName);
+    }
+
+    [Fact]
     public void Undeclared_services_are_kept_and_flagged()
     {
         var normalized = AlertNormalizer.Normalize(Alert(new() { ["service"] = "billing" }), new NormalizationContext(null, ["ehr-api"], Now));

@@ -67,7 +67,7 @@ public static class AlertNormalizer
             // An array: the incident keeps what it is given, and a list adds an object and spare room to each alert.
             Links = alert.Links.Count == 0 ? [] : alert.Links.ToArray(),
             ReceivedAt = context.ReceivedAt,
-            Node = NodeLabel.Of(alert.Labels, context.NodeLabels),
+            Node = NodeLabel.Of(alert.Labels, context.NodeLabels) ?? "",
         };
     }
 

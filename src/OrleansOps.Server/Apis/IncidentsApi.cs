@@ -104,7 +104,7 @@ public static class IncidentsApi
         string Fingerprint, string? Alertname, string? Service, string? Node, DateTimeOffset FirstSeen, string Relation, string? Rule, IReadOnlyList<string> Considered)
     {
         public static AlertPlacement Of(IncidentAlert alert) => new(
-            alert.Fingerprint, alert.Labels.GetValueOrDefault("alertname"), alert.Service, NodeLabel.Of(alert.Labels), alert.FirstSeen,
+            alert.Fingerprint, alert.Labels.GetValueOrDefault("alertname"), alert.Service, alert.Node ?? NodeLabel.Of(alert.Labels), alert.FirstSeen,
             CorrelationRelation.Of(alert.Rule), alert.Rule, alert.Considered ?? []);
     }
 
