@@ -429,8 +429,8 @@ public sealed class CorrelatorState
 
     /// <summary>
     /// Whether a new alert of a group goes to the group's open incident. Without a time window it always does. With one,
-    /// while any of the group's alerts fires there, it does when it fires where they fire (a node of theirs, or no node
-    /// named) or relates to the incident within the window (the failure spreading): the same alert name on another node
+    /// while any of the group's alerts fires there, it does when it fires where they fire (a node of theirs; naming none,
+    /// when no failure elsewhere explains it) or relates to the incident within the window (the failure spreading): the same alert name on another node
     /// minutes later is another occurrence, as two nodes failing apart are two failures, and a disk filling on one node
     /// is not the same problem as a disk filling on another. Once all of them have resolved, it does only within the
     /// window, and only when no relation elsewhere is more recent than that resolve: the same alert coming back minutes
@@ -442,7 +442,13 @@ public sealed class CorrelatorState
     {
         if (window <= TimeSpan.Zero || !Groups.TryGetValue(groupKey, out var life)) return true;
         if (life.Firing > 0)
+        {
+            // An alert that names no node or zone cannot say it continues what the group's alerts are about: it does unless
+            // a failure elsewhere explains it (a pod's alert naming no node, in a group that other failures' pods share).
+            if (Resource(alert) is null)
+                return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } explained || explained.IncidentId == incidentId;
             return life.Covers(Resource(alert)) || Related(alert, service, window, upstream, symptomSeverity, symptomWait)?.IncidentId == incidentId;
+        }
         if (life.QuietSince < alert.ReceivedAt - window) return false;
         return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } elsewhere
             || elsewhere.IncidentId == incidentId || elsewhere.At <= life.QuietSince;

@@ -513,7 +513,8 @@ public sealed class CorrelatorWindowAndTopologyTests
         var shared = new SharedFailures();
         shared.Configure(config);
         var states = new Dictionary<string, CorrelatorState>();
-        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, Ids("inc-b2", "inc-c3", "inc-other"), service, alert);
+        var ids = Ids("inc-b2", "inc-c3", "inc-other");
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, ids, service, alert);
 
         var b2Down = Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
         var c3Down = Plan("node-exporter", Failure("NodeDown", "worker-c-3", TimeSpan.FromSeconds(10)));
@@ -547,6 +548,31 @@ public sealed class CorrelatorWindowAndTopologyTests
 
         Assert.Equal(["worker-b-2", "worker-b-2", null], located.Select(a => a.NodeName));
         Assert.Equal("worker-c-1", moved[1].NodeName); // the latest sighting wins
+    }
+
+    [Fact]
+    public void An_alert_that_names_no_node_leaves_its_group_for_a_failure_that_explains_it()
+    {
+        var config = new AccountConfig { Id = "acme", Name = "Acme", Services = [new ServiceDefinition { Id = "redis", Nodes = ["worker-a-1", "worker-b-2"] }] };
+        var shared = new SharedFailures();
+        shared.Configure(config);
+        var states = new Dictionary<string, CorrelatorState>();
+        var ids = Ids("inc-b2", "inc-a1", "inc-other");
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, ids, service, alert);
+        NormalizedAlert PodNotReady(string pod, TimeSpan after)
+        {
+            var labels = new Dictionary<string, string> { ["alertname"] = "KubePodNotReady", ["pod"] = pod };
+            return At(Alerts.Firing("KubePodNotReady", Severity.Sev3) with { Labels = labels, Fingerprint = AlertFingerprint.Of(labels), Node = "" }, after);
+        }
+
+        var b2Down = Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
+        var first = Plan("redis", PodNotReady("redis-0", TimeSpan.FromSeconds(10)));
+        var a1Down = Plan("node-exporter", Failure("NodeDown", "worker-a-1", TimeSpan.FromSeconds(60)));
+        var second = Plan("redis", PodNotReady("redis-1", TimeSpan.FromSeconds(70)));
+
+        Assert.Equal(b2Down.IncidentId, first.IncidentId);
+        // The first pod's alert still fires in worker-b-2's incident, and the group key is the same; worker-a-1 explains this one.
+        Assert.Equal((a1Down.IncidentId, "node: worker-a-1, which redis runs on, failed in this incident (node-exporter) 10s ago (window 5m)"), (second.IncidentId, second.Rule));
     }
 
     [Fact]
