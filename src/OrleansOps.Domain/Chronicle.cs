@@ -48,6 +48,8 @@ public static class ChronicleKinds
     public const string TicketFailed = "ticket.failed";
     public const string SlaBreached = "sla.breached";
     public const string SlaCorrected = "sla.corrected";
+    public const string Merged = "incident.merged";
+    public const string Split = "incident.split";
 }
 
 [GenerateSerializer, Immutable]

@@ -50,6 +50,8 @@ public sealed class IncidentAlert
     [Id(16)] public IReadOnlyList<string>? Considered { get; set; }
     /// <summary>The machine it is about, as the account's node labels named it when it arrived (null when none did).</summary>
     [Id(17)] public string? Node { get; set; }
+    /// <summary>The incident it was in before that incident was merged into this one.</summary>
+    [Id(18)] public string? MergedFrom { get; set; }
 
     /// <summary>
     /// Takes <paramref name="other"/>'s instances of the texts this alert has in common with it: the alerts of one
@@ -124,6 +126,8 @@ public sealed record IncidentSummary
     [Id(19)] public int NodeCount { get; init; }
     /// <summary>An operator's correction of how it counts against the account's SLOs, if any.</summary>
     [Id(20)] public SlaCorrection? SlaCorrection { get; init; }
+    /// <summary>The incident it was merged into: its alerts and its impact count there.</summary>
+    [Id(21)] public string? MergedInto { get; init; }
 
     /// <summary>Whether the incident names nodes beyond those <see cref="Nodes"/> lists.</summary>
     public bool NodesTruncated => NodeCount > Nodes.Count;
@@ -250,6 +254,8 @@ public sealed partial class IncidentState
     [Id(30)] public IReadOnlyList<string> ImportedNodes { get; set; } = [];
     /// <summary>An operator's correction of how it counts against the account's SLOs, if any.</summary>
     [Id(31)] public SlaCorrection? SlaCorrection { get; set; }
+    /// <summary>The incident this one was merged into (it is resolved, and left out of the SLOs: its impact counts there).</summary>
+    [Id(32)] public string? MergedInto { get; set; }
 
     // What the state implies, kept up to date as it changes rather than recounted (an incident may hold 100,000 alerts);
     // rebuilt from the alerts after a load.
@@ -576,6 +582,7 @@ public sealed partial class IncidentState
         Services = ServiceSpans.Of(_spans.Values),
         Nodes = _summarizedNodes ??= new NodeList { Items = _summaryNodes.ToArray() },
         SlaCorrection = SlaCorrection,
+        MergedInto = MergedInto,
         NodeCount = _nodes.Count,
         Escalations = Escalations,
         FirstAcknowledgedAt = FirstAcknowledgedAt,

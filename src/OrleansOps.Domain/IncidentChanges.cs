@@ -18,6 +18,8 @@ public sealed class IncidentChange
     [Id(3)] public byte[]? Extras { get; init; }
     /// <summary>Notification outcomes recorded.</summary>
     [Id(4)] public List<NotificationOutcome>? Outcomes { get; init; }
+    /// <summary>Alerts that left (split out into another incident), by fingerprint.</summary>
+    [Id(6)] public List<string>? Detached { get; init; }
 }
 
 /// <summary>What an incident is, which never changes after it opened.</summary>
@@ -53,6 +55,7 @@ public sealed record IncidentProgress
     [Id(11)] public int Escalations { get; init; }
     [Id(12)] public long TicketEntrySeq { get; init; }
     [Id(13)] public SlaCorrection? SlaCorrection { get; init; }
+    [Id(14)] public string? MergedInto { get; init; }
 }
 
 /// <summary>Where one alert of an incident stands: everything about it that changes after it joined.</summary>
@@ -87,7 +90,7 @@ public sealed partial class IncidentState
     [NonSerialized] private bool _identityTaken;
 
     /// <summary>Whether anything changed since the last <see cref="TakeChange"/>, repeats aside.</summary>
-    public bool HasChanges => _recorded is { Count: > 0 } || _attached.Count > 0 || _updated.Count > 0 || _newOutcomes is { Count: > 0 };
+    public bool HasChanges => _recorded is { Count: > 0 } || _attached.Count > 0 || _updated.Count > 0 || _newOutcomes is { Count: > 0 } || _detached.Count > 0;
 
     /// <summary>Whether alerts fired again while firing (their count and last-seen moved) since the last change taken with them.</summary>
     public bool HasRepeats => _repeated.Count > 0;
@@ -123,6 +126,7 @@ public sealed partial class IncidentState
         Escalations = Escalations,
         TicketEntrySeq = TicketEntrySeq,
         SlaCorrection = SlaCorrection,
+        MergedInto = MergedInto,
     };
 
     /// <summary>
@@ -144,7 +148,9 @@ public sealed partial class IncidentState
             Updated = updated,
             Extras = extras,
             Outcomes = _newOutcomes is { Count: > 0 } ? _newOutcomes : null,
+            Detached = _detached.Count > 0 ? [.. _detached] : null,
         };
+        _detached.Clear();
         _identityTaken = true;
         IReadOnlyList<ChronicleEntry> recorded = _recorded ?? [];
         _recorded = null;
@@ -168,7 +174,9 @@ public sealed partial class IncidentState
             (p.Severity, p.Status, p.StartedAt, p.AcknowledgedAt, p.AcknowledgedBy, p.ResolvedAt, p.ResolvedBy, p.ReopenedAt, p.FirstAcknowledgedAt);
         (ChronicleSeq, ChronicleHash, Escalations, TicketEntrySeq) = (p.ChronicleSeq, p.ChronicleHash, p.Escalations, p.TicketEntrySeq);
         SlaCorrection = p.SlaCorrection;
+        MergedInto = p.MergedInto;
         _identityTaken = true;
+        foreach (var fingerprint in change.Detached ?? []) Alerts.Remove(fingerprint);
         foreach (var alert in change.Attached ?? []) Alerts[alert.Fingerprint] = alert;
         foreach (var progress in change.Updated ?? [])
         {
