@@ -81,6 +81,8 @@ public sealed class Evaluator(HttpClient http, string adminToken)
             {
                 using var _ = incident;
                 var id = incident.RootElement.GetProperty("id").GetString()!;
+                // A merged incident's alerts are in the incident it was merged into, and count there.
+                if (incident.RootElement.TryGetProperty("mergedInto", out var into) && into.ValueKind == JsonValueKind.String) continue;
                 foreach (var alert in incident.RootElement.GetProperty("alerts").EnumerateArray())
                 {
                     var fingerprint = alert.GetProperty("fingerprint").GetString()!;

@@ -204,6 +204,10 @@ public sealed record CommandResult
     [Id(2)] public IncidentView? Incident { get; init; }
 }
 
+/// <summary>Alerts one incident hands to another (a merge, a split), with how the asking went. Not [Immutable]: copied at the grain boundary.</summary>
+[GenerateSerializer]
+public sealed record IncidentHandOver([property: Id(0)] CommandResult Result, [property: Id(1)] IReadOnlyList<IncidentAlert> Alerts);
+
 /// <summary>
 /// An incident as readers see it. Not [Immutable]: its alerts are the grain's own records, so Orleans copies
 /// them at the grain boundary and a reader never shares objects the grain goes on changing.

@@ -103,6 +103,18 @@ public interface ICorrelatorGrain : IGrainWithStringKey
     [Orleans.Concurrency.OneWay]
     Task Adopt(string incidentId, string service, string groupKey, IReadOnlyList<string> firingFingerprints);
 
+    /// <summary>
+    /// Merges <paramref name="absorbed"/> into <paramref name="survivor"/> (both of this account): the survivor takes its
+    /// alerts, and what correlation would have sent to it goes to the survivor. Asked again, it completes a merge cut short.
+    /// </summary>
+    Task<CommandResult> Merge(string absorbed, string survivor, string actor, string reason);
+
+    /// <summary>
+    /// Splits alerts out of <paramref name="incidentId"/> into a new incident of their own: those named, or (with
+    /// <paramref name="mergedFrom"/>) those that came with a merged incident. The result shows the new incident.
+    /// </summary>
+    Task<CommandResult> Split(string incidentId, IReadOnlyList<string> fingerprints, string? mergedFrom, string actor, string reason);
+
     /// <summary>Held alerts may be due for release (the wake index found the correlator inactive).</summary>
     [Orleans.Concurrency.OneWay]
     Task Wake();
@@ -135,6 +147,16 @@ public interface IIncidentGrain : IGrainWithStringKey
     Task<CommandResult> Reassign(string actor, EscalationTarget target);
     /// <summary>Records a past incident (backfill); false when it was imported before.</summary>
     Task<bool> Import(ImportedIncident past);
+    /// <summary>Ends the incident as part of <paramref name="survivor"/> and hands over its alerts (see <see cref="ICorrelatorGrain.Merge"/>).</summary>
+    Task<IncidentHandOver> MergeInto(string survivor, string actor, string reason);
+    /// <summary>Takes the alerts of an incident merged into this one.</summary>
+    Task<CommandResult> Absorb(string absorbed, IReadOnlyList<IncidentAlert> alerts, string actor, string reason);
+    /// <summary>The alerts a split would take out, without taking them (a conflict says why none can go).</summary>
+    Task<IncidentHandOver> AlertsToSplit(IReadOnlyList<string> fingerprints, string? mergedFrom);
+    /// <summary>Lets alerts go that were split out into <paramref name="into"/>.</summary>
+    Task<CommandResult> SplitOut(IReadOnlyList<string> fingerprints, string? mergedFrom, string into, string actor, string reason);
+    /// <summary>Opens the incident with alerts split out of <paramref name="from"/>; Unchanged when it is open already.</summary>
+    Task<CommandResult> OpenSplit(IncidentOrigin origin, IReadOnlyList<IncidentAlert> alerts, string from, string actor, string reason);
     /// <summary>The next ticket write per system, for the sync worker holding the lease; empty when in step (the lease ends).</summary>
     Task<TicketBatch> NextTicketWork(string holder);
     /// <summary>How a ticket write went.</summary>

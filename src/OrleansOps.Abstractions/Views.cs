@@ -9,24 +9,24 @@ public sealed record IncidentResponse(
     DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy,
     DateTimeOffset? ResolvedAt, string? ResolvedBy, string GroupKey, int ChronicleEntries, IReadOnlyList<IncidentAlert> Alerts,
     EscalationView Escalation, IReadOnlyList<NotificationOutcome> Notifications, int PendingNotifications, IReadOnlyList<TicketView> Tickets,
-    int AlertCount, SlaCorrection? SlaCorrection)
+    int AlertCount, SlaCorrection? SlaCorrection, string? MergedInto)
 {
     public static IncidentResponse Of(IncidentView view) => new(
         view.Summary.Id, view.Summary.AccountId, view.Summary.Service, view.Summary.ServiceDeclared, view.Summary.Title,
         view.Summary.Severity, view.Summary.Status, view.Summary.OpenedAt, view.Summary.StartedAt,
         view.Summary.AcknowledgedAt, view.AcknowledgedBy, view.Summary.ResolvedAt, view.ResolvedBy, view.GroupKey,
         view.ChronicleEntries, view.Alerts, view.Escalation, view.Notifications, view.PendingNotifications, view.Tickets, view.AlertCount,
-        view.Summary.SlaCorrection);
+        view.Summary.SlaCorrection, view.Summary.MergedInto);
 }
 
 public sealed record IncidentListItem(
     string Id, string Account, string Service, bool ServiceDeclared, string Title, Severity Severity, IncidentStatus Status,
     DateTimeOffset OpenedAt, DateTimeOffset StartedAt, DateTimeOffset? AcknowledgedAt, DateTimeOffset? ResolvedAt,
-    int AlertCount, int FiringAlertCount)
+    int AlertCount, int FiringAlertCount, string? MergedInto)
 {
     public static IncidentListItem Of(IncidentSummary s) => new(
         s.Id, s.AccountId, s.Service, s.ServiceDeclared, s.Title, s.Severity, s.Status, s.OpenedAt, s.StartedAt,
-        s.AcknowledgedAt, s.ResolvedAt, s.AlertCount, s.FiringAlertCount);
+        s.AcknowledgedAt, s.ResolvedAt, s.AlertCount, s.FiringAlertCount, s.MergedInto);
 }
 
 /// <summary>One SLO as readers see it; the fields of the other kinds are null.</summary>

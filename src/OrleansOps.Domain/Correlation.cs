@@ -682,6 +682,53 @@ public sealed class CorrelatorState
         return changed;
     }
 
+    /// <summary>
+    /// <paramref name="from"/> was merged into <paramref name="to"/>: its alerts, its groups and what it placed lead there.
+    /// Returns whether anything here led to it.
+    /// </summary>
+    public bool Redirect(string from, string to, TimeSpan window)
+    {
+        var changed = false;
+        foreach (var map in (IEnumerable<TrackedMap<string>>)[FiringAlerts, OpenGroups, ResolvedIn])
+            foreach (var (key, holder) in map.ToList())
+                if (holder == from)
+                {
+                    map[key] = to;
+                    changed = true;
+                }
+        if (Placed.TryGet(from, out var placed))
+        {
+            if (window > TimeSpan.Zero)
+                foreach (var alert in placed.ToList()) Placed.Add(to, alert, window);
+            Placed.Forget(from);
+            changed = true;
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Alerts split out of <paramref name="from"/> into <paramref name="to"/>: those firing here, and their groups while
+    /// <paramref name="from"/> holds them, lead to the new incident. Returns whether anything changed.
+    /// </summary>
+    public bool MoveSplit(string from, string to, IEnumerable<(string Fingerprint, string GroupKey)> alerts)
+    {
+        var changed = false;
+        foreach (var (fingerprint, groupKey) in alerts)
+        {
+            if (FiringAlerts.TryGetValue(fingerprint, out var holder) && holder == from)
+            {
+                FiringAlerts[fingerprint] = to;
+                changed = true;
+            }
+            if (OpenGroups.TryGetValue(groupKey, out var group) && group == from)
+            {
+                OpenGroups[groupKey] = to;
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
     /// <summary>The incident is resolved: its alerts and group no longer attract anything.</summary>
     public bool Forget(string incidentId)
     {

@@ -69,13 +69,7 @@ public sealed partial class IncidentState
     /// <exception cref="IncidentTransitionException">When none of them is here, or all of its alerts would leave.</exception>
     public IReadOnlyList<IncidentAlert> SplitOut(IReadOnlyCollection<string> fingerprints, string? mergedFrom, string into, string actor, string reason, DateTimeOffset now)
     {
-        var leaving = _ordered.Where(a => fingerprints.Contains(a.Fingerprint) || mergedFrom is not null && a.MergedFrom == mergedFrom).ToList();
-        if (leaving.Count == 0)
-            throw new IncidentTransitionException(mergedFrom is null
-                ? $"None of those alerts is in incident {Id}."
-                : $"No alert of incident {Id} came from {mergedFrom}.");
-        if (leaving.Count == _ordered.Count)
-            throw new IncidentTransitionException($"Those are all of incident {Id}'s alerts: an incident keeps at least one (resolve it, or merge it instead).");
+        var leaving = Splittable(fingerprints, mergedFrom);
         foreach (var alert in leaving)
         {
             Alerts.Remove(alert.Fingerprint);
@@ -101,6 +95,20 @@ public sealed partial class IncidentState
             ["reason"] = reason,
             ["fingerprints"] = string.Join(",", leaving.Select(a => a.Fingerprint)),
         });
+        return leaving;
+    }
+
+    /// <summary>The alerts <see cref="SplitOut"/> would take out, without taking them.</summary>
+    /// <exception cref="IncidentTransitionException">When none of them is here, or all of its alerts would leave.</exception>
+    public IReadOnlyList<IncidentAlert> Splittable(IReadOnlyCollection<string> fingerprints, string? mergedFrom)
+    {
+        var leaving = _ordered.Where(a => fingerprints.Contains(a.Fingerprint) || mergedFrom is not null && a.MergedFrom == mergedFrom).ToList();
+        if (leaving.Count == 0)
+            throw new IncidentTransitionException(mergedFrom is null
+                ? $"None of those alerts is in incident {Id}."
+                : $"No alert of incident {Id} came from {mergedFrom}.");
+        if (leaving.Count == _ordered.Count)
+            throw new IncidentTransitionException($"Those are all of incident {Id}'s alerts: an incident keeps at least one (resolve it, or merge it instead).");
         return leaving;
     }
 

@@ -179,6 +179,96 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
 
     public Task Wake() => ReleaseDueAsync();
 
+    public async Task<CommandResult> Merge(string absorbed, string survivor, string actor, string reason)
+    {
+        // The survivor must be able to take the alerts before the absorbed incident lets them go.
+        var into = await Incident(survivor).Describe();
+        if (into is null || into.Summary.AccountId != AccountId)
+            return new CommandResult { Outcome = CommandOutcome.NotFound, Message = Missing.Incident(survivor) };
+        if (into.Summary.MergedInto is { } further)
+            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = $"Incident {survivor} was merged into {further}; merge into {further} instead.", Incident = into };
+        if (into.Summary.Status == IncidentStatus.Resolved)
+            return new CommandResult { Outcome = CommandOutcome.Conflict, Message = $"Incident {survivor} is resolved; reopen it before merging into it.", Incident = into };
+        var handOver = await Incident(absorbed).MergeInto(survivor, actor, reason);
+        if (handOver.Result.Outcome is CommandOutcome.NotFound or CommandOutcome.Conflict) return handOver.Result;
+        var taken = await Incident(survivor).Absorb(absorbed, handOver.Alerts, actor, reason);
+        Merged(absorbed, survivor);
+        await JournalStream.WhenDurableAsync(Commit());
+        return taken.Outcome == CommandOutcome.Unchanged && handOver.Result.Outcome == CommandOutcome.Applied ? taken with { Outcome = CommandOutcome.Applied } : taken;
+    }
+
+    /// <summary>
+    /// A late cause joined the incident a dependant opened just before: the other dependants' incidents it explains (opened
+    /// with a failure within the window) merge into that one, so that one failure is one incident however its symptoms
+    /// came in.
+    /// </summary>
+    private async Task MergeExplainedAsync(Route cause, AccountConfig config)
+    {
+        var since = cause.Alert.ReceivedAt - config.GroupWindow;
+        var explained = DownstreamIncidents(cause.Alert.Service, config)
+            .Where(d => d.IncidentId != cause.IncidentId && d.Since >= since && d.Severity <= config.SymptomSeverity)
+            .Select(d => d.IncidentId).Distinct().ToList();
+        foreach (var incidentId in explained)
+        {
+            var merged = await Merge(incidentId, cause.IncidentId, "correlation", $"{cause.Alert.Service}'s failure explains it too ({cause.Rule})");
+            if (merged.Outcome is CommandOutcome.NotFound or CommandOutcome.Conflict)
+                logger.LogInformation("Account {AccountId}: {IncidentId} stays apart from {Cause}: {Reason}", AccountId, incidentId, cause.IncidentId, merged.Message);
+        }
+    }
+
+    /// <summary>What led to <paramref name="absorbed"/> leads to <paramref name="survivor"/>: its alerts, groups, placements and spans.</summary>
+    private void Merged(string absorbed, string survivor)
+    {
+        var window = _settings?.Config.GroupWindow ?? TimeSpan.Zero;
+        foreach (var service in _state.TouchAll()) service.Redirect(absorbed, survivor, window);
+        if (_state.Spans.TryGetValue(absorbed, out var spans))
+        {
+            if (!_state.Spans.TryGetValue(survivor, out var into)) _state.Spans[survivor] = into = [];
+            foreach (var span in spans)
+            {
+                var index = into.FindIndex(s => s.Service == span.Service);
+                if (index < 0) into.Add(span);
+                else if (span.Severity < into[index].Severity || span.Severity == into[index].Severity && span.Since < into[index].Since) into[index] = span;
+            }
+            _state.Spans.Touch(survivor);
+            _state.Spans.Remove(absorbed);
+        }
+        _shared = SharedFailures.Of(_state.Services);
+        _incidents.Remove(absorbed);
+    }
+
+    public async Task<CommandResult> Split(string incidentId, IReadOnlyList<string> fingerprints, string? mergedFrom, string actor, string reason)
+    {
+        if (await SettingsAsync() is not { } settings) return new CommandResult { Outcome = CommandOutcome.NotFound, Message = $"No account {AccountId}." };
+        var leaving = await Incident(incidentId).AlertsToSplit(fingerprints, mergedFrom);
+        if (leaving.Result.Outcome is CommandOutcome.NotFound or CommandOutcome.Conflict) return leaving.Result;
+        var alerts = leaving.Alerts;
+        // The same split asked again (one cut short) finds the incident it opened.
+        var into = Ids.Derived("split", incidentId, string.Join(",", alerts.Select(a => a.Fingerprint).Order(StringComparer.Ordinal)));
+        var first = alerts[0];
+        var config = settings.Config;
+        var service = first.Service ?? "";
+        var origin = new IncidentOrigin
+        {
+            AccountId = AccountId,
+            Service = service,
+            ServiceDeclared = config.Services.Any(s => s.Id == service),
+            GroupKey = GroupKey.Of(first.Labels, config.GroupBy),
+        };
+        // Opened before the alerts leave: a split cut short leaves them in both, never in neither.
+        var opened = await Incident(into).OpenSplit(origin, alerts, incidentId, actor, reason);
+        if (opened.Outcome is CommandOutcome.NotFound or CommandOutcome.Conflict) return opened;
+        foreach (var group in alerts.GroupBy(a => a.Service ?? service, StringComparer.Ordinal))
+            _state.Service(group.Key).MoveSplit(incidentId, into, group.Select(a => (a.Fingerprint, GroupKey.Of(a.Labels, config.GroupBy))));
+        foreach (var alert in alerts)
+            Spanned(into, alert.Service ?? service, alert.FirstSeen, alert.Severity);
+        await JournalStream.WhenDurableAsync(Commit());
+        var left = await Incident(incidentId).SplitOut(alerts.Select(a => a.Fingerprint).ToList(), null, into, actor, reason);
+        if (left.Outcome == CommandOutcome.Conflict)
+            logger.LogWarning("Account {AccountId}: the alerts split out into {Into} could not leave {IncidentId}: {Reason}", AccountId, into, incidentId, left.Message);
+        return opened with { Outcome = CommandOutcome.Applied };
+    }
+
     private async Task<CorrelationSettings?> SettingsAsync() =>
         _settings ??= await Account.GetCorrelationSettings();
 
@@ -198,6 +288,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var summaries = new Dictionary<string, IncidentSummary>(StringComparer.Ordinal);
         var decided = _stream.Durable;
         long incidentsFlush = 0;
+        var lateCauses = new List<Route>();
         for (var round = 0; pending.Count > 0; round++)
         {
             if (round == MaxRounds) throw new InvalidOperationException($"Alerts for {AccountId} kept landing on resolved incidents.");
@@ -219,6 +310,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
                 foreach (var ((index, route), outcome) in routed.Zip(result.Outcomes))
                 {
                     _state.Service(route.Alert.Service).Settle(route, outcome);
+                    if (outcome == AlertOutcome.Applied && CorrelationRelation.Of(route.Rule) == CorrelationRelation.Cause) lateCauses.Add(route);
                     if (outcome == AlertOutcome.Rejected) rejected.Add(pending[index]);
                     else receipts[pending[index]] = new AlertReceipt
                     {
@@ -245,6 +337,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         // are durable in order), which this request waits for once rather than each incident for its own.
         if (incidentsFlush > 0) await JournalStream.WhenDurableAsync(journal.WhenFlushed(incidentsFlush));
         await recorded;
+        foreach (var cause in lateCauses.DistinctBy(c => c.IncidentId)) await MergeExplainedAsync(cause, settings.Config);
 
         return receipts.Select((receipt, i) => receipt ?? new AlertReceipt
         {
@@ -350,12 +443,14 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     }
 
     /// <summary>An alert joined an incident: the incident spans its service, at its most severe since the first alert that severe.</summary>
-    private void Spanned(string incidentId, NormalizedAlert alert)
+    private void Spanned(string incidentId, NormalizedAlert alert) => Spanned(incidentId, alert.Service, alert.ReceivedAt, alert.Severity);
+
+    private void Spanned(string incidentId, string service, DateTimeOffset at, Severity severity)
     {
         if (!_state.Spans.TryGetValue(incidentId, out var spans)) _state.Spans[incidentId] = spans = [];
-        var index = spans.FindIndex(s => s.Service == alert.Service);
-        if (index < 0) spans.Add(new ServiceSpan(alert.Service, alert.ReceivedAt, alert.Severity));
-        else if (alert.Severity < spans[index].Severity) spans[index] = new ServiceSpan(alert.Service, alert.ReceivedAt, alert.Severity);
+        var index = spans.FindIndex(s => s.Service == service);
+        if (index < 0) spans.Add(new ServiceSpan(service, at, severity));
+        else if (severity < spans[index].Severity) spans[index] = new ServiceSpan(service, at, severity);
         else return;
         _state.Spans.Touch(incidentId);
     }

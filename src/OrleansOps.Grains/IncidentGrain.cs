@@ -250,6 +250,53 @@ public sealed class IncidentGrain(
         return true;
     }
 
+    public async Task<IncidentHandOver> MergeInto(string survivor, string actor, string reason)
+    {
+        IReadOnlyList<IncidentAlert> alerts = [];
+        var result = await Command(now =>
+        {
+            alerts = Incident.MergeInto(survivor, actor, reason, now);
+            return Incident.HasChanges;
+        });
+        return new IncidentHandOver(result, result.Outcome is CommandOutcome.Applied or CommandOutcome.Unchanged ? alerts : []);
+    }
+
+    public Task<CommandResult> Absorb(string absorbed, IReadOnlyList<IncidentAlert> alerts, string actor, string reason) =>
+        Command(now => Incident.Absorb(absorbed, alerts, actor, reason, now) > 0);
+
+    public Task<IncidentHandOver> AlertsToSplit(IReadOnlyList<string> fingerprints, string? mergedFrom)
+    {
+        if (!Incident.Exists) return Task.FromResult(new IncidentHandOver(NoSuchIncident, []));
+        try
+        {
+            var alerts = Incident.Splittable(fingerprints.ToHashSet(StringComparer.Ordinal), mergedFrom);
+            return Task.FromResult(new IncidentHandOver(new CommandResult { Outcome = CommandOutcome.Unchanged }, alerts));
+        }
+        catch (IncidentTransitionException e)
+        {
+            return Task.FromResult(new IncidentHandOver(new CommandResult { Outcome = CommandOutcome.Conflict, Message = e.Message, Incident = View }, []));
+        }
+    }
+
+    public Task<CommandResult> SplitOut(IReadOnlyList<string> fingerprints, string? mergedFrom, string into, string actor, string reason) =>
+        Command(now => Incident.SplitOut(fingerprints.ToHashSet(StringComparer.Ordinal), mergedFrom, into, actor, reason, now).Count > 0);
+
+    public async Task<CommandResult> OpenSplit(IncidentOrigin origin, IReadOnlyList<IncidentAlert> alerts, string from, string actor, string reason)
+    {
+        if (Incident.Exists) return new CommandResult { Outcome = CommandOutcome.Unchanged, Incident = View };
+        var config = await AccountConfigAsync(origin.AccountId);
+        if (Incident.Exists) return new CommandResult { Outcome = CommandOutcome.Unchanged, Incident = View };
+        var now = time.GetUtcNow();
+        Incident.OpenSplit(IncidentId, origin, alerts, from, actor, reason, now);
+        if (Incident.EscalationDue(now)) Incident.Escalate(config, now);
+        var (durable, toSend) = Commit(extrasMayHaveChanged: true);
+        var view = View;
+        await JournalStream.WhenDurableAsync(durable);
+        AfterCommit(toSend);
+        await TellAccountAsync();
+        return new CommandResult { Outcome = CommandOutcome.Applied, Incident = view };
+    }
+
     public async Task<TicketBatch> NextTicketWork(string holder)
     {
         if (!Incident.Exists) return new TicketBatch(ItsmSettings.None, []);

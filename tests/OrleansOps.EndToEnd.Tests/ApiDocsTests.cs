@@ -20,7 +20,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "GET /api/v1/incidents/{incidentId}", "GET /api/v1/incidents/{incidentId}/alerts", "GET /api/v1/incidents/{incidentId}/chronicle", "GET /api/v1/incidents/{incidentId}/chronicle/verify", "GET /api/v1/incidents/{incidentId}/correlation",
         "POST /api/v1/incidents/{incidentId}/ack", "POST /api/v1/incidents/{incidentId}/resolve", "POST /api/v1/incidents/{incidentId}/reopen",
         "POST /api/v1/incidents/{incidentId}/notes", "POST /api/v1/incidents/{incidentId}/escalate", "POST /api/v1/incidents/{incidentId}/reassign",
-        "POST /api/v1/incidents/{incidentId}/sla-correction",
+        "POST /api/v1/incidents/{incidentId}/sla-correction", "POST /api/v1/incidents/{incidentId}/merge", "POST /api/v1/incidents/{incidentId}/split",
         "POST /api/v1/accounts/{accountId}/incidents/import", "GET /api/v1/accounts/{accountId}/sla", "GET /api/v1/accounts/{accountId}/sla/events",
         "GET /api/v1/accounts/{accountId}/kpis", "GET /api/v1/accounts/{accountId}/reports/sla", "GET /api/v1/fleet/sla", "GET /api/v1/fleet/incidents", "GET /api/v1/fleet/reports/sla",
         "POST /api/v1/integrations/jira/{accountId}", "POST /api/v1/integrations/servicenow/{accountId}",

@@ -87,7 +87,63 @@ public static partial class Commands
         incidents.Add(noteCommand);
         incidents.Add(Import(accountId));
         incidents.Add(CorrectSla(incidentId, actor));
+        incidents.Add(Merge(incidentId, actor));
+        incidents.Add(Split(incidentId, actor));
         return incidents;
+    }
+
+    /// <summary>One failure after all: the incident resolves into another of its account, which takes its alerts.</summary>
+    private static Command Merge(Argument<string> incidentId, Option<string> actor)
+    {
+        var into = new Option<string>("--into") { Description = "The incident that takes its alerts", Required = true };
+        var reason = new Option<string>("--reason") { Description = "Why (required): it goes on both chronicles", Required = true };
+        var command = new Command("merge", "Merge an incident into another of its account (it resolves pointing there; the other takes its alerts)")
+            { incidentId, into, reason, actor };
+        command.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(incidentId)!;
+            var survivor = parse.GetValue(into)!;
+            if (!Ids.IsIncidentId(survivor)) return UsageError($"--into '{survivor}' is not an incident id.");
+            if (survivor == id) return UsageError("An incident cannot be merged into itself.");
+            return Run(parse, cancel, Reach.Incident(id), async (grains, output) =>
+            {
+                if (await grains.GetGrain<IIncidentGrain>(id).Owner() is not { } account) return Fail(Refused, Missing.Incident(id));
+                var result = await grains.GetGrain<ICorrelatorGrain>(account).Merge(id, survivor, parse.GetValue(actor)!, parse.GetValue(reason)!);
+                if (result.Outcome is CommandOutcome.NotFound or CommandOutcome.Conflict) return Fail(Refused, result.Message!);
+                output.Write(IncidentResponse.Of(result.Incident!), (console, i) => console.MarkupLine(
+                    $"{id} merged into {i.Id}: {i.AlertCount} alerts, {Output.Word(i.Severity)}{(result.Outcome == CommandOutcome.Unchanged ? " (unchanged)" : "")}"));
+                return Done;
+            });
+        });
+        return command;
+    }
+
+    /// <summary>Alerts that are another failure after all: they leave into a new incident of their own.</summary>
+    private static Command Split(Argument<string> incidentId, Option<string> actor)
+    {
+        var alert = new Option<string[]>("--alert") { Description = "An alert's fingerprint to split out (repeatable)" };
+        var from = new Option<string?>("--from") { Description = "Or: the merged incident whose alerts go back out" };
+        var reason = new Option<string>("--reason") { Description = "Why (required): it goes on both chronicles", Required = true };
+        var command = new Command("split", "Split alerts out of an incident into a new one (by fingerprint, or those a merged incident brought)")
+            { incidentId, alert, from, reason, actor };
+        command.SetAction((parse, cancel) =>
+        {
+            var id = parse.GetValue(incidentId)!;
+            var alerts = parse.GetValue(alert) ?? [];
+            var merged = parse.GetValue(from);
+            if ((alerts.Length == 0) == (merged is null)) return UsageError("Give the alerts to split out (--alert) or the merged incident (--from), not both.");
+            if (merged is not null && !Ids.IsIncidentId(merged)) return UsageError($"--from '{merged}' is not an incident id.");
+            return Run(parse, cancel, Reach.Incident(id), async (grains, output) =>
+            {
+                if (await grains.GetGrain<IIncidentGrain>(id).Owner() is not { } account) return Fail(Refused, Missing.Incident(id));
+                var result = await grains.GetGrain<ICorrelatorGrain>(account).Split(id, alerts, merged, parse.GetValue(actor)!, parse.GetValue(reason)!);
+                if (result.Outcome is CommandOutcome.NotFound or CommandOutcome.Conflict) return Fail(Refused, result.Message!);
+                output.Write(IncidentResponse.Of(result.Incident!), (console, i) => console.MarkupLine(
+                    $"{i.AlertCount} alerts split out of {id} into {i.Id}: {Output.Word(i.Status)}"));
+                return Done;
+            });
+        });
+        return command;
     }
 
     /// <summary>How an incident counts against its account's SLOs: left out (of all, or of named SLOs), an impact window, or the correction withdrawn.</summary>

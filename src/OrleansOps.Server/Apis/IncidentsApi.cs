@@ -31,11 +31,97 @@ public static class IncidentsApi
             requireText: false, (incident, body) => incident.Escalate(body.Actor));
         Action(incidents, "/reassign", "Hand the incident to {\"to\": \"user:<id>\" | \"schedule:<id>\" | \"team:<id>\" | \"channel:<id>\"} and page it now",
             requireText: false, (incident, body) => incident.Reassign(body.Actor, body.To!), requireTarget: true);
+        incidents.MapPost("/merge", Merge)
+            .WithSummary("Merge the incident into another of its account, one failure after all: {\"into\": \"inc-…\", \"reason\"} (reason required, actor optional); it resolves pointing at the survivor, which takes its alerts; chronicled in both")
+            .Produces<IncidentResponse>().ProducesProblem(StatusCodes.Status409Conflict)
+            .ReadsJson<MergeBody>();
+        incidents.MapPost("/split", Split)
+            .WithSummary("Split alerts out into a new incident: {\"alerts\": [fingerprints]} or {\"from\": \"inc-…\"} (the alerts a merged incident brought), with {\"reason\"} (required) and actor (optional); 201 with the new incident")
+            .Produces<IncidentResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict)
+            .ReadsJson<SplitBody>();
         incidents.MapPost("/sla-correction", CorrectSla).AdminOnly()
             .WithSummary("Correct how the incident counts against its account's SLOs: {actor, reason} and one of {\"exclude\": true, \"slos\": [...]} (all SLOs when none named), {impactStart, impactEnd}, or {\"withdraw\": true}; chronicled, and every SLA figure recomputes")
             .Produces<IncidentResponse>()
             .ReadsJson<SlaCorrectionBody>();
         return app;
+    }
+
+    /// <summary>A merge as it is sent (documented in OpenAPI).</summary>
+    public sealed record MergeBody(string Into, string Reason, string? Actor);
+
+    /// <summary>A split as it is sent: the alerts by fingerprint, or those a merged incident brought.</summary>
+    public sealed record SplitBody(IReadOnlyList<string>? Alerts, string? From, string Reason, string? Actor);
+
+    private const int MaxSplitAlerts = 10_000;
+
+    private static async Task<IResult> Merge(string incidentId, HttpRequest request, IGrainFactory grains)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var (parsed, problem) = await RequestBodies.ReadJsonAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
+        if (problem is not null) return problem;
+        using var document = parsed!;
+        var errors = new List<string>();
+        var (actor, reason) = ActorAndReason(document.RootElement, errors);
+        var into = document.RootElement.ValueKind == JsonValueKind.Object ? RequestBodies.OptionalString(document.RootElement, "into", MaxActorLength, errors) : null;
+        if (errors.Count == 0 && into is null) errors.Add("into: is required (the id of the incident to merge into)");
+        else if (into is not null && !Ids.IsIncidentId(into)) errors.Add($"into: '{into}' is not an incident id");
+        else if (into == incidentId) errors.Add("into: an incident cannot be merged into itself");
+        if (errors.Count > 0) return Problems.Invalid("The merge is invalid; nothing was changed", errors);
+        if (await grains.GetGrain<IIncidentGrain>(incidentId).Owner() is not { } accountId) return Problems.NoIncident(incidentId);
+        var result = await grains.GetGrain<ICorrelatorGrain>(accountId).Merge(incidentId, into!, actor, reason!);
+        return result.Outcome switch
+        {
+            CommandOutcome.NotFound => Problems.NotFound(result.Message ?? Missing.Incident(incidentId)),
+            CommandOutcome.Conflict => Problems.Conflict(result.Message!),
+            _ => TypedResults.Ok(IncidentResponse.Of(result.Incident!)),
+        };
+    }
+
+    private static async Task<IResult> Split(string incidentId, HttpRequest request, IGrainFactory grains)
+    {
+        if (!Ids.IsIncidentId(incidentId)) return InvalidIncidentId(incidentId);
+        var (parsed, problem) = await RequestBodies.ReadJsonAsync(request, MaxCommandBytes, request.HttpContext.RequestAborted);
+        if (problem is not null) return problem;
+        using var document = parsed!;
+        var body = document.RootElement;
+        var errors = new List<string>();
+        var (actor, reason) = ActorAndReason(body, errors);
+        var from = body.ValueKind == JsonValueKind.Object ? RequestBodies.OptionalString(body, "from", MaxActorLength, errors) : null;
+        var alerts = new List<string>();
+        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("alerts", out var list))
+        {
+            if (list.ValueKind != JsonValueKind.Array) errors.Add("alerts: must be a list of alert fingerprints");
+            else if (list.GetArrayLength() > MaxSplitAlerts) errors.Add($"alerts: at most {MaxSplitAlerts} fingerprints");
+            else
+                foreach (var item in list.EnumerateArray())
+                    if (item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 and <= MaxActorLength } fingerprint) alerts.Add(fingerprint);
+                    else errors.Add($"alerts[{alerts.Count}]: must be an alert fingerprint (a non-empty string)");
+        }
+        if (errors.Count == 0 && (alerts.Count == 0) == (from is null)) errors.Add("alerts, from: give the alerts to split out, or the merged incident (from) whose alerts go back out, not both");
+        if (from is not null && !Ids.IsIncidentId(from)) errors.Add($"from: '{from}' is not an incident id");
+        if (errors.Count > 0) return Problems.Invalid("The split is invalid; nothing was changed", errors);
+        if (await grains.GetGrain<IIncidentGrain>(incidentId).Owner() is not { } accountId) return Problems.NoIncident(incidentId);
+        var result = await grains.GetGrain<ICorrelatorGrain>(accountId).Split(incidentId, alerts, from, actor, reason!);
+        return result.Outcome switch
+        {
+            CommandOutcome.NotFound => Problems.NotFound(result.Message ?? Missing.Incident(incidentId)),
+            CommandOutcome.Conflict => Problems.Conflict(result.Message!),
+            _ => TypedResults.Created($"/api/v1/incidents/{result.Incident!.Summary.Id}", IncidentResponse.Of(result.Incident!)),
+        };
+    }
+
+    /// <summary>Who acts (admin when not said) and why (required), from a command body.</summary>
+    private static (string Actor, string? Reason) ActorAndReason(JsonElement body, List<string> errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("$: must be a JSON object");
+            return ("admin", null);
+        }
+        var actor = RequestBodies.OptionalString(body, "actor", MaxActorLength, errors) ?? "admin";
+        var reason = RequestBodies.OptionalString(body, "reason", MaxNoteLength, errors);
+        if (string.IsNullOrWhiteSpace(reason) && errors.Count == 0) errors.Add("reason: is required (it goes on both incidents' chronicles)");
+        return (actor, reason);
     }
 
     /// <summary>A correction as it is sent (documented in OpenAPI).</summary>
@@ -99,13 +185,14 @@ public static class IncidentsApi
         return TypedResults.Ok(new Page<IncidentAlert>(page.Items.Select(a => a.Alert).ToList(), page.Next));
     }
 
-    /// <summary>How one alert came to be in its incident.</summary>
+    /// <summary>How one alert came to be in its incident; <see cref="MergedFrom"/> names the incident it was in before a merge brought it.</summary>
     public sealed record AlertPlacement(
-        string Fingerprint, string? Alertname, string? Service, string? Node, DateTimeOffset FirstSeen, string Relation, string? Rule, IReadOnlyList<string> Considered)
+        string Fingerprint, string? Alertname, string? Service, string? Node, DateTimeOffset FirstSeen, string Relation, string? Rule, IReadOnlyList<string> Considered,
+        string? MergedFrom)
     {
         public static AlertPlacement Of(IncidentAlert alert) => new(
             alert.Fingerprint, alert.Labels.GetValueOrDefault("alertname"), alert.Service, alert.Node ?? NodeLabel.Of(alert.Labels), alert.FirstSeen,
-            CorrelationRelation.Of(alert.Rule), alert.Rule, alert.Considered ?? []);
+            CorrelationRelation.Of(alert.Rule), alert.Rule, alert.Considered ?? [], alert.MergedFrom);
     }
 
     private static async Task<Results<Ok<Page<AlertPlacement>>, ProblemHttpResult>> GetCorrelation(

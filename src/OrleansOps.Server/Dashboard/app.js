@@ -598,8 +598,34 @@ function incidentView(incidentId) {
   const escalate = h('button', { type: 'button', onclick: () => act('escalate', {}, 'escalated') }, 'Escalate now');
   const addNote = h('button', { type: 'button', onclick: () => note.value.trim() ? act('notes', { text: note.value.trim() }, 'noted') : note.focus() }, 'Add note');
   const reassign = h('button', { type: 'button', onclick: () => target.value.trim() ? act('reassign', { to: target.value.trim() }, 'reassigned') : target.focus() }, 'Reassign');
+  const regroupReason = h('input', { id: 'regroup-reason', name: 'reason', required: true, maxlength: 2000 });
+  const mergeInto = h('input', { id: 'merge-into', name: 'into', required: true, placeholder: 'inc-…', pattern: 'inc-[a-z2-7]{16}', autocomplete: 'off' });
+  const merge = h('button', { type: 'button', onclick: () => mergeInto.reportValidity() && regroup('merge', { into: mergeInto.value.trim() }) }, 'Merge into that incident');
+  const split = h('button', { type: 'button', onclick: () => regroup('split', { alerts: [...alerts.querySelectorAll('input[name=split]:checked')].map(box => box.value) }) }, 'Split the ticked alerts out');
+  const regroupMessage = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
   const base = `/api/v1/incidents/${encodeURIComponent(incidentId)}`;
   let accountBase = null, itsm = null;
+
+  /** A merge or a split: always with the operator's name and a reason, on both incidents' chronicles; then the incident that now holds the alerts opens. */
+  async function regroup(action, body) {
+    if (!actor.reportValidity() || !regroupReason.reportValidity()) return;
+    if (action === 'split' && body.alerts.length === 0) {
+      regroupMessage.className = 'message error';
+      regroupMessage.textContent = 'Tick the alerts to split out first (in the Alerts table below).';
+      return;
+    }
+    localStorage.setItem(ACTOR_KEY, actor.value.trim());
+    regroupMessage.className = 'message';
+    regroupMessage.textContent = 'Working…';
+    try {
+      const incident = await api(`${base}/${action}`, { method: 'POST', body: JSON.stringify({ actor: actor.value.trim(), reason: regroupReason.value.trim(), ...body }) });
+      location.assign(`/dashboard/incidents/${encodeURIComponent(incident.id)}`);
+    } catch (error) {
+      if (error instanceof SignedOut) return signIn();
+      regroupMessage.className = 'message error';
+      regroupMessage.textContent = error.message;
+    }
+  }
 
   async function act(action, body, done) {
     if (!actor.reportValidity()) return;
@@ -651,7 +677,11 @@ function incidentView(incidentId) {
         h('label', { for: 'sla-reason' }, 'Reason (required; on the chronicle and the reports)', reason), exclude, withdraw),
       slaMessage),
     card('guides-heading', 'Runbooks and links', guides),
-    card('related-heading', 'Related', related),
+    card('related-heading', 'Related', related,
+      h('form', { class: 'actions', onsubmit: event => event.preventDefault() },
+        h('label', { for: 'regroup-reason' }, 'Reason to merge or split (required; on both chronicles)', regroupReason),
+        h('label', { for: 'merge-into' }, 'Merge this incident into', mergeInto), merge, split),
+      regroupMessage),
     card('chronicle-heading', 'Chronicle', verification, chronicle),
     card('alerts-heading', 'Alerts', alerts));
 
@@ -671,11 +701,13 @@ function incidentView(incidentId) {
     resolve.disabled = incident.status === 'resolved';
     reopen.disabled = incident.status !== 'resolved';
     escalate.disabled = reassign.disabled = incident.status === 'resolved';
+    merge.disabled = incident.mergedInto !== null;
     const c = incident.slaCorrection;
     slaState.textContent = c ? `Corrected: ${correctionText(c)}, by ${c.actor} at ${time(c.at)} (${c.reason}).` : 'Counted against the account\'s SLOs as it happened.';
     exclude.disabled = c?.excluded === true && c.slos.length === 0;
     withdraw.disabled = !c;
-    replace(facts, h('dl', { class: 'facts' },
+    replace(facts, incident.mergedInto ? h('p', { class: 'notice', role: 'note' }, 'Merged into ', incidentLink(incident.mergedInto, incident.mergedInto),
+      ': its alerts and its impact count there.') : null, h('dl', { class: 'facts' },
       h('dt', {}, 'Incident'), h('dd', { class: 'mono' }, incident.id),
       h('dt', {}, 'Account'), h('dd', {}, accountLink(incident.account)),
       h('dt', {}, 'Service'), h('dd', {}, incident.service),
@@ -702,7 +734,10 @@ function incidentView(incidentId) {
     const neighbours = await api(`/api/v1/fleet/incidents?status=open&account=${encodeURIComponent(incident.account)}&service=${encodeURIComponent(incident.service)}&limit=20`);
     replace(related, table(`Other open incidents on ${incident.service}`,
       [{ label: 'Incident' }, { label: 'Severity' }, { label: 'Status' }, { label: 'Opened' }],
-      neighbours.items.filter(i => i.id !== incident.id).map(i => [incidentLink(i.id, i.title), badge(i.severity), badge(i.status), h('span', { title: time(i.openedAt) }, fromNow(i.openedAt))]),
+      neighbours.items.filter(i => i.id !== incident.id).map(i => [h('span', {}, incidentLink(i.id, i.title), ' ',
+        h('button', { type: 'button', class: 'link', disabled: incident.mergedInto !== null, 'aria-label': `Merge this incident into ${i.title} (${i.id})`,
+          onclick: () => { mergeInto.value = i.id; merge.click(); } }, 'merge into it')),
+        badge(i.severity), badge(i.status), h('span', { title: time(i.openedAt) }, fromNow(i.openedAt))]),
       `No other open incident on ${incident.service}.`));
     verification.className = check.valid ? 'verified' : 'broken';
     verification.textContent = check.valid
@@ -713,9 +748,13 @@ function incidentView(incidentId) {
       entries.items.map(e => [e.seq, time(e.at), e.kind, e.actor, e.text]), 'No entries.'),
       entries.next ? h('p', {}, `The first 500 entries; the API pages through all ${check.entries}.`) : null);
     replace(alerts, table('Alerts in this incident',
-      [{ label: 'Status' }, { label: 'Severity' }, { label: 'Labels' }, { label: 'Summary' }, { label: 'Seen', num: true }],
-      incident.alerts.map(a => [badge(a.status), badge(a.severity),
-        h('span', { class: 'mono' }, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')), a.annotations?.summary ?? '', a.count]), 'No alerts.'),
+      [{ label: 'Split out' }, { label: 'Status' }, { label: 'Severity' }, { label: 'Labels' }, { label: 'Summary' }, { label: 'Seen', num: true }],
+      incident.alerts.map(a => [
+        h('input', { type: 'checkbox', name: 'split', value: a.fingerprint, 'aria-label': `Split out ${a.labels.alertname ?? a.fingerprint}` }),
+        badge(a.status), badge(a.severity),
+        h('span', { class: 'mono' }, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' '),
+          a.mergedFrom ? h('span', { class: 'muted' }, ` (merged from ${a.mergedFrom})`) : null),
+        a.annotations?.summary ?? '', a.count]), 'No alerts.'),
       incident.alertCount > incident.alerts.length ? h('p', {}, `The first ${incident.alerts.length} of ${incident.alertCount} alerts.`) : null);
   }
 
