@@ -470,7 +470,7 @@ public sealed class CorrelatorState
     /// <item>its service: a failure itself, it joins a failure of its own service, whatever the names (a crash-looping pod
     /// and an error budget burning are one outage of the service).</item>
     /// </list>
-    /// A machine that is down where the alert fires (a failure of an exporter's service on its node, or of its zone) wins
+    /// A machine that is down where the alert fires (a failure of an exporter's service on the node it names, or of its zone) wins
     /// over the other relations: what fails on a dead machine fails because of it, whatever else is failing at the time.
     /// Otherwise the most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
     /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
@@ -502,27 +502,29 @@ public sealed class CorrelatorState
             : node is null ? Later(_shared!.OfZone(zone, since, Fails), _shared.InZone(zone, since, p => p.Severity <= symptomSeverity))
             : _shared!.OfZone(zone, since, Fails);
         // A machine's own failure where the alert fires (its node or its zone down) explains it before any other relation.
-        var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule, bool Machine)>();
+        var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule, int Weight)>();
         // A machine's alert on another machine is another machine's failure, not this one spreading; nor is an
         // exporter a service whose failures belong together (below).
         if (_shared?.IsInfrastructure(service) != true && Latest(p => p.Name == name) is { } family)
-            candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}", false));
+            candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}", 1));
         if (weaker && failingNode is null && failingZone is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
-            candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}", false));
+            candidates.Add((cause.IncidentId, cause.Since, $"topology: {service} depends on {cause.Service}, which joined this incident {Ago(now - cause.Since)} ago {within}", 1));
         // A cause heard after its symptoms: a service depending on this one opened an incident with a failure just before.
         if (!weaker && _downstream.Where(d => d.Since >= since && d.Severity <= symptomSeverity).MaxBy(d => d.Since) is { } symptom)
-            candidates.Add((symptom.IncidentId, symptom.Since, $"late cause: {symptom.Service} depends on {service} and opened this incident {Ago(now - symptom.Since)} ago {within}", false));
+            candidates.Add((symptom.IncidentId, symptom.Since, $"late cause: {symptom.Service} depends on {service} and opened this incident {Ago(now - symptom.Since)} ago {within}", 1));
         if (failingNode is var (nodeIncident, nodeService, nodeAt))
             candidates.Add((nodeIncident, nodeAt, nodeService == service
                 ? $"time window: {service} node {failedNode} failed in this incident {Ago(now - nodeAt)} ago {within}"
                 : node is null ? $"node: {failedNode}, which {service} runs on, failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"
-                : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}", _shared?.IsInfrastructure(nodeService) == true));
+                : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}",
+                // Only a machine the alert names: one its service is merely declared to run on is a guess.
+                node is not null && _shared?.IsInfrastructure(nodeService) == true ? 2 : 1));
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
-            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}", _shared!.IsInfrastructure(zoneService)));
+            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}", _shared!.IsInfrastructure(zoneService) ? 2 : 1));
         // The broadest relation last: of equal times, the first candidate wins.
         if (!weaker && _shared is { SameService: true } && !_shared.IsInfrastructure(service) && Latest(p => p.Severity <= symptomSeverity) is { } failing)
-            candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}", false));
+            candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}", 1));
         return Best();
 
         static (string, string, DateTimeOffset)? Later((string, string, DateTimeOffset)? a, (string, string, DateTimeOffset)? b) =>
@@ -531,7 +533,7 @@ public sealed class CorrelatorState
         (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered)? Best()
         {
             if (candidates.Count == 0) return null;
-            var (id, at, rule, _) = candidates.MaxBy(c => (c.Machine, c.At));
+            var (id, at, rule, _) = candidates.MaxBy(c => (c.Weight, c.At));
             var considered = candidates.Count == 1 ? null
                 : candidates.Where(c => c.Rule != rule).Select(c => $"{c.IncidentId}: {c.Rule}").ToList();
             return (id, rule, at, considered);

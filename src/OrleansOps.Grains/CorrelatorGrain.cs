@@ -198,15 +198,18 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     }
 
     /// <summary>
-    /// A late cause joined the incident a dependant opened just before: the other dependants' incidents it explains (opened
-    /// with a failure within the window) merge into that one, so that one failure is one incident however its symptoms
+    /// A late cause joined the incident a dependant opened just before: the incidents its other direct dependants opened
+    /// with a failure within the window merge into that one, so that one failure is one incident however its symptoms
     /// came in.
     /// </summary>
     private async Task MergeExplainedAsync(Route cause, AccountConfig config)
     {
         var since = cause.Alert.ReceivedAt - config.GroupWindow;
+        var upstreams = Upstreams(config);
+        // Only direct dependants: a failure further down has causes of its own closer to it.
         var explained = DownstreamIncidents(cause.Alert.Service, config)
-            .Where(d => d.IncidentId != cause.IncidentId && d.Since >= since && d.Severity <= config.SymptomSeverity)
+            .Where(d => d.IncidentId != cause.IncidentId && d.Since >= since && d.Severity <= config.SymptomSeverity
+                && upstreams.GetValueOrDefault(d.Service)?.Contains(cause.Alert.Service) == true)
             .Select(d => d.IncidentId).Distinct().ToList();
         foreach (var incidentId in explained)
         {
