@@ -216,7 +216,24 @@ recovery.SetAction(async (parse, cancel) =>
     await new RecoveryBench(new RecoverySettings(Math.Max(1, parse.GetValue(records)), Math.Max(1, parse.GetValue(connections)), parse.GetValue(seed), !parse.GetValue(noBuild)))
         .RunAsync(cancel));
 
-var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos, recovery };
+var levels = new Option<string>("--levels") { Description = "Open incidents per level, comma-separated", DefaultValueFactory = _ => "10,1000,10000" };
+var probes = new Option<int>("--probes") { Description = "New failures (fired and resolved) measured per level", DefaultValueFactory = _ => 400 };
+var scale = new Command("correlator", "Build and start the embedded server and measure the server's CPU per new alert at growing numbers of open incidents in one account")
+{
+    noBuild, levels, probes,
+};
+scale.SetAction(async (parse, cancel) =>
+{
+    var asked = parse.GetValue(levels)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (asked.Length == 0 || asked.Any(l => !int.TryParse(l, out var n) || n < 0))
+    {
+        Console.Error.WriteLine($"--levels '{parse.GetValue(levels)}': give whole numbers of open incidents, comma-separated (e.g. 10,1000,10000)");
+        return 2;
+    }
+    return await new ScaleBench(new ScaleSettings(asked.Select(int.Parse).ToList(), Math.Max(10, parse.GetValue(probes)), !parse.GetValue(noBuild))).RunAsync(cancel);
+});
+
+var root = new RootCommand("OrleansOps benchmarks") { correlation, corpusCommand, escalation, ingest, memory, chaos, recovery, scale };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -175,11 +175,14 @@ public sealed class Replayer(HttpClient http, string adminToken, BenchSettings s
         {
             var alerts = new JsonArray(batch.Select(e =>
             {
+                // A resolve ends now, and never before its start: an episode shorter than the replay's timer tick is sent
+                // a few milliseconds before its scheduled start.
+                var startsAt = origin + Scale(e.EpisodeStart);
                 var alert = new JsonObject
                 {
                     ["labels"] = new JsonObject(e.Labels!.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
-                    ["startsAt"] = (origin + Scale(e.EpisodeStart)).ToString("O", CultureInfo.InvariantCulture),
-                    ["endsAt"] = e.Firing ? endsAt : now.ToString("O", CultureInfo.InvariantCulture),
+                    ["startsAt"] = startsAt.ToString("O", CultureInfo.InvariantCulture),
+                    ["endsAt"] = e.Firing ? endsAt : (now > startsAt ? now : startsAt).ToString("O", CultureInfo.InvariantCulture),
                 };
                 if (path == "api/v1/alerts") alert["status"] = e.Firing ? "firing" : "resolved";
                 return (JsonNode)alert;

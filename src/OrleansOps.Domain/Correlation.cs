@@ -491,7 +491,7 @@ public sealed class CorrelatorState
         (string IncidentId, string Service, DateTimeOffset At)? failingNode = null;
         if (node is not null)
             failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails, service, machineSince: since)
-                : Latest(p => p.Node == node && p.At >= nodeSince && Fails(p)) is { } local ? (local.IncidentId, service, local.At) : null;
+                : Placed.Latest(PlacedAlerts.NodeKey(node), nodeSince, Fails) is { } local ? (local.IncidentId, service, local.At) : null;
         // An alert that names no node (kube-state-metrics' pod alerts) relates to a failure on a node its service runs on.
         else if (_shared?.OnNodesOf(service, nodeSince, Fails, machineSince: since) is var (onNode, incident, failed, at))
             (failedNode, failingNode) = (onNode, (incident, failed, at));
@@ -505,7 +505,7 @@ public sealed class CorrelatorState
         var candidates = new List<(string IncidentId, DateTimeOffset At, string Rule, int Weight)>();
         // A machine's alert on another machine is another machine's failure, not this one spreading; nor is an
         // exporter a service whose failures belong together (below).
-        if (_shared?.IsInfrastructure(service) != true && Latest(p => p.Name == name) is { } family)
+        if (_shared?.IsInfrastructure(service) != true && Placed.Latest(PlacedAlerts.NameKey(name), since) is { } family)
             candidates.Add((family.IncidentId, family.At, $"time window: {name} of {service} joined this incident {Ago(now - family.At)} ago {within}", 1));
         if (weaker && failingNode is null && failingZone is null) return Best();
         if (upstream.Where(u => u.Since >= since && u.Severity <= symptomSeverity).MaxBy(u => u.Since) is { } cause)
@@ -523,7 +523,7 @@ public sealed class CorrelatorState
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
             candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}", _shared!.IsInfrastructure(zoneService) ? 2 : 1));
         // The broadest relation last: of equal times, the first candidate wins.
-        if (!weaker && _shared is { SameService: true } && !_shared.IsInfrastructure(service) && Latest(p => p.Severity <= symptomSeverity) is { } failing)
+        if (!weaker && _shared is { SameService: true } && !_shared.IsInfrastructure(service) && Placed.LatestAtLeast(symptomSeverity, since) is { } failing)
             candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}", 1));
         return Best();
 
@@ -537,17 +537,6 @@ public sealed class CorrelatorState
             var considered = candidates.Count == 1 ? null
                 : candidates.Where(c => c.Rule != rule).Select(c => $"{c.IncidentId}: {c.Rule}").ToList();
             return (id, rule, at, considered);
-        }
-
-        // One pass without allocations, since it reads every placed alert for each new one. Of equal times the first
-        // in map order wins, as the first of a stable sort would.
-        (string IncidentId, DateTimeOffset At)? Latest(Func<PlacedAlert, bool> related)
-        {
-            (string IncidentId, DateTimeOffset At)? latest = null;
-            foreach (var (incidentId, placed) in Placed.ByIncident)
-                foreach (var p in placed)
-                    if (p.At >= since && (latest is null || p.At > latest.Value.At) && related(p)) latest = (incidentId, p.At);
-            return latest;
         }
     }
 
@@ -825,19 +814,30 @@ public sealed record PlacedChange([property: Id(0)] string IncidentId, [property
 
 /// <summary>
 /// The new alerts a service placed in each open incident, within the time window: what the window relates a new alert
-/// to. Kept as the changes that built it (a placement, a forgotten incident), since each new alert adds one.
+/// to. Kept as the changes that built it (a placement, a forgotten incident), since each new alert adds one. Read by
+/// relation (an alert name, a node, a severity) through indexes in time order, so that finding the latest related alert
+/// costs the same however many incidents are open: the newest entries are read first, and the first related one ends
+/// the search.
 /// </summary>
 [GenerateSerializer]
 public sealed class PlacedAlerts
 {
     private const int MaxPerIncident = 256;
+    private const int MaxPerKey = 1024;
 
     [Id(0)] private readonly Dictionary<string, List<PlacedAlert>> _byIncident = new(StringComparer.Ordinal);
     [NonSerialized] private List<PlacedChange>? _changes;
+    /// <summary>By alert name, node and severity: each the alerts in time order with their incidents; built when first read.</summary>
+    [NonSerialized] private Dictionary<string, List<(string IncidentId, PlacedAlert Alert)>>? _index;
+    [NonSerialized] private int _sweepAbove = 1024;
 
     public int IncidentCount => _byIncident.Count;
 
     public IEnumerable<KeyValuePair<string, List<PlacedAlert>>> ByIncident => _byIncident;
+
+    public static string NameKey(string name) => "n\u0001" + name;
+    public static string NodeKey(string node) => "h\u0001" + node;
+    private static string SeverityKey(Severity severity) => "s\u0001" + (int)severity;
 
     public bool TryGet(string incidentId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out List<PlacedAlert> placed) =>
         _byIncident.TryGetValue(incidentId, out placed);
@@ -850,9 +850,37 @@ public sealed class PlacedAlerts
 
     public bool Forget(string incidentId)
     {
+        // The indexes drop its alerts as they read past them.
         if (!_byIncident.Remove(incidentId)) return false;
         (_changes ??= []).Add(new PlacedChange(incidentId, null, default));
         return true;
+    }
+
+    /// <summary>
+    /// The latest alert under <paramref name="key"/> (<see cref="NameKey"/>, <see cref="NodeKey"/>) since
+    /// <paramref name="since"/> that <paramref name="related"/> accepts, in an incident still open here. Of equal times
+    /// the one placed first wins.
+    /// </summary>
+    public (string IncidentId, DateTimeOffset At)? Latest(string key, DateTimeOffset since, Func<PlacedAlert, bool>? related = null)
+    {
+        if (!Index().TryGetValue(key, out var entries)) return null;
+        (string IncidentId, DateTimeOffset At)? latest = null;
+        for (var i = entries.Count - 1; i >= 0; i--)
+        {
+            var (incidentId, alert) = entries[i];
+            if (alert.At < since || latest is { } found && alert.At < found.At) break;
+            if (_byIncident.ContainsKey(incidentId) && (related is null || related(alert))) latest = (incidentId, alert.At);
+        }
+        return latest;
+    }
+
+    /// <summary>The latest alert at least as severe as <paramref name="severity"/> since <paramref name="since"/>.</summary>
+    public (string IncidentId, DateTimeOffset At)? LatestAtLeast(Severity severity, DateTimeOffset since)
+    {
+        (string IncidentId, DateTimeOffset At)? latest = null;
+        foreach (var level in Enum.GetValues<Severity>())
+            if (level <= severity && Latest(SeverityKey(level), since) is { } found && (latest is null || found.At > latest.Value.At)) latest = found;
+        return latest;
     }
 
     public bool HasChanges => _changes is { Count: > 0 };
@@ -880,6 +908,47 @@ public sealed class PlacedAlerts
         placed.RemoveAll(p => p.At < alert.At - window);
         if (placed.Count >= MaxPerIncident) placed.RemoveAt(0);
         placed.Add(alert);
+        if (_index is null) return;
+        Indexed(NameKey(alert.Name), incidentId, alert, window);
+        Indexed(SeverityKey(alert.Severity), incidentId, alert, window);
+        if (alert.Node is { } node) Indexed(NodeKey(node), incidentId, alert, window);
+        if (_index.Count > _sweepAbove) Sweep(alert.At - window);
+    }
+
+    private Dictionary<string, List<(string IncidentId, PlacedAlert Alert)>> Index()
+    {
+        if (_index is not null) return _index;
+        _index = new(StringComparer.Ordinal);
+        foreach (var (incidentId, alert) in _byIncident.SelectMany(p => p.Value.Select(a => (p.Key, a))).OrderBy(p => p.a.At).ToList())
+        {
+            Indexed(NameKey(alert.Name), incidentId, alert, TimeSpan.Zero);
+            Indexed(SeverityKey(alert.Severity), incidentId, alert, TimeSpan.Zero);
+            if (alert.Node is { } node) Indexed(NodeKey(node), incidentId, alert, TimeSpan.Zero);
+        }
+        return _index;
+    }
+
+    /// <summary>Adds in time order (placements come in order but for a released alert, placed as of its wait's end), keeping what the window sees.</summary>
+    private void Indexed(string key, string incidentId, PlacedAlert alert, TimeSpan window)
+    {
+        if (!_index!.TryGetValue(key, out var entries)) _index[key] = entries = [];
+        var at = entries.Count;
+        while (at > 0 && entries[at - 1].Alert.At > alert.At) at--;
+        entries.Insert(at, (incidentId, alert));
+        var stale = 0;
+        if (window > TimeSpan.Zero)
+            while (stale < entries.Count && entries[stale].Alert.At < alert.At - window) stale++;
+        stale = Math.Max(stale, entries.Count - MaxPerKey);
+        if (stale > 0) entries.RemoveRange(0, stale);
+    }
+
+    /// <summary>Drops the keys whose alerts the window no longer sees (alert names and nodes come and go).</summary>
+    private void Sweep(DateTimeOffset before)
+    {
+        var index = _index!;
+        foreach (var (key, entries) in index.ToList())
+            if (entries.Count == 0 || entries[^1].Alert.At < before) index.Remove(key);
+        _sweepAbove = Math.Max(1024, index.Count * 2);
     }
 }
 

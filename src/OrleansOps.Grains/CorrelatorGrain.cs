@@ -125,6 +125,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     private CorrelationSettings? _settings;
     private readonly StormDetector _storm = new();
     private SharedFailures _shared = new();
+    private OpenSpans _spans = null!;
     private IGrainTimer? _releaseTimer;
     private DateTimeOffset? _releaseDueAt;
     private DateTimeOffset? _wakeJournaled;
@@ -141,6 +142,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         _state = snapshot ?? new AccountCorrelation();
         _stream.Replay<AccountCorrelationChange>(entries, Apply);
         _shared = SharedFailures.Of(_state.Services);
+        _spans = OpenSpans.Of(_state.Spans);
         _settings = await Account.GetCorrelationSettings();
         _wakeJournaled = NextRelease;
         ScheduleRelease();
@@ -207,7 +209,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var since = cause.Alert.ReceivedAt - config.GroupWindow;
         var upstreams = Upstreams(config);
         // Only direct dependants: a failure further down has causes of its own closer to it.
-        var explained = DownstreamIncidents(cause.Alert.Service, config)
+        var explained = DownstreamIncidents(cause.Alert.Service, config, since)
             .Where(d => d.IncidentId != cause.IncidentId && d.Since >= since && d.Severity <= config.SymptomSeverity
                 && upstreams.GetValueOrDefault(d.Service)?.Contains(cause.Alert.Service) == true)
             .Select(d => d.IncidentId).Distinct().ToList();
@@ -235,6 +237,7 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
             }
             _state.Spans.Touch(survivor);
             _state.Spans.Remove(absorbed);
+            _spans.Added(survivor);
         }
         _shared = SharedFailures.Of(_state.Services);
         _incidents.Remove(absorbed);
@@ -361,6 +364,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var upstreams = Upstreams(config);
         _shared.Configure(config);
         alerts = _shared.Locate(alerts);
+        _spans.Window = config.GroupWindow;
+        // Relations look back a window from each alert's time; a released alert's time is its wait's end, before now.
+        var since = alerts.Count == 0 ? now : alerts.Min(a => a.ReceivedAt) - config.GroupWindow;
         var signals = Signals(alerts, config, replanning);
         var byService = alerts.Select((alert, index) => (alert, index)).GroupBy(a => a.alert.Service, StringComparer.Ordinal).ToDictionary(g => g.Key, StringComparer.Ordinal);
         var routes = new List<(int, Route)>(alerts.Count);
@@ -371,8 +377,8 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
                 var upstream = upstreams.GetValueOrDefault(service) ?? [];
                 var (planned, _) = _state.Service(service).Plan(
                     AccountId, service, entries.Select(e => e.alert).ToList(), config.GroupBy, () => Ids.NewIncidentId(now), replanning, suppression,
-                    config.GroupWindow, UpstreamIncidents(upstream, config.GroupWindow), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait, _shared,
-                    DownstreamIncidents(service, config));
+                    config.GroupWindow, UpstreamIncidents(upstream, config, since), signals, config.Flapping, config.SymptomSeverity, config.SymptomWait, _shared,
+                    DownstreamIncidents(service, config, since));
                 foreach (var route in planned)
                 {
                     routes.Add((entries[route.Index].index, route));
@@ -397,16 +403,12 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
     /// The open incidents that a dependant of <paramref name="service"/> opened, as their first span says: a failure of
     /// the service heard after its symptoms belongs with them.
     /// </summary>
-    private IReadOnlyList<UpstreamIncident> DownstreamIncidents(string service, AccountConfig config)
+    private IReadOnlyList<UpstreamIncident> DownstreamIncidents(string service, AccountConfig config, DateTimeOffset since)
     {
         if (config.GroupWindow <= TimeSpan.Zero) return [];
         if (!ReferenceEquals(_dependantsOf, config)) (_dependantsOf, _dependants) = (config, Topology.Dependants(Upstreams(config)));
         if (_dependants!.GetValueOrDefault(service) is not { } dependants) return [];
-        var found = new List<UpstreamIncident>();
-        foreach (var (incidentId, spans) in _state.Spans)
-            if (spans.Count > 0 && dependants.Contains(spans[0].Service))
-                found.Add(new UpstreamIncident(incidentId, spans[0].Service, spans[0].Since, spans[0].Severity));
-        return found;
+        return _spans.OpenedBy(dependants, config.SymptomSeverity, since);
     }
 
     private AccountConfig? _dependantsOf;
@@ -434,16 +436,9 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         };
     }
 
-    /// <summary>The open incidents that span a service in <paramref name="upstream"/>, as topology sees them.</summary>
-    private IReadOnlyList<UpstreamIncident> UpstreamIncidents(IReadOnlyList<string> upstream, TimeSpan window)
-    {
-        if (window <= TimeSpan.Zero || upstream.Count == 0) return [];
-        var found = new List<UpstreamIncident>();
-        foreach (var (incidentId, spans) in _state.Spans)
-            foreach (var span in spans)
-                if (upstream.Contains(span.Service)) found.Add(new UpstreamIncident(incidentId, span.Service, span.Since, span.Severity));
-        return found;
-    }
+    /// <summary>The latest failure since <paramref name="since"/> of each service in <paramref name="upstream"/> in an open incident, as topology sees them.</summary>
+    private IReadOnlyList<UpstreamIncident> UpstreamIncidents(IReadOnlyList<string> upstream, AccountConfig config, DateTimeOffset since) =>
+        config.GroupWindow <= TimeSpan.Zero || upstream.Count == 0 ? [] : _spans.Spanning(upstream, config.SymptomSeverity, since);
 
     /// <summary>An alert joined an incident: the incident spans its service, at its most severe since the first alert that severe.</summary>
     private void Spanned(string incidentId, NormalizedAlert alert) => Spanned(incidentId, alert.Service, alert.ReceivedAt, alert.Severity);
@@ -456,6 +451,8 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         else if (severity < spans[index].Severity) spans[index] = new ServiceSpan(service, at, severity);
         else return;
         _state.Spans.Touch(incidentId);
+        if (index < 0) index = spans.Count - 1;
+        _spans.Added(incidentId, spans[index], first: index == 0);
     }
 
     /// <summary>The incident is resolved: none of the account's services relates anything to it any more.</summary>

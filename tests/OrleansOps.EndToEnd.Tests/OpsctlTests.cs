@@ -19,6 +19,31 @@ public sealed class OpsctlTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Incidents_merge_into_one_and_split_back_out()
+    {
+        var first = await OpenIncidentAsync($"CliMerge{Guid.NewGuid():N}"[..20]);
+        var second = await OpenIncidentAsync($"CliMerge{Guid.NewGuid():N}"[..20]);
+
+        var (mergeCode, merged, mergeError) = await OpsctlAsync("incidents", "merge", first, "--into", second, "--reason", "one outage", "--actor", "ana");
+        Assert.True(mergeCode == 0, mergeError);
+        Assert.Contains($"{first} merged into {second}: 2 alerts", merged);
+        Assert.Equal(second, (await Api.GetOkAsync(Server.Admin, $"/api/v1/incidents/{first}"))["mergedInto"]!.GetValue<string>());
+
+        var (splitCode, split, _) = await OpsctlAsync("incidents", "split", second, "--from", first, "--reason", "two after all", "--json");
+        Assert.Equal(0, splitCode);
+        var fresh = JsonNode.Parse(split)!;
+        Assert.Equal(1, fresh["alertCount"]!.GetValue<int>());
+        Assert.NotEqual(second, fresh["id"]!.GetValue<string>());
+
+        var (refused, _, why) = await OpsctlAsync("incidents", "merge", second, "--into", second, "--reason", "x");
+        Assert.Equal(2, refused);
+        Assert.Contains("cannot be merged into itself", why);
+        var (usage, _, both) = await OpsctlAsync("incidents", "split", second, "--reason", "x");
+        Assert.Equal(2, usage);
+        Assert.Contains("not both", both);
+    }
+
+    [Fact]
     public async Task Accounts_list_as_table_and_json()
     {
         var (code, table, _) = await OpsctlAsync("accounts", "list");
