@@ -7,7 +7,8 @@ namespace OrleansOps.Microbench;
 /// The decision a correlator makes for each alert (<see cref="CorrelatorState.Plan"/>, one alert per call, as most
 /// Alertmanager webhooks carry few): a re-send of a firing alert, a new alert joining its open group, a new alert joining
 /// an incident through the time window (same node), and a new alert opening an incident, with and without the window.
-/// The state holds <see cref="OpenAlerts"/> firing alerts, ten to an incident, placed over the last 30 minutes.
+/// The state holds <see cref="OpenAlerts"/> firing alerts, ten to an incident (10, 1,000 and 10,000 open incidents),
+/// placed over the last 30 minutes.
 /// </summary>
 /// <remarks>
 /// Plan records its decision in the state, and the same alert decided again would be a repeat. So each benchmark that
@@ -17,7 +18,7 @@ namespace OrleansOps.Microbench;
 [MemoryDiagnoser]
 public class CorrelationBenchmarks
 {
-    [Params(100, 10_000)]
+    [Params(100, 10_000, 100_000)]
     public int OpenAlerts { get; set; }
 
     private const string AccountId = "acme";

@@ -850,7 +850,7 @@ public sealed class PlacedAlerts
 
     public bool Forget(string incidentId)
     {
-        // The indexes drop its alerts as they read past them.
+        // The indexes pass over its alerts as they read them.
         if (!_byIncident.Remove(incidentId)) return false;
         (_changes ??= []).Add(new PlacedChange(incidentId, null, default));
         return true;
@@ -869,10 +869,19 @@ public sealed class PlacedAlerts
         {
             var (incidentId, alert) = entries[i];
             if (alert.At < since || latest is { } found && alert.At < found.At) break;
-            if (_byIncident.ContainsKey(incidentId) && (related is null || related(alert))) latest = (incidentId, alert.At);
+            if (!Holds(incidentId, alert))
+            {
+                entries.RemoveAt(i); // its incident was forgotten or let it go: never asked for again
+                continue;
+            }
+            if (related is null || related(alert)) latest = (incidentId, alert.At);
         }
         return latest;
     }
+
+    /// <summary>Whether the incident is still open here and still keeps the alert (an incident keeps its latest few).</summary>
+    private bool Holds(string incidentId, PlacedAlert alert) =>
+        _byIncident.TryGetValue(incidentId, out var placed) && placed.Count > 0 && (ReferenceEquals(placed[^1], alert) || placed.Contains(alert));
 
     /// <summary>The latest alert at least as severe as <paramref name="severity"/> since <paramref name="since"/>.</summary>
     public (string IncidentId, DateTimeOffset At)? LatestAtLeast(Severity severity, DateTimeOffset since)

@@ -213,6 +213,48 @@ public sealed class DashboardTests
     }
 
     [RequiresChromiumFact]
+    public async Task Two_incidents_of_one_failure_merge_from_the_page_and_an_alert_splits_back_out()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        async Task<string> OpenAsync(string name)
+        {
+            var (status, receipt) = await Api.PostAsync(server.Anonymous, "/api/v2/alerts",
+                $$$"""[{"labels":{"alertname":"{{{name}}}","service":"ehr-api","severity":"critical"}}]""", bearer: "demo-key-healthnet");
+            Assert.Equal(200, status);
+            return receipt!["alerts"]![0]!["incidentId"]!.GetValue<string>();
+        }
+        var first = await OpenAsync("EhrDatabaseDown");
+        var second = await OpenAsync("EhrHighErrorRate");
+        Assert.NotEqual(first, second);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await ChromiumBrowser.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await page.GotoAsync($"{server.BaseAddress}dashboard/incidents/{second}");
+        await page.GetByLabel("API token").FillAsync(ServerProcess.AdminToken);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByLabel("Your name").FillAsync("ana");
+
+        // The errors were the database: merged into its incident from the related list, which then opens.
+        await page.GetByLabel("Reason to merge or split (required; on both chronicles)").FillAsync("the errors were the database");
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Merge this incident into EhrDatabaseDown on ehr-api ({first})" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/dashboard/incidents/{first}$"));
+        var alerts = page.GetByRole(AriaRole.Table, new() { Name = "Alerts in this incident" });
+        await Expect(alerts).ToContainTextAsync($"(merged from {second})");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Every step, oldest first" })).ToContainTextAsync("incident.merged");
+        Assert.Equal(first, (await Api.GetOkAsync(server.Admin, $"/api/v1/incidents/{second}"))["mergedInto"]!.GetValue<string>());
+        await CheckAndCaptureAsync(page, "incident-merged");
+
+        // Not so after all: the error alert is ticked and split out into an incident of its own, which opens.
+        await page.GetByLabel("Your name").FillAsync("ana");
+        await page.GetByLabel("Reason to merge or split (required; on both chronicles)").FillAsync("a bad deploy after all");
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Split out EhrHighErrorRate" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Split the ticked alerts out" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "EhrHighErrorRate on ehr-api" })).ToBeVisibleAsync();
+        Assert.Equal(1, (await Api.GetOkAsync(server.Admin, $"/api/v1/incidents/{first}"))["alertCount"]!.GetValue<int>());
+    }
+
+    [RequiresChromiumFact]
     public async Task A_spent_budget_reads_as_spent_and_an_operator_leaves_the_outage_out_from_the_incident_page()
     {
         await using var server = await ServerProcess.StartAsync();
