@@ -679,14 +679,20 @@ public sealed partial class IncidentState
     public void Rebuild()
     {
         _identityTaken = Exists;
-        _ordered = new List<IncidentAlert>(Alerts.Count);
+        Recount(Alerts.Values.ToList());
+    }
+
+    /// <summary>What the state implies, counted again from <paramref name="alerts"/> (all of its alerts, in the order they joined).</summary>
+    private void Recount(List<IncidentAlert> alerts)
+    {
+        _ordered = new List<IncidentAlert>(alerts.Count);
         _firing = 0;
         _spans.Clear();
         _nodes.Clear();
         _summaryNodes.Clear();
         _summarizedNodes = null;
         foreach (var node in ImportedNodes) Names(node);
-        foreach (var alert in Alerts.Values) Joined(alert);
+        foreach (var alert in alerts) Joined(alert);
         _expiries.Rebuild(Alerts.Values);
     }
 }

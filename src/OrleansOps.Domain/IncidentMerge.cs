@@ -79,16 +79,7 @@ public sealed partial class IncidentState
             _detached.Add(alert.Fingerprint);
         }
         // The incident is as its remaining alerts make it: which services and nodes it spans, how many fire.
-        var remaining = _ordered.Where(a => Alerts.ContainsKey(a.Fingerprint)).ToList();
-        _ordered = [];
-        _firing = 0;
-        _spans.Clear();
-        _nodes.Clear();
-        _summaryNodes.Clear();
-        _summarizedNodes = null;
-        foreach (var node in ImportedNodes) Names(node);
-        foreach (var alert in remaining) Joined(alert);
-        _expiries.Rebuild(Alerts.Values);
+        Recount(_ordered.Where(a => Alerts.ContainsKey(a.Fingerprint)).ToList());
         Record(now, ChronicleKinds.Split, actor, $"{leaving.Count} alerts split out into {into} by {actor}: {reason}", new Dictionary<string, string>
         {
             ["into"] = into,

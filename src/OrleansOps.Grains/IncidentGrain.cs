@@ -289,12 +289,7 @@ public sealed class IncidentGrain(
         var now = time.GetUtcNow();
         Incident.OpenSplit(IncidentId, origin, alerts, from, actor, reason, now);
         if (Incident.EscalationDue(now)) Incident.Escalate(config, now);
-        var (durable, toSend) = Commit(extrasMayHaveChanged: true);
-        var view = View;
-        await JournalStream.WhenDurableAsync(durable);
-        AfterCommit(toSend);
-        await TellAccountAsync();
-        return new CommandResult { Outcome = CommandOutcome.Applied, Incident = view };
+        return await AppliedAsync();
     }
 
     public async Task<TicketBatch> NextTicketWork(string holder)
@@ -382,6 +377,12 @@ public sealed class IncidentGrain(
             return new CommandResult { Outcome = CommandOutcome.Conflict, Message = e.Message, Incident = View };
         }
         if (!changed) return new CommandResult { Outcome = CommandOutcome.Unchanged, Incident = View };
+        return await AppliedAsync();
+    }
+
+    /// <summary>A command's change: journaled, answered once durable, its pages sent and the account told.</summary>
+    private async Task<CommandResult> AppliedAsync()
+    {
         var (durable, toSend) = Commit(extrasMayHaveChanged: true);
         var view = View;
         await JournalStream.WhenDurableAsync(durable);

@@ -346,6 +346,9 @@ public sealed partial class IsolationTests(ServerFixture fixture)
         template.StartsWith("/api/v1/accounts/{accountId}", StringComparison.Ordinal) || template.StartsWith("/api/v1/incidents/", StringComparison.Ordinal);
 
     /// <summary>The operation about <paramref name="tenant"/>'s resources, with a body that would be accepted: a refusal is the scope's doing, not the body's.</summary>
+    /// <summary>An incident a merge names as the one to merge into: another id of nothing.</summary>
+    private static readonly string Elsewhere = "inc-" + RandomBase32();
+
     private Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string template, Tenant tenant, string bearer)
     {
         var path = RouteParameter().Replace(template, match => match.Groups[1].Value switch
@@ -371,6 +374,8 @@ public sealed partial class IsolationTests(ServerFixture fixture)
             ("POST", "/api/v1/accounts/{accountId}/incidents/import") =>
                 $$"""{"incidents":[{"service":"web","severity":"sev1","title":"Rewritten history","startedAt":"{{DateTimeOffset.UtcNow.AddDays(-2):O}}","resolvedAt":"{{DateTimeOffset.UtcNow.AddDays(-2).AddHours(1):O}}"}]}""",
             ("POST", "/api/v1/tokens") => $$"""{"name":"mallory","scope":"account","account":"{{tenant.Account}}"}""",
+            ("POST", "/api/v1/incidents/{incidentId}/merge") => $$"""{"actor":"mallory","into":"{{Elsewhere}}","reason":"mine now"}""",
+            ("POST", "/api/v1/incidents/{incidentId}/split") => """{"actor":"mallory","alerts":["0123456789abcdef"],"reason":"mine now"}""",
             ("POST", _) when template.StartsWith("/api/v1/incidents/", StringComparison.Ordinal) => """{"actor":"mallory","text":"mine now","to":"user:ana"}""",
             ("POST", _) => "{}",
             _ => null,
