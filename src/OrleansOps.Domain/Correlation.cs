@@ -445,9 +445,9 @@ public sealed class CorrelatorState
         {
             // An alert that names no node or zone cannot say it continues what the group's alerts are about: it does unless
             // a failure elsewhere explains it (a pod's alert naming no node, in a group that other failures' pods share).
-            if (Resource(alert) is null)
+            if (Resource(alert) is not { } resource)
                 return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } explained || explained.IncidentId == incidentId;
-            return life.Covers(Resource(alert)) || Related(alert, service, window, upstream, symptomSeverity, symptomWait)?.IncidentId == incidentId;
+            return life.Covers(resource) || Related(alert, service, window, upstream, symptomSeverity, symptomWait)?.IncidentId == incidentId;
         }
         if (life.QuietSince < alert.ReceivedAt - window) return false;
         return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } elsewhere
@@ -828,16 +828,19 @@ public sealed class PlacedAlerts
     [Id(0)] private readonly Dictionary<string, List<PlacedAlert>> _byIncident = new(StringComparer.Ordinal);
     [NonSerialized] private List<PlacedChange>? _changes;
     /// <summary>By alert name, node and severity: each the alerts in time order with their incidents; built when first read.</summary>
-    [NonSerialized] private Dictionary<string, List<(string IncidentId, PlacedAlert Alert)>>? _index;
+    [NonSerialized] private Dictionary<IndexKey, List<(string IncidentId, PlacedAlert Alert)>>? _index;
     [NonSerialized] private int _sweepAbove = 1024;
 
     public int IncidentCount => _byIncident.Count;
 
     public IEnumerable<KeyValuePair<string, List<PlacedAlert>>> ByIncident => _byIncident;
 
-    public static string NameKey(string name) => "n\u0001" + name;
-    public static string NodeKey(string node) => "h\u0001" + node;
-    private static string SeverityKey(Severity severity) => "s\u0001" + (int)severity;
+    /// <summary>What an index entry is filed under: an alert name, a node, or a severity (no text built per alert).</summary>
+    public readonly record struct IndexKey(char Kind, string Value, Severity Severity = default);
+
+    public static IndexKey NameKey(string name) => new('n', name);
+    public static IndexKey NodeKey(string node) => new('h', node);
+    private static IndexKey SeverityKey(Severity severity) => new('s', "", severity);
 
     public bool TryGet(string incidentId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out List<PlacedAlert> placed) =>
         _byIncident.TryGetValue(incidentId, out placed);
@@ -861,7 +864,7 @@ public sealed class PlacedAlerts
     /// <paramref name="since"/> that <paramref name="related"/> accepts, in an incident still open here. Of equal times
     /// the one placed first wins.
     /// </summary>
-    public (string IncidentId, DateTimeOffset At)? Latest(string key, DateTimeOffset since, Func<PlacedAlert, bool>? related = null)
+    public (string IncidentId, DateTimeOffset At)? Latest(IndexKey key, DateTimeOffset since, Func<PlacedAlert, bool>? related = null)
     {
         if (!Index().TryGetValue(key, out var entries)) return null;
         (string IncidentId, DateTimeOffset At)? latest = null;
@@ -887,7 +890,7 @@ public sealed class PlacedAlerts
     public (string IncidentId, DateTimeOffset At)? LatestAtLeast(Severity severity, DateTimeOffset since)
     {
         (string IncidentId, DateTimeOffset At)? latest = null;
-        foreach (var level in Enum.GetValues<Severity>())
+        foreach (var level in SeverityMapping.All)
             if (level <= severity && Latest(SeverityKey(level), since) is { } found && (latest is null || found.At > latest.Value.At)) latest = found;
         return latest;
     }
@@ -918,27 +921,29 @@ public sealed class PlacedAlerts
         if (placed.Count >= MaxPerIncident) placed.RemoveAt(0);
         placed.Add(alert);
         if (_index is null) return;
-        Indexed(NameKey(alert.Name), incidentId, alert, window);
-        Indexed(SeverityKey(alert.Severity), incidentId, alert, window);
-        if (alert.Node is { } node) Indexed(NodeKey(node), incidentId, alert, window);
+        Indexed(incidentId, alert, window);
         if (_index.Count > _sweepAbove) Sweep(alert.At - window);
     }
 
-    private Dictionary<string, List<(string IncidentId, PlacedAlert Alert)>> Index()
+    private Dictionary<IndexKey, List<(string IncidentId, PlacedAlert Alert)>> Index()
     {
         if (_index is not null) return _index;
-        _index = new(StringComparer.Ordinal);
+        _index = [];
         foreach (var (incidentId, alert) in _byIncident.SelectMany(p => p.Value.Select(a => (p.Key, a))).OrderBy(p => p.a.At).ToList())
-        {
-            Indexed(NameKey(alert.Name), incidentId, alert, TimeSpan.Zero);
-            Indexed(SeverityKey(alert.Severity), incidentId, alert, TimeSpan.Zero);
-            if (alert.Node is { } node) Indexed(NodeKey(node), incidentId, alert, TimeSpan.Zero);
-        }
+            Indexed(incidentId, alert, TimeSpan.Zero);
         return _index;
     }
 
+    /// <summary>Files the alert under its name, its severity and its node.</summary>
+    private void Indexed(string incidentId, PlacedAlert alert, TimeSpan window)
+    {
+        Indexed(NameKey(alert.Name), incidentId, alert, window);
+        Indexed(SeverityKey(alert.Severity), incidentId, alert, window);
+        if (alert.Node is { } node) Indexed(NodeKey(node), incidentId, alert, window);
+    }
+
     /// <summary>Adds in time order (placements come in order but for a released alert, placed as of its wait's end), keeping what the window sees.</summary>
-    private void Indexed(string key, string incidentId, PlacedAlert alert, TimeSpan window)
+    private void Indexed(IndexKey key, string incidentId, PlacedAlert alert, TimeSpan window)
     {
         if (!_index!.TryGetValue(key, out var entries)) _index[key] = entries = [];
         var at = entries.Count;

@@ -18,6 +18,9 @@ public static class SeverityMapping
 {
     public const Severity Default = Severity.Sev3;
 
+    /// <summary>Every severity, most severe first; one array, for loops on the ingest path.</summary>
+    public static readonly IReadOnlyList<Severity> All = Enum.GetValues<Severity>();
+
     private static readonly Dictionary<string, Severity> Words = new(StringComparer.OrdinalIgnoreCase)
     {
         // Our own names

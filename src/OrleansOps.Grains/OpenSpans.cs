@@ -38,26 +38,12 @@ public sealed class OpenSpans(TrackedMap<List<ServiceSpan>> spans)
     }
 
     /// <summary>The latest failure (at least as severe as <paramref name="severity"/>) since <paramref name="since"/> of each incident spanning <paramref name="services"/>, at most one per service and severity.</summary>
-    public IReadOnlyList<UpstreamIncident> Spanning(IEnumerable<string> services, Severity severity, DateTimeOffset since)
-    {
-        var found = new List<UpstreamIncident>();
-        foreach (var service in services)
-            foreach (var level in Enum.GetValues<Severity>())
-                if (level <= severity)
-                    foreach (var hit in Read(_spanning, service, level, since, first: false, all: false)) found.Add(hit);
-        return found;
-    }
+    public IReadOnlyList<UpstreamIncident> Spanning(IEnumerable<string> services, Severity severity, DateTimeOffset since) =>
+        Read(_spanning, services, severity, since, first: false, all: false);
 
     /// <summary>The incidents that <paramref name="services"/> opened with a failure since <paramref name="since"/>, as their first span says.</summary>
-    public IReadOnlyList<UpstreamIncident> OpenedBy(IEnumerable<string> services, Severity severity, DateTimeOffset since)
-    {
-        var found = new List<UpstreamIncident>();
-        foreach (var service in services)
-            foreach (var level in Enum.GetValues<Severity>())
-                if (level <= severity)
-                    found.AddRange(Read(_opened, service, level, since, first: true, all: true));
-        return found;
-    }
+    public IReadOnlyList<UpstreamIncident> OpenedBy(IEnumerable<string> services, Severity severity, DateTimeOffset since) =>
+        Read(_opened, services, severity, since, first: true, all: true);
 
     private void Add(Dictionary<(string, Severity), List<(string, DateTimeOffset)>> index, ServiceSpan span, string incidentId)
     {
@@ -72,12 +58,22 @@ public sealed class OpenSpans(TrackedMap<List<ServiceSpan>> spans)
         if (stale > 0) entries.RemoveRange(0, stale);
     }
 
-    /// <summary>Newest first, the entries still true of their incident; stale ones met on the way are dropped.</summary>
-    private List<UpstreamIncident> Read(Dictionary<(string, Severity), List<(string, DateTimeOffset)>> index, string service, Severity severity,
+    /// <summary>Of each service, at each severity at least <paramref name="severity"/>: the latest entry since <paramref name="since"/>, or all of them.</summary>
+    private List<UpstreamIncident> Read(Dictionary<(string, Severity), List<(string, DateTimeOffset)>> index, IEnumerable<string> services, Severity severity,
         DateTimeOffset since, bool first, bool all)
     {
         var found = new List<UpstreamIncident>();
-        if (!index.TryGetValue((service, severity), out var entries)) return found;
+        foreach (var service in services)
+            foreach (var level in SeverityMapping.All)
+                if (level <= severity) Read(index, service, level, since, first, all, found);
+        return found;
+    }
+
+    /// <summary>Newest first, the entries still true of their incident; stale ones met on the way are dropped.</summary>
+    private void Read(Dictionary<(string, Severity), List<(string, DateTimeOffset)>> index, string service, Severity severity,
+        DateTimeOffset since, bool first, bool all, List<UpstreamIncident> found)
+    {
+        if (!index.TryGetValue((service, severity), out var entries)) return;
         for (var i = entries.Count - 1; i >= 0; i--)
         {
             var (incidentId, at) = entries[i];
@@ -90,7 +86,6 @@ public sealed class OpenSpans(TrackedMap<List<ServiceSpan>> spans)
             found.Add(new UpstreamIncident(incidentId, service, at, severity));
             if (!all) break;
         }
-        return found;
     }
 
     private bool Current(string incidentId, string service, Severity severity, DateTimeOffset since, bool first)
