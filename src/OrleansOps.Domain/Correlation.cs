@@ -48,6 +48,12 @@ public sealed record Route(int Index, string IncidentId, NormalizedAlert Alert, 
 {
     /// <summary>The alert fired again soon after it ended its incident: the incident opens again rather than a second one.</summary>
     public bool Reopens { get; init; }
+
+    /// <summary>
+    /// It joined because the machine it fires on is down (its node or zone failed in the incident): a replica lost with
+    /// its machine, which is no failure of its service for the service's dependants to follow.
+    /// </summary>
+    public bool OnDeadMachine { get; init; }
 }
 
 /// <summary>
@@ -120,6 +126,12 @@ public sealed record PlacedAlert([property: Id(0)] string Name, [property: Id(1)
 {
     /// <summary>The zone it is about, when the account names zones.</summary>
     [Id(4)] public string? Zone { get; init; }
+
+    /// <summary>
+    /// It joined its incident because another service's failure explains it (topology, a late cause, the same alert
+    /// spreading, its service failing): no first sign of a machine's failure heard before the machine's own alert.
+    /// </summary>
+    [Id(5)] public bool Explained { get; init; }
 }
 
 /// <summary>How many of a group's alerts fire in its open incident, when the last of them resolved, and on which nodes (or zones) they fired.</summary>
@@ -341,7 +353,7 @@ public sealed class CorrelatorState
             {
                 OpenGroups[groupKey] = home.IncidentId;
                 Groups[groupKey] = new GroupLife();
-                Join(home.IncidentId, home.Rule, home.Considered);
+                Join(home.IncidentId, home.Rule, home.Considered, onDeadMachine: home.OnDeadMachine, explained: !home.OnDeadMachine);
                 Count(alert, groupKey);
                 continue;
             }
@@ -361,12 +373,12 @@ public sealed class CorrelatorState
             };
             routes.Add(new Route(index, id, alert, RouteKind.Opened, origin, Rule: storm ?? $"new group {groupKey}"));
 
-            void Join(string incidentId, string rule, IReadOnlyList<string>? considered = null, bool reopens = false)
+            void Join(string incidentId, string rule, IReadOnlyList<string>? considered = null, bool reopens = false, bool onDeadMachine = false, bool explained = false)
             {
                 Counters.Grouped++;
                 FiringAlerts[alert.Fingerprint] = incidentId;
-                Place(incidentId, alert, window);
-                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, Considered: considered) { Reopens = reopens });
+                Place(incidentId, alert, window, explained);
+                routes.Add(new Route(index, incidentId, alert, RouteKind.Grouped, null, Rule: rule, Considered: considered) { Reopens = reopens, OnDeadMachine = onDeadMachine });
             }
         }
         return (routes, changed);
@@ -433,8 +445,9 @@ public sealed class CorrelatorState
     /// when no failure elsewhere explains it) or relates to the incident within the window (the failure spreading): the same alert name on another node
     /// minutes later is another occurrence, as two nodes failing apart are two failures, and a disk filling on one node
     /// is not the same problem as a disk filling on another. Once all of them have resolved, it does only within the
-    /// window, and only when no relation elsewhere is more recent than that resolve: the same alert coming back minutes
-    /// later belongs to whatever failure brought it back, not to an incident that stays open for other reasons.
+    /// window, and only when no relation elsewhere is more recent than that resolve, nor its machine down: the same alert
+    /// coming back minutes later belongs to whatever failure brought it back, not to an incident that stays open for
+    /// other reasons.
     /// </summary>
     private bool GroupHolds(
         string groupKey, string incidentId, NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream,
@@ -451,7 +464,7 @@ public sealed class CorrelatorState
         }
         if (life.QuietSince < alert.ReceivedAt - window) return false;
         return Related(alert, service, window, upstream, symptomSeverity, symptomWait) is not { } elsewhere
-            || elsewhere.IncidentId == incidentId || elsewhere.At <= life.QuietSince;
+            || elsewhere.IncidentId == incidentId || elsewhere.At <= life.QuietSince && !elsewhere.OnDeadMachine;
     }
 
     /// <summary>
@@ -472,11 +485,12 @@ public sealed class CorrelatorState
     /// </list>
     /// A machine that is down where the alert fires (a failure of an exporter's service on the node it names, or of its zone) wins
     /// over the other relations: what fails on a dead machine fails because of it, whatever else is failing at the time.
+    /// A failure on a node the alert does not name, one its service runs on, relates a symptom, never a failure.
     /// Otherwise the most recent relation wins: when two failures overlap, a new alert belongs to the one that just happened.
     /// A weaker alert is a symptom only on a failing node: elsewhere a warning is its own incident, so background
     /// noise never joins a failure by a coincidence of time.
     /// </summary>
-    private (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered)? Related(
+    private (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered, bool OnDeadMachine)? Related(
         NormalizedAlert alert, string service, TimeSpan window, IReadOnlyList<UpstreamIncident> upstream, Severity symptomSeverity, TimeSpan symptomWait)
     {
         var now = alert.ReceivedAt;
@@ -492,8 +506,9 @@ public sealed class CorrelatorState
         if (node is not null)
             failingNode = _shared is { } shared ? shared.OnNode(node, nodeSince, Fails, service, machineSince: since)
                 : Placed.Latest(PlacedAlerts.NodeKey(node), nodeSince, Fails) is { } local ? (local.IncidentId, service, local.At) : null;
-        // An alert that names no node (kube-state-metrics' pod alerts) relates to a failure on a node its service runs on.
-        else if (_shared?.OnNodesOf(service, nodeSince, Fails, machineSince: since) is var (onNode, incident, failed, at))
+        // A symptom that names no node (kube-state-metrics' pod alerts) relates to a failure on a node its service runs on;
+        // a failure that names none is about the whole service, which one machine of several does not explain.
+        else if (weaker && _shared?.OnNodesOf(service, nodeSince, Fails, machineSince: since) is var (onNode, incident, failed, at))
             (failedNode, failingNode) = (onNode, (incident, failed, at));
         // A zone's failure relates what fires in it; an alert about the whole zone relates to failures on its nodes, of
         // any severity (the zone's unreachability is what they were the first signs of).
@@ -518,10 +533,10 @@ public sealed class CorrelatorState
                 ? $"time window: {service} node {failedNode} failed in this incident {Ago(now - nodeAt)} ago {within}"
                 : node is null ? $"node: {failedNode}, which {service} runs on, failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}"
                 : $"node: {node} failed in this incident ({nodeService}) {Ago(now - nodeAt)} ago {within}",
-                // Only a machine the alert names: one its service is merely declared to run on is a guess.
-                node is not null && _shared?.IsInfrastructure(nodeService) == true ? 2 : 1));
+                // Only a machine the alert names wins: one its service is merely declared to run on is a guess.
+                node is not null && _shared?.IsInfrastructure(nodeService) == true ? MachineDown : 1));
         if (failingZone is var (zoneIncident, zoneService, zoneAt))
-            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}", _shared!.IsInfrastructure(zoneService) ? 2 : 1));
+            candidates.Add((zoneIncident, zoneAt, $"zone: {zone} failed in this incident ({zoneService}) {Ago(now - zoneAt)} ago {within}", _shared!.IsInfrastructure(zoneService) ? MachineDown : 1));
         // The broadest relation last: of equal times, the first candidate wins.
         if (!weaker && _shared is { SameService: true } && !_shared.IsInfrastructure(service) && Placed.LatestAtLeast(symptomSeverity, since) is { } failing)
             candidates.Add((failing.IncidentId, failing.At, $"same service: {service} failed in this incident {Ago(now - failing.At)} ago {within}", 1));
@@ -530,22 +545,25 @@ public sealed class CorrelatorState
         static (string, string, DateTimeOffset)? Later((string, string, DateTimeOffset)? a, (string, string, DateTimeOffset)? b) =>
             a is null || b is not null && b.Value.Item3 > a.Value.Item3 ? b : a;
 
-        (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered)? Best()
+        (string IncidentId, string Rule, DateTimeOffset At, IReadOnlyList<string>? Considered, bool OnDeadMachine)? Best()
         {
             if (candidates.Count == 0) return null;
-            var (id, at, rule, _) = candidates.MaxBy(c => (c.Weight, c.At));
+            var (id, at, rule, weight) = candidates.MaxBy(c => (c.Weight, c.At));
             var considered = candidates.Count == 1 ? null
                 : candidates.Where(c => c.Rule != rule).Select(c => $"{c.IncidentId}: {c.Rule}").ToList();
-            return (id, rule, at, considered);
+            return (id, rule, at, considered, weight == MachineDown);
         }
     }
+
+    /// <summary>The weight of a machine down where the alert fires: it wins over every other relation.</summary>
+    private const int MachineDown = 2;
 
     /// <summary>What an alert is about, to tell occurrences apart: its node, else its zone.</summary>
     private string? Resource(NormalizedAlert alert) => alert.NodeName ?? _shared?.ZoneOf(alert);
 
-    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window)
+    private void Place(string incidentId, NormalizedAlert alert, TimeSpan window, bool explained = false)
     {
-        var placed = new PlacedAlert(alert.Name, alert.NodeName, alert.Severity, alert.ReceivedAt) { Zone = _shared?.ZoneOf(alert) };
+        var placed = new PlacedAlert(alert.Name, alert.NodeName, alert.Severity, alert.ReceivedAt) { Zone = _shared?.ZoneOf(alert), Explained = explained };
         Placed.Add(incidentId, placed, window);
         _shared?.Add(incidentId, _service, placed, window);
     }
@@ -1117,7 +1135,8 @@ public sealed class SharedFailures
     /// <summary>
     /// The latest failure kept under <paramref name="resource"/> that <paramref name="asking"/> may relate to: its own
     /// service's, or the machine's own (see <see cref="IsInfrastructure"/>); an infrastructure alert relates to any.
-    /// A node runs many services, and one service's failure there (its database down) says nothing about another's.
+    /// A node runs many services, and one service's failure there (its database down) says nothing about another's; nor
+    /// is a failure that another service's explains (<see cref="PlacedAlert.Explained"/>) a first sign of the machine's.
     /// The machine's own failure counts from <paramref name="machineSince"/> when given (the whole window: a machine
     /// that is down explains whatever fires on it, however late its alert rules notice), the others from
     /// <paramref name="since"/>.
@@ -1126,13 +1145,14 @@ public sealed class SharedFailures
         string resource, DateTimeOffset since, Func<PlacedAlert, bool> fails, string asking, DateTimeOffset? machineSince = null)
     {
         if (!_byResource.TryGetValue(resource, out var placed)) return null;
-        var anyService = _declared.Count == 0 || IsInfrastructure(asking);
+        var machineAsks = IsInfrastructure(asking);
+        var anyService = _declared.Count == 0 || machineAsks;
         (string, string, DateTimeOffset)? latest = null;
         foreach (var (incidentId, service, alert) in placed)
         {
             var machine = IsInfrastructure(service);
             if (alert.At >= (machine ? machineSince ?? since : since) && (latest is null || alert.At > latest.Value.Item3) && fails(alert)
-                && (anyService || service == asking || machine))
+                && (machine || service == asking || anyService && !(machineAsks && alert.Explained)))
                 latest = (incidentId, service, alert.At);
         }
         return latest;

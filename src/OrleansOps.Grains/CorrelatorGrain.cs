@@ -382,7 +382,8 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
                 foreach (var route in planned)
                 {
                     routes.Add((entries[route.Index].index, route));
-                    if (route.Kind is RouteKind.Opened or RouteKind.Grouped) Spanned(route.IncidentId, route.Alert);
+                    // A replica lost with its machine is no failure of its service for topology to follow to its dependants.
+                    if (route.Kind is RouteKind.Opened or RouteKind.Grouped && !route.OnDeadMachine) Spanned(route.IncidentId, route.Alert);
                 }
             }
         return routes;
@@ -401,14 +402,22 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
 
     /// <summary>
     /// The open incidents that a dependant of <paramref name="service"/> opened, as their first span says: a failure of
-    /// the service heard after its symptoms belongs with them.
+    /// the service heard after its symptoms belongs with them. A dependant further away counts only when the incident
+    /// also holds a failure of a direct one: its errors reach it through the services between, which fail too, and
+    /// without them its incident is more likely its own failure (a bad rollout) than this one's cascade.
     /// </summary>
     private IReadOnlyList<UpstreamIncident> DownstreamIncidents(string service, AccountConfig config, DateTimeOffset since)
     {
         if (config.GroupWindow <= TimeSpan.Zero) return [];
         if (!ReferenceEquals(_dependantsOf, config)) (_dependantsOf, _dependants) = (config, Topology.Dependants(Upstreams(config)));
         if (_dependants!.GetValueOrDefault(service) is not { } dependants) return [];
-        return _spans.OpenedBy(dependants, config.SymptomSeverity, since);
+        var opened = _spans.OpenedBy(dependants, config.SymptomSeverity, since);
+        return opened.Where(symptom => DependsDirectly(symptom.Service) || ThroughFailingDependant(symptom.IncidentId)).ToList();
+
+        bool DependsDirectly(string dependant) => Upstreams(config).GetValueOrDefault(dependant)?.Contains(service) == true;
+        bool ThroughFailingDependant(string incidentId) =>
+            _state.Spans.TryGetValue(incidentId, out var spans)
+            && spans.Any(s => s.Since >= since && s.Severity <= config.SymptomSeverity && DependsDirectly(s.Service));
     }
 
     private AccountConfig? _dependantsOf;

@@ -268,11 +268,11 @@ public sealed class CorrelatorWindowAndTopologyTests
 
     /// <summary>One alert of <paramref name="service"/> planned by that service's correlator in <paramref name="states"/>, all of them sharing the account's node and zone failures, as the correlator grain plans them.</summary>
     private static Route PlanIn(Dictionary<string, CorrelatorState> states, SharedFailures shared, Func<string> ids, string service, NormalizedAlert alert,
-        TimeSpan symptomWait = default)
+        TimeSpan symptomWait = default, TimeSpan? window = null)
     {
         if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
         return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
-            window: Window, symptomSeverity: Severity.Sev2, symptomWait: symptomWait, shared: shared).Routes);
+            window: window ?? Window, symptomSeverity: Severity.Sev2, symptomWait: symptomWait, shared: shared).Routes);
     }
 
     private static Func<string> Ids(params string[] ids)
@@ -483,7 +483,7 @@ public sealed class CorrelatorWindowAndTopologyTests
     }
 
     [Fact]
-    public void An_alert_that_names_no_node_relates_to_a_failure_on_a_node_its_service_is_declared_to_run_on()
+    public void A_symptom_that_names_no_node_relates_to_a_failure_on_a_node_its_service_is_declared_to_run_on_and_a_failure_does_not()
     {
         var config = new AccountConfig
         {
@@ -493,7 +493,7 @@ public sealed class CorrelatorWindowAndTopologyTests
         };
         var shared = new SharedFailures();
         shared.Configure(config);
-        var ids = Ids("inc-node", "inc-billing");
+        var ids = Ids("inc-node", "inc-burn");
         Route Plan(string service, NormalizedAlert alert) => Assert.Single(new CorrelatorState().Plan("acme", service, [alert with { Service = service }],
             ByAlertnameAndNode, ids, window: Window, symptomSeverity: Severity.Sev2, symptomWait: SymptomWait, shared: shared).Routes);
         NormalizedAlert PodNotReady(TimeSpan after) => At(Alerts.Firing("KubePodNotReady", Severity.Sev3), after);
@@ -501,9 +501,12 @@ public sealed class CorrelatorWindowAndTopologyTests
         Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
         var authPod = Plan("auth", PodNotReady(TimeSpan.FromSeconds(20)));
         var billingPod = Plan("billing", PodNotReady(TimeSpan.FromSeconds(20)));
+        var authBurning = Plan("auth", At(Alerts.Firing("ErrorBudgetBurn", Severity.Sev1), TimeSpan.FromSeconds(30)));
 
         Assert.Equal(("inc-node", "node: worker-b-2, which auth runs on, failed in this incident (node-exporter) 20s ago (window 5m)"), (authPod.IncidentId, authPod.Rule));
         Assert.Equal(RouteKind.Suppressed, billingPod.Kind); // a warning with nothing to relate to waits for its failure
+        // A failure that names no node is about the whole service: one of its two nodes down does not explain it.
+        Assert.Equal(("inc-burn", RouteKind.Opened), (authBurning.IncidentId, authBurning.Kind));
     }
 
     [Fact]
@@ -573,6 +576,67 @@ public sealed class CorrelatorWindowAndTopologyTests
         Assert.Equal(b2Down.IncidentId, first.IncidentId);
         // The first pod's alert still fires in worker-b-2's incident, and the group key is the same; worker-a-1 explains this one.
         Assert.Equal((a1Down.IncidentId, "node: worker-a-1, which redis runs on, failed in this incident (node-exporter) 10s ago (window 5m)"), (second.IncidentId, second.Rule));
+    }
+
+    [Fact]
+    public void A_pods_alert_goes_to_its_dead_machine_even_when_its_group_went_quiet_only_after_that_machine_failed()
+    {
+        var config = new AccountConfig { Id = "acme", Name = "Acme", Services = [new ServiceDefinition { Id = "catalog", Nodes = ["worker-a-4", "worker-b-2"] }] };
+        var shared = new SharedFailures();
+        shared.Configure(config);
+        var states = new Dictionary<string, CorrelatorState>();
+        var ids = Ids("inc-a4", "inc-b2", "inc-other");
+        Route Plan(string service, NormalizedAlert alert) => PlanIn(states, shared, ids, service, alert);
+        // kube-state-metrics names the pod, not its node: both pods share one group key, each placed on its pod's node.
+        NormalizedAlert PodNotReady(string pod, string node, TimeSpan after)
+        {
+            var labels = new Dictionary<string, string> { ["alertname"] = "KubePodNotReady", ["pod"] = pod };
+            return At(Alerts.Firing("KubePodNotReady", Severity.Sev3) with { Labels = labels, Fingerprint = AlertFingerprint.Of(labels), Node = node }, after);
+        }
+
+        var a4Down = Plan("node-exporter", Failure("NodeDown", "worker-a-4", TimeSpan.Zero));
+        var onA4 = Plan("catalog", PodNotReady("catalog-1", "worker-a-4", TimeSpan.FromSeconds(3)));
+        var b2Down = Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.FromSeconds(10)));
+        states["catalog"].Settle(Plan("catalog", PodNotReady("catalog-1", "worker-a-4", TimeSpan.FromSeconds(11)) with { Status = AlertStatus.Resolved }), AlertOutcome.Applied);
+        var onB2 = Plan("catalog", PodNotReady("catalog-2", "worker-b-2", TimeSpan.FromSeconds(12)));
+
+        Assert.Equal((a4Down.IncidentId, true), (onA4.IncidentId, onA4.OnDeadMachine));
+        // Its group went quiet a second after worker-b-2 failed, not before: still, the machine it fires on is down.
+        Assert.Equal((b2Down.IncidentId, "node: worker-b-2 failed in this incident (node-exporter) 2s ago (window 5m)"), (onB2.IncidentId, onB2.Rule));
+    }
+
+    [Fact]
+    public void A_zones_alert_does_not_follow_into_another_failure_what_that_failure_explains()
+    {
+        var config = new AccountConfig
+        {
+            Id = "acme",
+            Name = "Acme",
+            Services = [new ServiceDefinition { Id = "postgres", Nodes = ["worker-c-1"] }, new ServiceDefinition { Id = "worker", Nodes = ["worker-b-4"] }],
+            Zones = new Dictionary<string, IReadOnlyList<string>> { ["zone-b"] = ["worker-b-4"], ["zone-c"] = ["worker-c-1"] },
+        };
+        var shared = new SharedFailures();
+        shared.Configure(config);
+        var states = new Dictionary<string, CorrelatorState>();
+        var ids = Ids("inc-db", "inc-zone", "inc-other");
+        var upstream = new List<UpstreamIncident>();
+        Route Plan(string service, NormalizedAlert alert)
+        {
+            if (!states.TryGetValue(service, out var state)) states[service] = state = new CorrelatorState();
+            return Assert.Single(state.Plan("acme", service, [alert with { Service = service }], ByAlertnameAndNode, ids,
+                window: Window, upstream: service == "worker" ? upstream : [], symptomSeverity: Severity.Sev2, shared: shared).Routes);
+        }
+        var zoneLabels = new Dictionary<string, string> { ["alertname"] = "KubeZoneUnreachable", ["zone"] = "zone-b" };
+
+        var dbDown = Plan("postgres", Failure("PostgresDown", "worker-c-1", TimeSpan.Zero));
+        upstream.Add(new UpstreamIncident(dbDown.IncidentId, "postgres", Alerts.T0, Severity.Sev2));
+        var workerErrors = Plan("worker", Failure("HighErrorRate", "worker-b-4", TimeSpan.FromSeconds(20)));
+        var zoneDown = Plan("blackbox", At(Alerts.Firing("KubeZoneUnreachable", Severity.Sev1) with { Labels = zoneLabels, Fingerprint = AlertFingerprint.Of(zoneLabels) },
+            TimeSpan.FromSeconds(25)));
+
+        Assert.Equal((dbDown.IncidentId, "topology: worker depends on postgres, which joined this incident 20s ago (window 5m)"), (workerErrors.IncidentId, workerErrors.Rule));
+        // The worker's errors in zone-b are the database's: they are no first sign of the zone's failure.
+        Assert.Equal(("inc-zone", RouteKind.Opened), (zoneDown.IncidentId, zoneDown.Kind));
     }
 
     [Fact]

@@ -86,6 +86,8 @@ public sealed class GroupingTests(ServerFixture fixture)
               - id: auth
               - id: orders-api
               - id: billing
+              - id: checkout
+                dependsOn: [auth]
             serviceLabels: [service, app_kubernetes_io_name, app, job]
             zones:
               zone-b: [worker-b-1, worker-b-2]
@@ -156,10 +158,16 @@ public sealed class GroupingTests(ServerFixture fixture)
         var last = placements[4]!;
         Assert.StartsWith("zone: zone-b failed in this incident (blackbox)", last["rule"]!.GetValue<string>());
         Assert.Equal($"{incidentId}: same service: auth failed in this incident", Assert.Single(last["considered"]!.AsArray())!.GetValue<string>()[..(incidentId.Length + 44)]);
+
+        // Auth's replicas were lost with their machines, auth itself did not fail: what depends on it elsewhere is not the zone's.
+        var dependant = await Send("""
+            "alertname":"HighErrorRate","severity":"error","job":"checkout","service":"checkout","instance":"10.4.3.8:8080","node":"worker-c-1"
+            """);
+        Assert.NotEqual(incidentId, dependant["incidentId"]!.GetValue<string>());
     }
 
     [Fact]
-    public async Task A_database_heard_after_the_errors_it_causes_two_hops_down_joins_their_incident()
+    public async Task A_database_heard_after_the_errors_it_causes_two_hops_down_joins_their_incident_through_the_failing_service_between()
     {
         var id = "acct-" + Guid.NewGuid().ToString("N")[..10];
         var key = $"{id}-key-000000";
@@ -172,6 +180,10 @@ public sealed class GroupingTests(ServerFixture fixture)
                 dependsOn: [db]
               - id: web
                 dependsOn: [api]
+              - id: queue
+                dependsOn: [db]
+              - id: batch
+                dependsOn: [queue]
             correlation: {"{"}groupBy: [alertname], window: 3m, symptomSeverity: error{"}"}
             integrationKeys: [{"{"}name: main, key: {key}{"}"}]
             """)).Status);
@@ -184,12 +196,18 @@ public sealed class GroupingTests(ServerFixture fixture)
         }
 
         var symptom = await Send("HighErrorRate", "web", "error");
+        var between = await Send("HighErrorRate", "api", "error");
+        // Batch fails too, through a queue that does not: its errors are its own (a bad rollout), not the database's.
+        var elsewhere = await Send("HighErrorRate", "batch", "error");
         var cause = await Send("PostgresqlDown", "db", "critical");
 
+        Assert.Equal(symptom, between);
+        Assert.NotEqual(symptom, elsewhere);
         Assert.Equal(symptom, cause);
         var placements = await Api.GetAllAsync(Server.Admin, $"/api/v1/incidents/{symptom}/correlation");
-        Assert.Equal("cause", placements[1]!["relation"]!.GetValue<string>());
-        Assert.StartsWith("late cause: web depends on db and opened this incident", placements[1]!["rule"]!.GetValue<string>());
+        Assert.Equal(["opened", "cause", "cause"], placements.Select(p => p!["relation"]!.GetValue<string>()));
+        Assert.StartsWith("late cause: web depends on api and opened this incident", placements[1]!["rule"]!.GetValue<string>());
+        Assert.StartsWith("late cause: web depends on db and opened this incident", placements[2]!["rule"]!.GetValue<string>());
     }
 
     [Fact]
