@@ -115,6 +115,12 @@ public interface ICorrelatorGrain : IGrainWithStringKey
     /// </summary>
     Task<CommandResult> Split(string incidentId, IReadOnlyList<string> fingerprints, string? mergedFrom, string actor, string reason);
 
+    /// <summary>
+    /// Correlates alerts the account raises itself (a heartbeat missed, or its resolve), which no integration key sends;
+    /// empty when the account has no configuration.
+    /// </summary>
+    Task<IReadOnlyList<AlertReceipt>> Raise(IReadOnlyList<NormalizedAlert> alerts);
+
     /// <summary>Held alerts may be due for release (the wake index found the correlator inactive).</summary>
     [Orleans.Concurrency.OneWay]
     Task Wake();
@@ -215,6 +221,20 @@ public interface IWakeIndexGrain : IGrainWithStringKey
 {
     /// <summary>Registers the back-stop reminder (once per cluster start; idempotent) and wakes what is due now.</summary>
     Task Start();
+}
+
+/// <summary>Keyed by account id: the account's heartbeats, each missed when its allowance runs out without a ping.</summary>
+public interface IHeartbeatGrain : IGrainWithStringKey
+{
+    /// <summary>A ping of the heartbeat <paramref name="name"/>: it is up again (its incident's alert resolves); null when the account has no such heartbeat.</summary>
+    Task<HeartbeatView?> Ping(string name);
+    /// <summary>Every configured heartbeat and where it stands, by name.</summary>
+    Task<IReadOnlyList<HeartbeatView>> List();
+    /// <summary>The account's configuration changed: new heartbeats start counting, dropped ones go (resolving their alert).</summary>
+    Task Configure();
+    /// <summary>A deadline may have passed (the wake index found the grain inactive).</summary>
+    [Orleans.Concurrency.OneWay]
+    Task Wake();
 }
 
 public static class GrainKeys

@@ -120,3 +120,21 @@ public sealed record AccountCountersView(string Account, CountersView Total, IRe
     public static AccountCountersView Of(string accountId, IReadOnlyList<(string Service, CorrelationCounters Counters)> services) => new(
         accountId, CountersView.Of(services.Select(s => s.Counters)), services.Select(s => new ServiceCounters(s.Service, CountersView.Of([s.Counters]))).ToList());
 }
+
+/// <summary>
+/// A heartbeat and where it stands: <c>waiting</c> (configured, no ping yet), <c>up</c>, or <c>missed</c> (its alert
+/// fires since <see cref="MissedAt"/>); <see cref="Deadline"/> is when it is missed unless a ping comes first. Durations
+/// read as in the configuration (<c>24h</c>, <c>1m</c>).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record HeartbeatView(
+    [property: Id(0)] string Name, [property: Id(1)] string Status, [property: Id(2)] string Interval, [property: Id(3)] string Grace,
+    [property: Id(4)] Severity Severity, [property: Id(5)] string Service, [property: Id(6)] string? Alert, [property: Id(7)] DateTimeOffset Since,
+    [property: Id(8)] DateTimeOffset? LastPing, [property: Id(9)] long Pings, [property: Id(10)] DateTimeOffset? Deadline, [property: Id(11)] DateTimeOffset? MissedAt)
+{
+    public static HeartbeatView Of(HeartbeatDefinition definition, HeartbeatStatus status) => new(
+        definition.Name, status.MissedAt is not null ? "missed" : status.LastPing is null ? "waiting" : "up",
+        Durations.Format(definition.Interval), Durations.Format(definition.Grace),
+        definition.Severity, definition.ServiceOrName, definition.Alert, status.Since, status.LastPing, status.Pings,
+        status.MissedAt is null ? status.DeadlineFor(definition) : null, status.MissedAt);
+}

@@ -74,6 +74,7 @@ public static partial class Commands
         root.Add(Report());
         root.Add(OnCall());
         root.Add(Silences());
+        root.Add(Heartbeats());
         root.Add(Config());
         root.Add(Tokens());
         return root;

@@ -22,6 +22,22 @@ public sealed partial class AccountConfigDocument
     public List<string>? ServiceLabels { get; set; }
     /// <summary>Each zone's nodes, e.g. <c>{zone-a: [worker-a-1, worker-a-2]}</c>: a zone's failure relates what fires on its nodes.</summary>
     public Dictionary<string, List<string>>? Zones { get; set; }
+    /// <summary>Dead man's switches: what must check in, how often, and what its silence opens.</summary>
+    public List<HeartbeatDocument>? Heartbeats { get; set; }
+
+    /// <summary>
+    /// A heartbeat: <c>interval</c> (required) and <c>grace</c> (default 1m) as durations, <c>severity</c> (default
+    /// sev2), <c>service</c> (default: the heartbeat's name), and <c>alert</c>, an always-firing alert that pings it.
+    /// </summary>
+    public sealed class HeartbeatDocument
+    {
+        public string? Name { get; set; }
+        public string? Interval { get; set; }
+        public string? Grace { get; set; }
+        public string? Severity { get; set; }
+        public string? Service { get; set; }
+        public string? Alert { get; set; }
+    }
 
     /// <summary>
     /// A maintenance window: <c>start</c> and <c>end</c> (one-off), or <c>cron</c> or <c>rrule</c> with a
@@ -211,6 +227,8 @@ public sealed partial class AccountConfigDocument
         }).ToList();
         NoNullItems(Maintenance, "maintenance", errors);
         var maintenance = (Maintenance ?? []).Where(m => m is not null).Select((m, i) => MaintenanceWindow(m, $"maintenance[{i}]", errors)).ToList();
+        NoNullItems(Heartbeats, "heartbeats", errors);
+        var heartbeats = (Heartbeats ?? []).Where(h => h is not null).Select((h, i) => Heartbeat(h, $"heartbeats[{i}]", errors)).ToList();
         NoNullItems(Inhibit, "inhibit", errors);
         var inhibit = (Inhibit ?? []).Where(r => r is not null).Select((r, i) => new InhibitionRule
         {
@@ -259,6 +277,7 @@ public sealed partial class AccountConfigDocument
             InhibitionRecheck = Duration(Correlation?.InhibitionRecheck, "correlation.inhibitionRecheck", errors) ?? TimeSpan.FromMinutes(1),
             SameServiceRelation = Correlation?.SameService ?? false,
             Zones = (Zones ?? []).ToDictionary(z => z.Key, z => (IReadOnlyList<string>)z.Value, StringComparer.Ordinal),
+            Heartbeats = heartbeats,
         };
         if (Id is null) errors.Add("id: required");
         errors.AddRange(config.Validate().Where(e => !(Id is null && e.StartsWith("id:", StringComparison.Ordinal))));
@@ -352,7 +371,36 @@ public sealed partial class AccountConfigDocument
             Duration = m.Duration is { } d ? Durations.Format(d) : null,
             TimeZone = m.TimeZone,
         }).ToList(),
+        Heartbeats = config.Heartbeats.Count == 0 ? null : config.Heartbeats.Select(h => new HeartbeatDocument
+        {
+            Name = h.Name,
+            Interval = Durations.Format(h.Interval),
+            Grace = Durations.Format(h.Grace),
+            Severity = h.Severity.ToWire(),
+            Service = h.Service,
+            Alert = h.Alert,
+        }).ToList(),
     }.WithOnCall(config.OnCall).WithItsm(config.Itsm);
+
+    private static HeartbeatDefinition Heartbeat(HeartbeatDocument document, string path, List<string> errors)
+    {
+        if (document.Interval is null) errors.Add($"{path}.interval: required, a duration like 5m or 1d");
+        var severity = Severity.Sev2;
+        if (document.Severity is { } word)
+        {
+            if (SeverityMapping.FromWord(word) is { } named) severity = named;
+            else errors.Add($"{path}.severity: '{word}' is not a severity (sev1–sev4, or critical, error, warning, info)");
+        }
+        return new HeartbeatDefinition
+        {
+            Name = document.Name ?? "",
+            Interval = Duration(document.Interval, $"{path}.interval", errors) ?? HeartbeatDefinition.ShortestInterval,
+            Grace = Duration(document.Grace, $"{path}.grace", errors) ?? HeartbeatDefinition.DefaultGrace,
+            Severity = severity,
+            Service = document.Service,
+            Alert = document.Alert,
+        };
+    }
 
     private static List<LabelMatcher> Matchers(List<string>? texts, string path, List<string> errors)
     {

@@ -145,6 +145,12 @@ public sealed record AccountConfig
 
     public static readonly IReadOnlyList<string> DefaultPodLabels = ["pod"];
 
+    /// <summary>The account's dead man's switches: what must check in, how often, and what its silence opens.</summary>
+    [Id(25)] public IReadOnlyList<HeartbeatDefinition> Heartbeats { get; init; } = [];
+
+    /// <summary>The heartbeat that an arrival of the always-firing alert <paramref name="alertName"/> pings, if any.</summary>
+    public HeartbeatDefinition? HeartbeatPingedBy(string alertName) => Heartbeats.FirstOrDefault(h => h.Alert == alertName);
+
     public static readonly IReadOnlyList<string> DefaultServiceLabels = ["service"];
 
     /// <summary>Whether correlators need the account-wide view (inhibition sources, storm rate) for each batch.</summary>
@@ -267,6 +273,15 @@ public sealed record AccountConfig
         foreach (var (severity, limit) in Sla.Response.Concat(Sla.Resolution))
         {
             if (limit <= TimeSpan.Zero) errors.Add($"sla: the {severity.ToWire()} deadline must be positive");
+        }
+
+        for (var i = 0; i < Heartbeats.Count; i++)
+        {
+            var heartbeat = Heartbeats[i];
+            errors.AddRange(heartbeat.Problems($"heartbeats[{i}]"));
+            if (Heartbeats.Take(i).Any(h => h.Name == heartbeat.Name)) errors.Add($"heartbeats[{i}].name: '{heartbeat.Name}' is used twice");
+            if (heartbeat.Alert is { } alert && Heartbeats.Take(i).Any(h => h.Alert == alert))
+                errors.Add($"heartbeats[{i}].alert: '{alert}' already pings another heartbeat");
         }
 
         var keyNames = new HashSet<string>(StringComparer.Ordinal);

@@ -183,6 +183,8 @@ public enum AlertOutcome
     Rejected = 3,
     /// <summary>A silence or maintenance window held the alert back; it opened nothing.</summary>
     Suppressed = 4,
+    /// <summary>An always-firing alert that pings a heartbeat (Prometheus' <c>Watchdog</c>): it opened nothing.</summary>
+    Heartbeat = 5,
 }
 
 /// <summary>A past incident brought in so that the account's SLA window is complete from its first day.</summary>

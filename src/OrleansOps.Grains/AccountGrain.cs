@@ -143,6 +143,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
         if (source.Kind == "file" && lastFile is not null && lastFile == source.ContentHash)
             return new ConfigResult { Applied = false, Version = current.ConfigVersion, Existed = true };
 
+        var hadHeartbeats = current.Config?.Heartbeats.Count > 0;
         var removedKeys = current.Config?.IntegrationKeys
             .Where(old => config.IntegrationKeys.All(k => k.KeySha256 != old.KeySha256))
             .ToList() ?? [];
@@ -170,6 +171,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain
             GrainFactory.GetGrain<IIntegrationKeyGrain>(GrainKeys.IntegrationKey(key.KeySha256)).Unbind(AccountId)));
         await GrainFactory.GetGrain<IAccountDirectoryGrain>(GrainKeys.Directory).Register(AccountId);
         await TellCorrelatorAsync();
+        // New heartbeats start counting now, not at their first ping; dropped ones resolve what they had raised.
+        if (hadHeartbeats || config.Heartbeats.Count > 0) await GrainFactory.GetGrain<IHeartbeatGrain>(AccountId).Configure();
         ScheduleSlaReview(SlaReviewDebounce); // a new contract is judged at once, not at the next incident
 
         return new ConfigResult { Applied = !unchanged, Unchanged = unchanged, Version = version, Created = created, Existed = !created };

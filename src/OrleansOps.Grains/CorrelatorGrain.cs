@@ -153,7 +153,33 @@ public sealed class CorrelatorGrain(IJournal journal, Serializer serializer, Tim
         var settings = await SettingsAsync();
         if (settings is null || !settings.Holds(batch.KeySha256)) return new IngestResult { UnknownKey = true };
         if (settings.Version != batch.RoutingVersion) return new IngestResult { Stale = settings.RoutingFor(batch.KeySha256) };
+        if (settings.Config.Heartbeats.Any(h => h.Alert is not null)) return new IngestResult { Receipts = await PingOrCorrelateAsync(batch.Alerts, settings) };
         return new IngestResult { Receipts = await CorrelateAsync(batch.Alerts, settings, alreadyCounted: false) };
+    }
+
+    public async Task<IReadOnlyList<AlertReceipt>> Raise(IReadOnlyList<NormalizedAlert> alerts) =>
+        await SettingsAsync() is { } settings ? await CorrelateAsync(alerts, settings, alreadyCounted: false) : [];
+
+    /// <summary>
+    /// An always-firing alert that a heartbeat names (Prometheus' <c>Watchdog</c>) is that heartbeat's ping, and opens no
+    /// incident of its own; the batch's other alerts are correlated as ever.
+    /// </summary>
+    private async Task<IReadOnlyList<AlertReceipt>> PingOrCorrelateAsync(IReadOnlyList<NormalizedAlert> alerts, CorrelationSettings settings)
+    {
+        var pings = new List<int>();
+        var others = new List<int>();
+        for (var i = 0; i < alerts.Count; i++)
+            (settings.Config.HeartbeatPingedBy(alerts[i].Name) is not null ? pings : others).Add(i);
+        if (pings.Count == 0) return await CorrelateAsync(alerts, settings, alreadyCounted: false);
+        var heartbeats = GrainFactory.GetGrain<IHeartbeatGrain>(AccountId);
+        foreach (var name in pings.Where(i => alerts[i].Status == AlertStatus.Firing).Select(i => settings.Config.HeartbeatPingedBy(alerts[i].Name)!.Name).Distinct())
+            await heartbeats.Ping(name);
+        var receipts = new AlertReceipt[alerts.Count];
+        foreach (var i in pings) receipts[i] = new AlertReceipt { Fingerprint = alerts[i].Fingerprint, Outcome = AlertOutcome.Heartbeat };
+        if (others.Count > 0)
+            foreach (var (i, receipt) in others.Zip(await CorrelateAsync(others.Select(i => alerts[i]).ToList(), settings, alreadyCounted: false)))
+                receipts[i] = receipt;
+        return receipts;
     }
 
     public async Task<Routing?> GetRouting(string keySha256) => (await SettingsAsync())?.RoutingFor(keySha256);

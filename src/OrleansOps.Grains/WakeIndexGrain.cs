@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace OrleansOps.Grains;
 
 /// <summary>
-/// Keyed by <see cref="GrainKeys.Wakes"/>: the back-stop for everything due by itself. Active incidents and correlators
+/// Keyed by <see cref="GrainKeys.Wakes"/>: the back-stop for everything due by itself. Active incidents, correlators and heartbeats
 /// wake on time by their own grain timers; their journal entries also keep the journal's wake index (when each next
 /// needs waking), and this grain's one reminder looks there every period and wakes whatever is due by the next look,
 /// so an incident whose activation or silo is gone still escalates, expires its alerts and pages. One reminder for the
@@ -40,6 +40,8 @@ public sealed class WakeIndexGrain(IJournal journal, TimeProvider time, IOptions
                     GrainFactory.GetGrain<IIncidentGrain>(wake.Stream[IncidentLog.StreamPrefix.Length..]).Wake().Ignore();
                 else if (wake.Stream.StartsWith(CorrelatorGrain.StreamPrefix, StringComparison.Ordinal))
                     GrainFactory.GetGrain<ICorrelatorGrain>(wake.Stream[CorrelatorGrain.StreamPrefix.Length..]).Wake().Ignore();
+                else if (wake.Stream.StartsWith(HeartbeatGrain.StreamPrefix, StringComparison.Ordinal))
+                    GrainFactory.GetGrain<IHeartbeatGrain>(wake.Stream[HeartbeatGrain.StreamPrefix.Length..]).Wake().Ignore();
             }
             woken += due.Count;
             if (due.Count < Batch) break;

@@ -176,6 +176,7 @@ public static class Extensions
         app.MapItsmApi();
         app.MapClusterApi();
         app.MapCorrelationApi();
+        app.MapHeartbeatsApi();
         app.MapDashboardApi();
         app.MapTokensApi();
         if (app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value.FailureProbe)

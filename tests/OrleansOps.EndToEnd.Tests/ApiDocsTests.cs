@@ -30,6 +30,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "GET /api/v1/accounts/{accountId}/suppressed", "GET /api/v1/accounts/{accountId}/correlation", "GET /api/v1/correlation",
         "GET /api/v1/me", "POST /api/v1/tokens", "GET /api/v1/tokens", "GET /api/v1/tokens/{tokenId}", "POST /api/v1/tokens/{tokenId}/rotate",
         "DELETE /api/v1/tokens/{tokenId}",
+        "POST /api/v1/heartbeats/{name}", "GET /api/v1/accounts/{accountId}/heartbeats",
     ];
 
     [Fact]
@@ -87,6 +88,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
             {
                 "Health" => [],
                 "Ingest" => name.Contains(" /i/{key}/") ? [] : ["integrationKey"], // the path carries the key
+                "Heartbeats" when name.StartsWith("POST ", StringComparison.Ordinal) => ["integrationKey"], // a job pings with the account's key
                 "ITSM" => ["inboundSecret"],
                 _ => ["apiToken"],
             };

@@ -135,6 +135,7 @@ public sealed class OpsctlTests(ServerFixture fixture)
     [InlineData(2, "not an account id", "sla", "Bad_Id")]
     [InlineData(1, "No account 'acct-nobody-here'", "silence", "list", "acct-nobody-here")]
     [InlineData(1, "No account 'acct-nobody-here'", "kpi", "acct-nobody-here")]
+    [InlineData(1, "No account 'acct-nobody-here'", "heartbeats", "acct-nobody-here")]
     public async Task Errors_have_meaningful_exit_codes_and_messages(int expected, string message, params string[] args)
     {
         var (code, _, error) = await OpsctlAsync(args);
