@@ -21,6 +21,8 @@ public sealed partial class AccountConfigDocument
         public List<ContactDocument>? Contacts { get; set; }
         /// <summary>Absent: every contact at once, whatever the severity.</summary>
         public List<RuleDocument>? Rules { get; set; }
+        /// <summary>The person's Slack member id (<c>U024BE7LH</c>): pressing a Slack page's buttons acts as them.</summary>
+        public string? Slack { get; set; }
     }
 
     /// <summary><c>{id: mobile, kind: sms, address: "+15551230001"}</c>; kind is email, sms or voice.</summary>
@@ -167,6 +169,7 @@ public sealed partial class AccountConfigDocument
                     Contact = r.Contact ?? "",
                     Delay = DurationOrZero(r.Delay, $"users[{i}].rules[{j}].delay", errors),
                 }).ToList(),
+                Slack = u.Slack,
             }).ToList(),
             Teams = Present(Teams).Select(t => new TeamDefinition { Id = t.Id ?? "", Name = t.Name, Members = t.Members ?? [] }).ToList(),
             Schedules = Present(Schedules).Select((s, i) => new OnCallSchedule
@@ -319,6 +322,7 @@ public sealed partial class AccountConfigDocument
                 Contact = r.Contact,
                 Delay = r.Delay > TimeSpan.Zero ? Durations.Format(r.Delay) : null,
             }).ToList(),
+            Slack = u.Slack,
         }).ToList();
         Teams = oncall.Teams.Select(t => new TeamDocument { Id = t.Id, Name = t.Name, Members = t.Members.ToList() }).ToList();
         Schedules = oncall.Schedules.Select(s => new ScheduleDocument

@@ -105,6 +105,11 @@ public sealed record UserDefinition
     [Id(2)] public IReadOnlyList<ContactMethod> Contacts { get; init; } = [];
     /// <summary>Empty: every contact method at once, whatever the severity.</summary>
     [Id(3)] public IReadOnlyList<NotificationRule> Rules { get; init; } = [];
+    /// <summary>The person's Slack member id (<c>U…</c>): the buttons of a Slack page act as this user when they press them.</summary>
+    [Id(4)] public string? Slack { get; init; }
+
+    /// <summary>A Slack member id as Slack writes it: <c>U</c> or <c>W</c> and upper-case letters and digits.</summary>
+    public static bool IsSlackMemberId(string? id) => id is { Length: >= 3 and <= 32 } && id[0] is 'U' or 'W' && id.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9');
 
     /// <summary>The contact methods to use for a page at <paramref name="severity"/>, each with its delay.</summary>
     public IEnumerable<(ContactMethod Contact, TimeSpan Delay)> PagesFor(Severity severity) =>
@@ -212,6 +217,10 @@ public sealed record OnCallConfig
                 else if (AddressProblem(contact.Kind, contact.Address) is { } problem)
                     yield return $"users[{i}].contacts[{c}].address: {problem}";
             }
+            if (user.Slack is { } slack && !UserDefinition.IsSlackMemberId(slack))
+                yield return $"users[{i}].slack: '{slack}' is not a Slack member id (U or W and capitals or digits, as in U024BE7LH)";
+            else if (user.Slack is not null && Users.Take(i).Any(u => u.Slack == user.Slack))
+                yield return $"users[{i}].slack: '{user.Slack}' is another user's already";
             for (var r = 0; r < user.Rules.Count; r++)
             {
                 if (user.Contacts.All(c => c.Id != user.Rules[r].Contact))

@@ -177,6 +177,7 @@ public static class Extensions
         app.MapClusterApi();
         app.MapCorrelationApi();
         app.MapHeartbeatsApi();
+        app.MapSlackApi();
         app.MapDashboardApi();
         app.MapTokensApi();
         if (app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value.FailureProbe)

@@ -37,6 +37,21 @@ public sealed class AccountConfigTests
     [Fact]
     public void A_complete_configuration_is_valid() => Assert.Empty(Valid().Validate());
 
+    [Fact]
+    public void A_users_slack_member_id_is_slacks_form_and_one_persons()
+    {
+        static AccountConfig With(params string?[] slackIds) => new()
+        {
+            Id = "acme",
+            Name = "Acme",
+            OnCall = new OnCallConfig { Users = slackIds.Select((slack, i) => new UserDefinition { Id = $"user{i}", Slack = slack }).ToList() },
+        };
+
+        Assert.Empty(With("U024BE7LH", "W0ENTERPRISE", null).Validate());
+        Assert.Contains("users[0].slack: 'ana' is not a Slack member id (U or W and capitals or digits, as in U024BE7LH)", With("ana").Validate());
+        Assert.Contains("users[1].slack: 'U024BE7LH' is another user's already", With("U024BE7LH", "U024BE7LH").Validate());
+    }
+
     [Theory]
     [InlineData("Healthnet")]
     [InlineData("1health")]

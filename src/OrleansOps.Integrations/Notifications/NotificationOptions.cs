@@ -14,6 +14,7 @@ namespace OrleansOps.Integrations.Notifications;
 /// (default 2 min); a notification whose turn is further away fails at once.</description></item>
 /// <item><term><c>…:Smtp:*</c></term><description>see <see cref="SmtpSettings"/>.</description></item>
 /// <item><term><c>…:Twilio:*</c></term><description>see <see cref="TwilioSettings"/>.</description></item>
+/// <item><term><c>…:Slack:*</c></term><description>see <see cref="SlackSettings"/>.</description></item>
 /// </list>
 /// </summary>
 public sealed class NotificationOptions
@@ -27,6 +28,7 @@ public sealed class NotificationOptions
     public TimeSpan MaxRateLimitWait { get; set; } = TimeSpan.FromMinutes(2);
     public SmtpSettings Smtp { get; set; } = new();
     public TwilioSettings Twilio { get; set; } = new();
+    public SlackSettings Slack { get; set; } = new();
 
     /// <summary>Every problem with these settings, empty when they are usable.</summary>
     public IReadOnlyList<string> Problems()
@@ -67,6 +69,26 @@ public sealed class SmtpSettings
     public string? PasswordRef { get; set; }
     /// <summary><c>Smtp:StartTls</c>: <c>None</c>, <c>Auto</c> (default: upgrade when the server offers it) or <c>Required</c>.</summary>
     public SmtpStartTls StartTls { get; set; } = SmtpStartTls.Auto;
+}
+
+/// <summary>
+/// The Slack app behind the Slack channels' webhooks (<c>OrleansOps:Notifications:Slack:*</c>). With its signing secret
+/// set, a Slack page carries Acknowledge, Resolve and Escalate buttons, and Slack's interaction requests to
+/// <c>POST /api/v1/integrations/slack/interactions</c> are verified with it; without it a page has only its link.
+/// </summary>
+public sealed class SlackSettings
+{
+    /// <summary><c>Slack:SigningSecret</c>: the app's signing secret; prefer <see cref="SigningSecretRef"/>.</summary>
+    public string? SigningSecret { get; set; }
+    /// <summary><c>Slack:SigningSecretRef</c>: the configuration key (e.g. an environment variable) whose value is the signing secret; wins over <see cref="SigningSecret"/>.</summary>
+    public string? SigningSecretRef { get; set; }
+
+    /// <summary>The signing secret, looked up in <paramref name="configuration"/> when given by reference; null when none is set.</summary>
+    public string? Secret(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var value = !string.IsNullOrWhiteSpace(SigningSecretRef) ? configuration[SigningSecretRef] : SigningSecret;
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
 }
 
 /// <summary>Whether the SMTP connection is upgraded to TLS with STARTTLS.</summary>

@@ -45,7 +45,7 @@ public sealed class NotificationSender : INotificationSender
         INotificationChannel[] channels =
         [
             new LogChannel(loggers.CreateLogger<LogChannel>()),
-            new SlackChannel(httpClients, time),
+            new SlackChannel(httpClients, time, interactive: _options.Slack.Secret(configuration) is not null),
             new TeamsChannel(httpClients, time),
             new WebhookChannel(httpClients, time),
             new EmailChannel(_options.Smtp, _resolver),

@@ -6,9 +6,10 @@ namespace OrleansOps.Integrations.Notifications;
 
 /// <summary>
 /// Slack incoming webhook: <c>text</c> for notifications and clients without blocks, and Block Kit blocks — a header,
-/// the severity, status and service as fields, the text, and a button to the incident.
+/// the severity, status and service as fields, the text, and a button to the incident; when the Slack app's signing
+/// secret is configured (<paramref name="interactive"/>), Acknowledge, Resolve and Escalate buttons too, until it is resolved.
 /// </summary>
-internal sealed partial class SlackChannel(IHttpClientFactory clients, TimeProvider time) : INotificationChannel
+internal sealed partial class SlackChannel(IHttpClientFactory clients, TimeProvider time, bool interactive = false) : INotificationChannel
 {
     // Slack's limits: a header's plain text 150 characters, a section's text 3000, a button URL 3000.
     private const int HeaderLimit = 150;
@@ -23,12 +24,12 @@ internal sealed partial class SlackChannel(IHttpClientFactory clients, TimeProvi
 
     public async Task<ChannelResult> SendAsync(Notification notification, ResolvedDestination destination, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, destination.RequireAddress()) { Content = JsonContent.Create(Message(notification)) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, destination.RequireAddress()) { Content = JsonContent.Create(Message(notification, interactive)) };
         return await HttpDelivery.SendAsync(clients.CreateClient(NotificationHttpClients.Slack), request, time, DescribeError, cancellationToken)
             .ConfigureAwait(false);
     }
 
-    internal static JsonObject Message(Notification n)
+    internal static JsonObject Message(Notification n, bool interactive = false)
     {
         var blocks = new JsonArray
         {
@@ -53,15 +54,8 @@ internal sealed partial class SlackChannel(IHttpClientFactory clients, TimeProvi
         // Slack rejects a section with empty text.
         if (!string.IsNullOrWhiteSpace(n.Text))
             blocks.Add(new JsonObject { ["type"] = "section", ["text"] = Mrkdwn(NotificationText.Truncate(Escape(n.Text), SectionLimit)) });
-        if (NotificationText.IncidentLink(n) is { Length: <= UrlLimit } link)
-            blocks.Add(new JsonObject
-            {
-                ["type"] = "actions",
-                ["elements"] = new JsonArray
-                {
-                    new JsonObject { ["type"] = "button", ["text"] = PlainText("Open incident"), ["url"] = link },
-                },
-            });
+        var link = NotificationText.IncidentLink(n) is { Length: <= UrlLimit } url ? url : null;
+        if (SlackInteractions.ActionsBlock(n.IncidentId, link, buttons: interactive && n.Status != IncidentStatus.Resolved) is { } actions) blocks.Add(actions);
         return new JsonObject
         {
             // The top-level text is the fallback and is itself parsed as mrkdwn.
