@@ -178,6 +178,7 @@ public static class Extensions
         app.MapCorrelationApi();
         app.MapHeartbeatsApi();
         app.MapSlackApi();
+        app.MapPhoneRepliesApi();
         app.MapDashboardApi();
         app.MapTokensApi();
         if (app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value.FailureProbe)

@@ -31,7 +31,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
         "GET /api/v1/me", "POST /api/v1/tokens", "GET /api/v1/tokens", "GET /api/v1/tokens/{tokenId}", "POST /api/v1/tokens/{tokenId}/rotate",
         "DELETE /api/v1/tokens/{tokenId}",
         "POST /api/v1/heartbeats/{name}", "GET /api/v1/accounts/{accountId}/heartbeats",
-        "POST /api/v1/integrations/slack/interactions",
+        "POST /api/v1/integrations/slack/interactions", "POST /api/v1/integrations/twilio/sms", "POST /api/v1/integrations/twilio/voice",
     ];
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed partial class ApiDocsTests(ServerFixture fixture)
                 "Ingest" => name.Contains(" /i/{key}/") ? [] : ["integrationKey"], // the path carries the key
                 "Heartbeats" when name.StartsWith("POST ", StringComparison.Ordinal) => ["integrationKey"], // a job pings with the account's key
                 "ITSM" => ["inboundSecret"],
-                "Slack" => [], // Slack's own signature, of the body, proves the request
+                "Slack" or "Twilio" => [], // the sender's own signature, of the body, proves the request
                 _ => ["apiToken"],
             };
             Assert.Equal(expected, operation["security"]?.AsArray().SelectMany(s => s!.AsObject().Select(r => r.Key)).ToArray() ?? []);

@@ -29,6 +29,11 @@ public sealed class NotificationOptions
     public SmtpSettings Smtp { get; set; } = new();
     public TwilioSettings Twilio { get; set; } = new();
     public SlackSettings Slack { get; set; } = new();
+    /// <summary>
+    /// <c>OrleansOps:Notifications:PublicUrl</c>: this server as Twilio reaches it. With it, an SMS page says how to reply
+    /// (ACK, RES or ESC and the incident's code) and a call waits for a key; both come back signed to this server.
+    /// </summary>
+    public string? PublicUrl { get; set; }
 
     /// <summary>Every problem with these settings, empty when they are usable.</summary>
     public IReadOnlyList<string> Problems()

@@ -49,8 +49,8 @@ public sealed class NotificationSender : INotificationSender
             new TeamsChannel(httpClients, time),
             new WebhookChannel(httpClients, time),
             new EmailChannel(_options.Smtp, _resolver),
-            new SmsChannel(twilio),
-            new VoiceChannel(twilio),
+            new SmsChannel(twilio, replies: _options.PublicUrl is not null),
+            new VoiceChannel(twilio, gatherUrl: _options.PublicUrl is { } publicUrl ? publicUrl.TrimEnd('/') + TwilioReplies.VoicePath : null),
         ];
         _channels = channels.ToDictionary(channel => channel.Kind);
         _retries = BuildRetries();

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace OrleansOps.Integrations.Notifications;
 
 /// <summary>Twilio SMS: <c>POST {BaseUrl}/Accounts/{AccountSid}/Messages.json</c> with <c>To</c>, <c>From</c>, <c>Body</c>.</summary>
-internal sealed class SmsChannel(TwilioApi twilio) : INotificationChannel
+internal sealed class SmsChannel(TwilioApi twilio, bool replies = false) : INotificationChannel
 {
     /// <summary>Twilio's limit for one message's body; longer bodies are refused (error 21617).</summary>
     public const int MaxBodyLength = 1600;
@@ -16,12 +16,16 @@ internal sealed class SmsChannel(TwilioApi twilio) : INotificationChannel
     public string? Check(Notification notification, ResolvedDestination destination) => twilio.Check(Kind, destination);
 
     public Task<ChannelResult> SendAsync(Notification notification, ResolvedDestination destination, CancellationToken cancellationToken) =>
-        twilio.PostAsync("Messages.json", destination, "Body", Body(notification), cancellationToken);
+        twilio.PostAsync("Messages.json", destination, "Body", Body(notification, replies), cancellationToken);
 
-    /// <summary>"[SEV1] title", the service, the text, and the link; the text gives way first when it does not all fit.</summary>
-    internal static string Body(Notification n)
+    /// <summary>
+    /// "[SEV1] title", the service, the text, the link, and with <paramref name="replies"/> how to reply while the incident
+    /// is open; the text gives way first when it does not all fit.
+    /// </summary>
+    internal static string Body(Notification n, bool replies = false)
     {
         var link = NotificationText.IncidentLink(n) is { Length: < 300 } url ? "\n" + url : "";
+        if (replies && n.Status != IncidentStatus.Resolved) link += "\n" + TwilioReplies.SmsInstruction(n.IncidentId);
         var message = $"{NotificationText.Headline(n)}\nService: {NotificationText.OneLine(n.Service)}";
         if (!string.IsNullOrWhiteSpace(n.Text)) message += "\n" + n.Text.Trim();
         return NotificationText.Truncate(message, MaxBodyLength - link.Length) + link;
@@ -32,7 +36,7 @@ internal sealed class SmsChannel(TwilioApi twilio) : INotificationChannel
 /// Twilio voice: <c>POST {BaseUrl}/Accounts/{AccountSid}/Calls.json</c> with <c>To</c>, <c>From</c> and inline
 /// <c>Twiml</c> that reads the alert out.
 /// </summary>
-internal sealed class VoiceChannel(TwilioApi twilio) : INotificationChannel
+internal sealed class VoiceChannel(TwilioApi twilio, string? gatherUrl = null) : INotificationChannel
 {
     /// <summary>
     /// How much is read out: a call is for waking someone, the details are in the incident. Also Twilio takes at most
@@ -46,14 +50,17 @@ internal sealed class VoiceChannel(TwilioApi twilio) : INotificationChannel
     public string? Check(Notification notification, ResolvedDestination destination) => twilio.Check(Kind, destination);
 
     public Task<ChannelResult> SendAsync(Notification notification, ResolvedDestination destination, CancellationToken cancellationToken) =>
-        twilio.PostAsync("Calls.json", destination, "Twiml", Twiml(notification), cancellationToken);
+        twilio.PostAsync("Calls.json", destination, "Twiml", Twiml(notification, gatherUrl), cancellationToken);
 
-    internal static string Twiml(Notification n)
+    /// <summary>The call reads the alert out; with <paramref name="gatherUrl"/>, while the incident is open, it then waits for 1 (acknowledge) or 2 (escalate).</summary>
+    internal static string Twiml(Notification n, string? gatherUrl = null)
     {
         var spoken = $"OrleansOps alert. Severity {(int)n.Severity}, {NotificationText.StatusLabel(n).ToLowerInvariant()}. " +
                      $"Service {NotificationText.OneLine(n.Service)}. {NotificationText.OneLine(n.Title)}.";
         if (!string.IsNullOrWhiteSpace(n.Text)) spoken += " " + NotificationText.OneLine(n.Text);
         // The text is untrusted: escaped, it cannot close <Say> and add verbs such as <Dial> or <Redirect>.
+        if (gatherUrl is not null && n.Status != IncidentStatus.Resolved)
+            return TwilioReplies.Gather(NotificationText.Truncate(spoken, SpokenLimit), $"{gatherUrl}?incident={Uri.EscapeDataString(n.IncidentId)}");
         return $"<Response><Say>{SecurityElement.Escape(NotificationText.Truncate(spoken, SpokenLimit))}</Say></Response>";
     }
 }
