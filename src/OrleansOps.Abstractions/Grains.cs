@@ -237,6 +237,15 @@ public interface IHeartbeatGrain : IGrainWithStringKey
     Task Wake();
 }
 
+/// <summary>Keyed by <see cref="GrainKeys.ActionLink"/>: whether a one-click link of an e-mail page has been used (each works once).</summary>
+public interface IActionLinkGrain : IGrainWithStringKey
+{
+    /// <summary>Uses the link now, durably, unless it was used before: null on this first use, else when it was used.</summary>
+    Task<DateTimeOffset?> Use(string accountId);
+    /// <summary>When the link was used; null while it has not been.</summary>
+    Task<DateTimeOffset?> UsedAt();
+}
+
 public static class GrainKeys
 {
     public const string Directory = "directory";
@@ -246,5 +255,8 @@ public static class GrainKeys
 
     /// <summary>"key-" and the key's SHA-256: never all digits, and the key itself never becomes an identifier.</summary>
     public static string IntegrationKey(string keySha256) => "key-" + keySha256;
+
+    /// <summary>"link-" and the link's nonce (Base64url): never all digits.</summary>
+    public static string ActionLink(string nonce) => "link-" + nonce;
 }
 

@@ -179,6 +179,7 @@ public static class Extensions
         app.MapHeartbeatsApi();
         app.MapSlackApi();
         app.MapPhoneRepliesApi();
+        app.MapActionLinks();
         app.MapDashboardApi();
         app.MapTokensApi();
         if (app.Services.GetRequiredService<IOptions<OrleansOpsOptions>>().Value.FailureProbe)

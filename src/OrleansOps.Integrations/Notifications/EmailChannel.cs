@@ -8,7 +8,8 @@ using MimeKit;
 namespace OrleansOps.Integrations.Notifications;
 
 /// <summary>Email over SMTP with MailKit: a plain-text body and an HTML one, one connection per attempt.</summary>
-internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver resolver) : INotificationChannel
+internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver resolver, Func<Notification, IReadOnlyList<(string Label, string Url)>>? actionLinks = null)
+    : INotificationChannel
 {
     private const string Section = NotificationServiceCollectionExtensions.Section + ":Smtp";
 
@@ -30,7 +31,7 @@ internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver re
 
     public async Task<ChannelResult> SendAsync(Notification notification, ResolvedDestination destination, CancellationToken cancellationToken)
     {
-        using var message = Message(notification, MailboxAddress.Parse(settings.From!), MailboxAddress.Parse(destination.RequireAddress()));
+        using var message = Message(notification, MailboxAddress.Parse(settings.From!), MailboxAddress.Parse(destination.RequireAddress()), actionLinks?.Invoke(notification));
         using var client = new SmtpClient();
         try
         {
@@ -47,7 +48,7 @@ internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver re
         return ChannelResult.Delivered();
     }
 
-    internal static MimeMessage Message(Notification n, MailboxAddress from, MailboxAddress to)
+    internal static MimeMessage Message(Notification n, MailboxAddress from, MailboxAddress to, IReadOnlyList<(string Label, string Url)>? actions = null)
     {
         var message = new MimeMessage();
         message.From.Add(from);
@@ -55,11 +56,11 @@ internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver re
         message.Subject = $"{NotificationText.Headline(n)} — {NotificationText.OneLine(n.Service)}";
         // Lets a mailbox rule or a ticketing system drop a duplicate that a retry after a lost answer produced.
         message.Headers.Add("X-OrleansOps-Idempotency-Key", NotificationText.OneLine(n.Key));
-        message.Body = new BodyBuilder { TextBody = PlainBody(n), HtmlBody = HtmlBody(n) }.ToMessageBody();
+        message.Body = new BodyBuilder { TextBody = PlainBody(n, actions), HtmlBody = HtmlBody(n, actions) }.ToMessageBody();
         return message;
     }
 
-    internal static string PlainBody(Notification n)
+    internal static string PlainBody(Notification n, IReadOnlyList<(string Label, string Url)>? actions = null)
     {
         var lines = new List<string>
         {
@@ -72,11 +73,12 @@ internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver re
         };
         if (!string.IsNullOrWhiteSpace(n.Text)) lines.AddRange(["", n.Text.Trim()]);
         if (NotificationText.IncidentLink(n) is { } link) lines.AddRange(["", $"Open the incident: {link}"]);
+        foreach (var (label, url) in actions ?? []) lines.Add($"{label}: {url}");
         return string.Join("\n", lines) + "\n";
     }
 
     /// <summary>Every piece of notification text is HTML-encoded: an alert's text must not become markup in a mail client.</summary>
-    internal static string HtmlBody(Notification n)
+    internal static string HtmlBody(Notification n, IReadOnlyList<(string Label, string Url)>? actions = null)
     {
         static string E(string text) => WebUtility.HtmlEncode(text);
         var html = $"<h2>{E(NotificationText.OneLine(n.Title))}</h2>\n<table>\n" +
@@ -86,6 +88,7 @@ internal sealed class EmailChannel(SmtpSettings settings, DestinationResolver re
                    $"<tr><th align=\"left\">Incident</th><td>{E(n.IncidentId)} (account {E(n.AccountId)})</td></tr>\n</table>\n";
         if (!string.IsNullOrWhiteSpace(n.Text)) html += $"<p style=\"white-space: pre-wrap\">{E(n.Text.Trim())}</p>\n";
         if (NotificationText.IncidentLink(n) is { } link) html += $"<p><a href=\"{E(link)}\">Open the incident</a></p>\n";
+        if (actions is { Count: > 0 }) html += "<p>" + string.Join(" · ", actions.Select(a => $"<a href=\"{E(a.Url)}\">{E(a.Label)}</a>")) + "</p>\n";
         return html;
     }
 

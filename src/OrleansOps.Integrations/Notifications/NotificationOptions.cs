@@ -34,6 +34,17 @@ public sealed class NotificationOptions
     /// (ACK, RES or ESC and the incident's code) and a call waits for a key; both come back signed to this server.
     /// </summary>
     public string? PublicUrl { get; set; }
+    /// <summary><c>OrleansOps:Notifications:LinkSecret</c>: the key of e-mail pages' one-click links (with <see cref="PublicUrl"/>); prefer <see cref="LinkSecretRef"/>.</summary>
+    public string? LinkSecret { get; set; }
+    /// <summary><c>OrleansOps:Notifications:LinkSecretRef</c>: the configuration key whose value is the link key; wins over <see cref="LinkSecret"/>.</summary>
+    public string? LinkSecretRef { get; set; }
+
+    /// <summary>The key of one-click links, looked up when given by reference; null when none is set.</summary>
+    public string? LinkKey(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var value = !string.IsNullOrWhiteSpace(LinkSecretRef) ? configuration[LinkSecretRef] : LinkSecret;
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
 
     /// <summary>Every problem with these settings, empty when they are usable.</summary>
     public IReadOnlyList<string> Problems()

@@ -48,7 +48,8 @@ public sealed class NotificationSender : INotificationSender
             new SlackChannel(httpClients, time, interactive: _options.Slack.Secret(configuration) is not null),
             new TeamsChannel(httpClients, time),
             new WebhookChannel(httpClients, time),
-            new EmailChannel(_options.Smtp, _resolver),
+            new EmailChannel(_options.Smtp, _resolver,
+                _options.LinkKey(configuration) is { } linkKey && _options.PublicUrl is { } linkBase ? n => ActionLinks.For(n, linkKey, linkBase) : null),
             new SmsChannel(twilio, replies: _options.PublicUrl is not null),
             new VoiceChannel(twilio, gatherUrl: _options.PublicUrl is { } publicUrl ? publicUrl.TrimEnd('/') + TwilioReplies.VoicePath : null),
         ];
