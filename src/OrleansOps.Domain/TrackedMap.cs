@@ -13,6 +13,8 @@ public sealed class TrackedMap<TValue> : IEnumerable<KeyValuePair<string, TValue
 {
     [NonSerialized] private readonly Dictionary<string, TValue> _items = new(StringComparer.Ordinal);
     [NonSerialized] private HashSet<string>? _dirty;
+    /// <summary>How many touched keys a change may hold and its set still be kept for the next (see <see cref="TakeChanges"/>).</summary>
+    private const int SmallChange = 64;
     /// <summary>The keys read with <see cref="PackedKeys"/>, until <see cref="PackedValues"/> pairs them with their values.</summary>
     [NonSerialized] private string[]? _readKeys;
 
@@ -112,7 +114,10 @@ public sealed class TrackedMap<TValue> : IEnumerable<KeyValuePair<string, TValue
             if (_items.TryGetValue(key, out var value)) (change.Set ??= new Dictionary<string, TValue>(StringComparer.Ordinal))[key] = value;
             else (change.Removed ??= []).Add(key);
         }
-        dirty.Clear();
+        // A set that once held many keys (a storm's batch, a state built at once) is dropped rather than cleared:
+        // clearing wipes its whole capacity, every time, however few keys the next change touches.
+        if (dirty.Count > SmallChange) _dirty = null;
+        else dirty.Clear();
         return change;
     }
 
