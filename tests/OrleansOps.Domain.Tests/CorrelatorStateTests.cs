@@ -501,7 +501,7 @@ public sealed class CorrelatorWindowAndTopologyTests
         Plan("node-exporter", Failure("NodeDown", "worker-b-2", TimeSpan.Zero));
         var authPod = Plan("auth", PodNotReady(TimeSpan.FromSeconds(20)));
         var billingPod = Plan("billing", PodNotReady(TimeSpan.FromSeconds(20)));
-        var authBurning = Plan("auth", At(Alerts.Firing("ErrorBudgetBurn", Severity.Sev1), TimeSpan.FromSeconds(30)));
+        var authBurning = Plan("auth", At(Alerts.Firing("ErrorBudgetBurn", Severity.Sev2), TimeSpan.FromSeconds(30)));
 
         Assert.Equal(("inc-node", "node: worker-b-2, which auth runs on, failed in this incident (node-exporter) 20s ago (window 5m)"), (authPod.IncidentId, authPod.Rule));
         Assert.Equal(RouteKind.Suppressed, billingPod.Kind); // a warning with nothing to relate to waits for its failure
