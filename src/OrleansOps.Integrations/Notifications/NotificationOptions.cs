@@ -40,10 +40,16 @@ public sealed class NotificationOptions
     public string? LinkSecretRef { get; set; }
 
     /// <summary>The key of one-click links, looked up when given by reference; null when none is set.</summary>
-    public string? LinkKey(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    public string? LinkKey(Microsoft.Extensions.Configuration.IConfiguration configuration) => Setting(configuration, LinkSecretRef, LinkSecret);
+
+    /// <summary>
+    /// A secret given by reference (<paramref name="reference"/>, the configuration key holding it, which wins) or
+    /// itself, trimmed (an environment variable often ends in a newline); null when neither is set.
+    /// </summary>
+    internal static string? Setting(Microsoft.Extensions.Configuration.IConfiguration configuration, string? reference, string? value)
     {
-        var value = !string.IsNullOrWhiteSpace(LinkSecretRef) ? configuration[LinkSecretRef] : LinkSecret;
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        var found = !string.IsNullOrWhiteSpace(reference) ? configuration[reference] : value;
+        return string.IsNullOrWhiteSpace(found) ? null : found.Trim();
     }
 
     /// <summary>Every problem with these settings, empty when they are usable.</summary>
@@ -100,11 +106,8 @@ public sealed class SlackSettings
     public string? SigningSecretRef { get; set; }
 
     /// <summary>The signing secret, looked up in <paramref name="configuration"/> when given by reference; null when none is set.</summary>
-    public string? Secret(Microsoft.Extensions.Configuration.IConfiguration configuration)
-    {
-        var value = !string.IsNullOrWhiteSpace(SigningSecretRef) ? configuration[SigningSecretRef] : SigningSecret;
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-    }
+    public string? Secret(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        NotificationOptions.Setting(configuration, SigningSecretRef, SigningSecret);
 }
 
 /// <summary>Whether the SMTP connection is upgraded to TLS with STARTTLS.</summary>
@@ -136,4 +139,8 @@ public sealed class TwilioSettings
     public string? From { get; set; }
     /// <summary><c>Twilio:BaseUrl</c>: the API root up to the version (default <c>https://api.twilio.com/2010-04-01</c>; tests point it at a stub).</summary>
     public string BaseUrl { get; set; } = DefaultBaseUrl;
+
+    /// <summary>The auth token, looked up in <paramref name="configuration"/> when given by reference; null when none is set.</summary>
+    public string? Token(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        NotificationOptions.Setting(configuration, AuthTokenRef, AuthToken);
 }

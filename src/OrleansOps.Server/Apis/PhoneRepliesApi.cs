@@ -98,14 +98,13 @@ public static class PhoneRepliesApi
     /// <summary>The posted form, once Twilio's signature over this server's public URL and the form holds.</summary>
     private static async Task<(Dictionary<string, string>? Form, IResult? Refused)> ReadSignedAsync(HttpRequest request, NotificationOptions options, IConfiguration configuration)
     {
-        var token = !string.IsNullOrWhiteSpace(options.Twilio.AuthTokenRef) ? configuration[options.Twilio.AuthTokenRef] : options.Twilio.AuthToken;
-        if (string.IsNullOrWhiteSpace(token) || options.PublicUrl is not { } publicUrl)
+        if (options.Twilio.Token(configuration) is not { } token || options.PublicUrl is not { } publicUrl)
             return (null, Problems.NotFound("Replies by phone are not configured on this server: set OrleansOps:Notifications:Twilio:AuthTokenRef and OrleansOps:Notifications:PublicUrl."));
         var (bytes, tooLarge) = await RequestBodies.ReadAsync(request, MaxFormBytes, request.HttpContext.RequestAborted);
         if (tooLarge is not null) return (null, tooLarge);
         var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes!)).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
         var url = publicUrl.TrimEnd('/') + request.Path + request.QueryString;
-        return TwilioReplies.Verify(token.Trim(), url, form, request.Headers[TwilioReplies.SignatureHeader])
+        return TwilioReplies.Verify(token, url, form, request.Headers[TwilioReplies.SignatureHeader])
             ? (form, null)
             : (null, Problems.Unauthorized($"The request is not signed with this server's Twilio auth token for {url}."));
     }
