@@ -106,9 +106,9 @@ public sealed class HeartbeatGrain(IJournal journal, Serializer serializer, Time
             foreach (var (definition, receipt) in due.Zip(receipts))
                 logger.LogInformation("Account {AccountId}: heartbeat {Heartbeat} missed (no ping within {Allowed}), alert {Outcome} in {IncidentId}",
                     AccountId, definition.Name, definition.Allowed, receipt.Outcome, receipt.IncidentId);
-            await CommitAsync();
+            await CommitAsync(); // arms the timer for the next deadline
         }
-        Arm();
+        else Arm();
     }
 
     private void Arm()

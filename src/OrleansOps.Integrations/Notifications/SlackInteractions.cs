@@ -32,15 +32,8 @@ public static class SlackInteractions
     /// <summary>Whether the request is Slack's: signed with <paramref name="secret"/>, and sent within <see cref="Tolerance"/> of <paramref name="now"/>.</summary>
     public static bool Verify(string secret, string? timestampHeader, ReadOnlySpan<byte> body, string? signatureHeader, DateTimeOffset now)
     {
-        if (!long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var unixSeconds)
-            || unixSeconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds()
-            || (now - DateTimeOffset.FromUnixTimeSeconds(unixSeconds)).Duration() > Tolerance)
-            return false;
-        var prefix = Version + "=";
-        if (signatureHeader is not { } signature || !signature.StartsWith(prefix, StringComparison.Ordinal) || signature.Length != prefix.Length + 64) return false;
-        byte[] presented;
-        try { presented = Convert.FromHexString(signature.AsSpan(prefix.Length)); }
-        catch (FormatException) { return false; }
+        // Slack's scheme is our own webhook's in other words: the same freshness and hex MAC checks.
+        if (!WebhookSignature.IsFresh(timestampHeader, now, Tolerance) || !WebhookSignature.TryDecode(signatureHeader, Version + "=", out var presented)) return false;
         return CryptographicOperations.FixedTimeEquals(presented, Mac(secret, timestampHeader!, body));
     }
 

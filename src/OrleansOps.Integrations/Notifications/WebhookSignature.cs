@@ -40,13 +40,16 @@ public static class WebhookSignature
     public static bool Verify(
         string secret, string? timestampHeader, ReadOnlySpan<byte> body, string? signatureHeader, DateTimeOffset now, TimeSpan? tolerance = null)
     {
-        if (!long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var unixSeconds)) return false;
-        if (unixSeconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds()) return false;
-        var age = now - DateTimeOffset.FromUnixTimeSeconds(unixSeconds);
-        if (age.Duration() > (tolerance ?? DefaultTolerance)) return false;
-        if (!TryDecode(signatureHeader, out var presented)) return false;
+        if (!IsFresh(timestampHeader, now, tolerance ?? DefaultTolerance)) return false;
+        if (!TryDecode(signatureHeader, Prefix, out var presented)) return false;
         return CryptographicOperations.FixedTimeEquals(presented, Mac(secret, timestampHeader!, body));
     }
+
+    /// <summary>Whether <paramref name="timestampHeader"/> is Unix seconds within <paramref name="tolerance"/> of <paramref name="now"/>, either way.</summary>
+    internal static bool IsFresh(string? timestampHeader, DateTimeOffset now, TimeSpan tolerance) =>
+        long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var unixSeconds)
+        && unixSeconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+        && (now - DateTimeOffset.FromUnixTimeSeconds(unixSeconds)).Duration() <= tolerance;
 
     /// <inheritdoc cref="Verify(string, string?, ReadOnlySpan{byte}, string?, DateTimeOffset, TimeSpan?)"/>
     public static bool Verify(string secret, string? timestampHeader, string body, string? signatureHeader, DateTimeOffset now, TimeSpan? tolerance = null) =>
@@ -62,15 +65,16 @@ public static class WebhookSignature
         return hmac.GetHashAndReset();
     }
 
-    private static bool TryDecode(string? signatureHeader, out byte[] mac)
+    /// <summary>The MAC of a header written as <paramref name="prefix"/> and the hex of an HMAC-SHA256.</summary>
+    internal static bool TryDecode(string? signatureHeader, string prefix, out byte[] mac)
     {
         mac = [];
         var hex = signatureHeader?.Trim();
         // 32 bytes of SHA-256, as 64 hex digits after the scheme.
-        if (hex is null || !hex.StartsWith(Prefix, StringComparison.Ordinal) || hex.Length != Prefix.Length + 64) return false;
+        if (hex is null || !hex.StartsWith(prefix, StringComparison.Ordinal) || hex.Length != prefix.Length + 64) return false;
         try
         {
-            mac = Convert.FromHexString(hex.AsSpan(Prefix.Length));
+            mac = Convert.FromHexString(hex.AsSpan(prefix.Length));
             return true;
         }
         catch (FormatException)

@@ -6,7 +6,7 @@ namespace OrleansOps.Integrations.Tests.Notifications;
 
 public sealed class SlackInteractionTests
 {
-    private const string Secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    private const string Secret = "slack-signing-secret-of-these-tests";
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_765_000_000);
 
     [Fact]
